@@ -1,13 +1,886 @@
-//! Sans-IO netstack (in progress).
+//! A sans-IO userspace TCP/IP stack for a TUN device.
+//!
+//! The shell feeds it the packets read from the TUN ([`Netstack::receive`]), the results
+//! of its upstream sockets (`tcp_connected`, `tcp_send`, `udp_reply`, ...), and the time.
+//! The stack answers with packets to write to the TUN ([`Netstack::pop_packet`]) and
+//! [`Event`]s telling the shell what to do upstream. It opens no socket, reads no clock
+//! and never blocks, so all of it is tested with plain byte arrays.
+//!
+//! - TCP: a smoltcp socket per flow. A client's SYN is held until the shell has connected
+//!   upstream; only then is the socket created and the SYN fed to it, so a refused or
+//!   unreachable destination is refused to the client too, never "connected then reset".
+//! - UDP and ICMP echo bypass smoltcp: a NAT table maps each (client, destination) to a
+//!   flow the shell serves with its own socket.
+
+mod device;
+pub mod packet;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use smoltcp::iface::{Interface, SocketHandle, SocketSet};
+use smoltcp::socket::tcp;
+use smoltcp::wire::{HardwareAddress, IpCidr};
+
+pub use phonehome_record::{CloseReason, Proto};
+
+use device::QueueDevice;
+pub use packet::DropReason;
+use packet::Parsed;
+
+/// Identifies a flow for the lifetime of one stack.
+pub type FlowId = u64;
 
 /// Tunables of the stack.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The TUN's MTU: the largest packet either way, and the MSS smoltcp advertises.
     pub mtu: usize,
+    /// Most flows (TCP + UDP + ICMP) at once; a SYN beyond it is refused with RST.
+    pub max_flows: usize,
+    /// Per-flow receive buffer. Above 64 KiB so that window scaling is on.
+    pub tcp_rx_buffer: usize,
+    /// Per-flow send buffer (server bytes waiting for the client's ACK).
+    pub tcp_tx_buffer: usize,
+    /// Client bytes handed to the shell but not yet written upstream, per flow. Past it
+    /// the stack stops reading, the receive window closes, and the client slows down.
+    pub tcp_up_window: usize,
+    /// A TCP flow with no traffic either way for this long is reset on both sides.
+    pub tcp_idle: Duration,
+    /// UDP flows to port 53 are forgotten after this long without traffic.
+    pub dns_idle: Duration,
+    /// Other UDP flows are forgotten after this long without traffic.
+    pub udp_idle: Duration,
+    /// Echo flows are forgotten after this long without traffic.
+    pub icmp_idle: Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { mtu: 1500 }
+        Self {
+            mtu: 1500,
+            max_flows: 4096,
+            tcp_rx_buffer: 256 * 1024,
+            tcp_tx_buffer: 256 * 1024,
+            tcp_up_window: 256 * 1024,
+            tcp_idle: Duration::from_secs(2 * 3600),
+            dns_idle: Duration::from_secs(10),
+            udp_idle: Duration::from_secs(120),
+            icmp_idle: Duration::from_secs(10),
+        }
     }
 }
+
+/// Why the shell could not connect upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectError {
+    /// The destination answered with RST.
+    Refused,
+    /// No route to the network (ENETUNREACH).
+    NoRoute,
+    /// The host did not answer (EHOSTUNREACH).
+    Unreachable,
+    /// The shell's connect timeout ran out.
+    Timeout,
+}
+
+/// What the shell must do upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A client asked for a new TCP connection: connect to `dst`, then call
+    /// [`Netstack::tcp_connected`] or [`Netstack::tcp_connect_failed`].
+    TcpConnect {
+        id: FlowId,
+        src: SocketAddr,
+        dst: SocketAddr,
+    },
+    /// Client bytes, in order, to write upstream; call [`Netstack::tcp_written`] once
+    /// they are written.
+    TcpData { id: FlowId, data: Bytes },
+    /// The client finished sending (all `TcpData` came before): shut down the upstream
+    /// write side.
+    TcpEof { id: FlowId },
+    /// The stack took `len` more bytes given with [`Netstack::tcp_send`] into its send
+    /// buffer: the shell may read that much more from upstream.
+    TcpSent { id: FlowId, len: usize },
+    /// A datagram for `dst`; the first of a flow asks the shell to open its socket.
+    UdpSend {
+        id: FlowId,
+        src: SocketAddr,
+        dst: SocketAddr,
+        data: Bytes,
+    },
+    /// An echo request for `dst`; answer with [`Netstack::echo_reply`].
+    EchoRequest {
+        id: FlowId,
+        dst: IpAddr,
+        seq: u16,
+        data: Bytes,
+    },
+    /// The flow is gone from the stack: drop its upstream socket. For TCP, reset it
+    /// unless `reason` is [`CloseReason::Closed`].
+    Closed(FlowEnd),
+}
+
+/// The summary of a finished flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowEnd {
+    pub id: FlowId,
+    pub proto: Proto,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub start: Instant,
+    pub end: Instant,
+    pub reason: CloseReason,
+}
+
+/// Counters since the stack started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub packets_in: u64,
+    pub packets_out: u64,
+    pub malformed: u64,
+    pub unsupported: u64,
+    pub flow_limit: u64,
+    pub too_big: u64,
+    pub tcp_flows: u64,
+    pub udp_flows: u64,
+    pub icmp_flows: u64,
+    pub open_flows: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Tcp(SocketAddr, SocketAddr),
+    Udp(SocketAddr, SocketAddr),
+    Echo(IpAddr, IpAddr, u16),
+}
+
+#[derive(Debug)]
+struct Flow {
+    key: Key,
+    src: SocketAddr,
+    dst: SocketAddr,
+    start: Instant,
+    last_active: Instant,
+    bytes_out: u64,
+    bytes_in: u64,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Tcp(TcpFlow),
+    Udp,
+    Echo { ident: u16 },
+}
+
+#[derive(Debug)]
+enum TcpFlow {
+    /// Waiting for the upstream connect; holds the client's latest SYN.
+    Connecting {
+        syn: Vec<u8>,
+    },
+    Open(Box<OpenTcp>),
+}
+
+#[derive(Debug)]
+struct OpenTcp {
+    handle: SocketHandle,
+    /// Client bytes the shell may still be handed before it reports them written.
+    up_credit: usize,
+    /// Server bytes given by the shell, not yet in smoltcp's send buffer.
+    down: VecDeque<Bytes>,
+    down_eof: bool,
+    /// The client's FIN was seen and reported as `TcpEof`.
+    up_eof: bool,
+    /// Our FIN was queued.
+    closing: bool,
+    /// Set when the stack or the shell, not the client, ends the flow.
+    reason: Option<CloseReason>,
+}
+
+/// The stack. See the crate documentation.
+pub struct Netstack {
+    config: Config,
+    epoch: Instant,
+    iface: Interface,
+    device: QueueDevice,
+    sockets: SocketSet<'static>,
+    flows: HashMap<FlowId, Flow>,
+    keys: HashMap<Key, FlowId>,
+    next_id: FlowId,
+    /// No idle deadline falls before this.
+    next_sweep: Option<Instant>,
+    events: VecDeque<Event>,
+    stats: Stats,
+}
+
+impl std::fmt::Debug for Netstack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Netstack")
+            .field("flows", &self.flows.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Netstack {
+    /// A stack whose clock starts at `now`.
+    pub fn new(config: Config, now: Instant) -> Self {
+        let mut device = QueueDevice::new(config.mtu);
+        let mut iface_config = smoltcp::iface::Config::new(HardwareAddress::Ip);
+        iface_config.random_seed = seed(now);
+        let mut iface = Interface::new(iface_config, &mut device, smoltcp::time::Instant::ZERO);
+        // Accept every destination, and reach every client directly: a /0 network on
+        // each family makes every address "on link", so no route lookup can fail.
+        iface.set_any_ip(true);
+        iface.update_ip_addrs(|addrs| {
+            let v4 = IpCidr::new(Ipv4Addr::new(0, 0, 0, 1).into(), 0);
+            let v6 = IpCidr::new(
+                Ipv6Addr::new(0xfd70, 0x686f, 0x6e65, 0, 0, 0, 0, 1).into(),
+                0,
+            );
+            // Two addresses always fit the interface's fixed-size list.
+            let _ = addrs.push(v4);
+            let _ = addrs.push(v6);
+        });
+        Self {
+            config,
+            epoch: now,
+            iface,
+            device,
+            sockets: SocketSet::new(Vec::new()),
+            flows: HashMap::new(),
+            keys: HashMap::new(),
+            next_id: 1,
+            next_sweep: None,
+            events: VecDeque::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            open_flows: self.flows.len() as u64,
+            ..self.stats.clone()
+        }
+    }
+
+    /// Takes one packet read from the TUN. Packets the stack cannot use are dropped and
+    /// counted; the reason is returned for the caller's curiosity.
+    pub fn receive(&mut self, now: Instant, packet: &[u8]) -> Result<(), DropReason> {
+        self.stats.packets_in += 1;
+        let result = match packet::parse(packet) {
+            Ok(Parsed::Tcp {
+                src,
+                dst,
+                syn,
+                ack,
+                rst,
+                seq,
+                seq_len,
+            }) => self.receive_tcp(now, packet, src, dst, syn && !ack && !rst, (seq, seq_len)),
+            Ok(Parsed::Udp { src, dst, payload }) => self.receive_udp(now, src, dst, payload),
+            Ok(Parsed::EchoRequest {
+                src,
+                dst,
+                ident,
+                seq,
+                data,
+            }) => self.receive_echo(now, src, dst, ident, seq, data),
+            Err(reason) => Err(reason),
+        };
+        if let Err(reason) = result {
+            self.count_drop(reason);
+        }
+        result
+    }
+
+    fn count_drop(&mut self, reason: DropReason) {
+        match reason {
+            DropReason::Malformed => self.stats.malformed += 1,
+            DropReason::Unsupported => self.stats.unsupported += 1,
+            DropReason::FlowLimit => self.stats.flow_limit += 1,
+            DropReason::TooBig => self.stats.too_big += 1,
+        }
+    }
+
+    fn receive_tcp(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        src: SocketAddr,
+        dst: SocketAddr,
+        is_syn: bool,
+        (seq, seq_len): (u32, u32),
+    ) -> Result<(), DropReason> {
+        let key = Key::Tcp(src, dst);
+        if let Some(&id) = self.keys.get(&key) {
+            let Some(flow) = self.flows.get_mut(&id) else {
+                return Ok(());
+            };
+            flow.last_active = now;
+            match &mut flow.kind {
+                // A retransmitted SYN while connecting: keep the newest, create nothing.
+                Kind::Tcp(TcpFlow::Connecting { syn }) if is_syn => {
+                    syn.clear();
+                    syn.extend_from_slice(packet);
+                }
+                // The client gave up (RST) or misbehaves before we answered its SYN;
+                // the shell's connect result will find the flow gone.
+                Kind::Tcp(TcpFlow::Connecting { .. }) => {
+                    if packet::parse(packet)
+                        .is_ok_and(|p| matches!(p, Parsed::Tcp { rst: true, .. }))
+                    {
+                        self.finish(id, now, CloseReason::ClientReset);
+                    }
+                }
+                Kind::Tcp(TcpFlow::Open(_)) => self.device.rx.push_back(packet.to_vec()),
+                Kind::Udp | Kind::Echo { .. } => {}
+            }
+            return Ok(());
+        }
+        if !is_syn {
+            // Not ours (a stale flow, a stray segment): smoltcp answers it with RST.
+            self.device.rx.push_back(packet.to_vec());
+            return Ok(());
+        }
+        if self.flows.len() >= self.config.max_flows {
+            if let Some(rst) = packet::tcp_refusal(src, dst, seq, seq_len) {
+                self.push_packet(rst);
+            }
+            let id = self.new_id();
+            self.events.push_back(Event::Closed(FlowEnd {
+                id,
+                proto: Proto::Tcp,
+                src,
+                dst,
+                bytes_out: 0,
+                bytes_in: 0,
+                start: now,
+                end: now,
+                reason: CloseReason::FlowLimit,
+            }));
+            return Err(DropReason::FlowLimit);
+        }
+        let id = self.insert(
+            now,
+            key,
+            src,
+            dst,
+            Kind::Tcp(TcpFlow::Connecting {
+                syn: packet.to_vec(),
+            }),
+        );
+        self.stats.tcp_flows += 1;
+        self.events.push_back(Event::TcpConnect { id, src, dst });
+        Ok(())
+    }
+
+    fn receive_udp(
+        &mut self,
+        now: Instant,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+    ) -> Result<(), DropReason> {
+        let key = Key::Udp(src, dst);
+        let id = match self.keys.get(&key) {
+            Some(&id) => id,
+            None => {
+                if self.flows.len() >= self.config.max_flows {
+                    return Err(DropReason::FlowLimit);
+                }
+                self.stats.udp_flows += 1;
+                self.insert(now, key, src, dst, Kind::Udp)
+            }
+        };
+        if let Some(flow) = self.flows.get_mut(&id) {
+            flow.last_active = now;
+            flow.bytes_out += payload.len() as u64;
+        }
+        self.events.push_back(Event::UdpSend {
+            id,
+            src,
+            dst,
+            data: Bytes::copy_from_slice(payload),
+        });
+        Ok(())
+    }
+
+    fn receive_echo(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        dst: IpAddr,
+        ident: u16,
+        seq: u16,
+        data: &[u8],
+    ) -> Result<(), DropReason> {
+        let key = Key::Echo(src, dst, ident);
+        let id = match self.keys.get(&key) {
+            Some(&id) => id,
+            None => {
+                if self.flows.len() >= self.config.max_flows {
+                    return Err(DropReason::FlowLimit);
+                }
+                self.stats.icmp_flows += 1;
+                let (s, d) = (SocketAddr::new(src, 0), SocketAddr::new(dst, 0));
+                self.insert(now, key, s, d, Kind::Echo { ident })
+            }
+        };
+        if let Some(flow) = self.flows.get_mut(&id) {
+            flow.last_active = now;
+            flow.bytes_out += data.len() as u64;
+        }
+        self.events.push_back(Event::EchoRequest {
+            id,
+            dst,
+            seq,
+            data: Bytes::copy_from_slice(data),
+        });
+        Ok(())
+    }
+
+    fn new_id(&mut self) -> FlowId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn insert(
+        &mut self,
+        now: Instant,
+        key: Key,
+        src: SocketAddr,
+        dst: SocketAddr,
+        kind: Kind,
+    ) -> FlowId {
+        let id = self.new_id();
+        let idle = self.idle_timeout(&kind, dst);
+        self.flows.insert(
+            id,
+            Flow {
+                key,
+                src,
+                dst,
+                start: now,
+                last_active: now,
+                bytes_out: 0,
+                bytes_in: 0,
+                kind,
+            },
+        );
+        self.keys.insert(key, id);
+        let deadline = now + idle;
+        self.next_sweep = Some(self.next_sweep.map_or(deadline, |d| d.min(deadline)));
+        id
+    }
+
+    fn idle_timeout(&self, kind: &Kind, dst: SocketAddr) -> Duration {
+        match kind {
+            Kind::Tcp(_) => self.config.tcp_idle,
+            Kind::Udp if dst.port() == 53 => self.config.dns_idle,
+            Kind::Udp => self.config.udp_idle,
+            Kind::Echo { .. } => self.config.icmp_idle,
+        }
+    }
+
+    /// The upstream connection of flow `id` is up: answer the client's SYN.
+    pub fn tcp_connected(&mut self, now: Instant, id: FlowId) {
+        let Some(flow) = self.flows.get_mut(&id) else {
+            return;
+        };
+        let Kind::Tcp(TcpFlow::Connecting { syn }) = &mut flow.kind else {
+            return;
+        };
+        let syn = std::mem::take(syn);
+        let dst = flow.dst;
+        let mut socket = tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0; self.config.tcp_rx_buffer]),
+            tcp::SocketBuffer::new(vec![0; self.config.tcp_tx_buffer]),
+        );
+        // A relay forwards what it gets at once; Nagle and delayed ACKs only add latency.
+        socket.set_nagle_enabled(false);
+        socket.set_ack_delay(None);
+        if socket.listen(dst).is_err() {
+            self.finish(id, now, CloseReason::Unreachable);
+            return;
+        }
+        let handle = self.sockets.add(socket);
+        flow.kind = Kind::Tcp(TcpFlow::Open(Box::new(OpenTcp {
+            handle,
+            up_credit: self.config.tcp_up_window,
+            down: VecDeque::new(),
+            down_eof: false,
+            up_eof: false,
+            closing: false,
+            reason: None,
+        })));
+        // Earlier packets first, then this SYN alone: a listening socket takes any SYN
+        // to its endpoint, so it must never see another flow's.
+        self.poll_smoltcp(now);
+        self.device.rx.push_back(syn);
+        self.poll_smoltcp(now);
+        self.service(now);
+    }
+
+    /// Connecting upstream failed: refuse the client the way the destination did.
+    pub fn tcp_connect_failed(&mut self, now: Instant, id: FlowId, error: ConnectError) {
+        let Some(Flow {
+            kind: Kind::Tcp(TcpFlow::Connecting { syn }),
+            ..
+        }) = self.flows.get(&id)
+        else {
+            return;
+        };
+        let reply = match (error, packet::parse(syn)) {
+            (ConnectError::NoRoute, _) => packet::unreachable(syn, true),
+            (ConnectError::Unreachable, _) => packet::unreachable(syn, false),
+            (
+                ConnectError::Refused | ConnectError::Timeout,
+                Ok(Parsed::Tcp {
+                    src,
+                    dst,
+                    seq,
+                    seq_len,
+                    ..
+                }),
+            ) => packet::tcp_refusal(src, dst, seq, seq_len),
+            _ => None,
+        };
+        if let Some(reply) = reply {
+            self.push_packet(reply);
+        }
+        let reason = match error {
+            ConnectError::Refused => CloseReason::Refused,
+            ConnectError::NoRoute | ConnectError::Unreachable => CloseReason::Unreachable,
+            ConnectError::Timeout => CloseReason::ConnectTimeout,
+        };
+        self.finish(id, now, reason);
+    }
+
+    /// The shell wrote `len` bytes of this flow's `TcpData` upstream.
+    pub fn tcp_written(&mut self, id: FlowId, len: usize) {
+        if let Some(open) = self.open_tcp(id) {
+            open.up_credit += len;
+        }
+    }
+
+    /// Server bytes for the client. The shell should not give more than the stack has
+    /// acknowledged with `TcpSent` plus a window of its choosing.
+    pub fn tcp_send(&mut self, now: Instant, id: FlowId, data: Bytes) {
+        if let Some(flow) = self.flows.get_mut(&id) {
+            flow.last_active = now;
+        }
+        if let Some(open) = self.open_tcp(id) {
+            if !open.down_eof {
+                open.down.push_back(data);
+            }
+        }
+    }
+
+    /// The server finished sending: the client gets a FIN after the data.
+    pub fn tcp_server_eof(&mut self, id: FlowId) {
+        if let Some(open) = self.open_tcp(id) {
+            open.down_eof = true;
+        }
+    }
+
+    /// The server reset the connection (or upstream IO failed): reset the client.
+    pub fn tcp_server_reset(&mut self, id: FlowId) {
+        let Some(open) = self.open_tcp(id) else {
+            return;
+        };
+        let handle = open.handle;
+        open.reason = Some(CloseReason::ServerReset);
+        self.sockets.get_mut::<tcp::Socket>(handle).abort();
+    }
+
+    fn open_tcp(&mut self, id: FlowId) -> Option<&mut OpenTcp> {
+        match self.flows.get_mut(&id).map(|f| &mut f.kind) {
+            Some(Kind::Tcp(TcpFlow::Open(open))) => Some(open),
+            _ => None,
+        }
+    }
+
+    /// A datagram from the server of UDP flow `id`.
+    pub fn udp_reply(&mut self, now: Instant, id: FlowId, data: &[u8]) {
+        let Some(flow) = self.flows.get_mut(&id) else {
+            return;
+        };
+        flow.last_active = now;
+        flow.bytes_in += data.len() as u64;
+        match packet::udp(flow.dst, flow.src, data, self.config.mtu) {
+            Some(packet) => self.push_packet(packet),
+            None => self.count_drop(DropReason::TooBig),
+        }
+    }
+
+    /// The destination of echo flow `id` answered.
+    pub fn echo_reply(&mut self, now: Instant, id: FlowId, seq: u16, data: &[u8]) {
+        let Some(flow) = self.flows.get_mut(&id) else {
+            return;
+        };
+        let Kind::Echo { ident } = flow.kind else {
+            return;
+        };
+        flow.last_active = now;
+        flow.bytes_in += data.len() as u64;
+        match packet::echo_reply(
+            flow.dst.ip(),
+            flow.src.ip(),
+            ident,
+            seq,
+            data,
+            self.config.mtu,
+        ) {
+            Some(packet) => self.push_packet(packet),
+            None => self.count_drop(DropReason::TooBig),
+        }
+    }
+
+    /// The shell's socket for a UDP or echo flow failed: forget the flow.
+    pub fn datagram_failed(&mut self, now: Instant, id: FlowId) {
+        if matches!(
+            self.flows.get(&id).map(|f| &f.kind),
+            Some(Kind::Udp | Kind::Echo { .. })
+        ) {
+            self.finish(id, now, CloseReason::ServerReset);
+        }
+    }
+
+    /// Runs timers and moves data between smoltcp and the shell. Call after feeding
+    /// packets or commands, and when [`Netstack::poll_at`] is due.
+    pub fn poll(&mut self, now: Instant) {
+        if self.next_sweep.is_some_and(|at| at <= now) {
+            self.sweep_idle(now);
+        }
+        self.poll_smoltcp(now);
+        self.service(now);
+        // Window updates for what service() read, data and FINs it queued.
+        self.poll_smoltcp(now);
+    }
+
+    /// When [`Netstack::poll`] should run next if nothing else happens; `None` means
+    /// only when a packet or a command arrives (no periodic wake-ups).
+    pub fn poll_at(&mut self, now: Instant) -> Option<Instant> {
+        let smol = self
+            .iface
+            .poll_delay(self.smol_now(now), &self.sockets)
+            .map(|d| now + Duration::from_micros(d.total_micros()));
+        match (smol, self.next_sweep) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next packet for the TUN.
+    pub fn pop_packet(&mut self) -> Option<Vec<u8>> {
+        let packet = self.device.tx.pop_front()?;
+        self.stats.packets_out += 1;
+        Some(packet)
+    }
+
+    /// The next thing for the shell to do.
+    pub fn pop_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Ends every flow (clients of TCP flows get a RST) with reason `Shutdown`.
+    pub fn shutdown(&mut self, now: Instant) {
+        let ids: Vec<FlowId> = self.flows.keys().copied().collect();
+        for id in ids {
+            if let Some(open) = self.open_tcp(id) {
+                let handle = open.handle;
+                self.sockets.get_mut::<tcp::Socket>(handle).abort();
+            }
+        }
+        self.poll_smoltcp(now);
+        let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.finish(id, now, CloseReason::Shutdown);
+        }
+    }
+
+    fn push_packet(&mut self, packet: Vec<u8>) {
+        self.device.tx.push_back(packet);
+    }
+
+    fn smol_now(&self, now: Instant) -> smoltcp::time::Instant {
+        let micros = now.saturating_duration_since(self.epoch).as_micros();
+        smoltcp::time::Instant::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
+    }
+
+    fn poll_smoltcp(&mut self, now: Instant) {
+        let t = self.smol_now(now);
+        self.iface.poll(t, &mut self.device, &mut self.sockets);
+    }
+
+    /// Moves bytes between each open TCP socket and the shell, and retires finished flows.
+    fn service(&mut self, now: Instant) {
+        let mut finished = Vec::new();
+        for (&id, flow) in self.flows.iter_mut() {
+            let Kind::Tcp(TcpFlow::Open(open)) = &mut flow.kind else {
+                continue;
+            };
+            let socket = self.sockets.get_mut::<tcp::Socket>(open.handle);
+
+            // Client -> server, within the credit the shell has left us.
+            while open.up_credit > 0 && socket.can_recv() {
+                let want = open.up_credit.min(64 * 1024);
+                let chunk = socket.recv(|buf| {
+                    let n = buf.len().min(want);
+                    (n, Bytes::copy_from_slice(&buf[..n]))
+                });
+                match chunk {
+                    Ok(data) if !data.is_empty() => {
+                        open.up_credit -= data.len();
+                        flow.bytes_out += data.len() as u64;
+                        flow.last_active = now;
+                        self.events.push_back(Event::TcpData { id, data });
+                    }
+                    _ => break,
+                }
+            }
+            // The client's FIN, once everything before it was handed over.
+            if !open.up_eof
+                && socket.recv_queue() == 0
+                && matches!(
+                    socket.state(),
+                    tcp::State::CloseWait
+                        | tcp::State::LastAck
+                        | tcp::State::Closing
+                        | tcp::State::TimeWait
+                )
+            {
+                open.up_eof = true;
+                self.events.push_back(Event::TcpEof { id });
+            }
+
+            // Server -> client, as far as the send buffer takes it.
+            let mut sent = 0;
+            while let Some(front) = open.down.front_mut() {
+                if !socket.can_send() {
+                    break;
+                }
+                match socket.send_slice(front) {
+                    Ok(n) if n > 0 => {
+                        sent += n;
+                        if n == front.len() {
+                            open.down.pop_front();
+                        } else {
+                            let _ = front.split_to(n);
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            if sent > 0 {
+                flow.bytes_in += sent as u64;
+                flow.last_active = now;
+                self.events.push_back(Event::TcpSent { id, len: sent });
+            }
+            if open.down_eof && open.down.is_empty() && !open.closing {
+                open.closing = true;
+                socket.close();
+            }
+
+            let done = match socket.state() {
+                // An aborted socket is Closed with its RST still to send; it forgets
+                // the remote endpoint once the RST is out.
+                tcp::State::Closed => socket.remote_endpoint().is_none(),
+                // TIME-WAIT only guards against stray segments; nothing more will flow.
+                tcp::State::TimeWait => true,
+                // A RST during the handshake sends smoltcp back to LISTEN, where it
+                // would take another flow's SYN.
+                tcp::State::Listen => true,
+                _ => false,
+            };
+            if done {
+                let reason = open.reason.unwrap_or(if open.up_eof && open.closing {
+                    CloseReason::Closed
+                } else {
+                    CloseReason::ClientReset
+                });
+                finished.push((id, reason));
+            }
+        }
+        for (id, reason) in finished {
+            self.finish(id, now, reason);
+        }
+    }
+
+    fn sweep_idle(&mut self, now: Instant) {
+        let mut next: Option<Instant> = None;
+        let mut expired = Vec::new();
+        for (&id, flow) in &self.flows {
+            let deadline = flow.last_active + self.idle_timeout(&flow.kind, flow.dst);
+            if deadline <= now {
+                expired.push(id);
+            } else {
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            }
+        }
+        self.next_sweep = next;
+        for id in expired {
+            if let Some(open) = self.open_tcp(id) {
+                // Reset the client now; the shell resets the server on `Closed`.
+                open.reason = Some(CloseReason::Idle);
+                let handle = open.handle;
+                self.sockets.get_mut::<tcp::Socket>(handle).abort();
+            } else {
+                self.finish(id, now, CloseReason::Idle);
+            }
+        }
+    }
+
+    /// Removes a flow and reports it.
+    fn finish(&mut self, id: FlowId, now: Instant, reason: CloseReason) {
+        let Some(flow) = self.flows.remove(&id) else {
+            return;
+        };
+        self.keys.remove(&flow.key);
+        if let Kind::Tcp(TcpFlow::Open(open)) = &flow.kind {
+            self.sockets.remove(open.handle);
+        }
+        let proto = match flow.kind {
+            Kind::Tcp(_) => Proto::Tcp,
+            Kind::Udp => Proto::Udp,
+            Kind::Echo { .. } => Proto::Icmp,
+        };
+        self.events.push_back(Event::Closed(FlowEnd {
+            id,
+            proto,
+            src: flow.src,
+            dst: flow.dst,
+            bytes_out: flow.bytes_out,
+            bytes_in: flow.bytes_in,
+            start: flow.start,
+            end: now,
+            reason,
+        }));
+    }
+}
+
+/// smoltcp picks initial sequence numbers from this seed; it needs no secrecy, only to
+/// differ between runs, which the monotonic clock's reading provides.
+fn seed(now: Instant) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(now.elapsed().as_nanos() as u64);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests;

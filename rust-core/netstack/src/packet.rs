@@ -1,0 +1,405 @@
+//! Reading the packets the TUN hands us, and writing the few the stack makes itself
+//! (UDP and ICMP replies, refusals). Everything else TCP goes through smoltcp.
+//!
+//! Parsing is strict about lengths and lenient about checksums: packets come from the
+//! local kernel, which has already checked them, and smoltcp checks again for TCP.
+
+use std::net::{IpAddr, SocketAddr};
+
+use smoltcp::phy::ChecksumCapabilities;
+use smoltcp::wire::{
+    Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr, Icmpv6DstUnreachable, Icmpv6Packet, Icmpv6Repr,
+    IpAddress, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpControl, TcpPacket,
+    TcpRepr, TcpSeqNumber, UdpPacket, UdpRepr,
+};
+
+/// Why a packet was not handled. Every variant is counted, none is fatal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// Lengths or headers that do not add up, or an unknown IP version.
+    Malformed,
+    /// Well formed but not something the relay forwards (fragments, IPv6 extension
+    /// headers, ICMP other than echo, multicast housekeeping, other protocols).
+    Unsupported,
+    /// The flow table is full.
+    FlowLimit,
+    /// A reply too large for the TUN's MTU.
+    TooBig,
+}
+
+/// The parts of an incoming packet the flow table needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    Tcp {
+        src: SocketAddr,
+        dst: SocketAddr,
+        syn: bool,
+        ack: bool,
+        rst: bool,
+        seq: u32,
+        /// Bytes the segment occupies in sequence space (payload, SYN and FIN).
+        seq_len: u32,
+    },
+    Udp {
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &'a [u8],
+    },
+    EchoRequest {
+        src: IpAddr,
+        dst: IpAddr,
+        ident: u16,
+        seq: u16,
+        data: &'a [u8],
+    },
+}
+
+const HOP_LIMIT: u8 = 64;
+
+fn no_rx_checks() -> ChecksumCapabilities {
+    let mut caps = ChecksumCapabilities::default();
+    caps.ipv4 = smoltcp::phy::Checksum::Tx;
+    caps.udp = smoltcp::phy::Checksum::Tx;
+    caps.tcp = smoltcp::phy::Checksum::Tx;
+    caps.icmpv4 = smoltcp::phy::Checksum::Tx;
+    caps.icmpv6 = smoltcp::phy::Checksum::Tx;
+    caps
+}
+
+/// Classifies one IP packet. Never panics, whatever the bytes.
+pub fn parse(packet: &[u8]) -> Result<Parsed<'_>, DropReason> {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) => parse_v4(packet),
+        Some(6) => parse_v6(packet),
+        _ => Err(DropReason::Malformed),
+    }
+}
+
+fn parse_v4(packet: &[u8]) -> Result<Parsed<'_>, DropReason> {
+    let ip = Ipv4Packet::new_checked(packet).map_err(|_| DropReason::Malformed)?;
+    if ip.more_frags() || ip.frag_offset() != 0 {
+        return Err(DropReason::Unsupported);
+    }
+    let src = IpAddr::V4(ip.src_addr());
+    let dst = IpAddr::V4(ip.dst_addr());
+    if dst.is_multicast() || ip.dst_addr().is_broadcast() {
+        return Err(DropReason::Unsupported);
+    }
+    let header_len = usize::from(ip.header_len());
+    let total_len = usize::from(ip.total_len());
+    let payload = &packet[header_len..total_len];
+    match ip.next_header() {
+        IpProtocol::Icmp => {
+            let icmp = Icmpv4Packet::new_checked(payload).map_err(|_| DropReason::Malformed)?;
+            match Icmpv4Repr::parse(&icmp, &no_rx_checks()) {
+                Ok(Icmpv4Repr::EchoRequest {
+                    ident,
+                    seq_no,
+                    data,
+                }) => Ok(Parsed::EchoRequest {
+                    src,
+                    dst,
+                    ident,
+                    seq: seq_no,
+                    data,
+                }),
+                Ok(_) => Err(DropReason::Unsupported),
+                Err(_) => Err(DropReason::Malformed),
+            }
+        }
+        proto => transport(proto, src, dst, payload),
+    }
+}
+
+fn parse_v6(packet: &[u8]) -> Result<Parsed<'_>, DropReason> {
+    let ip = Ipv6Packet::new_checked(packet).map_err(|_| DropReason::Malformed)?;
+    let src = IpAddr::V6(ip.src_addr());
+    let dst = IpAddr::V6(ip.dst_addr());
+    if dst.is_multicast() || src.is_unspecified() {
+        return Err(DropReason::Unsupported);
+    }
+    let payload = ip.payload();
+    match ip.next_header() {
+        IpProtocol::Icmpv6 => {
+            let icmp = Icmpv6Packet::new_checked(payload).map_err(|_| DropReason::Malformed)?;
+            let (s, d) = (ip.src_addr(), ip.dst_addr());
+            match Icmpv6Repr::parse(&s, &d, &icmp, &no_rx_checks()) {
+                Ok(Icmpv6Repr::EchoRequest {
+                    ident,
+                    seq_no,
+                    data,
+                }) => Ok(Parsed::EchoRequest {
+                    src,
+                    dst,
+                    ident,
+                    seq: seq_no,
+                    data,
+                }),
+                Ok(_) => Err(DropReason::Unsupported),
+                Err(_) => Err(DropReason::Malformed),
+            }
+        }
+        proto => transport(proto, src, dst, payload),
+    }
+}
+
+fn transport<'a>(
+    proto: IpProtocol,
+    src: IpAddr,
+    dst: IpAddr,
+    payload: &'a [u8],
+) -> Result<Parsed<'a>, DropReason> {
+    match proto {
+        IpProtocol::Tcp => {
+            let tcp = TcpPacket::new_checked(payload).map_err(|_| DropReason::Malformed)?;
+            if tcp.src_port() == 0 || tcp.dst_port() == 0 {
+                return Err(DropReason::Malformed);
+            }
+            let body = payload.len() - usize::from(tcp.header_len());
+            let seq_len = body as u32 + u32::from(tcp.syn()) + u32::from(tcp.fin());
+            Ok(Parsed::Tcp {
+                src: SocketAddr::new(src, tcp.src_port()),
+                dst: SocketAddr::new(dst, tcp.dst_port()),
+                syn: tcp.syn(),
+                ack: tcp.ack(),
+                rst: tcp.rst(),
+                seq: tcp.seq_number().0 as u32,
+                seq_len,
+            })
+        }
+        IpProtocol::Udp => {
+            let udp = UdpPacket::new_checked(payload).map_err(|_| DropReason::Malformed)?;
+            if udp.src_port() == 0 || udp.dst_port() == 0 {
+                return Err(DropReason::Malformed);
+            }
+            let len = usize::from(udp.len());
+            Ok(Parsed::Udp {
+                src: SocketAddr::new(src, udp.src_port()),
+                dst: SocketAddr::new(dst, udp.dst_port()),
+                payload: &payload[8..len],
+            })
+        }
+        _ => Err(DropReason::Unsupported),
+    }
+}
+
+/// IP header length for a packet from `addr`'s family.
+fn ip_header_len(addr: IpAddr) -> usize {
+    match addr {
+        IpAddr::V4(_) => 20,
+        IpAddr::V6(_) => 40,
+    }
+}
+
+/// Writes an IP header for `next_header` and lets `body` fill the payload.
+fn ip_packet(
+    src: IpAddr,
+    dst: IpAddr,
+    next_header: IpProtocol,
+    payload_len: usize,
+    body: impl FnOnce(&mut [u8]),
+) -> Option<Vec<u8>> {
+    let header = ip_header_len(src);
+    let mut buf = vec![0u8; header + payload_len];
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let repr = Ipv4Repr {
+                src_addr: s,
+                dst_addr: d,
+                next_header,
+                payload_len,
+                hop_limit: HOP_LIMIT,
+            };
+            repr.emit(
+                &mut Ipv4Packet::new_unchecked(&mut buf),
+                &ChecksumCapabilities::default(),
+            );
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let repr = Ipv6Repr {
+                src_addr: s,
+                dst_addr: d,
+                next_header,
+                payload_len,
+                hop_limit: HOP_LIMIT,
+            };
+            repr.emit(&mut Ipv6Packet::new_unchecked(&mut buf));
+        }
+        _ => return None,
+    }
+    body(&mut buf[header..]);
+    Some(buf)
+}
+
+/// A UDP datagram from `src` to `dst`, or `None` if the two are of different families
+/// or the result would exceed `mtu`.
+pub fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: usize) -> Option<Vec<u8>> {
+    let len = 8 + payload.len();
+    if ip_header_len(src.ip()) + len > mtu {
+        return None;
+    }
+    let (s, d) = (IpAddress::from(src.ip()), IpAddress::from(dst.ip()));
+    let repr = UdpRepr {
+        src_port: src.port(),
+        dst_port: dst.port(),
+    };
+    ip_packet(src.ip(), dst.ip(), IpProtocol::Udp, len, |buf| {
+        repr.emit(
+            &mut UdpPacket::new_unchecked(buf),
+            &s,
+            &d,
+            payload.len(),
+            |p| p.copy_from_slice(payload),
+            &ChecksumCapabilities::default(),
+        );
+    })
+}
+
+/// An echo reply from `src` (the pinged host) to `dst` (the client).
+pub fn echo_reply(
+    src: IpAddr,
+    dst: IpAddr,
+    ident: u16,
+    seq: u16,
+    data: &[u8],
+    mtu: usize,
+) -> Option<Vec<u8>> {
+    match (src, dst) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => {
+            let repr = Icmpv4Repr::EchoReply {
+                ident,
+                seq_no: seq,
+                data,
+            };
+            let len = repr.buffer_len();
+            if 20 + len > mtu {
+                return None;
+            }
+            ip_packet(src, dst, IpProtocol::Icmp, len, |buf| {
+                repr.emit(
+                    &mut Icmpv4Packet::new_unchecked(buf),
+                    &ChecksumCapabilities::default(),
+                );
+            })
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let repr = Icmpv6Repr::EchoReply {
+                ident,
+                seq_no: seq,
+                data,
+            };
+            let len = repr.buffer_len();
+            if 40 + len > mtu {
+                return None;
+            }
+            ip_packet(src, dst, IpProtocol::Icmpv6, len, |buf| {
+                repr.emit(
+                    &s,
+                    &d,
+                    &mut Icmpv6Packet::new_unchecked(buf),
+                    &ChecksumCapabilities::default(),
+                );
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The RST|ACK a refused destination would send in answer to a SYN (RFC 9293 3.10.7.1).
+pub fn tcp_refusal(
+    syn_src: SocketAddr,
+    syn_dst: SocketAddr,
+    syn_seq: u32,
+    syn_seq_len: u32,
+) -> Option<Vec<u8>> {
+    let repr = TcpRepr {
+        src_port: syn_dst.port(),
+        dst_port: syn_src.port(),
+        control: TcpControl::Rst,
+        seq_number: TcpSeqNumber(0),
+        ack_number: Some(TcpSeqNumber(syn_seq.wrapping_add(syn_seq_len) as i32)),
+        window_len: 0,
+        window_scale: None,
+        max_seg_size: None,
+        sack_permitted: false,
+        sack_ranges: [None; 3],
+        timestamp: None,
+        payload: &[],
+    };
+    let (s, d) = (IpAddress::from(syn_dst.ip()), IpAddress::from(syn_src.ip()));
+    ip_packet(
+        syn_dst.ip(),
+        syn_src.ip(),
+        IpProtocol::Tcp,
+        repr.buffer_len(),
+        |buf| {
+            repr.emit(
+                &mut TcpPacket::new_unchecked(buf),
+                &s,
+                &d,
+                &ChecksumCapabilities::default(),
+            );
+        },
+    )
+}
+
+/// An ICMP "destination unreachable" about `original` (a packet the client sent), as a
+/// router on the way would send it: the client's connect fails with EHOSTUNREACH or
+/// ENETUNREACH at once instead of timing out.
+pub fn unreachable(original: &[u8], no_route: bool) -> Option<Vec<u8>> {
+    match original.first().map(|b| b >> 4) {
+        Some(4) => {
+            let ip = Ipv4Packet::new_checked(original).ok()?;
+            let header = Ipv4Repr::parse(&ip, &no_rx_checks()).ok()?;
+            // RFC 792: the original IP header plus the first 8 bytes of its payload.
+            let quoted = &ip.payload()[..ip.payload().len().min(8)];
+            let repr = Icmpv4Repr::DstUnreachable {
+                reason: if no_route {
+                    Icmpv4DstUnreachable::NetUnreachable
+                } else {
+                    Icmpv4DstUnreachable::HostUnreachable
+                },
+                header,
+                data: quoted,
+            };
+            let (src, dst) = (IpAddr::V4(header.dst_addr), IpAddr::V4(header.src_addr));
+            ip_packet(src, dst, IpProtocol::Icmp, repr.buffer_len(), |buf| {
+                repr.emit(
+                    &mut Icmpv4Packet::new_unchecked(buf),
+                    &ChecksumCapabilities::default(),
+                );
+            })
+        }
+        Some(6) => {
+            let ip = Ipv6Packet::new_checked(original).ok()?;
+            let header = Ipv6Repr::parse(&ip).ok()?;
+            // RFC 4443: as much of the original as fits in the minimum MTU.
+            let quoted = &ip.payload()[..ip.payload().len().min(1280 - 40 - 8 - 40)];
+            let repr = Icmpv6Repr::DstUnreachable {
+                reason: if no_route {
+                    Icmpv6DstUnreachable::NoRoute
+                } else {
+                    Icmpv6DstUnreachable::AddrUnreachable
+                },
+                header,
+                data: quoted,
+            };
+            let (s, d) = (header.dst_addr, header.src_addr);
+            ip_packet(
+                IpAddr::V6(s),
+                IpAddr::V6(d),
+                IpProtocol::Icmpv6,
+                repr.buffer_len(),
+                |buf| {
+                    repr.emit(
+                        &s,
+                        &d,
+                        &mut Icmpv6Packet::new_unchecked(buf),
+                        &ChecksumCapabilities::default(),
+                    );
+                },
+            )
+        }
+        _ => None,
+    }
+}
