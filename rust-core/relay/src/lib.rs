@@ -1,13 +1,33 @@
-//! The IO shell around [`phonehome_netstack`]. (API sketch; implementation in progress.)
+//! The IO shell around [`phonehome_netstack`].
+//!
+//! One task owns the TUN and the stack: it reads packets, feeds them in, and writes what
+//! the stack answers. Each flow's real socket lives in a task of its own that talks to
+//! the stack task through one command channel. Backpressure is explicit both ways: the
+//! stack hands a flow at most its up-window of client bytes until the upstream task
+//! reports them written, and an upstream task reads from the server only as far as the
+//! stack has taken earlier bytes (a semaphore counting bytes).
+//!
+//! Every outbound socket passes [`Protect::protect`] before it connects or sends.
 
+mod upstream;
+
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::RawFd;
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
-use phonehome_record::FlowSink;
+use bytes::Bytes;
+use phonehome_netstack::{ConnectError, Event, FlowEnd, FlowId, Netstack};
+use phonehome_record::{FlowRecord, FlowSink};
 use phonehome_tun::Tun;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::sync::mpsc;
+
+use upstream::{DatagramUpstream, TcpUpstream};
 
 /// Lets an outbound socket bypass the VPN before it connects (Android: `VpnService.protect`).
 pub trait Protect: Send + Sync + 'static {
@@ -36,24 +56,298 @@ pub struct DnsForward {
 pub struct RelayConfig {
     pub stack: phonehome_netstack::Config,
     pub dns: Option<DnsForward>,
+    /// How long an upstream TCP connect may take before the client is refused.
+    pub connect_timeout: Duration,
 }
 
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            stack: phonehome_netstack::Config::default(),
+            dns: None,
+            connect_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What a run did, for logs and the CLI.
 #[derive(Debug, Default, Clone)]
-pub struct RelayStats {}
+pub struct RelayStats {
+    pub stack: phonehome_netstack::Stats,
+    /// Packets the TUN would not take.
+    pub tun_write_errors: u64,
+    /// Finished flows the sink failed to record.
+    pub sink_errors: u64,
+    /// Set when the TUN itself failed (e.g. its namespace went away) and ended the run.
+    pub tun_closed: Option<String>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    #[error("TUN device: {0}")]
+    #[error("cannot use the TUN device: {0}")]
     Tun(io::Error),
 }
 
-/// Relays until `shutdown` completes, then closes every flow and flushes `sink`.
+/// What upstream tasks tell the stack task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Connected(FlowId),
+    ConnectFailed(FlowId, ConnectError),
+    Written(FlowId, usize),
+    Down(FlowId, Bytes),
+    DownEof(FlowId),
+    DownReset(FlowId),
+    UdpReply(FlowId, Bytes),
+    EchoReply(FlowId, u16, Bytes),
+    DatagramFailed(FlowId),
+}
+
+/// Relays until `shutdown` completes (or the TUN fails), then ends every flow, records
+/// it, and flushes `sink`.
 pub async fn run(
-    _tun: Tun,
-    _config: RelayConfig,
-    _protect: Arc<dyn Protect>,
-    _sink: Box<dyn FlowSink>,
-    _shutdown: impl Future<Output = ()>,
+    tun: Tun,
+    config: RelayConfig,
+    protect: Arc<dyn Protect>,
+    mut sink: Box<dyn FlowSink>,
+    shutdown: impl Future<Output = ()>,
 ) -> Result<RelayStats, RelayError> {
-    todo!("in progress")
+    tun.set_nonblocking(true).map_err(RelayError::Tun)?;
+    // SAFETY: `Tun` owns its fd and returns that same fd from `as_raw_fd` until dropped.
+    let tun = unsafe { AsyncFd::register_with_interest(tun, Interest::READABLE) }
+        .map_err(|e| RelayError::Tun(io::Error::other(e.to_string())))?;
+    let (commands, mut inbox) = mpsc::unbounded_channel();
+    let mut relay = Relay {
+        stack: Netstack::new(config.stack.clone(), Instant::now()),
+        tcp: HashMap::new(),
+        datagrams: HashMap::new(),
+        commands,
+        protect,
+        config,
+        clock: WallClock::new(),
+        stats: RelayStats::default(),
+    };
+    let mut buf = vec![0u8; relay.config.stack.mtu.max(1500) + 64];
+    tokio::pin!(shutdown);
+
+    loop {
+        let deadline = relay.stack.poll_at(Instant::now());
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            ready = tun.readable() => match ready {
+                Ok(mut guard) => {
+                    // Read a batch, so one stack poll serves many packets.
+                    for _ in 0..64 {
+                        match guard.try_io(|fd| fd.get_ref().recv(&mut buf)) {
+                            Ok(Ok(n)) => {
+                                let _ = relay.stack.receive(Instant::now(), &buf[..n]);
+                            }
+                            Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Ok(Err(e)) => {
+                                relay.stats.tun_closed = Some(e.to_string());
+                                break;
+                            }
+                            Err(_would_block) => break,
+                        }
+                    }
+                }
+                Err(e) => relay.stats.tun_closed = Some(e.to_string()),
+            },
+            Some(command) = inbox.recv() => relay.command(command),
+            () = sleep_until(deadline), if deadline.is_some() => {}
+        }
+        if relay.stats.tun_closed.is_some() {
+            log::warn!(
+                "TUN device failed, stopping: {}",
+                relay.stats.tun_closed.as_deref().unwrap_or_default()
+            );
+            break;
+        }
+        // Whatever else is waiting, then one poll for all of it.
+        for _ in 0..1024 {
+            match inbox.try_recv() {
+                Ok(command) => relay.command(command),
+                Err(_) => break,
+            }
+        }
+        relay.stack.poll(Instant::now());
+        relay.drain(&tun, sink.as_mut());
+    }
+
+    relay.stack.shutdown(Instant::now());
+    relay.drain(&tun, sink.as_mut());
+    if let Err(e) = sink.flush() {
+        log::warn!("cannot flush the flow records: {e}");
+        relay.stats.sink_errors += 1;
+    }
+    let mut stats = relay.stats;
+    stats.stack = relay.stack.stats();
+    Ok(stats)
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Maps the stack's monotonic instants to wall-clock times for records.
+struct WallClock {
+    mono: Instant,
+    wall: SystemTime,
+}
+
+impl WallClock {
+    fn new() -> Self {
+        Self {
+            mono: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+
+    fn at(&self, t: Instant) -> SystemTime {
+        match t.checked_duration_since(self.mono) {
+            Some(d) => self.wall + d,
+            None => self.wall - self.mono.duration_since(t),
+        }
+    }
+}
+
+struct Relay {
+    stack: Netstack,
+    tcp: HashMap<FlowId, TcpUpstream>,
+    datagrams: HashMap<FlowId, DatagramUpstream>,
+    commands: mpsc::UnboundedSender<Command>,
+    protect: Arc<dyn Protect>,
+    config: RelayConfig,
+    clock: WallClock,
+    stats: RelayStats,
+}
+
+impl Relay {
+    fn command(&mut self, command: Command) {
+        let now = Instant::now();
+        match command {
+            Command::Connected(id) => self.stack.tcp_connected(now, id),
+            Command::ConnectFailed(id, e) => self.stack.tcp_connect_failed(now, id, e),
+            Command::Written(id, n) => self.stack.tcp_written(id, n),
+            Command::Down(id, data) => self.stack.tcp_send(now, id, data),
+            Command::DownEof(id) => self.stack.tcp_server_eof(id),
+            Command::DownReset(id) => self.stack.tcp_server_reset(id),
+            Command::UdpReply(id, data) => self.stack.udp_reply(now, id, &data),
+            Command::EchoReply(id, seq, data) => self.stack.echo_reply(now, id, seq, &data),
+            Command::DatagramFailed(id) => self.stack.datagram_failed(now, id),
+        }
+    }
+
+    /// Where a flow to `dst` really goes: DNS to the monitor's own address is forwarded.
+    fn upstream_of(&self, dst: SocketAddr) -> SocketAddr {
+        match &self.config.dns {
+            Some(dns) if dst.port() == 53 && dns.listen.contains(&dst.ip()) => dns.upstream,
+            _ => dst,
+        }
+    }
+
+    /// Acts on the stack's events and writes its packets to the TUN.
+    fn drain(&mut self, tun: &AsyncFd<Tun>, sink: &mut dyn FlowSink) {
+        while let Some(event) = self.stack.pop_event() {
+            match event {
+                Event::TcpConnect { id, dst, .. } => {
+                    let target = self.upstream_of(dst);
+                    let upstream = TcpUpstream::spawn(
+                        id,
+                        target,
+                        self.config.connect_timeout,
+                        self.protect.clone(),
+                        self.commands.clone(),
+                        self.config.stack.tcp_tx_buffer,
+                    );
+                    self.tcp.insert(id, upstream);
+                }
+                Event::TcpData { id, data } => {
+                    if let Some(up) = self.tcp.get(&id) {
+                        up.send(data);
+                    }
+                }
+                Event::TcpEof { id } => {
+                    if let Some(up) = self.tcp.get(&id) {
+                        up.finish();
+                    }
+                }
+                Event::TcpSent { id, len } => {
+                    if let Some(up) = self.tcp.get(&id) {
+                        up.taken(len);
+                    }
+                }
+                Event::UdpSend { id, dst, data, .. } => {
+                    let target = self.upstream_of(dst);
+                    let up = match self.datagrams.get(&id) {
+                        Some(up) => Some(up),
+                        None => {
+                            match DatagramUpstream::udp(id, target, &*self.protect, &self.commands)
+                            {
+                                Ok(up) => Some(&*self.datagrams.entry(id).or_insert(up)),
+                                Err(e) => {
+                                    log::debug!("flow {id}: cannot open a UDP socket: {e}");
+                                    self.stack.datagram_failed(Instant::now(), id);
+                                    None
+                                }
+                            }
+                        }
+                    };
+                    if let Some(up) = up {
+                        up.send(&data);
+                    }
+                }
+                Event::EchoRequest { id, dst, seq, data } => {
+                    let up = match self.datagrams.get(&id) {
+                        Some(up) => Some(up),
+                        None => {
+                            match DatagramUpstream::echo(id, dst, &*self.protect, &self.commands) {
+                                Ok(up) => Some(&*self.datagrams.entry(id).or_insert(up)),
+                                Err(e) => {
+                                    log::debug!("flow {id}: cannot open an ICMP socket: {e}");
+                                    self.stack.datagram_failed(Instant::now(), id);
+                                    None
+                                }
+                            }
+                        }
+                    };
+                    if let Some(up) = up {
+                        up.send_echo(seq, &data);
+                    }
+                }
+                Event::Closed(end) => self.closed(end, sink),
+            }
+        }
+        while let Some(packet) = self.stack.pop_packet() {
+            if let Err(e) = tun.get_ref().send(&packet) {
+                self.stats.tun_write_errors += 1;
+                log::debug!("TUN write failed: {e}");
+            }
+        }
+    }
+
+    fn closed(&mut self, end: FlowEnd, sink: &mut dyn FlowSink) {
+        if let Some(up) = self.tcp.remove(&end.id) {
+            up.close(end.reason != phonehome_record::CloseReason::Closed);
+        }
+        self.datagrams.remove(&end.id);
+        let record = FlowRecord {
+            flow: end.id,
+            proto: end.proto,
+            src: end.src,
+            dst: end.dst,
+            bytes_out: end.bytes_out,
+            bytes_in: end.bytes_in,
+            start: self.clock.at(end.start),
+            end: self.clock.at(end.end),
+            close: end.reason,
+        };
+        if let Err(e) = sink.flow_finished(&record) {
+            self.stats.sink_errors += 1;
+            log::warn!("cannot record flow {}: {e}", end.id);
+        }
+    }
 }

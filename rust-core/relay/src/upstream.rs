@@ -1,0 +1,390 @@
+//! The real sockets behind each flow, each in its own task.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use phonehome_netstack::{ConnectError, FlowId};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream, UdpSocket};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::{Command, Protect};
+
+/// Largest read from a server at once.
+const CHUNK: usize = 64 * 1024;
+
+enum Up {
+    Data(Bytes),
+    Eof,
+}
+
+/// The stack task's handle on one TCP flow's upstream task.
+pub(crate) struct TcpUpstream {
+    to_server: mpsc::UnboundedSender<Up>,
+    /// Server bytes the task may still read before the stack takes earlier ones.
+    window: Arc<Semaphore>,
+    /// Ends the task; `true` resets the server connection instead of closing it.
+    stop: Option<oneshot::Sender<bool>>,
+}
+
+impl TcpUpstream {
+    pub(crate) fn spawn(
+        id: FlowId,
+        target: SocketAddr,
+        connect_timeout: Duration,
+        protect: Arc<dyn Protect>,
+        commands: mpsc::UnboundedSender<Command>,
+        window: usize,
+    ) -> Self {
+        let (to_server, from_stack) = mpsc::unbounded_channel();
+        let (stop, stopped) = oneshot::channel();
+        let window = Arc::new(Semaphore::new(window.max(CHUNK)));
+        let task_window = window.clone();
+        tokio::spawn(async move {
+            let connect = connect(target, &*protect);
+            let stream = match tokio::time::timeout(connect_timeout, connect).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => {
+                    log::debug!("flow {id}: connect failed: {e}");
+                    let _ = commands.send(Command::ConnectFailed(id, connect_error(&e)));
+                    return;
+                }
+                Err(_) => {
+                    let _ = commands.send(Command::ConnectFailed(id, ConnectError::Timeout));
+                    return;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let _ = commands.send(Command::Connected(id));
+            relay(id, stream, from_stack, task_window, commands, stopped).await;
+        });
+        Self {
+            to_server,
+            window,
+            stop: Some(stop),
+        }
+    }
+
+    pub(crate) fn send(&self, data: Bytes) {
+        let _ = self.to_server.send(Up::Data(data));
+    }
+
+    pub(crate) fn finish(&self) {
+        let _ = self.to_server.send(Up::Eof);
+    }
+
+    pub(crate) fn taken(&self, len: usize) {
+        self.window.add_permits(len);
+    }
+
+    pub(crate) fn close(mut self, reset: bool) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(reset);
+        }
+    }
+}
+
+impl Drop for TcpUpstream {
+    fn drop(&mut self) {
+        // A flow dropped without `close` (the relay is going away) resets its server.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+    }
+}
+
+async fn connect(target: SocketAddr, protect: &dyn Protect) -> io::Result<TcpStream> {
+    let socket = match target {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    protect.protect(socket.as_raw_fd())?;
+    socket.connect(target).await
+}
+
+fn connect_error(e: &io::Error) -> ConnectError {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => ConnectError::Refused,
+        io::ErrorKind::NetworkUnreachable => ConnectError::NoRoute,
+        io::ErrorKind::TimedOut => ConnectError::Timeout,
+        _ => ConnectError::Unreachable,
+    }
+}
+
+/// Copies both ways until both directions are done or the stack says stop.
+async fn relay(
+    id: FlowId,
+    mut stream: TcpStream,
+    mut from_stack: mpsc::UnboundedReceiver<Up>,
+    window: Arc<Semaphore>,
+    commands: mpsc::UnboundedSender<Command>,
+    stopped: oneshot::Receiver<bool>,
+) {
+    let reset = {
+        let (mut reader, mut writer) = stream.split();
+        let up = async {
+            while let Some(msg) = from_stack.recv().await {
+                match msg {
+                    Up::Data(data) => {
+                        if let Err(e) = writer.write_all(&data).await {
+                            log::debug!("flow {id}: upstream write failed: {e}");
+                            let _ = commands.send(Command::DownReset(id));
+                            return;
+                        }
+                        let _ = commands.send(Command::Written(id, data.len()));
+                    }
+                    Up::Eof => {
+                        let _ = writer.shutdown().await;
+                        return;
+                    }
+                }
+            }
+        };
+        let down = async {
+            loop {
+                let Ok(permit) = window.acquire_many(CHUNK as u32).await else {
+                    return;
+                };
+                let mut buf = BytesMut::with_capacity(CHUNK);
+                match reader.read_buf(&mut buf).await {
+                    Ok(0) => {
+                        let _ = commands.send(Command::DownEof(id));
+                        return;
+                    }
+                    Ok(n) => {
+                        // Keep the permits for what was read; the stack returns them.
+                        permit.forget();
+                        window.add_permits(CHUNK - n);
+                        let _ = commands.send(Command::Down(id, buf.freeze()));
+                    }
+                    Err(e) => {
+                        log::debug!("flow {id}: upstream read failed: {e}");
+                        let _ = commands.send(Command::DownReset(id));
+                        return;
+                    }
+                }
+            }
+        };
+        let both = async {
+            tokio::join!(up, down);
+        };
+        tokio::select! {
+            // Both directions ended on their own: nothing left to reset.
+            () = both => false,
+            // The stack retired the flow first (client reset, idle, shutdown).
+            reset = stopped => reset.unwrap_or(true),
+        }
+    };
+    if reset {
+        // SO_LINGER 0 makes close() send RST, as the client's reset asked.
+        let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    }
+    drop(stream);
+}
+
+/// A UDP or ICMP echo flow's socket and its reader task.
+pub(crate) struct DatagramUpstream {
+    socket: Arc<UdpSocket>,
+    /// The echo identifier the kernel expects (raw sockets only; ping sockets set it).
+    kind: DatagramKind,
+    reader: JoinHandle<()>,
+}
+
+#[derive(Clone, Copy)]
+enum DatagramKind {
+    Udp,
+    Echo { v6: bool, raw: bool },
+}
+
+impl Drop for DatagramUpstream {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl DatagramUpstream {
+    pub(crate) fn udp(
+        id: FlowId,
+        target: SocketAddr,
+        protect: &dyn Protect,
+        commands: &mpsc::UnboundedSender<Command>,
+    ) -> io::Result<Self> {
+        let socket = Socket::new(
+            Domain::for_address(target),
+            Type::DGRAM,
+            Some(Protocol::UDP),
+        )?;
+        protect.protect(socket.as_raw_fd())?;
+        socket.set_nonblocking(true)?;
+        socket.connect(&target.into())?;
+        let socket = Arc::new(UdpSocket::from_std(socket.into())?);
+        let reader = tokio::spawn(read_datagrams(
+            id,
+            socket.clone(),
+            DatagramKind::Udp,
+            commands.clone(),
+        ));
+        Ok(Self {
+            socket,
+            kind: DatagramKind::Udp,
+            reader,
+        })
+    }
+
+    /// An ICMP echo socket: an unprivileged ping socket where the system allows it
+    /// (Android does; Linux needs `net.ipv4.ping_group_range`), a raw one otherwise.
+    pub(crate) fn echo(
+        id: FlowId,
+        target: IpAddr,
+        protect: &dyn Protect,
+        commands: &mpsc::UnboundedSender<Command>,
+    ) -> io::Result<Self> {
+        let (domain, protocol) = match target {
+            IpAddr::V4(_) => (Domain::IPV4, Protocol::ICMPV4),
+            IpAddr::V6(_) => (Domain::IPV6, Protocol::ICMPV6),
+        };
+        let (socket, raw) = match Socket::new(domain, Type::DGRAM, Some(protocol)) {
+            Ok(s) => (s, false),
+            Err(ping_err) => match Socket::new(domain, Type::RAW, Some(protocol)) {
+                Ok(s) => (s, true),
+                Err(_) => return Err(ping_err),
+            },
+        };
+        protect.protect(socket.as_raw_fd())?;
+        socket.set_nonblocking(true)?;
+        socket.connect(&SocketAddr::new(target, 0).into())?;
+        let kind = DatagramKind::Echo {
+            v6: target.is_ipv6(),
+            raw,
+        };
+        let socket = Arc::new(UdpSocket::from_std(socket.into())?);
+        let reader = tokio::spawn(read_datagrams(id, socket.clone(), kind, commands.clone()));
+        Ok(Self {
+            socket,
+            kind,
+            reader,
+        })
+    }
+
+    pub(crate) fn send(&self, data: &[u8]) {
+        // UDP may drop; a full socket buffer drops like a full router queue would.
+        if let Err(e) = self.socket.try_send(data) {
+            log::debug!("datagram not sent: {e}");
+        }
+    }
+
+    pub(crate) fn send_echo(&self, seq: u16, data: &[u8]) {
+        let DatagramKind::Echo { v6, .. } = self.kind else {
+            return;
+        };
+        let mut msg = Vec::with_capacity(8 + data.len());
+        msg.extend_from_slice(&[if v6 { 128 } else { 8 }, 0, 0, 0]);
+        // Our own identifier; ping sockets replace it, raw sockets filter replies by it.
+        msg.extend_from_slice(&ECHO_IDENT.to_be_bytes());
+        msg.extend_from_slice(&seq.to_be_bytes());
+        msg.extend_from_slice(data);
+        if !v6 {
+            // The kernel fills ICMPv6 checksums itself; ICMPv4 over raw sockets needs ours.
+            let sum = internet_checksum(&msg);
+            msg[2..4].copy_from_slice(&sum.to_be_bytes());
+        }
+        self.send(&msg);
+    }
+}
+
+const ECHO_IDENT: u16 = 0x7068;
+
+async fn read_datagrams(
+    id: FlowId,
+    socket: Arc<UdpSocket>,
+    kind: DatagramKind,
+    commands: mpsc::UnboundedSender<Command>,
+) {
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        let n = match socket.recv(&mut buf).await {
+            Ok(n) => n,
+            // A previous datagram drew an ICMP error; UDP goes on.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
+            Err(e) => {
+                log::debug!("flow {id}: datagram socket failed: {e}");
+                let _ = commands.send(Command::DatagramFailed(id));
+                return;
+            }
+        };
+        let msg = &buf[..n];
+        let command = match kind {
+            DatagramKind::Udp => Command::UdpReply(id, Bytes::copy_from_slice(msg)),
+            DatagramKind::Echo { v6, raw } => {
+                // Raw IPv4 sockets deliver the IP header too.
+                let icmp = if raw && !v6 {
+                    let ihl = usize::from(msg.first().map_or(0, |b| b & 0x0f)) * 4;
+                    msg.get(ihl..).unwrap_or_default()
+                } else {
+                    msg
+                };
+                let reply_type = if v6 { 129 } else { 0 };
+                if icmp.len() < 8 || icmp[0] != reply_type {
+                    continue;
+                }
+                if raw && u16::from_be_bytes([icmp[4], icmp[5]]) != ECHO_IDENT {
+                    continue;
+                }
+                let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
+                Command::EchoReply(id, seq, Bytes::copy_from_slice(&icmp[8..]))
+            }
+        };
+        if commands.send(command).is_err() {
+            return;
+        }
+    }
+}
+
+fn internet_checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_of_an_echo_request_matches_rfc_1071_arithmetic() {
+        // Type 8, code 0, id 0x7068, seq 1, data "abc": verifying yields zero.
+        let mut msg = vec![8, 0, 0, 0, 0x70, 0x68, 0, 1, b'a', b'b', b'c'];
+        let sum = internet_checksum(&msg);
+        msg[2..4].copy_from_slice(&sum.to_be_bytes());
+        assert_eq!(internet_checksum(&msg), 0);
+    }
+
+    #[test]
+    fn connect_errors_map_to_what_the_client_should_see() {
+        use io::ErrorKind::*;
+        assert_eq!(
+            connect_error(&ConnectionRefused.into()),
+            ConnectError::Refused
+        );
+        assert_eq!(
+            connect_error(&NetworkUnreachable.into()),
+            ConnectError::NoRoute
+        );
+        assert_eq!(
+            connect_error(&HostUnreachable.into()),
+            ConnectError::Unreachable
+        );
+        assert_eq!(connect_error(&TimedOut.into()), ConnectError::Timeout);
+    }
+}
