@@ -1,1 +1,31 @@
-fn main() {}
+//! `phonehome`: PhoneHome's Linux front end.
+
+mod channel;
+mod cli;
+mod resolv;
+mod sandbox;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit status when phonehome itself fails (as `env`, `timeout` and container runners
+/// use), so it stays apart from the watched program's own statuses.
+const FAILED: u8 = 125;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    // Usage errors exit with 2, --help with 0.
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Watch(args) => watch::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("phonehome: {err}");
+            ExitCode::from(FAILED)
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! `phonehome watch`: the monitor's side.
+//!
+//! The monitor forks before any thread exists. The child builds the watched namespace
+//! (see [`crate::sandbox`]) and passes its TUN fd back; the monitor's own sockets stay
+//! in the caller's namespace, so the relay needs no `protect()`. Once the relay runs the
+//! child becomes CMD, and the monitor waits for it, forwarding SIGINT/SIGTERM to it as
+//! SIGTERM, then stops the relay (which flushes the records) and exits as CMD did.
+
+use std::ffi::{CString, OsString};
+use std::fs;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, getpid, ForkResult, Pid};
+use phonehome_netstack::Config as StackConfig;
+use phonehome_record::{FlowSink, JsonlSink, NullSink};
+use phonehome_relay::{DnsForward, NoProtect, RelayConfig, RelayError, RelayStats};
+use phonehome_tun::Tun;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::oneshot;
+
+use crate::channel::{self, Report};
+use crate::cli::WatchArgs;
+use crate::resolv;
+use crate::sandbox::{self, Plan};
+
+/// The file under `--out` that gets one JSON line per finished flow.
+pub const FLOWS_FILE: &str = "flows.jsonl";
+/// How long CMD may outlive a relay that ended by itself (see [`supervise`]).
+const RELAY_END_GRACE: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("no upstream DNS server: {0}; pass --dns IP[:PORT]")]
+    NoUpstream(String),
+    #[error("cannot create output directory {}: {source}", path.display())]
+    OutDir { path: PathBuf, source: io::Error },
+    #[error("{0}")]
+    Sink(io::Error),
+    #[error("the command line argument {0:?} contains a NUL byte")]
+    NulInArgument(OsString),
+    #[error("{what}: {source}")]
+    Sys {
+        what: &'static str,
+        source: io::Error,
+    },
+    /// The child's own words.
+    #[error("{0}")]
+    Setup(String),
+    #[error("the namespace setup process ended without a report ({0})")]
+    SetupDied(String),
+    #[error("relay failed: {0}")]
+    Relay(#[from] RelayError),
+    #[error("relay stopped while the program was still running: {0}")]
+    RelayStopped(String),
+    #[error("relay crashed: {0}")]
+    RelayCrashed(String),
+    #[error("relay did not finish after the program exited; records may be incomplete")]
+    RelayStuck,
+}
+
+fn sys(what: &'static str) -> impl FnOnce(io::Error) -> WatchError {
+    move |source| WatchError::Sys { what, source }
+}
+
+/// Runs `phonehome watch`; returns the exit status to leave with (CMD's).
+pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
+    let upstream = match args.dns {
+        Some(addr) => addr,
+        None => upstream_from_resolv_conf(Path::new(sandbox::RESOLV_CONF))?,
+    };
+    log::info!("upstream DNS: {upstream}");
+    let sink = open_sink(args.out.as_deref())?;
+    let plan = Plan {
+        mtu: args.mtu,
+        argv: args
+            .cmd
+            .into_iter()
+            .map(|arg| {
+                CString::new(arg.into_vec())
+                    .map_err(|e| WatchError::NulInArgument(OsString::from_vec(e.into_vec())))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let config = RelayConfig {
+        stack: StackConfig {
+            mtu: args.mtu as usize,
+            ..Default::default()
+        },
+        dns: Some(DnsForward {
+            listen: sandbox::dns_listen(),
+            upstream,
+        }),
+        ..Default::default()
+    };
+
+    ensure_single_threaded()?;
+    let (monitor_end, child_end) = channel::pair().map_err(sys("socketpair"))?;
+    let monitor = getpid();
+    // SAFETY: the process has a single thread (checked just above, and no runtime or
+    // thread has been started), so the child may do anything, not just async-signal-safe
+    // calls; it never returns from here: it ends in exec or _exit.
+    match unsafe { fork() }.map_err(|e| sys("fork")(e.into()))? {
+        ForkResult::Child => {
+            drop(monitor_end);
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sandbox::child_main(child_end, monitor, &plan)
+            }));
+            sandbox::exit_now(sandbox::SETUP_FAILED)
+        }
+        ForkResult::Parent { child } => {
+            drop(child_end);
+            monitor_child(Child::new(child), monitor_end, config, sink)
+        }
+    }
+}
+
+fn upstream_from_resolv_conf(path: &Path) -> Result<SocketAddr, WatchError> {
+    let text = fs::read_to_string(path)
+        .map_err(|err| WatchError::NoUpstream(format!("cannot read {}: {err}", path.display())))?;
+    resolv::first_nameserver(&text)
+        .map(|ip| SocketAddr::new(ip, crate::cli::DNS_PORT))
+        .ok_or_else(|| {
+            WatchError::NoUpstream(format!("{} lists no usable nameserver", path.display()))
+        })
+}
+
+fn open_sink(out: Option<&Path>) -> Result<Box<dyn FlowSink>, WatchError> {
+    let Some(dir) = out else {
+        return Ok(Box::new(NullSink));
+    };
+    fs::create_dir_all(dir).map_err(|source| WatchError::OutDir {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let sink = JsonlSink::create(&dir.join(FLOWS_FILE)).map_err(WatchError::Sink)?;
+    Ok(Box::new(sink))
+}
+
+/// fork() is only sound here because nothing has started a thread; make sure of it.
+fn ensure_single_threaded() -> Result<(), WatchError> {
+    let threads = fs::read_dir("/proc/self/task")
+        .map_err(sys("reading /proc/self/task"))?
+        .count();
+    if threads == 1 {
+        Ok(())
+    } else {
+        Err(WatchError::Sys {
+            what: "internal error",
+            source: io::Error::other(format!("{threads} threads exist before fork")),
+        })
+    }
+}
+
+/// The forked child until it has been reaped: dropping it unreaped kills and reaps it,
+/// so no error path leaves CMD running without the monitor.
+#[derive(Debug)]
+struct Child {
+    pid: Pid,
+    reaped: bool,
+}
+
+impl Child {
+    fn new(pid: Pid) -> Self {
+        Self { pid, reaped: false }
+    }
+
+    fn signal(&self, sig: Signal) {
+        if let Err(err) = kill(self.pid, sig) {
+            log::debug!("kill({}, {sig}): {err}", self.pid);
+        }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.signal(Signal::SIGKILL);
+            let _ = wait_for_exit(self.pid);
+        }
+    }
+}
+
+/// Blocks until `pid` has terminated.
+fn wait_for_exit(pid: Pid) -> io::Result<WaitStatus> {
+    loop {
+        match waitpid(pid, None) {
+            Ok(status @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => return Ok(status),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// A shell's view of how a process ended: its exit code, or 128 + the signal.
+fn exit_code(status: WaitStatus) -> u8 {
+    match status {
+        WaitStatus::Exited(_, code) => u8::try_from(code).unwrap_or(u8::MAX),
+        WaitStatus::Signaled(_, sig, _) => u8::try_from(128 + sig as i32).unwrap_or(u8::MAX),
+        _ => u8::MAX,
+    }
+}
+
+fn describe(status: WaitStatus) -> String {
+    match status {
+        WaitStatus::Exited(_, code) => format!("exit status {code}"),
+        WaitStatus::Signaled(_, sig, _) => format!("killed by {sig}"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn monitor_child(
+    mut child: Child,
+    chan: OwnedFd,
+    config: RelayConfig,
+    sink: Box<dyn FlowSink>,
+) -> Result<u8, WatchError> {
+    let tun = match channel::recv_report(&chan).map_err(sys("waiting for the namespace"))? {
+        Report::Tun(fd) => Tun::from_fd(fd),
+        Report::Failed(message) => return Err(WatchError::Setup(message)),
+        Report::Gone => {
+            let status = wait_for_exit(child.pid).map_err(sys("waitpid"))?;
+            child.reaped = true;
+            return Err(WatchError::SetupDied(describe(status)));
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("phonehome")
+        .enable_all()
+        .build()
+        .map_err(sys("starting the async runtime"))?;
+    let result = runtime.block_on(supervise(&mut child, chan, tun, config, sink));
+    // A relay stuck in a blocking call must not keep the monitor from exiting.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn supervise(
+    child: &mut Child,
+    chan: OwnedFd,
+    tun: Tun,
+    config: RelayConfig,
+    sink: Box<dyn FlowSink>,
+) -> Result<u8, WatchError> {
+    let mut sigint = signal(SignalKind::interrupt()).map_err(sys("SIGINT handler"))?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(sys("SIGTERM handler"))?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let shutdown = async move {
+        // An error means the sender is gone, which also means stop.
+        let _ = stopped.await;
+    };
+    let mut relay = tokio::spawn(phonehome_relay::run(
+        tun,
+        config,
+        Arc::new(NoProtect),
+        sink,
+        shutdown,
+    ));
+    tokio::task::yield_now().await;
+    channel::send_go(&chan).map_err(sys("starting the program"))?;
+    drop(chan);
+
+    let pid = child.pid;
+    let mut exited = tokio::task::spawn_blocking(move || wait_for_exit(pid));
+    // The relay may end on its own when the TUN goes away with the namespace, which
+    // happens as CMD exits, a moment before waitpid sees it. So a relay that ends while
+    // CMD runs is a failure only if CMD is still running a little later.
+    let mut early: Option<Result<RelayStats, WatchError>> = None;
+    let mut killed = false;
+    let grace = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(grace);
+    let status = loop {
+        tokio::select! {
+            status = &mut exited => break status,
+            _ = sigint.recv() => forward_stop(child),
+            _ = sigterm.recv() => forward_stop(child),
+            result = &mut relay, if early.is_none() => {
+                let result = relay_error(result);
+                match &result {
+                    Err(err) => {
+                        log::info!("{err}; stopping the program");
+                        child.signal(Signal::SIGKILL);
+                        killed = true;
+                    }
+                    Ok(_) => grace.as_mut().reset(tokio::time::Instant::now() + RELAY_END_GRACE),
+                }
+                early = Some(result);
+            }
+            () = &mut grace, if early.is_some() && !killed => {
+                log::info!("relay stopped while the program was running; stopping the program");
+                child.signal(Signal::SIGKILL);
+                killed = true;
+            }
+        }
+    };
+    let status = status
+        .map_err(|join| sys("waitpid")(io::Error::other(join.to_string())))?
+        .map_err(sys("waitpid"))?;
+    child.reaped = true;
+    log::info!("program ended: {}", describe(status));
+
+    let stats = match early {
+        Some(Err(err)) => return Err(err),
+        Some(Ok(stats)) if killed => {
+            return Err(WatchError::RelayStopped(
+                stats.tun_closed.unwrap_or_else(|| "no reason given".into()),
+            ))
+        }
+        Some(Ok(stats)) => stats,
+        None => {
+            let _ = stop.send(());
+            loop {
+                tokio::select! {
+                    result = &mut relay => break relay_error(result)?,
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => log::warn!(
+                        "still waiting for the relay to finish writing records (Ctrl-C to give up)"
+                    ),
+                    _ = sigint.recv() => return Err(WatchError::RelayStuck),
+                    _ = sigterm.recv() => return Err(WatchError::RelayStuck),
+                }
+            }
+        }
+    };
+    log::info!("relay: {stats:?}");
+    Ok(exit_code(status))
+}
+
+fn relay_error(
+    result: Result<Result<RelayStats, RelayError>, tokio::task::JoinError>,
+) -> Result<RelayStats, WatchError> {
+    match result {
+        Ok(Ok(stats)) => Ok(stats),
+        Ok(Err(err)) => Err(err.into()),
+        Err(join) => Err(WatchError::RelayCrashed(join.to_string())),
+    }
+}
+
+fn forward_stop(child: &Child) {
+    log::info!("stopping the program (SIGTERM to pid {})", child.pid);
+    child.signal(Signal::SIGTERM);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_shell() {
+        let pid = Pid::from_raw(1);
+        assert_eq!(exit_code(WaitStatus::Exited(pid, 0)), 0);
+        assert_eq!(exit_code(WaitStatus::Exited(pid, 3)), 3);
+        assert_eq!(
+            exit_code(WaitStatus::Signaled(pid, Signal::SIGTERM, false)),
+            143
+        );
+        assert_eq!(
+            exit_code(WaitStatus::Signaled(pid, Signal::SIGKILL, true)),
+            137
+        );
+    }
+
+    #[test]
+    fn upstream_comes_from_the_first_nameserver() {
+        let dir = std::env::temp_dir().join(format!("phonehome-watch-test.{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("resolv.conf");
+        fs::write(
+            &path,
+            "search lan\nnameserver 2001:db8::53\nnameserver 192.0.2.1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            upstream_from_resolv_conf(&path).unwrap(),
+            "[2001:db8::53]:53".parse().unwrap()
+        );
+        fs::write(&path, "search lan\n").unwrap();
+        let err = upstream_from_resolv_conf(&path).unwrap_err().to_string();
+        assert!(err.contains("--dns"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+        let err = upstream_from_resolv_conf(&path).unwrap_err().to_string();
+        assert!(err.contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn out_dir_is_created_with_the_flows_file() {
+        let dir = std::env::temp_dir()
+            .join(format!("phonehome-out-test.{}", std::process::id()))
+            .join("nested");
+        let sink = open_sink(Some(&dir)).unwrap();
+        drop(sink);
+        assert!(dir.join(FLOWS_FILE).is_file());
+        fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+}
