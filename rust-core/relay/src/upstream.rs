@@ -273,8 +273,10 @@ impl DatagramUpstream {
     }
 
     pub(crate) fn send(&self, data: &[u8]) {
+        // Straight to the kernel: tokio's `try_send` reports WouldBlock on a new socket
+        // until the reactor has seen it writable, which would drop every first datagram.
         // UDP may drop; a full socket buffer drops like a full router queue would.
-        if let Err(e) = self.socket.try_send(data) {
+        if let Err(e) = SockRef::from(&*self.socket).send(data) {
             log::debug!("datagram not sent: {e}");
         }
     }
