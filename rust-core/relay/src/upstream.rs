@@ -191,7 +191,6 @@ async fn relay(
 /// A UDP or ICMP echo flow's socket and its reader task.
 pub(crate) struct DatagramUpstream {
     socket: Arc<UdpSocket>,
-    /// The echo identifier the kernel expects (raw sockets only; ping sockets set it).
     kind: DatagramKind,
     reader: JoinHandle<()>,
 }
@@ -199,7 +198,12 @@ pub(crate) struct DatagramUpstream {
 #[derive(Clone, Copy)]
 enum DatagramKind {
     Udp,
-    Echo { v6: bool, raw: bool },
+    /// `ident` tells this flow's replies apart on raw sockets, which see every reply.
+    Echo {
+        v6: bool,
+        raw: bool,
+        ident: u16,
+    },
 }
 
 impl Drop for DatagramUpstream {
@@ -262,6 +266,7 @@ impl DatagramUpstream {
         let kind = DatagramKind::Echo {
             v6: target.is_ipv6(),
             raw,
+            ident: id as u16,
         };
         let socket = Arc::new(UdpSocket::from_std(socket.into())?);
         let reader = tokio::spawn(read_datagrams(id, socket.clone(), kind, commands.clone()));
@@ -282,13 +287,13 @@ impl DatagramUpstream {
     }
 
     pub(crate) fn send_echo(&self, seq: u16, data: &[u8]) {
-        let DatagramKind::Echo { v6, .. } = self.kind else {
+        let DatagramKind::Echo { v6, ident, .. } = self.kind else {
             return;
         };
         let mut msg = Vec::with_capacity(8 + data.len());
         msg.extend_from_slice(&[if v6 { 128 } else { 8 }, 0, 0, 0]);
-        // Our own identifier; ping sockets replace it, raw sockets filter replies by it.
-        msg.extend_from_slice(&ECHO_IDENT.to_be_bytes());
+        // Ping sockets replace the identifier with their own; raw sockets keep it.
+        msg.extend_from_slice(&ident.to_be_bytes());
         msg.extend_from_slice(&seq.to_be_bytes());
         msg.extend_from_slice(data);
         if !v6 {
@@ -299,8 +304,6 @@ impl DatagramUpstream {
         self.send(&msg);
     }
 }
-
-const ECHO_IDENT: u16 = 0x7068;
 
 async fn read_datagrams(
     id: FlowId,
@@ -323,7 +326,7 @@ async fn read_datagrams(
         let msg = &buf[..n];
         let command = match kind {
             DatagramKind::Udp => Command::UdpReply(id, Bytes::copy_from_slice(msg)),
-            DatagramKind::Echo { v6, raw } => {
+            DatagramKind::Echo { v6, raw, ident } => {
                 // Raw IPv4 sockets deliver the IP header too.
                 let icmp = if raw && !v6 {
                     let ihl = usize::from(msg.first().map_or(0, |b| b & 0x0f)) * 4;
@@ -335,7 +338,7 @@ async fn read_datagrams(
                 if icmp.len() < 8 || icmp[0] != reply_type {
                     continue;
                 }
-                if raw && u16::from_be_bytes([icmp[4], icmp[5]]) != ECHO_IDENT {
+                if raw && u16::from_be_bytes([icmp[4], icmp[5]]) != ident {
                     continue;
                 }
                 let seq = u16::from_be_bytes([icmp[6], icmp[7]]);
