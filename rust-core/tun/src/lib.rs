@@ -56,7 +56,11 @@ impl Tun {
         if unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETIFF as _, &mut req) } < 0 {
             return Err(io::Error::last_os_error());
         }
-        let len = req.name.iter().position(|&b| b == 0).unwrap_or(libc::IFNAMSIZ);
+        let len = req
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(libc::IFNAMSIZ);
         Ok(Self {
             fd,
             name: Some(String::from_utf8_lossy(&req.name[..len]).into_owned()),
