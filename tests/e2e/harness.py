@@ -1,0 +1,459 @@
+"""Network namespaces, servers and the client runner for the end-to-end tests.
+
+Topology (one per test module, removed again even when a test fails):
+
+    ph-host-<pid>-<n>  veth  10.201.0.1/24  fd00:201::1/64   phonehome watch runs here
+          |
+    ph-cloud-<pid>-<n> veth  10.201.0.2/24  fd00:201::2/64   nginx, dnsmasq, iperf3, python servers
+
+Neither namespace has a route beyond 10.201.0.0/24 and fd00:201::/64, so nothing a test
+does can reach any other address. Clients run under `phonehome watch` in the host
+namespace (or directly in it with PHONEHOME_E2E_DIRECT=1, for debugging the harness
+against the kernel's own TCP/IP).
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+SERVERS = HERE / "servers"
+CLIENTS = HERE / "clients"
+PY = sys.executable
+
+HOST_V4 = "10.201.0.1"
+HOST_V6 = "fd00:201::1"
+CLOUD_V4 = "10.201.0.2"
+CLOUD_V6 = "fd00:201::2"
+# The watched namespace, as `phonehome watch` sets it up.
+WATCHED_V4 = "10.111.0.2"
+WATCHED_V6 = "fd70:686f:6e65::2"
+WATCHED_DNS = ["10.111.0.1", "fd70:686f:6e65::1"]
+TUN_NAME = "phonehome0"
+
+# The only addresses traffic may be sent to (besides loopback).
+ALLOWED = {ipaddress.ip_address(a) for a in (HOST_V4, HOST_V6, CLOUD_V4, CLOUD_V6)}
+
+DIRECT = os.environ.get("PHONEHOME_E2E_DIRECT") == "1"
+# Harness self-check: cloud-side servers deliberately corrupt what they send, so every
+# data-integrity assertion must fail. Never set in CI.
+SABOTAGE = os.environ.get("PHONEHOME_E2E_SABOTAGE") == "1"
+
+PHONEHOME_BIN = Path(os.environ.get("PHONEHOME_BIN", REPO / "target" / "release" / "phonehome"))
+
+CLOSE_KINDS = {
+    "closed",
+    "client_reset",
+    "server_reset",
+    "refused",
+    "unreachable",
+    "connect_timeout",
+    "idle",
+    "flow_limit",
+    "shutdown",
+}
+
+
+def clean_env() -> dict[str, str]:
+    """Environment for every child: no proxies (curl and python would obey them)."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["PATH"] = env.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PHONEHOME_E2E_SABOTAGE"] = "1" if SABOTAGE else "0"
+    return env
+
+
+def sh(argv: list[str], timeout: float = 30, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [str(a) for a in argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    if check and proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(map(str, argv))} exited {proc.returncode}\n"
+            f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
+        )
+    return proc
+
+
+def tail(path: Path, n: int = 4000) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return "<no log>"
+    return data[-n:].decode(errors="replace")
+
+
+def kill_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """Stop a child we started in its own session, and everything in its process group."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen
+    log: Path
+
+
+_counter = 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _remove_stale() -> None:
+    """Remove namespaces left behind by an earlier run that was killed outright."""
+    out = sh(["ip", "netns", "list"], check=False).stdout
+    for line in out.splitlines():
+        m = re.match(r"^(ph-(?:host|cloud)-(\d+)-\d+)\b", line)
+        if not m or _alive(int(m.group(2))):
+            continue
+        name = m.group(1)
+        for pid in sh(["ip", "netns", "pids", name], check=False).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        sh(["ip", "netns", "del", name], check=False)
+        shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+
+
+class Topology:
+    """Two namespaces joined by a veth pair, and the servers started in them."""
+
+    def __init__(self, workdir: Path):
+        global _counter
+        _counter += 1
+        tag = f"{os.getpid()}-{_counter}"
+        self.host = f"ph-host-{tag}"
+        self.cloud = f"ph-cloud-{tag}"
+        # Interface names are limited to 15 bytes.
+        self.veth_host = f"phh{os.getpid() % 10**7}x{_counter}"[:15]
+        self.veth_cloud = f"phc{os.getpid() % 10**7}x{_counter}"[:15]
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.servers: list[Server] = []
+        self._created: list[str] = []
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def create(self) -> "Topology":
+        _remove_stale()
+        try:
+            for ns in (self.host, self.cloud):
+                sh(["ip", "netns", "add", ns])
+                self._created.append(ns)
+                sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+            sh(["ip", "link", "add", self.veth_host, "netns", self.host,
+                "type", "veth", "peer", "name", self.veth_cloud, "netns", self.cloud])
+            for ns, dev, v4, v6 in (
+                (self.host, self.veth_host, HOST_V4, HOST_V6),
+                (self.cloud, self.veth_cloud, CLOUD_V4, CLOUD_V6),
+            ):
+                sh(["ip", "-n", ns, "addr", "add", f"{v4}/24", "dev", dev])
+                sh(["ip", "-n", ns, "addr", "add", f"{v6}/64", "dev", dev, "nodad"])
+                sh(["ip", "-n", ns, "link", "set", dev, "up"])
+            # The monitor forwards echo requests with unprivileged ICMP sockets.
+            sh(["ip", "netns", "exec", self.host,
+                "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"])
+            # `ip netns exec` bind-mounts this over /etc/resolv.conf, so the host
+            # namespace's resolver (and anything that falls back to it) is dnsmasq in the
+            # cloud namespace, never the machine's real one.
+            etc = Path("/etc/netns") / self.host
+            etc.mkdir(parents=True, exist_ok=True)
+            (etc / "resolv.conf").write_text(f"nameserver {CLOUD_V4}\n")
+            self._check_isolated()
+        except BaseException:
+            self.destroy()
+            raise
+        return self
+
+    def _check_isolated(self) -> None:
+        for ns in (self.host, self.cloud):
+            for fam in ("-4", "-6"):
+                routes = sh(["ip", fam, "-n", ns, "route", "show", "table", "all"]).stdout
+                for line in routes.splitlines():
+                    if line.startswith(("local ", "broadcast ", "multicast ", "anycast ")):
+                        continue
+                    dest = line.split()[0]
+                    if dest == "default":
+                        raise RuntimeError(f"{ns} has a default route: {line}")
+                    net = ipaddress.ip_network(dest, strict=False)
+                    ok = any(net.subnet_of(ipaddress.ip_network(a)) for a in (
+                        "10.201.0.0/24", "fd00:201::/64", "fe80::/64", "ff00::/8"
+                    ) if ipaddress.ip_network(a).version == net.version)
+                    if not ok:
+                        raise RuntimeError(f"{ns} has an unexpected route: {line}")
+
+    def destroy(self) -> None:
+        for srv in reversed(self.servers):
+            kill_group(srv.proc)
+        self.servers.clear()
+        for ns in self._created:
+            # Anything else still running in our namespace was started by this harness.
+            for pid in sh(["ip", "netns", "pids", ns], check=False).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+        for ns in reversed(self._created):
+            for _ in range(50):
+                if sh(["ip", "netns", "del", ns], check=False).returncode == 0:
+                    break
+                time.sleep(0.1)
+        self._created.clear()
+        shutil.rmtree(Path("/etc/netns") / self.host, ignore_errors=True)
+
+    # -- servers ---------------------------------------------------------------------
+
+    def start(self, name: str, argv: list, ns: str | None = None,
+              listen: list[tuple[str, int]] = (), timeout: float = 15) -> Server:
+        """Start a server in the cloud namespace and wait until it listens.
+
+        listen: (proto, port) pairs, proto "tcp" or "udp", to wait for.
+        """
+        ns = ns or self.cloud
+        log = self.workdir / f"{name}.log"
+        logf = open(log, "wb")
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, *map(str, argv)],
+            stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+            env=clean_env(), start_new_session=True,
+        )
+        logf.close()
+        srv = Server(name, proc, log)
+        self.servers.append(srv)
+        deadline = time.monotonic() + timeout
+        for proto, port in listen:
+            flag = "-Hltn" if proto == "tcp" else "-Hlun"
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited {proc.returncode}:\n{tail(log)}")
+                out = sh(["ip", "netns", "exec", ns, "ss", flag, f"sport = :{port}"]).stdout
+                local = {line.split()[3] for line in out.splitlines() if len(line.split()) > 3}
+                # Both families must be bound before tests start.
+                v4 = local & {f"{CLOUD_V4}:{port}", f"0.0.0.0:{port}", f"*:{port}"}
+                v6 = local & {f"[{CLOUD_V6}]:{port}", f"[::]:{port}", f"*:{port}"}
+                if v4 and v6:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not listening on {proto}/{port}:\n{tail(log)}")
+                time.sleep(0.05)
+        return srv
+
+    def check_servers(self) -> None:
+        for srv in self.servers:
+            if srv.proc.poll() is not None:
+                raise AssertionError(f"server {srv.name} died ({srv.proc.returncode}):\n{tail(srv.log)}")
+
+
+# -- client runner -------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    elapsed: float
+    out_dir: Path | None
+    watched: bool
+    _flows: list[dict] | None = field(default=None, repr=False)
+
+    def describe(self) -> str:
+        return (f"command: {' '.join(self.argv)}\nexit: {self.returncode} after {self.elapsed:.2f}s\n"
+                f"stdout (tail): {self.stdout[-3000:]}\nstderr (tail): {self.stderr[-3000:]}")
+
+    def json(self):
+        try:
+            return json.loads(self.stdout)
+        except ValueError as e:
+            raise AssertionError(f"client printed no JSON ({e})\n{self.describe()}") from None
+
+    def flows(self) -> list[dict]:
+        """The monitor's flow records of this run (watch mode only), validated."""
+        assert self.watched, "flow records exist only when running through phonehome watch"
+        if self._flows is None:
+            path = self.out_dir / "flows.jsonl"
+            assert path.is_file(), f"{path} was not written\n{self.describe()}"
+            self._flows = parse_flows(path.read_text())
+        return self._flows
+
+
+def parse_endpoint(text: str) -> tuple[ipaddress._BaseAddress, int]:
+    m = re.fullmatch(r"\[([0-9a-fA-F:.]+)\]:(\d+)|([0-9.]+):(\d+)", text)
+    if not m:
+        raise AssertionError(f"endpoint {text!r} is not ip:port or [v6]:port")
+    ip = m.group(1) or m.group(3)
+    port = int(m.group(2) or m.group(4))
+    addr = ipaddress.ip_address(ip)
+    if m.group(1) and addr.version != 6:
+        raise AssertionError(f"bracketed endpoint {text!r} is not IPv6")
+    if m.group(3) and addr.version != 4:
+        raise AssertionError(f"unbracketed endpoint {text!r} is not IPv4")
+    assert 0 <= port <= 65535, text
+    return addr, port
+
+
+def parse_time(text: str) -> datetime.datetime:
+    assert isinstance(text, str) and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", text), text
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    assert t.tzinfo is not None, f"timestamp {text!r} has no offset"
+    return t
+
+
+def parse_flows(text: str) -> list[dict]:
+    """Parse flows.jsonl and check every record against the documented schema."""
+    records = []
+    ids = set()
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise AssertionError(f"flows.jsonl line {n} is not JSON ({e}): {line[:200]}") from None
+        where = f"flows.jsonl line {n}: {line[:300]}"
+        assert isinstance(rec, dict), where
+        for key in ("flow", "proto", "src", "dst", "bytes_out", "bytes_in", "start", "end", "close"):
+            assert key in rec, f"missing {key!r} in {where}"
+        assert rec["proto"] in ("tcp", "udp", "icmp"), where
+        parse_endpoint(rec["src"])
+        parse_endpoint(rec["dst"])
+        for key in ("bytes_out", "bytes_in"):
+            assert isinstance(rec[key], int) and not isinstance(rec[key], bool) and rec[key] >= 0, where
+        assert parse_time(rec["start"]) <= parse_time(rec["end"]), f"end before start in {where}"
+        assert rec["close"] in CLOSE_KINDS, f"unknown close {rec['close']!r} in {where}"
+        assert rec["flow"] not in ids, f"duplicate flow id in {where}"
+        ids.add(rec["flow"])
+        records.append(rec)
+    return records
+
+
+def find_flow(records: list[dict], proto: str, dst_ip: str, dst_port: int,
+              src_port: int | None = None) -> list[dict]:
+    want = (ipaddress.ip_address(dst_ip), dst_port)
+    out = []
+    for rec in records:
+        if rec["proto"] != proto or parse_endpoint(rec["dst"]) != want:
+            continue
+        if src_port is not None and parse_endpoint(rec["src"])[1] != src_port:
+            continue
+        out.append(rec)
+    return out
+
+
+class Runner:
+    """Runs a client command in the host namespace: under `phonehome watch` by default,
+    directly (kernel path) with PHONEHOME_E2E_DIRECT=1."""
+
+    def __init__(self, topo: Topology, workdir: Path):
+        self.topo = topo
+        self.workdir = workdir
+        self.watched = not DIRECT
+        self._n = 0
+        if self.watched and not os.access(PHONEHOME_BIN, os.X_OK):
+            raise RuntimeError(
+                f"phonehome binary not found at {PHONEHOME_BIN}: build it with "
+                "`cargo build --release` or set PHONEHOME_BIN"
+            )
+
+    @property
+    def resolvers(self) -> list[str]:
+        """Nameservers a client sees in its /etc/resolv.conf."""
+        return list(WATCHED_DNS) if self.watched else [CLOUD_V4]
+
+    @property
+    def client_v4(self) -> str:
+        return WATCHED_V4 if self.watched else HOST_V4
+
+    @property
+    def client_v6(self) -> str:
+        return WATCHED_V6 if self.watched else HOST_V6
+
+    def command(self, argv: list, out_dir: Path) -> list[str]:
+        argv = [str(a) for a in argv]
+        base = ["ip", "netns", "exec", self.topo.host]
+        if not self.watched:
+            return base + argv
+        return base + [str(PHONEHOME_BIN), "watch", "--out", str(out_dir),
+                       "--dns", CLOUD_V4, "--", *argv]
+
+    def _out_dir(self) -> Path:
+        self._n += 1
+        d = self.workdir / f"run{self._n}"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def run(self, argv: list, timeout: float) -> Result:
+        """Run to completion; a run that outlives `timeout` is killed and fails the test."""
+        out_dir = self._out_dir()
+        cmd = self.command(argv, out_dir)
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=clean_env(), start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc, grace=2)
+            try:
+                out, err = proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:  # something outside the group holds the pipes
+                out, err = b"", b"<output lost: pipes still held open after kill>"
+            res = Result(cmd, proc.returncode, out.decode(errors="replace"),
+                         err.decode(errors="replace"), time.monotonic() - start, out_dir, self.watched)
+            raise AssertionError(f"did not finish within {timeout}s (hang)\n{res.describe()}") from None
+        res = Result(cmd, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"),
+                     time.monotonic() - start, out_dir, self.watched)
+        if self.watched and (out_dir / "flows.jsonl").exists():
+            res.flows()  # every record a run writes must be well-formed
+        self.topo.check_servers()
+        return res
+
+    def popen(self, argv: list, stdout, stderr) -> tuple[subprocess.Popen, Path]:
+        out_dir = self._out_dir()
+        proc = subprocess.Popen(self.command(argv, out_dir), stdin=subprocess.DEVNULL,
+                                stdout=stdout, stderr=stderr, env=clean_env(),
+                                start_new_session=True)
+        return proc, out_dir
+
+
+def url_host(ip: str) -> str:
+    return f"[{ip}]" if ":" in ip else ip
+
+
+CURL = ["curl", "-q", "--noproxy", "*", "-sS"]

@@ -1,0 +1,68 @@
+"""Test 3: DNS through the resolver the watched program is given reaches dnsmasq in the
+cloud namespace, and the answers come back right."""
+
+import re
+import time
+
+import pytest
+
+from harness import CLOUD_V4, CLOUD_V6, HOST_V4
+
+DIG = ["dig", "+time=2", "+tries=2", "+nocookie"]
+
+
+def answers(out: str, rtype: str) -> list[str]:
+    return re.findall(rf"^cloud\.test\.\s+\d+\s+IN\s+{rtype}\s+(\S+)\s*$", out, re.M)
+
+
+def server_used(out: str) -> str:
+    m = re.search(r"^;; SERVER: ([0-9a-fA-F:.]+)#53\b", out, re.M)
+    assert m, f"no SERVER line in dig output:\n{out}"
+    return m.group(1)
+
+
+def log_size(log):
+    return log.stat().st_size if log.exists() else 0
+
+
+def wait_logged(log, needle, since, timeout=5):
+    """Whether `needle` appears in the log after byte offset `since`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and needle in log.read_text()[since:]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("rtype,want", [("A", CLOUD_V4), ("AAAA", CLOUD_V6)])
+def test_dig_default_resolver(runner, dns_server, rtype, want):
+    since = log_size(dns_server.query_log)
+    res = runner.run(DIG + ["cloud.test", rtype], timeout=30)
+    assert res.returncode == 0, res.describe()
+    assert "status: NOERROR" in res.stdout, res.stdout
+    assert answers(res.stdout, rtype) == [want], res.stdout
+    # dig asked the first resolv.conf nameserver: the monitor's, when watched.
+    assert server_used(res.stdout) == runner.resolvers[0], res.stdout
+    # ...and the question really reached dnsmasq in the cloud namespace, from the host
+    # namespace (where the monitor's own sockets live).
+    assert wait_logged(dns_server.query_log, f"query[{rtype}] cloud.test from {HOST_V4}", since), \
+        dns_server.query_log.read_text()[-2000:]
+
+
+def test_unknown_name_is_nxdomain(runner, dns_server):
+    res = runner.run(DIG + ["nothing-here.test", "A"], timeout=30)
+    assert res.returncode == 0, res.describe()
+    assert "status: NXDOMAIN" in res.stdout, res.stdout
+
+
+def test_every_resolv_conf_nameserver_answers(runner, dns_server):
+    """Both of the watched namespace's nameservers (IPv4 and IPv6) answer."""
+    res = runner.run(["cat", "/etc/resolv.conf"], timeout=30)
+    assert res.returncode == 0, res.describe()
+    servers = re.findall(r"^\s*nameserver\s+(\S+)", res.stdout, re.M)
+    assert servers == runner.resolvers, res.stdout
+    for ns in servers:
+        r = runner.run(DIG + [f"@{ns}", "cloud.test", "A"], timeout=30)
+        assert r.returncode == 0, r.describe()
+        assert answers(r.stdout, "A") == [CLOUD_V4], r.stdout
