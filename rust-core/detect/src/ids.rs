@@ -1,0 +1,707 @@
+//! The device's own identifiers, read from the identifiers file (TOML) or from the
+//! app (the same structure as JSON), validated so that a typo is reported with its line
+//! instead of silently detecting nothing.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::Deserialize;
+
+use crate::mask::mask;
+use crate::phone;
+
+/// The identifiers of this device that the detector looks for.
+///
+/// `Debug` prints only how many values each list holds, never the values, so the type
+/// can appear in logs.
+#[derive(Clone, Default, PartialEq)]
+pub struct Identifiers {
+    /// ISO country code for national phone-number forms, upper case.
+    pub region: Option<String>,
+    pub imei: Vec<String>,
+    pub imsi: Vec<String>,
+    pub iccid: Vec<String>,
+    /// The device's own numbers, normalised to E.164 with `+`.
+    pub phone: Vec<String>,
+    pub carrier: Vec<String>,
+    pub android_id: Vec<String>,
+    pub ad_id: Vec<String>,
+    pub serial: Vec<String>,
+    /// Normalised to `aa:bb:cc:dd:ee:ff`, lower case.
+    pub mac: Vec<String>,
+    pub email: Vec<String>,
+    pub contact: Vec<Contact>,
+    pub sms: Vec<Sms>,
+    pub location: Option<Location>,
+}
+
+/// A contact stored on the phone; its numbers are normalised to E.164 with `+`.
+#[derive(Clone, Default, PartialEq)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub phone: Vec<String>,
+    pub email: Vec<String>,
+}
+
+/// A message sent or received: the peer's number (E.164 with `+`) and the text.
+#[derive(Clone, Default, PartialEq)]
+pub struct Sms {
+    pub peer: Option<String>,
+    pub text: Option<String>,
+}
+
+/// Where the device is, and how close a reported position must be to count.
+#[derive(Clone, Copy, PartialEq)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+}
+
+/// A rejected identifiers file: where (1-based line and column) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct IdsError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+const DEFAULT_RADIUS_M: f64 = 500.0;
+
+impl Identifiers {
+    /// Parses and validates the TOML identifiers file.
+    pub fn from_toml(src: &str) -> Result<Identifiers, IdsError> {
+        let raw: Raw<toml::Spanned<String>, toml::Spanned<f64>> =
+            toml::from_str(src).map_err(|e| {
+                let at = e.span().map(|s| s.start).unwrap_or(0);
+                at_offset(src, at, e.message().trim().to_string())
+            })?;
+        raw.validate(src)
+    }
+
+    /// Parses and validates the same structure as JSON (what the Android app passes).
+    pub fn from_json(src: &str) -> Result<Identifiers, IdsError> {
+        let raw: Raw<Plain<String>, Plain<f64>> = serde_json::from_str(src).map_err(|e| {
+            let full = e.to_string();
+            // serde_json appends " at line L column C"; we print those ourselves.
+            let message = match full.rfind(" at line ") {
+                Some(i) => full[..i].to_string(),
+                None => full,
+            };
+            IdsError {
+                line: e.line(),
+                column: e.column(),
+                message,
+            }
+        })?;
+        raw.validate(src)
+    }
+
+    /// True when nothing is configured (the detector then only reports probable hits).
+    pub fn is_empty(&self) -> bool {
+        *self
+            == Identifiers {
+                region: self.region.clone(),
+                ..Identifiers::default()
+            }
+    }
+}
+
+fn at_offset(src: &str, offset: usize, message: String) -> IdsError {
+    let offset = offset.min(src.len());
+    let before = src.get(..offset).unwrap_or(src);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count() + 1)
+        .unwrap_or(1);
+    IdsError {
+        line,
+        column,
+        message,
+    }
+}
+
+/// A deserialised value with, for TOML, its byte span in the source.
+trait Located<T> {
+    fn value(&self) -> &T;
+    fn span(&self) -> Option<Range<usize>>;
+}
+
+impl<T> Located<T> for toml::Spanned<T> {
+    fn value(&self) -> &T {
+        self.get_ref()
+    }
+    fn span(&self) -> Option<Range<usize>> {
+        Some(toml::Spanned::span(self))
+    }
+}
+
+/// JSON has no spans; errors then point at the value's first occurrence in the source.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct Plain<T>(T);
+
+impl<T> Located<T> for Plain<T> {
+    fn value(&self) -> &T {
+        &self.0
+    }
+    fn span(&self) -> Option<Range<usize>> {
+        None
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "S: Deserialize<'de>, F: Deserialize<'de>")
+)]
+struct Raw<S, F> {
+    region: Option<S>,
+    #[serde(default = "Vec::new")]
+    imei: Vec<S>,
+    #[serde(default = "Vec::new")]
+    imsi: Vec<S>,
+    #[serde(default = "Vec::new")]
+    iccid: Vec<S>,
+    #[serde(default = "Vec::new")]
+    phone: Vec<S>,
+    #[serde(default = "Vec::new")]
+    carrier: Vec<S>,
+    #[serde(default = "Vec::new")]
+    android_id: Vec<S>,
+    #[serde(default = "Vec::new")]
+    ad_id: Vec<S>,
+    #[serde(default = "Vec::new")]
+    serial: Vec<S>,
+    #[serde(default = "Vec::new")]
+    mac: Vec<S>,
+    #[serde(default = "Vec::new")]
+    email: Vec<S>,
+    #[serde(default = "Vec::new")]
+    contact: Vec<RawContact<S>>,
+    #[serde(default = "Vec::new")]
+    sms: Vec<RawSms<S>>,
+    location: Option<RawLocation<F>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+struct RawContact<S> {
+    name: Option<S>,
+    #[serde(default = "Vec::new")]
+    phone: Vec<S>,
+    #[serde(default = "Vec::new")]
+    email: Vec<S>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "S: Deserialize<'de>"))]
+struct RawSms<S> {
+    peer: Option<S>,
+    text: Option<S>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "F: Deserialize<'de>"))]
+struct RawLocation<F> {
+    lat: F,
+    lon: F,
+    radius_m: Option<F>,
+}
+
+struct Ctx<'a> {
+    src: &'a str,
+    region: Option<&'static phone::Region>,
+}
+
+impl Ctx<'_> {
+    fn err_at<T>(&self, v: &impl Located<T>, needle: &str, message: String) -> IdsError {
+        let at = v
+            .span()
+            .map(|s| s.start)
+            .or_else(|| self.src.find(needle))
+            .unwrap_or(0);
+        at_offset(self.src, at, message)
+    }
+
+    fn string<S: Located<String>>(
+        &self,
+        field: &str,
+        v: &S,
+        check: impl Fn(&str) -> Result<String, String>,
+    ) -> Result<String, IdsError> {
+        let s = v.value();
+        let needle = serde_json::to_string(s).unwrap_or_default();
+        if s.trim().is_empty() {
+            return Err(self.err_at(v, &needle, format!("{field} is an empty string")));
+        }
+        check(s).map_err(|why| self.err_at(v, &needle, format!("{field} \"{}\" {why}", short(s))))
+    }
+
+    fn list<S: Located<String>>(
+        &self,
+        field: &str,
+        vs: &[S],
+        check: impl Fn(&str) -> Result<String, String>,
+    ) -> Result<Vec<String>, IdsError> {
+        vs.iter().map(|v| self.string(field, v, &check)).collect()
+    }
+
+    fn phone(&self, s: &str) -> Result<String, String> {
+        match phone::parse(s, self.region) {
+            Ok(n) => Ok(format!("+{}", n.e164)),
+            Err(phone::PhoneProblem::NotANumber) => {
+                Err("is not a phone number (digits, an optional leading +, spaces, dashes, dots, parentheses)".into())
+            }
+            Err(phone::PhoneProblem::Length) => Err("does not have 7 to 15 digits with its country code".into()),
+            Err(phone::PhoneProblem::NationalWithoutRegion) => Err(
+                "is a national number but region is not set to a supported country; write it as +<country code><number>".into(),
+            ),
+        }
+    }
+}
+
+/// Error messages quote the user's value, but keep them short.
+fn short(s: &str) -> String {
+    if s.chars().count() > 40 {
+        let head: String = s.chars().take(37).collect();
+        format!("{head}...")
+    } else {
+        s.to_string()
+    }
+}
+
+fn digits(lo: usize, hi: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |s: &str| {
+        if (lo..=hi).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(s.to_string())
+        } else {
+            Err(format!("is not {lo} to {hi} digits"))
+        }
+    }
+}
+
+fn hex_id(lo: usize, hi: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |s: &str| {
+        if (lo..=hi).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(s.to_string())
+        } else {
+            Err(format!("is not {lo} to {hi} hex digits"))
+        }
+    }
+}
+
+fn text(min: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |s: &str| {
+        if s.trim().chars().count() < min {
+            Err(format!(
+                "is shorter than {min} characters, too short to detect without false alarms"
+            ))
+        } else {
+            Ok(s.trim().to_string())
+        }
+    }
+}
+
+fn ad_id(s: &str) -> Result<String, String> {
+    let ok = s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    if !ok {
+        return Err("is not a UUID (8-4-4-4-12 hex digits)".into());
+    }
+    if s.bytes().all(|b| b == b'0' || b == b'-') {
+        return Err("is all zeros (ad tracking is limited); leave it out".into());
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
+/// Parses `aa:bb:cc:dd:ee:ff`, `aa-bb-...`, `aabb.ccdd.eeff` or `aabbccddeeff`.
+pub(crate) fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let hex: String = match s.len() {
+        17 => {
+            let sep = s.as_bytes()[2];
+            if sep != b':' && sep != b'-' {
+                return None;
+            }
+            let b = s.as_bytes();
+            if !(2..17).step_by(3).all(|i| b[i] == sep) {
+                return None;
+            }
+            s.split(sep as char).collect()
+        }
+        14 => {
+            let b = s.as_bytes();
+            if b[4] != b'.' || b[9] != b'.' {
+                return None;
+            }
+            s.split('.').collect()
+        }
+        12 => s.to_string(),
+        _ => return None,
+    };
+    if hex.len() != 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 6];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn mac(s: &str) -> Result<String, String> {
+    let m = parse_mac(s).ok_or(
+        "is not a MAC address (aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff or 12 hex digits)",
+    )?;
+    if m == [0; 6] || m == [0xff; 6] {
+        return Err("is the all-zero or broadcast address".into());
+    }
+    Ok(m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":"))
+}
+
+fn email(s: &str) -> Result<String, String> {
+    let Some((local, domain)) = s.trim().split_once('@') else {
+        return Err("has no @".into());
+    };
+    if local.is_empty() || domain.is_empty() || domain.contains('@') {
+        return Err("is not local@domain".into());
+    }
+    if s.trim().chars().any(|c| c.is_whitespace()) {
+        return Err("contains whitespace".into());
+    }
+    Ok(s.trim().to_string())
+}
+
+impl<S: Located<String>, F: Located<f64>> Raw<S, F> {
+    fn validate(self, src: &str) -> Result<Identifiers, IdsError> {
+        let mut ctx = Ctx { src, region: None };
+        let region = match &self.region {
+            None => None,
+            Some(v) => Some(ctx.string("region", v, |s| {
+                if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    Ok(s.to_ascii_uppercase())
+                } else {
+                    Err("is not a two-letter ISO country code".into())
+                }
+            })?),
+        };
+        ctx.region = region.as_deref().and_then(phone::region);
+        let phone_check = |s: &str| ctx.phone(s);
+        let contact = self
+            .contact
+            .iter()
+            .map(|c| {
+                Ok(Contact {
+                    name: c
+                        .name
+                        .as_ref()
+                        .map(|n| ctx.string("contact name", n, text(3)))
+                        .transpose()?,
+                    phone: ctx.list("contact phone", &c.phone, phone_check)?,
+                    email: ctx.list("contact email", &c.email, email)?,
+                })
+            })
+            .collect::<Result<Vec<_>, IdsError>>()?;
+        let sms = self
+            .sms
+            .iter()
+            .map(|m| {
+                Ok(Sms {
+                    peer: m
+                        .peer
+                        .as_ref()
+                        .map(|p| ctx.string("sms peer", p, phone_check))
+                        .transpose()?,
+                    text: m
+                        .text
+                        .as_ref()
+                        .map(|t| ctx.string("sms text", t, text(4)))
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>, IdsError>>()?;
+        let location = match &self.location {
+            None => None,
+            Some(l) => {
+                let num = |name: &str, v: &F, lo: f64, hi: f64| {
+                    let x = *v.value();
+                    if x.is_finite() && (lo..=hi).contains(&x) {
+                        Ok(x)
+                    } else {
+                        Err(ctx.err_at(
+                            v,
+                            &format!("\"{name}\""),
+                            format!("location {name} {x} is out of range {lo} to {hi}"),
+                        ))
+                    }
+                };
+                Some(Location {
+                    lat: num("lat", &l.lat, -90.0, 90.0)?,
+                    lon: num("lon", &l.lon, -180.0, 180.0)?,
+                    radius_m: match &l.radius_m {
+                        Some(r) => num("radius_m", r, 1.0, 1_000_000.0)?,
+                        None => DEFAULT_RADIUS_M,
+                    },
+                })
+            }
+        };
+        Ok(Identifiers {
+            imei: ctx.list("imei", &self.imei, digits(14, 16))?,
+            imsi: ctx.list("imsi", &self.imsi, digits(14, 15))?,
+            iccid: ctx.list("iccid", &self.iccid, digits(18, 22))?,
+            phone: ctx.list("phone", &self.phone, phone_check)?,
+            carrier: ctx.list("carrier", &self.carrier, text(3))?,
+            android_id: ctx.list("android_id", &self.android_id, hex_id(8, 16))?,
+            ad_id: ctx.list("ad_id", &self.ad_id, ad_id)?,
+            serial: ctx.list("serial", &self.serial, |s| {
+                if (6..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    Ok(s.to_string())
+                } else {
+                    Err("is not 6 to 32 letters and digits".into())
+                }
+            })?,
+            mac: ctx.list("mac", &self.mac, mac)?,
+            email: ctx.list("email", &self.email, email)?,
+            region,
+            contact,
+            sms,
+            location,
+        })
+    }
+}
+
+/// Prints counts, never values: this type may end up in a log line.
+impl fmt::Debug for Identifiers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = |v: &Vec<String>| Masked(v.iter().map(|s| mask(s)).collect());
+        f.debug_struct("Identifiers")
+            .field("region", &self.region)
+            .field("imei", &n(&self.imei))
+            .field("imsi", &n(&self.imsi))
+            .field("iccid", &n(&self.iccid))
+            .field("phone", &n(&self.phone))
+            .field("carrier", &n(&self.carrier))
+            .field("android_id", &n(&self.android_id))
+            .field("ad_id", &n(&self.ad_id))
+            .field("serial", &n(&self.serial))
+            .field("mac", &n(&self.mac))
+            .field("email", &n(&self.email))
+            .field("contact", &self.contact)
+            .field("sms", &self.sms)
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+struct Masked(Vec<String>);
+
+impl fmt::Debug for Masked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl fmt::Debug for Contact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Contact")
+            .field("name", &self.name.as_deref().map(mask))
+            .field(
+                "phone",
+                &Masked(self.phone.iter().map(|s| mask(s)).collect()),
+            )
+            .field(
+                "email",
+                &Masked(self.email.iter().map(|s| mask(s)).collect()),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Debug for Sms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sms")
+            .field("peer", &self.peer.as_deref().map(mask))
+            .field(
+                "text",
+                &self
+                    .text
+                    .as_ref()
+                    .map(|t| format!("<{} chars>", t.chars().count())),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Whole degrees are ~100 km: enough to tell configurations apart, not a position.
+        write!(
+            f,
+            "Location {{ lat: {}.*, lon: {}.*, radius_m: {} }}",
+            self.lat.trunc(),
+            self.lon.trunc(),
+            self.radius_m
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const EXAMPLE: &str = r#"region = "CN"
+imei = ["861234567890123"]
+imsi = ["460011234567890"]
+iccid = ["89860012345678901234"]
+phone = ["+8613800138000"]
+carrier = ["China Mobile"]
+android_id = ["9774d56d682e549c"]
+ad_id = ["38400000-8cf0-11bd-b23e-10b96e40000d"]
+serial = ["0123456789ABCDEF"]
+mac = ["02:00:00:44:55:66"]
+email = ["someone@example.com"]
+[[contact]]
+name = "Li Wei"
+phone = ["+8613912345678"]
+email = ["li.wei@example.com"]
+[[sms]]
+peer = "+8613700000000"
+text = "See you at the station at five"
+[location]
+lat = 39.9042
+lon = 116.4074
+radius_m = 500
+"#;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let ids = Identifiers::from_toml(EXAMPLE).unwrap();
+        assert_eq!(ids.region.as_deref(), Some("CN"));
+        assert_eq!(ids.imei, ["861234567890123"]);
+        assert_eq!(ids.phone, ["+8613800138000"]);
+        assert_eq!(ids.mac, ["02:00:00:44:55:66"]);
+        assert_eq!(ids.contact[0].phone, ["+8613912345678"]);
+        assert_eq!(ids.sms[0].peer.as_deref(), Some("+8613700000000"));
+        assert_eq!(ids.location.unwrap().radius_m, 500.0);
+    }
+
+    #[test]
+    fn every_key_is_optional() {
+        let ids = Identifiers::from_toml("").unwrap();
+        assert!(ids.is_empty());
+        let ids = Identifiers::from_json("{}").unwrap();
+        assert!(ids.is_empty());
+    }
+
+    #[test]
+    fn the_same_structure_parses_from_json() {
+        let json = r#"{"region":"CN","imei":["861234567890123"],
+            "phone":["13800138000"],
+            "contact":[{"name":"Li Wei","phone":["+8613912345678"]}],
+            "sms":[{"peer":"+8613700000000","text":"hi there"}],
+            "location":{"lat":39.9042,"lon":116.4074}}"#;
+        let ids = Identifiers::from_json(json).unwrap();
+        assert_eq!(ids.phone, ["+8613800138000"]);
+        assert_eq!(ids.location.unwrap().radius_m, DEFAULT_RADIUS_M);
+    }
+
+    #[test]
+    fn a_bad_imei_is_reported_with_its_line_and_column() {
+        let err = Identifiers::from_toml("region = \"CN\"\n\nimei = [\"12ab\"]\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 3, column 9: imei \"12ab\" is not 14 to 16 digits"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_reported_with_its_line() {
+        let err = Identifiers::from_toml("imei = []\nimie = [\"1\"]\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("unknown field `imie`"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_reported_with_its_line() {
+        let err = Identifiers::from_toml("\nimei = 861234567890123\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_what_is_wrong() {
+        let cases = [
+            ("mac = [\"02:00:00:44:55\"]", "is not a MAC address"),
+            ("mac = [\"ff:ff:ff:ff:ff:ff\"]", "broadcast"),
+            ("email = [\"someone.example.com\"]", "has no @"),
+            ("email = [\"\"]", "email is an empty string"),
+            ("phone = [\"13800138000\"]", "region is not set"),
+            (
+                "ad_id = [\"00000000-0000-0000-0000-000000000000\"]",
+                "all zeros",
+            ),
+            ("android_id = [\"xyz\"]", "hex digits"),
+            (
+                "[location]\nlat = 91.0\nlon = 0.0",
+                "lat 91 is out of range",
+            ),
+            ("[[contact]]\nphone = [\"+86 abc\"]", "contact phone"),
+            ("[[sms]]\ntext = \"ok\"", "too short"),
+            ("region = \"China\"", "two-letter"),
+        ];
+        for (src, want) in cases {
+            let err = Identifiers::from_toml(src).unwrap_err();
+            assert!(err.to_string().contains(want), "{src}: {err}");
+        }
+    }
+
+    #[test]
+    fn json_errors_point_at_the_bad_value() {
+        let err = Identifiers::from_json("{\n \"imei\": [\n  \"12ab\"]}").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 3));
+        let err = Identifiers::from_json("{\"imei\": [1]}").unwrap_err();
+        assert_eq!(err.line, 1);
+        assert!(!err.message.contains(" at line "), "{err}");
+    }
+
+    #[test]
+    fn macs_are_normalised_from_every_notation() {
+        for m in [
+            "02-00-00-44-55-66",
+            "0200.0044.5566",
+            "020000445566",
+            "02:00:00:44:55:66",
+        ] {
+            let ids = Identifiers::from_toml(&format!("mac = [\"{m}\"]")).unwrap();
+            assert_eq!(ids.mac, ["02:00:00:44:55:66"]);
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_whole_value() {
+        let ids = Identifiers::from_toml(EXAMPLE).unwrap();
+        let dbg = format!("{ids:?}");
+        for v in [
+            "861234567890123",
+            "460011234567890",
+            "8613800138000",
+            "9774d56d682e549c",
+            "someone@example.com",
+            "Li Wei",
+            "station",
+            "39.9042",
+            "02:00:00:44:55:66",
+        ] {
+            assert!(!dbg.contains(v), "{v} in {dbg}");
+        }
+    }
+}
