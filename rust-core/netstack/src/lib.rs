@@ -800,8 +800,9 @@ impl Netstack {
                 // An aborted socket is Closed with its RST still to send; it forgets
                 // the remote endpoint once the RST is out.
                 tcp::State::Closed => socket.remote_endpoint().is_none(),
-                // TIME-WAIT only guards against stray segments; nothing more will flow.
-                tcp::State::TimeWait => true,
+                // TIME-WAIT only guards against stray segments, but the client's last
+                // bytes may still wait in the receive buffer for upstream credit.
+                tcp::State::TimeWait => open.up_eof,
                 // A RST during the handshake sends smoltcp back to LISTEN, where it
                 // would take another flow's SYN.
                 tcp::State::Listen => true,

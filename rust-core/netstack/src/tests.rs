@@ -466,6 +466,51 @@ fn server_closing_first_is_seen_by_the_client_after_its_data() {
 }
 
 #[test]
+fn after_the_server_closes_a_slow_upstream_still_gets_every_client_byte() {
+    // Regression: the client's FIN moved smoltcp to TIME-WAIT while bytes still waited
+    // for upstream credit, and the flow was retired with them (seen by the e2e suite).
+    let mut link = Link::new(Config {
+        tcp_up_window: 16_384,
+        ..Config::default()
+    });
+    let (h, id) = established(&mut link, server());
+    link.stack.tcp_server_eof(id);
+    link.pump();
+    assert_eq!(link.sock(h).state(), tcp::State::CloseWait);
+    let upload: Vec<u8> = (0..400_000u32).map(|i| (i % 253) as u8).collect();
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut ends = Vec::new();
+    for _ in 0..10_000 {
+        if sent < upload.len() {
+            sent += link.sock(h).send_slice(&upload[sent..]).unwrap();
+        } else if link.sock(h).state() == tcp::State::CloseWait {
+            link.sock(h).close();
+        }
+        link.pump();
+        let events = link.take_events();
+        let chunk = up_bytes(&events);
+        ends.extend(closed(&events).into_iter().cloned());
+        link.stack.tcp_written(id, chunk.len());
+        // Time passes, so segments sent into a closed window are retransmitted.
+        link.advance(Duration::from_millis(100));
+        got.extend(chunk);
+        if !ends.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(
+        got.len(),
+        upload.len(),
+        "{ends:?} client {}",
+        link.sock(h).state()
+    );
+    assert_eq!(got, upload);
+    assert_eq!(ends.len(), 1);
+    assert_eq!(ends[0].reason, CloseReason::Closed);
+}
+
+#[test]
 fn a_full_flow_table_refuses_new_connections_with_rst() {
     let mut link = Link::new(Config {
         max_flows: 1,

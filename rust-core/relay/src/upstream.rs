@@ -174,11 +174,19 @@ async fn relay(
         let both = async {
             tokio::join!(up, down);
         };
+        tokio::pin!(both);
         tokio::select! {
             // Both directions ended on their own: nothing left to reset.
-            () = both => false,
-            // The stack retired the flow first (client reset, idle, shutdown).
-            reset = stopped => reset.unwrap_or(true),
+            () = &mut both => false,
+            // The stack retired the flow: reset at once (client reset, idle, shutdown),
+            // or after the client's last bytes are written (a clean close).
+            reset = stopped => match reset {
+                Ok(false) => {
+                    both.await;
+                    false
+                }
+                _ => true,
+            },
         }
     };
     if reset {
