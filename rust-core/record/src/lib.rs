@@ -52,6 +52,75 @@ impl fmt::Display for CloseReason {
     }
 }
 
+/// How the monitor learned a destination's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostSource {
+    /// A DNS answer the same client received for this address.
+    Dns,
+    /// The TLS ClientHello's server_name.
+    Sni,
+    /// The server_name inside a QUIC Initial packet.
+    Quic,
+    /// The HTTP Host header.
+    Http,
+}
+
+/// Which direction bytes went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From the watched program to the server.
+    Out,
+    /// From the server to the watched program.
+    In,
+}
+
+/// What is known about a flow's destination beyond its address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Destination {
+    pub host: Option<String>,
+    pub host_source: Option<HostSource>,
+    /// From the catalog, when the host is in it.
+    pub vendor: Option<String>,
+    pub category: Option<String>,
+    pub service: Option<String>,
+}
+
+/// One identifier seen leaving (or reaching) the device, as `findings.jsonl` has it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    #[serde(serialize_with = "rfc3339_millis")]
+    pub ts: SystemTime,
+    pub flow: u64,
+    /// The program or app the flow belongs to, when known.
+    pub app: Option<String>,
+    pub proto: Proto,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    #[serde(flatten)]
+    pub destination: Destination,
+    /// imei, imsi, iccid, phone, carrier, android_id, ad_id, serial, mac, email, contact,
+    /// sms, location, or encrypted-flow.
+    pub kind: String,
+    /// plain, hex, base64, url, json, md5, sha1, sha256, ... (`none` for encrypted-flow).
+    pub encoding: String,
+    /// For digests: hex, hex_upper, base64 or base64url.
+    pub digest_form: Option<String>,
+    pub truncated: bool,
+    /// url, header, cookie, body, payload, or tls for encrypted-flow.
+    #[serde(rename = "where")]
+    pub place: String,
+    pub direction: Direction,
+    /// exact or probable.
+    pub confidence: String,
+    /// A short context with the value masked; never the value itself.
+    pub evidence: String,
+    /// For encrypted-flow findings: the flow's bytes so far.
+    pub bytes_out: Option<u64>,
+    pub bytes_in: Option<u64>,
+}
+
 /// One finished flow, as `flows.jsonl` has it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlowRecord {
@@ -71,6 +140,10 @@ pub struct FlowRecord {
     #[serde(serialize_with = "rfc3339_millis")]
     pub end: SystemTime,
     pub close: CloseReason,
+    /// The program or app the flow belongs to, when known.
+    pub app: Option<String>,
+    #[serde(flatten)]
+    pub destination: Destination,
 }
 
 fn rfc3339_millis<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
@@ -81,6 +154,10 @@ fn rfc3339_millis<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error
 /// them from its packet loop.
 pub trait FlowSink: Send {
     fn flow_finished(&mut self, record: &FlowRecord) -> io::Result<()>;
+    /// An identifier was seen; sinks that keep only flows ignore it.
+    fn finding(&mut self, _finding: &Finding) -> io::Result<()> {
+        Ok(())
+    }
     /// Makes everything written so far durable.
     fn flush(&mut self) -> io::Result<()>;
 }
@@ -153,6 +230,12 @@ mod tests {
             start,
             end: start + Duration::from_millis(1500),
             close: CloseReason::ClientReset,
+            app: None,
+            destination: Destination {
+                host: Some("push.example".into()),
+                host_source: Some(HostSource::Sni),
+                ..Destination::default()
+            },
         };
         let mut sink = JsonlSink::new(Vec::new());
         sink.flow_finished(&record).unwrap();
@@ -169,6 +252,9 @@ mod tests {
         assert_eq!(v["start"], "2023-11-14T22:13:20.123Z");
         assert_eq!(v["end"], "2023-11-14T22:13:21.623Z");
         assert_eq!(v["close"], "client_reset");
+        assert_eq!(v["host"], "push.example");
+        assert_eq!(v["host_source"], "sni");
+        assert!(v["vendor"].is_null());
     }
 
     #[test]

@@ -344,6 +344,8 @@ impl Relay {
             start: self.clock.at(end.start),
             end: self.clock.at(end.end),
             close: end.reason,
+            app: None,
+            destination: Default::default(),
         };
         if let Err(e) = sink.flow_finished(&record) {
             self.stats.sink_errors += 1;
