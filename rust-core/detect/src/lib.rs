@@ -1,10 +1,19 @@
 //! Sans-IO identifier detection for PhoneHome.
 //!
 //! [`Identifiers`] is the device's own identifiers file (TOML, or the same structure as
-//! JSON from the app).
+//! JSON from the app). [`Detector::new`] compiles every form those values can travel
+//! in (plain, separators, case, URL and JSON escapes, hex, base64 at any alignment,
+//! MD5/SHA-1/SHA-256 digests of common variants, whole or truncated) into one
+//! automaton; [`Detector::scan`] reports [`Hit`]s with the value masked. No IO, no
+//! clock, no logging: callers bound how much they scan.
 
+mod detector;
+mod encode;
 mod ids;
 mod mask;
 mod phone;
+mod structure;
+mod tables;
 
+pub use detector::{Confidence, Detector, DigestForm, Encoding, Hit, Kind, Options, Where};
 pub use ids::{Contact, Identifiers, IdsError, Location, Sms};

@@ -169,11 +169,6 @@ impl Number {
         out.retain(|f| seen.insert(f.clone()));
         out
     }
-
-    /// The national significant number, when the country is known.
-    pub fn national(&self) -> Option<&str> {
-        self.region.map(|r| &self.e164[r.calling_code.len()..])
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,824 @@
+//! The matcher: every form of every configured identifier compiled into one
+//! Aho-Corasick automaton (ASCII case-insensitive; case-sensitive forms are verified
+//! after the match), plus structural scans for what no pattern can list: numbers
+//! written with separators, identifiers nobody configured, positions, base64 blobs.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::fmt;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use serde::Serialize;
+
+use crate::encode::{self, Algo, JsonStyle};
+use crate::ids::{Identifiers, Location};
+use crate::mask::{mask, mask_head};
+use crate::{phone, structure};
+
+/// What was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Imei,
+    Imsi,
+    Iccid,
+    Phone,
+    Carrier,
+    AndroidId,
+    AdId,
+    Serial,
+    Mac,
+    Email,
+    /// A contact's name, number or e-mail.
+    Contact,
+    /// An SMS peer's number or the text of a message.
+    Sms,
+    Location,
+}
+
+/// The form the value travelled in. Digests say which digest; `Hit::digest_form` says
+/// how the digest itself was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    Plain,
+    /// Hex of the value's text.
+    Hex,
+    Base64,
+    /// Percent-encoded.
+    Url,
+    /// JSON string escapes (`\u0040`, `\/`, `\uXXXX` for non-ASCII).
+    Json,
+    Md5,
+    Sha1,
+    Sha256,
+}
+
+/// How a digest was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestForm {
+    Hex,
+    HexUpper,
+    Base64,
+    #[serde(rename = "base64url")]
+    Base64Url,
+}
+
+/// `Exact`: one of the configured values (or a configured location); `Probable`: looks
+/// like an identifier of that kind by its structure alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Exact,
+    Probable,
+}
+
+/// Which part of the traffic the scanned bytes came from; copied into every hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Where {
+    Url,
+    Header,
+    Cookie,
+    Body,
+    Payload,
+}
+
+/// One finding in the scanned bytes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub kind: Kind,
+    pub encoding: Encoding,
+    /// For digests: hex, hex_upper, base64 or base64url.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest_form: Option<DigestForm>,
+    /// For hits inside a decoded base64 blob (`encoding` is then `base64`): the form the
+    /// value had inside the blob.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inner: Option<Encoding>,
+    /// A digest cut short (only its first characters were present).
+    pub truncated: bool,
+    pub confidence: Confidence,
+    #[serde(rename = "where")]
+    pub where_: Where,
+    /// Byte offset and length in the scanned buffer (approximate inside base64 blobs).
+    pub offset: usize,
+    pub len: usize,
+    /// Short context with the value masked; never the whole value or digest.
+    pub evidence: String,
+}
+
+macro_rules! snake_display {
+    ($t:ty) => {
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                // serde_json of a unit variant is its quoted snake_case name.
+                let s = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+                f.write_str(s.trim_matches('"'))
+            }
+        }
+    };
+}
+snake_display!(Kind);
+snake_display!(Encoding);
+snake_display!(DigestForm);
+snake_display!(Confidence);
+snake_display!(Where);
+
+/// Tuning; the defaults are what the product uses.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Report structurally probable identifiers (Luhn-valid IMEIs, IMSIs with a real
+    /// MCC, ICCIDs, MACs, e-mails next to identifier keys).
+    pub probable: bool,
+    /// Decode runs of base64 text once and scan what they hold.
+    pub decode_base64_blobs: bool,
+    /// Shortest base64 run worth decoding.
+    pub min_base64_blob: usize,
+    /// Digest prefixes shorter than this are not looked for (12 hex characters are 48
+    /// bits: no accidental matches in practice).
+    pub min_digest_prefix: usize,
+    /// Values whose base64 form has fewer stable characters than this are not looked
+    /// for inside base64 (short values would match by chance).
+    pub min_base64_stable: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            probable: true,
+            decode_base64_blobs: true,
+            min_base64_blob: 16,
+            min_digest_prefix: 12,
+            min_base64_stable: 10,
+        }
+    }
+}
+
+/// Which neighbours a match may have without being part of something longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Boundary {
+    None,
+    /// No digit right before or after (a phone number inside a longer number is not it).
+    Digits,
+    /// No letter or digit right before or after.
+    Alnum,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Meta {
+    ident: u32,
+    encoding: Encoding,
+    form: Option<DigestForm>,
+    /// Case-sensitive forms (base64) must equal these bytes.
+    exact: Option<Box<[u8]>>,
+    boundary: Boundary,
+    /// Digests: the whole encoded digest, of which the pattern is a prefix.
+    full: Option<Box<[u8]>>,
+}
+
+pub(crate) const PROBABLE: u32 = u32::MAX - 64;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    pub ident: u32,
+    pub hit: Hit,
+}
+
+/// The compiled detector: build once per identifiers file, scan many buffers.
+pub struct Detector {
+    ac: Option<AhoCorasick>,
+    metas: Vec<Vec<Meta>>,
+    kinds: Vec<Kind>,
+    /// Every digit form of every configured number, for numbers written with separators.
+    pub(crate) phone_forms: HashMap<Vec<u8>, Vec<u32>>,
+    pub(crate) location: Option<(u32, Location)>,
+    pub(crate) opts: Options,
+}
+
+impl fmt::Debug for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Detector")
+            .field("patterns", &self.metas.len())
+            .field("identifiers", &self.kinds.len())
+            .field("opts", &self.opts)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    index: HashMap<Vec<u8>, usize>,
+    patterns: Vec<Vec<u8>>,
+    metas: Vec<Vec<Meta>>,
+    kinds: Vec<Kind>,
+    phone_forms: HashMap<Vec<u8>, Vec<u32>>,
+}
+
+impl Builder {
+    fn ident(&mut self, kind: Kind) -> u32 {
+        self.kinds.push(kind);
+        (self.kinds.len() - 1) as u32
+    }
+
+    fn add(&mut self, pattern: &[u8], meta: Meta) {
+        if pattern.is_empty() {
+            return;
+        }
+        let key = pattern.to_ascii_lowercase();
+        let i = *self.index.entry(key.clone()).or_insert_with(|| {
+            self.patterns.push(key);
+            self.metas.push(Vec::new());
+            self.patterns.len() - 1
+        });
+        if !self.metas[i].contains(&meta) {
+            self.metas[i].push(meta);
+        }
+    }
+
+    fn simple(&mut self, pattern: &str, ident: u32, encoding: Encoding, boundary: Boundary) {
+        self.add(
+            pattern.as_bytes(),
+            Meta {
+                ident,
+                encoding,
+                form: None,
+                exact: None,
+                boundary,
+                full: None,
+            },
+        );
+    }
+
+    /// Registers the value's text forms (plain, URL, JSON, hex, base64 at every
+    /// alignment) and the digests of `digest_forms`.
+    fn value(
+        &mut self,
+        ident: u32,
+        forms: &[String],
+        digest_forms: &[String],
+        boundary: Boundary,
+        opts: &Options,
+    ) {
+        for f in dedup(forms) {
+            self.simple(&f, ident, Encoding::Plain, boundary);
+            for u in [
+                encode::percent_all(&f, false),
+                encode::percent_all(&f, true),
+                encode::percent_min(&f),
+            ] {
+                if u != f {
+                    self.simple(&u, ident, Encoding::Url, boundary);
+                }
+            }
+            let mut styles = vec![
+                JsonStyle::AsciiOnly,
+                JsonStyle::Slashes,
+                JsonStyle::UnicodePunct,
+            ];
+            let mut puncts: Vec<char> = f.chars().filter(char::is_ascii_punctuation).collect();
+            puncts.sort_unstable();
+            puncts.dedup();
+            styles.extend(puncts.into_iter().map(JsonStyle::UnicodeOne));
+            for style in styles {
+                let j = encode::json_escape(&f, style);
+                if j != f {
+                    self.simple(&j, ident, Encoding::Json, boundary);
+                }
+            }
+            let h = encode::hex(f.as_bytes());
+            if h.len() >= 12 {
+                self.simple(&h, ident, Encoding::Hex, Boundary::None);
+            }
+            for align in 0..3 {
+                for url in [false, true] {
+                    let st = encode::base64_stable(f.as_bytes(), align, url);
+                    if st.len() >= opts.min_base64_stable {
+                        self.add(
+                            st.as_bytes(),
+                            Meta {
+                                ident,
+                                encoding: Encoding::Base64,
+                                form: None,
+                                exact: Some(st.as_bytes().into()),
+                                boundary: Boundary::None,
+                                full: None,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        let prefix = opts.min_digest_prefix.max(4);
+        for d in dedup(digest_forms) {
+            for (algo, encoding) in [
+                (Algo::Md5, Encoding::Md5),
+                (Algo::Sha1, Encoding::Sha1),
+                (Algo::Sha256, Encoding::Sha256),
+            ] {
+                let bytes = encode::digest(algo, d.as_bytes());
+                let h = encode::hex(&bytes);
+                self.add(
+                    &h.as_bytes()[..prefix.min(h.len())],
+                    Meta {
+                        ident,
+                        encoding,
+                        form: None,
+                        exact: None,
+                        boundary: Boundary::None,
+                        full: Some(h.as_bytes().into()),
+                    },
+                );
+                for (url, form) in [(false, DigestForm::Base64), (true, DigestForm::Base64Url)] {
+                    let b = encode::base64(&bytes, url);
+                    let p = &b.as_bytes()[..prefix.min(b.len())];
+                    self.add(
+                        p,
+                        Meta {
+                            ident,
+                            encoding,
+                            form: Some(form),
+                            exact: Some(p.into()),
+                            boundary: Boundary::None,
+                            full: Some(b.as_bytes().into()),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn phone(&mut self, kind: Kind, e164: &str, opts: &Options) {
+        let Ok(n) = phone::parse(e164, None) else {
+            return;
+        };
+        let id = self.ident(kind);
+        let forms = n.forms();
+        for f in &forms {
+            self.phone_forms
+                .entry(f.as_bytes().to_vec())
+                .or_default()
+                .push(id);
+        }
+        self.value(id, &forms, &forms, Boundary::Digits, opts);
+    }
+
+    fn text(&mut self, kind: Kind, v: &str, opts: &Options) {
+        let id = self.ident(kind);
+        let forms = [v.to_string()];
+        let digests = [v.to_string(), v.to_lowercase()];
+        self.value(id, &forms, &digests, Boundary::Alnum, opts);
+    }
+
+    fn cased(&mut self, kind: Kind, variants: &[String], opts: &Options) {
+        let id = self.ident(kind);
+        let mut forms = Vec::new();
+        for v in variants {
+            forms.push(v.clone());
+            forms.push(v.to_ascii_lowercase());
+            forms.push(v.to_ascii_uppercase());
+        }
+        self.value(id, &forms, &forms, Boundary::Alnum, opts);
+    }
+
+    fn email(&mut self, kind: Kind, v: &str, opts: &Options) {
+        let id = self.ident(kind);
+        let forms = [v.to_string(), v.to_lowercase()];
+        self.value(id, &forms, &forms, Boundary::Alnum, opts);
+    }
+}
+
+fn dedup(v: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.iter().filter(|s| seen.insert(*s)).cloned().collect()
+}
+
+/// Above this many pattern bytes the DFA would take tens of megabytes; the contiguous
+/// NFA is slower but small.
+const DFA_PATTERN_BYTES: usize = 200_000;
+
+impl Detector {
+    /// Precomputes every form of every identifier.
+    pub fn new(ids: &Identifiers, opts: &Options) -> Detector {
+        let mut b = Builder::default();
+        for v in &ids.imei {
+            let id = b.ident(Kind::Imei);
+            b.value(
+                id,
+                std::slice::from_ref(v),
+                std::slice::from_ref(v),
+                Boundary::Digits,
+                opts,
+            );
+        }
+        for v in &ids.imsi {
+            let id = b.ident(Kind::Imsi);
+            b.value(
+                id,
+                std::slice::from_ref(v),
+                std::slice::from_ref(v),
+                Boundary::Digits,
+                opts,
+            );
+        }
+        for v in &ids.iccid {
+            let id = b.ident(Kind::Iccid);
+            b.value(
+                id,
+                std::slice::from_ref(v),
+                std::slice::from_ref(v),
+                Boundary::Digits,
+                opts,
+            );
+        }
+        for v in &ids.phone {
+            b.phone(Kind::Phone, v, opts);
+        }
+        for v in &ids.carrier {
+            b.text(Kind::Carrier, v, opts);
+        }
+        for v in &ids.android_id {
+            b.cased(Kind::AndroidId, std::slice::from_ref(v), opts);
+        }
+        for v in &ids.ad_id {
+            b.cased(Kind::AdId, &[v.clone(), v.replace('-', "")], opts);
+        }
+        for v in &ids.serial {
+            b.cased(Kind::Serial, std::slice::from_ref(v), opts);
+        }
+        for v in &ids.mac {
+            let bare = v.replace(':', "");
+            let cisco = format!("{}.{}.{}", &bare[..4], &bare[4..8], &bare[8..]);
+            b.cased(
+                Kind::Mac,
+                &[v.clone(), v.replace(':', "-"), bare, cisco],
+                opts,
+            );
+        }
+        for v in &ids.email {
+            b.email(Kind::Email, v, opts);
+        }
+        for c in &ids.contact {
+            if let Some(n) = &c.name {
+                b.text(Kind::Contact, n, opts);
+            }
+            for p in &c.phone {
+                b.phone(Kind::Contact, p, opts);
+            }
+            for e in &c.email {
+                b.email(Kind::Contact, e, opts);
+            }
+        }
+        for m in &ids.sms {
+            if let Some(p) = &m.peer {
+                b.phone(Kind::Sms, p, opts);
+            }
+            if let Some(t) = &m.text {
+                b.text(Kind::Sms, t, opts);
+            }
+        }
+        let location = ids.location.map(|l| (b.ident(Kind::Location), l));
+        let total: usize = b.patterns.iter().map(Vec::len).sum();
+        let ac = if b.patterns.is_empty() {
+            None
+        } else {
+            let kind = if total <= DFA_PATTERN_BYTES {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            };
+            let build = |kind| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(kind)
+                    .build(&b.patterns)
+                    .ok()
+            };
+            build(Some(kind)).or_else(|| build(None))
+        };
+        Detector {
+            ac,
+            metas: b.metas,
+            kinds: b.kinds,
+            phone_forms: b.phone_forms,
+            location,
+            opts: opts.clone(),
+        }
+    }
+
+    /// Number of distinct patterns in the automaton.
+    pub fn pattern_count(&self) -> usize {
+        self.metas.len()
+    }
+
+    /// Scans one buffer (a URL, a header value, a decoded body, a payload) and returns
+    /// every hit, overlapping forms of the same value reported once.
+    pub fn scan(&self, bytes: &[u8], where_: Where) -> Vec<Hit> {
+        let mut found = Vec::new();
+        self.scan_layer(bytes, where_, &mut found);
+        if self.opts.decode_base64_blobs {
+            self.scan_blobs(bytes, where_, &mut found);
+        }
+        finish(found)
+    }
+
+    /// Scans a body the caller has already decoded (de-chunked, decompressed). The same
+    /// as [`Detector::scan`] with `Where::Body`; named for the call sites that decode.
+    pub fn scan_decoded_body(&self, body: &[u8]) -> Vec<Hit> {
+        self.scan(body, Where::Body)
+    }
+
+    pub(crate) fn kind_of(&self, ident: u32) -> Kind {
+        self.kinds
+            .get(ident as usize)
+            .copied()
+            .unwrap_or(Kind::Location)
+    }
+
+    /// Patterns and structure, no blob decoding.
+    fn scan_layer(&self, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(data) {
+                for meta in &self.metas[m.pattern().as_usize()] {
+                    if let Some(f) = self.verify(data, m.start(), m.end(), meta, where_) {
+                        out.push(f);
+                    }
+                }
+            }
+        }
+        structure::scan(self, data, where_, out);
+    }
+
+    fn verify(&self, data: &[u8], s: usize, e: usize, meta: &Meta, where_: Where) -> Option<Found> {
+        if let Some(exact) = &meta.exact {
+            if data.get(s..e)? != &exact[..] {
+                return None;
+            }
+        }
+        if !boundary_ok(data, s, e, meta.boundary) {
+            return None;
+        }
+        let (end, truncated, form) = match &meta.full {
+            None => (e, false, meta.form),
+            Some(full) => {
+                let plen = e - s;
+                let rest = &full[plen.min(full.len())..];
+                let ci = meta.form.is_none();
+                let more = data[e..]
+                    .iter()
+                    .zip(rest.iter())
+                    .take_while(|(a, b)| {
+                        if ci {
+                            a.eq_ignore_ascii_case(b)
+                        } else {
+                            a == b
+                        }
+                    })
+                    .count();
+                let seen = &data[s..e + more];
+                let form = match meta.form {
+                    None if seen.iter().any(u8::is_ascii_uppercase) => DigestForm::HexUpper,
+                    None => DigestForm::Hex,
+                    // Without + / - _ the two alphabets read the same: say what the
+                    // context suggests rather than always the first.
+                    Some(_) if seen.iter().any(|c| matches!(c, b'-' | b'_')) => {
+                        DigestForm::Base64Url
+                    }
+                    Some(_) if seen.iter().any(|c| matches!(c, b'+' | b'/')) => DigestForm::Base64,
+                    Some(_) if where_ == Where::Url => DigestForm::Base64Url,
+                    Some(_) => DigestForm::Base64,
+                };
+                (e + more, more < rest.len(), Some(form))
+            }
+        };
+        let text = String::from_utf8_lossy(&data[s..end]);
+        let core = if meta.full.is_some() {
+            mask_head(&text, 4)
+        } else {
+            mask(&text)
+        };
+        Some(Found {
+            ident: meta.ident,
+            hit: Hit {
+                kind: self.kind_of(meta.ident),
+                encoding: meta.encoding,
+                digest_form: form,
+                inner: None,
+                truncated,
+                confidence: Confidence::Exact,
+                where_,
+                offset: s,
+                len: end - s,
+                evidence: evidence(data, s, end, &core),
+            },
+        })
+    }
+
+    /// One level of base64: runs of base64 text are decoded and scanned; hits carry
+    /// `encoding: base64` and their inner form, offsets mapped back approximately.
+    fn scan_blobs(&self, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+        let min = self.opts.min_base64_blob.max(4);
+        let mut inner = Vec::new();
+        for_each_base64_run(data, min, |s, e| {
+            let Some(decoded) = encode::base64_decode(&data[s..e]) else {
+                return;
+            };
+            inner.clear();
+            self.scan_layer(&decoded, where_, &mut inner);
+            for f in inner.drain(..) {
+                let mut hit = f.hit;
+                let start = s + hit.offset * 4 / 3;
+                let end = (s + (hit.offset + hit.len) * 4).div_ceil(3).min(e);
+                hit.inner = Some(hit.encoding);
+                hit.encoding = Encoding::Base64;
+                hit.offset = start;
+                hit.len = end.saturating_sub(start);
+                out.push(Found {
+                    ident: f.ident,
+                    hit,
+                });
+            }
+        });
+    }
+}
+
+/// Calls `f` for each maximal run of base64 characters at least `min` long (trailing
+/// `=` excluded), and, for runs holding `/`, for each `/`-separated piece at least
+/// `min` long: a URL path is one run of the standard alphabet, but its segments are
+/// where a blob would start.
+fn for_each_base64_run(data: &[u8], min: usize, mut f: impl FnMut(usize, usize)) {
+    let mut i = 0;
+    let n = data.len();
+    while i < n {
+        if !is_b64(data[i]) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < n && is_b64(data[i]) {
+            i += 1;
+        }
+        if i - s >= min {
+            f(s, i);
+            if data[s..i].contains(&b'/') {
+                let mut ps = s;
+                for piece in data[s..i].split(|&c| c == b'/') {
+                    let pe = ps + piece.len();
+                    if piece.len() >= min && (ps, pe) != (s, i) {
+                        f(ps, pe);
+                    }
+                    ps = pe + 1;
+                }
+            }
+        }
+    }
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Whether the byte before `s` ends an escape (`%2B`, `\u0040`, `\n`): the escape's
+/// last character is then not really a neighbour of the value.
+fn after_escape(data: &[u8], s: usize) -> bool {
+    (s >= 3
+        && data[s - 3] == b'%'
+        && data[s - 2].is_ascii_hexdigit()
+        && data[s - 1].is_ascii_hexdigit())
+        || (s >= 6
+            && data[s - 6] == b'\\'
+            && data[s - 5] == b'u'
+            && data[s - 4..s].iter().all(u8::is_ascii_hexdigit))
+        || (s >= 2 && data[s - 2] == b'\\')
+}
+
+fn boundary_ok(data: &[u8], s: usize, e: usize, b: Boundary) -> bool {
+    let clash: fn(u8) -> bool = match b {
+        Boundary::None => return true,
+        Boundary::Digits => |c| c.is_ascii_digit(),
+        Boundary::Alnum => |c| c.is_ascii_alphanumeric(),
+    };
+    let first_is = data.get(s).is_some_and(|&c| clash(c));
+    let last_is = e > 0 && data.get(e - 1).is_some_and(|&c| clash(c));
+    let left = !first_is || s == 0 || !clash(data[s - 1]) || after_escape(data, s);
+    let right = !last_is || data.get(e).is_none_or(|&c| !clash(c));
+    left && right
+}
+
+fn is_delim(b: u8) -> bool {
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b'&' | b'?' | b',' | b';' | b'{' | b'}' | b'[' | b']' | b'<' | b'>'
+        )
+}
+
+/// Context around a hit: back to the key (at most 24 bytes), forward to the next
+/// delimiter (at most 12), non-printables as `.`, and any other long alphanumeric run
+/// holding digits masked too, since it may be another identifier.
+pub(crate) fn evidence(data: &[u8], s: usize, e: usize, core: &str) -> String {
+    let s = s.min(data.len());
+    let e = e.clamp(s, data.len());
+    let mut ps = s.saturating_sub(24);
+    if let Some(d) = data[ps..s].iter().rposition(|&b| is_delim(b)) {
+        ps += d + 1;
+    }
+    let mut pe = (e + 12).min(data.len());
+    if let Some(d) = data[e..pe].iter().position(|&b| is_delim(b)) {
+        pe = e + d;
+    }
+    format!("{}{}{}", clean(&data[ps..s]), core, clean(&data[e..pe]))
+}
+
+fn clean(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_alphanumeric() {
+            let s = i;
+            while i < b.len() && b[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let run = &b[s..i];
+            let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+            if run.len() >= 6 && digits >= 2 {
+                out.extend(std::iter::repeat_n('*', run.len()));
+            } else {
+                out.extend(run.iter().map(|&c| c as char));
+            }
+        } else {
+            out.push(if b[i].is_ascii_graphic() || b[i] == b' ' {
+                b[i] as char
+            } else {
+                '.'
+            });
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Keeps one hit per value and place (the longest of overlapping forms), drops probable
+/// hits where an exact one was found, and orders by offset.
+fn finish(mut found: Vec<Found>) -> Vec<Hit> {
+    found.sort_by_key(|f| {
+        (
+            f.ident,
+            f.hit.offset,
+            Reverse(f.hit.len),
+            f.hit.inner.is_some(),
+        )
+    });
+    let mut kept: Vec<Found> = Vec::with_capacity(found.len());
+    let mut cur = None;
+    let mut max_end = 0;
+    for f in found {
+        if cur != Some(f.ident) {
+            cur = Some(f.ident);
+            max_end = 0;
+        } else if f.hit.offset < max_end {
+            // A value found both by its stable base64 characters and inside the decoded
+            // blob: the decoded one has the readable context.
+            if let Some(last) = kept.last_mut() {
+                if f.hit.inner.is_some()
+                    && last.hit.encoding == Encoding::Base64
+                    && last.hit.inner.is_none()
+                {
+                    *last = f;
+                }
+            }
+            continue;
+        }
+        max_end = max_end.max(f.hit.offset + f.hit.len);
+        kept.push(f);
+    }
+    let mut exact: Vec<(usize, usize)> = kept
+        .iter()
+        .filter(|f| f.ident < PROBABLE)
+        .map(|f| (f.hit.offset, f.hit.offset + f.hit.len))
+        .collect();
+    exact.sort_unstable();
+    let mut reach = Vec::with_capacity(exact.len());
+    let mut m = 0;
+    for &(_, e) in &exact {
+        m = m.max(e);
+        reach.push(m);
+    }
+    let overlaps_exact = |s: usize, e: usize| {
+        let n = exact.partition_point(|&(xs, _)| xs < e);
+        n > 0 && reach[n - 1] > s
+    };
+    let mut hits: Vec<Hit> = kept
+        .into_iter()
+        .filter(|f| f.ident < PROBABLE || !overlaps_exact(f.hit.offset, f.hit.offset + f.hit.len))
+        .map(|f| f.hit)
+        .collect();
+    hits.sort_by_key(|h| (h.offset, Reverse(h.len), h.kind));
+    hits
+}
+
+pub(crate) fn boundary_ok_alnum(data: &[u8], s: usize, e: usize) -> bool {
+    boundary_ok(data, s, e, Boundary::Alnum)
+}

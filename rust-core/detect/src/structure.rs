@@ -1,0 +1,522 @@
+//! Structural scans, for what a list of patterns cannot express: configured numbers
+//! written with arbitrary separators, identifiers nobody configured (probable hits),
+//! and positions near the configured location.
+
+use crate::detector::{
+    boundary_ok_alnum, evidence, Confidence, Detector, Encoding, Found, Hit, Kind, Where, PROBABLE,
+};
+use crate::encode::luhn_ok;
+use crate::ids::{parse_mac, Location};
+use crate::mask::{mask, mask_head};
+use crate::tables::{is_mcc, plausible_tac};
+
+/// Keys after which an e-mail address is reported as a probable identifier. Keys are
+/// compared lower-cased without `_` and `-`, by suffix (`user_email`, `x-device-id`).
+const ID_KEYS: &[&[u8]] = &[
+    b"imei",
+    b"deviceid",
+    b"gaid",
+    b"adid",
+    b"androidid",
+    b"serial",
+    b"mac",
+    b"iccid",
+    b"imsi",
+    b"msisdn",
+    b"phone",
+    b"email",
+    b"mail",
+    b"account",
+];
+
+pub(crate) fn scan(d: &Detector, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+    let want_numbers = d.opts.probable || !d.phone_forms.is_empty() || d.location.is_some();
+    if want_numbers {
+        numbers(d, data, where_, out);
+    }
+    if d.opts.probable {
+        macs(data, where_, out);
+        emails(data, where_, out);
+    }
+}
+
+fn probable(kind: Kind, data: &[u8], s: usize, e: usize, where_: Where) -> Found {
+    let text = String::from_utf8_lossy(&data[s..e]);
+    Found {
+        ident: PROBABLE + kind as u32,
+        hit: Hit {
+            kind,
+            encoding: Encoding::Plain,
+            digest_form: None,
+            inner: None,
+            truncated: false,
+            confidence: Confidence::Probable,
+            where_,
+            offset: s,
+            len: e - s,
+            evidence: evidence(data, s, e, &mask(&text)),
+        },
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Decimal {
+    start: usize,
+    end: usize,
+    value: f64,
+    key: Option<Axis>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Axis {
+    Lat,
+    Lon,
+}
+
+/// One pass over the digit runs.
+fn numbers(d: &Detector, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+    let n = data.len();
+    let mut decimals = Vec::new();
+    let mut digits = Vec::with_capacity(24);
+    let mut i = 0;
+    while i < n {
+        // Skip eight non-digit bytes at a time: most of a body is not digits.
+        while i + 8 <= n {
+            let w = u64::from_le_bytes([
+                data[i],
+                data[i + 1],
+                data[i + 2],
+                data[i + 3],
+                data[i + 4],
+                data[i + 5],
+                data[i + 6],
+                data[i + 7],
+            ]);
+            if has_digit(w) {
+                break;
+            }
+            i += 8;
+        }
+        if i >= n {
+            break;
+        }
+        if !data[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < n && data[i].is_ascii_digit() {
+            i += 1;
+        }
+        let e = i;
+        if d.opts.probable {
+            probable_digits(data, s, e, where_, out);
+        }
+        if !d.phone_forms.is_empty() {
+            separated_phone(d, data, s, e, where_, out, &mut digits);
+        }
+        if d.location.is_some() && e - s <= 3 && data.get(e) == Some(&b'.') {
+            let mut fe = e + 1;
+            while fe < n && data[fe].is_ascii_digit() {
+                fe += 1;
+            }
+            let start = if s > 0 && data[s - 1] == b'-' {
+                s - 1
+            } else {
+                s
+            };
+            let left_ok =
+                start == 0 || !(data[start - 1].is_ascii_alphanumeric() || data[start - 1] == b'.');
+            let right_ok = data
+                .get(fe)
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'.'));
+            if fe - (e + 1) >= 3 && left_ok && right_ok {
+                let value = std::str::from_utf8(&data[start..fe])
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok());
+                if let Some(value) = value {
+                    decimals.push(Decimal {
+                        start,
+                        end: fe,
+                        value,
+                        key: axis_key(data, start),
+                    });
+                }
+            }
+            i = fe;
+        }
+    }
+    if let Some((ident, loc)) = d.location {
+        locations(ident, &loc, data, &decimals, where_, out);
+    }
+}
+
+/// Whether any byte of the word is an ASCII digit (SWAR: bytes in 0x30..=0x39).
+fn has_digit(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Classic "has byte between m and n" (exclusive bounds 0x2f and 0x3a).
+    let low7 = w & !HIGH;
+    let ge = low7.wrapping_add(ONES * (127 - 0x2f)); // bit 7 set where byte > 0x2f
+    let lt = (ONES * (127 + 0x3a)).wrapping_sub(low7); // bit 7 set where byte < 0x3a
+    (ge & lt & !w & HIGH) != 0
+}
+
+fn probable_digits(data: &[u8], s: usize, e: usize, where_: Where, out: &mut Vec<Found>) {
+    let len = e - s;
+    if !matches!(len, 15 | 19 | 20) {
+        return;
+    }
+    // Part of a decimal number or of an alphanumeric token: not an identifier.
+    if !boundary_ok_alnum(data, s, e)
+        || (s > 0 && data[s - 1] == b'.')
+        || (data.get(e) == Some(&b'.') && data.get(e + 1).is_some_and(u8::is_ascii_digit))
+    {
+        return;
+    }
+    let run = &data[s..e];
+    if run.iter().all(|&c| c == run[0]) {
+        return;
+    }
+    let kind = if len == 15 {
+        if plausible_tac(run) && luhn_ok(run) {
+            Kind::Imei
+        } else if is_mcc(run) && !looks_like_date(run) {
+            Kind::Imsi
+        } else {
+            return;
+        }
+    } else if run.starts_with(b"89") && luhn_ok(run) {
+        Kind::Iccid
+    } else {
+        return;
+    };
+    out.push(probable(kind, data, s, e, where_));
+}
+
+/// `YYYYMMDD...`: order numbers and timestamps start like this, and 20x is an MCC.
+fn looks_like_date(run: &[u8]) -> bool {
+    let num = |r: &[u8]| r.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'));
+    run.len() >= 8
+        && (run.starts_with(b"19") || run.starts_with(b"20"))
+        && (1..=12).contains(&num(&run[4..6]))
+        && (1..=31).contains(&num(&run[6..8]))
+}
+
+const PHONE_SEPS: &[u8] = b" -.()/";
+
+/// A configured number written with separators: the digit groups starting at this run
+/// (joined by one or two separator characters) are concatenated and looked up.
+fn separated_phone(
+    d: &Detector,
+    data: &[u8],
+    s: usize,
+    e: usize,
+    where_: Where,
+    out: &mut Vec<Found>,
+    digits: &mut Vec<u8>,
+) {
+    let n = data.len();
+    if e >= n || !PHONE_SEPS.contains(&data[e]) {
+        return;
+    }
+    let mut start = s;
+    if start > 0 && data[start - 1] == b'(' {
+        start -= 1;
+    }
+    let plus = start > 0 && data[start - 1] == b'+';
+    if plus {
+        start -= 1;
+    }
+    // The groups before a '+' or '(' belong to the number; before a letter or digit
+    // they do not start one.
+    if start > 0 && data[start - 1].is_ascii_alphanumeric() && !after_escape_simple(data, start) {
+        return;
+    }
+    digits.clear();
+    if plus {
+        digits.push(b'+');
+    }
+    digits.extend_from_slice(&data[s..e]);
+    let mut pos = e;
+    for _group in 1..8 {
+        let mut k = 0;
+        while k < 2 && pos + k < n && PHONE_SEPS.contains(&data[pos + k]) {
+            k += 1;
+        }
+        if k == 0 || pos + k >= n || !data[pos + k].is_ascii_digit() {
+            return;
+        }
+        let gs = pos + k;
+        let mut ge = gs;
+        while ge < n && data[ge].is_ascii_digit() {
+            ge += 1;
+        }
+        digits.extend_from_slice(&data[gs..ge]);
+        pos = ge;
+        if digits.len() > 18 {
+            return;
+        }
+        let lookups: [&[u8]; 2] = [&digits[..], digits.strip_prefix(b"+").unwrap_or(&[])];
+        for key in lookups {
+            if let Some(ids) = d.phone_forms.get(key) {
+                for &ident in ids {
+                    let text = String::from_utf8_lossy(&data[start..pos]);
+                    out.push(Found {
+                        ident,
+                        hit: Hit {
+                            kind: d.kind_of(ident),
+                            encoding: Encoding::Plain,
+                            digest_form: None,
+                            inner: None,
+                            truncated: false,
+                            confidence: Confidence::Exact,
+                            where_,
+                            offset: start,
+                            len: pos - start,
+                            evidence: evidence(data, start, pos, &mask(&text)),
+                        },
+                    });
+                }
+                return;
+            }
+        }
+    }
+}
+
+fn after_escape_simple(data: &[u8], s: usize) -> bool {
+    s >= 3 && data[s - 3] == b'%'
+}
+
+/// `aa:bb:cc:dd:ee:ff` or with `-`, not all-zero, broadcast, or Android's fixed
+/// `02:00:00:00:00:00` placeholder.
+fn macs(data: &[u8], where_: Where, out: &mut Vec<Found>) {
+    let mut last_end = 0;
+    for p in memchr::memchr2_iter(b':', b'-', data) {
+        if p < 2 || p - 2 < last_end || p + 15 > data.len() {
+            continue;
+        }
+        let s = p - 2;
+        let e = s + 17;
+        let sep = data[p];
+        let cand = &data[s..e];
+        let shape = cand.iter().enumerate().all(|(i, &c)| {
+            if i % 3 == 2 {
+                c == sep
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+        if !shape {
+            continue;
+        }
+        let edge = |c: &u8| c.is_ascii_hexdigit() || *c == sep || *c == b':' || *c == b'.';
+        if (s > 0 && edge(&data[s - 1])) || data.get(e).is_some_and(edge) {
+            continue;
+        }
+        let Some(mac) = std::str::from_utf8(cand).ok().and_then(parse_mac) else {
+            continue;
+        };
+        if mac == [0; 6] || mac == [0xff; 6] || mac == [2, 0, 0, 0, 0, 0] {
+            continue;
+        }
+        last_end = e;
+        out.push(probable(Kind::Mac, data, s, e, where_));
+    }
+}
+
+fn is_local(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+fn is_domain(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-')
+}
+
+/// An e-mail address right after an identifier-like key (`imei=`, `"deviceId":"`).
+fn emails(data: &[u8], where_: Where, out: &mut Vec<Found>) {
+    let mut last_end = 0;
+    for at in memchr::memchr_iter(b'@', data) {
+        if at < last_end {
+            continue;
+        }
+        let mut s = at;
+        while s > 0 && at - s < 64 && is_local(data[s - 1]) {
+            s -= 1;
+        }
+        let mut e = at + 1;
+        while e < data.len() && e - at < 255 && is_domain(data[e]) {
+            e += 1;
+        }
+        while e > at + 1 && data[e - 1] == b'.' {
+            e -= 1;
+        }
+        let domain = &data[at + 1..e];
+        let tld_ok = domain
+            .rsplit(|&c| c == b'.')
+            .next()
+            .is_some_and(|t| t.len() >= 2 && t.iter().all(u8::is_ascii_alphabetic));
+        if s == at || !domain.contains(&b'.') || !tld_ok {
+            continue;
+        }
+        if !key_before(data, s).is_some_and(|k| ID_KEYS.iter().any(|id| k.ends_with(id))) {
+            continue;
+        }
+        last_end = e;
+        out.push(probable(Kind::Email, data, s, e, where_));
+    }
+}
+
+/// The key in front of a value (`key=`, `"key":"`, `key: `), lower-cased without `_`
+/// and `-`; `None` when there is none.
+fn key_before(data: &[u8], s: usize) -> Option<Vec<u8>> {
+    let mut p = s;
+    let mut skipped = 0;
+    while p > 0 && skipped < 4 && matches!(data[p - 1], b'=' | b':' | b'"' | b'\'' | b' ') {
+        p -= 1;
+        skipped += 1;
+    }
+    if skipped == 0 {
+        return None;
+    }
+    let end = p;
+    while p > 0
+        && end - p < 32
+        && (data[p - 1].is_ascii_alphanumeric() || matches!(data[p - 1], b'_' | b'-'))
+    {
+        p -= 1;
+    }
+    let key: Vec<u8> = data[p..end]
+        .iter()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
+fn axis_key(data: &[u8], s: usize) -> Option<Axis> {
+    let key = key_before(data, s)?;
+    if key.ends_with(b"latitude") || key.ends_with(b"lat") {
+        Some(Axis::Lat)
+    } else if key.ends_with(b"longitude")
+        || key.ends_with(b"lon")
+        || key.ends_with(b"lng")
+        || key.ends_with(b"long")
+    {
+        Some(Axis::Lon)
+    } else {
+        None
+    }
+}
+
+/// Great-circle distance in metres.
+pub(crate) fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * a.sqrt().min(1.0).asin()
+}
+
+fn near(loc: &Location, lat: f64, lon: f64) -> bool {
+    (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lon)
+        && haversine_m(loc.lat, loc.lon, lat, lon) <= loc.radius_m
+}
+
+/// Pairs of decimals close together (`lat,lon` or GeoJSON's `lon,lat`), then values
+/// under lat/lon keys anywhere in the buffer.
+fn locations(
+    ident: u32,
+    loc: &Location,
+    data: &[u8],
+    decs: &[Decimal],
+    where_: Where,
+    out: &mut Vec<Found>,
+) {
+    let mut used = vec![false; decs.len()];
+    let push = |a: &Decimal, b: &Decimal, out: &mut Vec<Found>| {
+        let (s, e) = (a.start.min(b.start), a.end.max(b.end));
+        let core = format!(
+            "{},{}",
+            mask_head(&String::from_utf8_lossy(&data[a.start..a.end]), 2),
+            mask_head(&String::from_utf8_lossy(&data[b.start..b.end]), 2)
+        );
+        let ev_end = if e - s > 64 { a.end } else { e };
+        out.push(Found {
+            ident,
+            hit: Hit {
+                kind: Kind::Location,
+                encoding: Encoding::Plain,
+                digest_form: None,
+                inner: None,
+                truncated: false,
+                confidence: Confidence::Exact,
+                where_,
+                offset: s,
+                len: e - s,
+                evidence: evidence(data, s, ev_end, &core),
+            },
+        });
+    };
+    for k in 0..decs.len().saturating_sub(1) {
+        let (a, b) = (decs[k], decs[k + 1]);
+        if used[k] || b.start - a.end > 24 {
+            continue;
+        }
+        if near(loc, a.value, b.value) || near(loc, b.value, a.value) {
+            used[k] = true;
+            used[k + 1] = true;
+            push(&a, &b, out);
+        }
+    }
+    let lats: Vec<usize> = (0..decs.len())
+        .filter(|&i| !used[i] && decs[i].key == Some(Axis::Lat))
+        .collect();
+    let lons: Vec<usize> = (0..decs.len())
+        .filter(|&i| !used[i] && decs[i].key == Some(Axis::Lon))
+        .collect();
+    for &la in &lats {
+        let nearest = lons
+            .iter()
+            .min_by_key(|&&lo| decs[lo].start.abs_diff(decs[la].start));
+        if let Some(&lo) = nearest {
+            if near(loc, decs[la].value, decs[lo].value) {
+                let (a, b) = if decs[la].start < decs[lo].start {
+                    (decs[la], decs[lo])
+                } else {
+                    (decs[lo], decs[la])
+                };
+                push(&a, &b, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swar_digit_test_agrees_with_bytewise_test() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut w = [b'x'; 8];
+                w[pos] = b;
+                assert_eq!(
+                    has_digit(u64::from_le_bytes(w)),
+                    b.is_ascii_digit(),
+                    "{b} at {pos}"
+                );
+            }
+        }
+        assert!(!has_digit(u64::from_le_bytes(*b"\xff\xb0\xb9/:abc")));
+    }
+
+    #[test]
+    fn haversine_of_a_known_distance() {
+        // Beijing to Shanghai is about 1,067 km.
+        let d = haversine_m(39.9042, 116.4074, 31.2304, 121.4737);
+        assert!((1_060_000.0..1_075_000.0).contains(&d), "{d}");
+    }
+}
