@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
     let mut sent = vec![];
     for (i, chunk) in chunks.enumerate() {
         let ts = SystemTime::UNIX_EPOCH + Duration::from_micros(i as u64 * 1_000_003);
-        w.write_packet(ts, chunk, comment.as_deref()).expect("vec write");
+        w.write_packet(ts, chunk, comment.as_deref())
+            .expect("vec write");
         sent.push(chunk);
     }
     let file = w.into_inner().expect("vec flush");
