@@ -7,12 +7,12 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::fmt;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Serialize;
 
 use crate::encode::{self, Algo, JsonStyle};
 use crate::ids::{Identifiers, Location};
 use crate::mask::{mask, mask_head};
+use crate::prefilter::Sampled;
 use crate::{phone, structure};
 
 /// What was found.
@@ -134,7 +134,8 @@ pub struct Options {
     pub probable: bool,
     /// Decode runs of base64 text once and scan what they hold.
     pub decode_base64_blobs: bool,
-    /// Shortest base64 run worth decoding.
+    /// Shortest base64 run worth decoding (at least 15: runs are found by sampling
+    /// aligned 8-byte words).
     pub min_base64_blob: usize,
     /// Digest prefixes shorter than this are not looked for (12 hex characters are 48
     /// bits: no accidental matches in practice).
@@ -188,11 +189,16 @@ pub(crate) struct Found {
 
 /// The compiled detector: build once per identifiers file, scan many buffers.
 pub struct Detector {
-    ac: Option<AhoCorasick>,
+    /// Patterns of at least `LONG` bytes, and the rest: sampling works best with a
+    /// long minimum length, so a few short names do not slow down all the digests.
+    long: Option<Sampled>,
+    short: Option<Sampled>,
     metas: Vec<Vec<Meta>>,
     kinds: Vec<Kind>,
     /// Every digit form of every configured number, for numbers written with separators.
     pub(crate) phone_forms: HashMap<Vec<u8>, Vec<u32>>,
+    /// Bit n set when some key of `phone_forms` is n bytes long.
+    pub(crate) phone_lens: u32,
     pub(crate) location: Option<(u32, Location)>,
     pub(crate) opts: Options,
 }
@@ -398,6 +404,9 @@ fn dedup(v: &[String]) -> Vec<String> {
 /// NFA is slower but small.
 const DFA_PATTERN_BYTES: usize = 200_000;
 
+/// Patterns at least this long go to the sampled automaton with the long stride.
+const LONG: usize = 10;
+
 impl Detector {
     /// Precomputes every form of every identifier.
     pub fn new(ids: &Identifiers, opts: &Options) -> Detector {
@@ -480,28 +489,25 @@ impl Detector {
         }
         let location = ids.location.map(|l| (b.ident(Kind::Location), l));
         let total: usize = b.patterns.iter().map(Vec::len).sum();
-        let ac = if b.patterns.is_empty() {
-            None
-        } else {
-            let kind = if total <= DFA_PATTERN_BYTES {
-                AhoCorasickKind::DFA
-            } else {
-                AhoCorasickKind::ContiguousNFA
-            };
-            let build = |kind| {
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(kind)
-                    .build(&b.patterns)
-                    .ok()
-            };
-            build(Some(kind)).or_else(|| build(None))
-        };
+        let dfa = total <= DFA_PATTERN_BYTES;
+        let (long, short): (Vec<_>, Vec<_>) = b
+            .patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, p.as_slice()))
+            .partition(|(_, p)| p.len() >= LONG);
+        let long = Sampled::build(&long, dfa);
+        let short = Sampled::build(&short, dfa);
         Detector {
-            ac,
+            long,
+            short,
             metas: b.metas,
             kinds: b.kinds,
+            phone_lens: b
+                .phone_forms
+                .keys()
+                .filter(|k| k.len() < 32)
+                .fold(0, |m, k| m | (1 << k.len())),
             phone_forms: b.phone_forms,
             location,
             opts: opts.clone(),
@@ -539,14 +545,14 @@ impl Detector {
 
     /// Patterns and structure, no blob decoding.
     fn scan_layer(&self, data: &[u8], where_: Where, out: &mut Vec<Found>) {
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(data) {
-                for meta in &self.metas[m.pattern().as_usize()] {
-                    if let Some(f) = self.verify(data, m.start(), m.end(), meta, where_) {
+        for sampled in [&self.long, &self.short].into_iter().flatten() {
+            sampled.for_each(data, |pattern, s, e| {
+                for meta in &self.metas[pattern] {
+                    if let Some(f) = self.verify(data, s, e, meta, where_) {
                         out.push(f);
                     }
                 }
-            }
+            });
         }
         structure::scan(self, data, where_, out);
     }
@@ -619,7 +625,7 @@ impl Detector {
     /// One level of base64: runs of base64 text are decoded and scanned; hits carry
     /// `encoding: base64` and their inner form, offsets mapped back approximately.
     fn scan_blobs(&self, data: &[u8], where_: Where, out: &mut Vec<Found>) {
-        let min = self.opts.min_base64_blob.max(4);
+        let min = self.opts.min_base64_blob.max(15);
         let mut inner = Vec::new();
         for_each_base64_run(data, min, |s, e| {
             let Some(decoded) = encode::base64_decode(&data[s..e]) else {
@@ -649,24 +655,40 @@ impl Detector {
 /// `min` long: a URL path is one run of the standard alphabet, but its segments are
 /// where a blob would start.
 fn for_each_base64_run(data: &[u8], min: usize, mut f: impl FnMut(usize, usize)) {
-    let mut i = 0;
     let n = data.len();
-    while i < n {
-        if !is_b64(data[i]) {
-            i += 1;
+    // A run of at least `min` (>= 16) characters covers a whole aligned 8-byte word, so
+    // only runs through such words are looked at, and the text between is skipped by
+    // words (one failed lookup each, in prose).
+    let mut from = 0;
+    let mut a = 0;
+    while a + 8 <= n {
+        if let Some(j) = data[a..a + 8].iter().rposition(|&c| !is_b64(c)) {
+            a += j + 1;
+            a = a.next_multiple_of(8);
             continue;
         }
-        let s = i;
+        let mut s = a;
+        while s > from && is_b64(data[s - 1]) {
+            s -= 1;
+        }
+        let mut i = a + 8;
         while i < n && is_b64(data[i]) {
             i += 1;
         }
-        if i - s >= min {
+        from = i;
+        a = i.next_multiple_of(8);
+        let run = &data[s..i];
+        // Encoded data has both cases; words, numbers and hex strings, the usual long
+        // runs in text, lack one, and decoding them would only cost time.
+        let mixed =
+            |r: &[u8]| r.iter().any(u8::is_ascii_uppercase) && r.iter().any(u8::is_ascii_lowercase);
+        if run.len() >= min && mixed(run) {
             f(s, i);
-            if data[s..i].contains(&b'/') {
+            if run.contains(&b'/') {
                 let mut ps = s;
-                for piece in data[s..i].split(|&c| c == b'/') {
+                for piece in run.split(|&c| c == b'/') {
                     let pe = ps + piece.len();
-                    if piece.len() >= min && (ps, pe) != (s, i) {
+                    if piece.len() >= min && mixed(piece) && (ps, pe) != (s, i) {
                         f(ps, pe);
                     }
                     ps = pe + 1;
@@ -677,8 +699,19 @@ fn for_each_base64_run(data: &[u8], min: usize, mut f: impl FnMut(usize, usize))
 }
 
 fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    B64_CHARS[usize::from(b)]
 }
+
+static B64_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+        i += 1;
+    }
+    t
+};
 
 /// Whether the byte before `s` ends an escape (`%2B`, `\u0040`, `\n`): the escape's
 /// last character is then not really a neighbour of the value.

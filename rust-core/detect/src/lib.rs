@@ -12,6 +12,7 @@ mod encode;
 mod ids;
 mod mask;
 mod phone;
+mod prefilter;
 mod structure;
 mod tables;
 

@@ -79,26 +79,13 @@ fn numbers(d: &Detector, data: &[u8], where_: Where, out: &mut Vec<Found>) {
     let mut decimals = Vec::new();
     let mut digits = Vec::with_capacity(24);
     let mut i = 0;
+    let mut region_end = 0;
     while i < n {
-        // Skip eight non-digit bytes at a time: most of a body is not digits.
-        while i + 8 <= n {
-            let w = u64::from_le_bytes([
-                data[i],
-                data[i + 1],
-                data[i + 2],
-                data[i + 3],
-                data[i + 4],
-                data[i + 5],
-                data[i + 6],
-                data[i + 7],
-            ]);
-            if has_digit(w) {
-                break;
+        if i >= region_end {
+            match next_numeric_region(data, i) {
+                Some((rs, re)) => (i, region_end) = (rs, re),
+                None => break,
             }
-            i += 8;
-        }
-        if i >= n {
-            break;
         }
         if !data[i].is_ascii_digit() {
             i += 1;
@@ -151,15 +138,48 @@ fn numbers(d: &Detector, data: &[u8], where_: Where, out: &mut Vec<Found>) {
     }
 }
 
-/// Whether any byte of the word is an ASCII digit (SWAR: bytes in 0x30..=0x39).
-fn has_digit(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Classic "has byte between m and n" (exclusive bounds 0x2f and 0x3a).
-    let low7 = w & !HIGH;
-    let ge = low7.wrapping_add(ONES * (127 - 0x2f)); // bit 7 set where byte > 0x2f
-    let lt = (ONES * (127 + 0x3a)).wrapping_sub(low7); // bit 7 set where byte < 0x3a
-    (ge & lt & !w & HIGH) != 0
+/// Digits and what separates digit groups in numbers, phone numbers and coordinates.
+static NUMERIC: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+');
+        i += 1;
+    }
+    t
+};
+
+/// Everything the number scans look at (a 15-digit run, `138 0013 8000`, `1.234`) is a
+/// run of at least 5 numeric bytes holding a digit. Such a run covers both bytes at some
+/// position `4k, 4k+1`, so only those pairs are tested; the rest of the text, mostly
+/// letters, is skipped four bytes at a time.
+fn next_numeric_region(data: &[u8], from: usize) -> Option<(usize, usize)> {
+    let n = data.len();
+    let mut a = from.next_multiple_of(4);
+    while a + 1 < n {
+        let (x, y) = (data[a], data[a + 1]);
+        if NUMERIC[usize::from(x)]
+            && NUMERIC[usize::from(y)]
+            && (x.is_ascii_digit() || y.is_ascii_digit())
+        {
+            let mut rs = a;
+            while rs > from && NUMERIC[usize::from(data[rs - 1])] {
+                rs -= 1;
+            }
+            let mut re = a + 2;
+            while re < n && NUMERIC[usize::from(data[re])] {
+                re += 1;
+            }
+            if re - rs >= 5 {
+                return Some((rs, re));
+            }
+            a = re.next_multiple_of(4);
+        } else {
+            a += 4;
+        }
+    }
+    None
 }
 
 fn probable_digits(data: &[u8], s: usize, e: usize, where_: Where, out: &mut Vec<Found>) {
@@ -259,6 +279,11 @@ fn separated_phone(
         }
         let lookups: [&[u8]; 2] = [&digits[..], digits.strip_prefix(b"+").unwrap_or(&[])];
         for key in lookups {
+            // Most digit groups are dates, versions and UUIDs: skip hashing unless some
+            // configured form has this length.
+            if key.len() >= 32 || d.phone_lens & (1 << key.len()) == 0 {
+                continue;
+            }
             if let Some(ids) = d.phone_forms.get(key) {
                 for &ident in ids {
                     let text = String::from_utf8_lossy(&data[start..pos]);
@@ -498,19 +523,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn swar_digit_test_agrees_with_bytewise_test() {
-        for b in 0..=255u8 {
-            for pos in 0..8 {
-                let mut w = [b'x'; 8];
-                w[pos] = b;
-                assert_eq!(
-                    has_digit(u64::from_le_bytes(w)),
-                    b.is_ascii_digit(),
-                    "{b} at {pos}"
-                );
+    fn numeric_regions_of_five_bytes_are_found_at_every_alignment() {
+        for pad in 0..8 {
+            for body in ["1.234", "861234567890123", "138 0013 8000", "-3.1415"] {
+                let text = format!("{}{body}{}", "x".repeat(pad), "y".repeat(pad));
+                let r = next_numeric_region(text.as_bytes(), 0);
+                assert_eq!(r, Some((pad, pad + body.len())), "{text}");
             }
         }
-        assert!(!has_digit(u64::from_le_bytes(*b"\xff\xb0\xb9/:abc")));
+        assert_eq!(next_numeric_region(b"ab 1 - x 22 yy", 0), None);
     }
 
     #[test]
