@@ -1,5 +1,7 @@
 //! Sans-IO parsers for what a privacy monitor can read off the wire: names from DNS
-//! answers and the server name and ALPN of a TLS ClientHello.
+//! answers, the server name and ALPN of a TLS ClientHello (also inside QUIC Initial
+//! packets, decrypted with the public Initial keys), and HTTP/1.x requests with their
+//! bodies decoded.
 //!
 //! Every parser takes untrusted bytes, returns `Result`/`Option`, never panics, and
 //! sizes its allocations by the bytes actually present (never by a length field alone).
@@ -7,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dns;
+pub mod quic;
 pub mod tls;
 
 mod read;
