@@ -35,9 +35,13 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Write records into DIR (created if missing): DIR/flows.jsonl.
+    /// Write records into DIR (created if missing): flows.jsonl, findings.jsonl and
+    /// phonehome.sqlite.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub detection: crate::detection::DetectionArgs,
 
     /// Upstream DNS server for the watched program's queries [default: the first
     /// nameserver of /etc/resolv.conf].

@@ -2,6 +2,7 @@
 
 mod channel;
 mod cli;
+mod detection;
 mod resolv;
 mod sandbox;
 mod watch;

@@ -19,8 +19,10 @@ use std::time::Duration;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, getpid, ForkResult, Pid};
+use phonehome_analyzer::Analyzer;
 use phonehome_netstack::Config as StackConfig;
-use phonehome_record::{FlowSink, JsonlSink, NullSink};
+use phonehome_record::{NullSink, OutDir, Sink};
+use phonehome_relay::inspection::{Inspector, TapLimits};
 use phonehome_relay::{DnsForward, NoProtect, RelayConfig, RelayError, RelayStats};
 use phonehome_tun::Tun;
 use tokio::signal::unix::{signal, SignalKind};
@@ -31,8 +33,6 @@ use crate::cli::WatchArgs;
 use crate::resolv;
 use crate::sandbox::{self, Plan};
 
-/// The file under `--out` that gets one JSON line per finished flow.
-pub const FLOWS_FILE: &str = "flows.jsonl";
 /// How long CMD may outlive a relay that ended by itself (see [`supervise`]).
 const RELAY_END_GRACE: Duration = Duration::from_secs(1);
 
@@ -44,6 +44,8 @@ pub enum WatchError {
     OutDir { path: PathBuf, source: io::Error },
     #[error("{0}")]
     Sink(io::Error),
+    #[error(transparent)]
+    Detection(#[from] crate::detection::DetectionError),
     #[error("the command line argument {0:?} contains a NUL byte")]
     NulInArgument(OsString),
     #[error("{what}: {source}")]
@@ -77,6 +79,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         None => upstream_from_resolv_conf(Path::new(sandbox::RESOLV_CONF))?,
     };
     log::info!("upstream DNS: {upstream}");
+    let analyzer = crate::detection::build_analyzer(&args.detection)?;
     let sink = open_sink(args.out.as_deref())?;
     let plan = Plan {
         mtu: args.mtu,
@@ -117,7 +120,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         }
         ForkResult::Parent { child } => {
             drop(child_end);
-            monitor_child(Child::new(child), monitor_end, config, sink)
+            monitor_child(Child::new(child), monitor_end, config, (analyzer, sink))
         }
     }
 }
@@ -132,7 +135,7 @@ fn upstream_from_resolv_conf(path: &Path) -> Result<SocketAddr, WatchError> {
         })
 }
 
-fn open_sink(out: Option<&Path>) -> Result<Box<dyn FlowSink>, WatchError> {
+fn open_sink(out: Option<&Path>) -> Result<Box<dyn Sink>, WatchError> {
     let Some(dir) = out else {
         return Ok(Box::new(NullSink));
     };
@@ -140,8 +143,7 @@ fn open_sink(out: Option<&Path>) -> Result<Box<dyn FlowSink>, WatchError> {
         path: dir.to_owned(),
         source,
     })?;
-    let sink = JsonlSink::create(&dir.join(FLOWS_FILE)).map_err(WatchError::Sink)?;
-    Ok(Box::new(sink))
+    Ok(Box::new(OutDir::create(dir).map_err(WatchError::Sink)?))
 }
 
 /// fork() is only sound here because nothing has started a thread; make sure of it.
@@ -220,7 +222,7 @@ fn monitor_child(
     mut child: Child,
     chan: OwnedFd,
     config: RelayConfig,
-    sink: Box<dyn FlowSink>,
+    (analyzer, sink): (Analyzer, Box<dyn Sink>),
 ) -> Result<u8, WatchError> {
     let tun = match channel::recv_report(&chan).map_err(sys("waiting for the namespace"))? {
         Report::Tun(fd) => Tun::from_fd(fd),
@@ -231,13 +233,22 @@ fn monitor_child(
             return Err(WatchError::SetupDied(describe(status)));
         }
     };
+    // Threads only now: the fork is behind us.
+    let inspector = Inspector::spawn(analyzer, sink, TapLimits::default())
+        .map_err(sys("starting the inspection thread"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("phonehome")
         .enable_all()
         .build()
         .map_err(sys("starting the async runtime"))?;
-    let result = runtime.block_on(supervise(&mut child, chan, tun, config, sink));
+    let result = runtime.block_on(supervise(
+        &mut child,
+        chan,
+        tun,
+        config,
+        Box::new(inspector),
+    ));
     // A relay stuck in a blocking call must not keep the monitor from exiting.
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
@@ -248,7 +259,7 @@ async fn supervise(
     chan: OwnedFd,
     tun: Tun,
     config: RelayConfig,
-    sink: Box<dyn FlowSink>,
+    observer: Box<dyn phonehome_relay::Observer>,
 ) -> Result<u8, WatchError> {
     let mut sigint = signal(SignalKind::interrupt()).map_err(sys("SIGINT handler"))?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(sys("SIGTERM handler"))?;
@@ -261,7 +272,7 @@ async fn supervise(
         tun,
         config,
         Arc::new(NoProtect),
-        sink,
+        observer,
         shutdown,
     ));
     tokio::task::yield_now().await;
@@ -396,7 +407,8 @@ mod tests {
             .join("nested");
         let sink = open_sink(Some(&dir)).unwrap();
         drop(sink);
-        assert!(dir.join(FLOWS_FILE).is_file());
+        assert!(dir.join("flows.jsonl").is_file());
+        assert!(dir.join("findings.jsonl").is_file());
         fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     }
 }

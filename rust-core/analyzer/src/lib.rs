@@ -1,3 +1,10 @@
-//! Sans-IO analysis of flows (in progress): TCP reassembly for offline captures.
+//! Sans-IO analysis of flows: names for destinations, identifier findings, and TCP
+//! reassembly for captures. The relay (live) and `phonehome analyze` (captures) both
+//! feed an [`Analyzer`].
 
+pub mod offline;
+pub mod pipeline;
+pub mod protocols;
 pub mod reassembly;
+
+pub use pipeline::{Analyzer, Settings};

@@ -115,6 +115,7 @@ pub enum Event {
     /// An echo request for `dst`; answer with [`Netstack::echo_reply`].
     EchoRequest {
         id: FlowId,
+        src: IpAddr,
         dst: IpAddr,
         seq: u16,
         data: Bytes,
@@ -444,6 +445,7 @@ impl Netstack {
         }
         self.events.push_back(Event::EchoRequest {
             id,
+            src,
             dst,
             seq,
             data: Bytes::copy_from_slice(data),

@@ -662,7 +662,10 @@ fn echo_requests_are_forwarded_and_replies_keep_the_clients_identifier() {
         let (c, t): (IpAddr, IpAddr) = (client.parse().unwrap(), target.parse().unwrap());
         let request = echo_request(c, t, 0x1234, 7, b"ping data");
         stack.receive(now, &request).unwrap();
-        let Some(Event::EchoRequest { id, dst, seq, data }) = stack.pop_event() else {
+        let Some(Event::EchoRequest {
+            id, dst, seq, data, ..
+        }) = stack.pop_event()
+        else {
             panic!()
         };
         assert_eq!((dst, seq, &data[..]), (t, 7, &b"ping data"[..]));

@@ -1,7 +1,10 @@
 //! The records' data model and the sinks that write it.
 //!
-//! The relay reports each finished flow to a [`FlowSink`]; what the sink does with it
-//! (a JSONL file, later SQLite or the app's UI) is its own business.
+//! The monitor reports each finished flow and each finding to a [`Sink`]; what the sink
+//! does with them (JSONL files, the SQLite store the app queries, a UI) is its own
+//! business.
+
+pub mod sqlite;
 
 use std::fmt;
 use std::fs::File;
@@ -116,9 +119,13 @@ pub struct Finding {
     pub confidence: String,
     /// A short context with the value masked; never the value itself.
     pub evidence: String,
-    /// For encrypted-flow findings: the flow's bytes so far.
+    /// For encrypted-flow findings: the flow's bytes and times.
     pub bytes_out: Option<u64>,
     pub bytes_in: Option<u64>,
+    #[serde(serialize_with = "opt_rfc3339_millis")]
+    pub start: Option<SystemTime>,
+    #[serde(serialize_with = "opt_rfc3339_millis")]
+    pub end: Option<SystemTime>,
 }
 
 /// One finished flow, as `flows.jsonl` has it.
@@ -150,14 +157,17 @@ fn rfc3339_millis<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error
     s.collect_str(&humantime::format_rfc3339_millis(*t))
 }
 
-/// Receives finished flows. Implementations must not block for long: the relay calls
-/// them from its packet loop.
-pub trait FlowSink: Send {
-    fn flow_finished(&mut self, record: &FlowRecord) -> io::Result<()>;
-    /// An identifier was seen; sinks that keep only flows ignore it.
-    fn finding(&mut self, _finding: &Finding) -> io::Result<()> {
-        Ok(())
+fn opt_rfc3339_millis<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339_millis(t, s),
+        None => s.serialize_none(),
     }
+}
+
+/// Receives what the monitor records. Implementations must not block for long.
+pub trait Sink: Send {
+    fn flow(&mut self, record: &FlowRecord) -> io::Result<()>;
+    fn finding(&mut self, finding: &Finding) -> io::Result<()>;
     /// Makes everything written so far durable.
     fn flush(&mut self) -> io::Result<()>;
 }
@@ -166,8 +176,11 @@ pub trait FlowSink: Send {
 #[derive(Debug, Default)]
 pub struct NullSink;
 
-impl FlowSink for NullSink {
-    fn flow_finished(&mut self, _: &FlowRecord) -> io::Result<()> {
+impl Sink for NullSink {
+    fn flow(&mut self, _: &FlowRecord) -> io::Result<()> {
+        Ok(())
+    }
+    fn finding(&mut self, _: &Finding) -> io::Result<()> {
         Ok(())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -175,13 +188,13 @@ impl FlowSink for NullSink {
     }
 }
 
-/// Writes one JSON object per line.
+/// One JSON object per line.
 #[derive(Debug)]
-pub struct JsonlSink<W: Write> {
+pub struct JsonLines<W: Write> {
     out: W,
 }
 
-impl JsonlSink<BufWriter<File>> {
+impl JsonLines<BufWriter<File>> {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: &Path) -> io::Result<Self> {
         let file = File::create(path).map_err(|e| {
@@ -191,9 +204,18 @@ impl JsonlSink<BufWriter<File>> {
     }
 }
 
-impl<W: Write> JsonlSink<W> {
+impl<W: Write> JsonLines<W> {
     pub fn new(out: W) -> Self {
         Self { out }
+    }
+
+    pub fn write<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, value)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     pub fn into_inner(self) -> W {
@@ -201,14 +223,57 @@ impl<W: Write> JsonlSink<W> {
     }
 }
 
-impl<W: Write + Send> FlowSink for JsonlSink<W> {
-    fn flow_finished(&mut self, record: &FlowRecord) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, record)?;
-        self.out.write_all(b"\n")
+/// The records of one run in a directory: `flows.jsonl`, `findings.jsonl` and the
+/// SQLite database `phonehome.sqlite`.
+pub struct OutDir {
+    flows: JsonLines<BufWriter<File>>,
+    findings: JsonLines<BufWriter<File>>,
+    db: sqlite::Store,
+}
+
+impl fmt::Debug for OutDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutDir").finish_non_exhaustive()
+    }
+}
+
+impl OutDir {
+    /// Creates `dir` if needed and the files in it (existing ones are replaced).
+    pub fn create(dir: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+        })?;
+        let db_path = dir.join(sqlite::FILE_NAME);
+        for stale in [
+            db_path.clone(),
+            dir.join("phonehome.sqlite-wal"),
+            dir.join("phonehome.sqlite-shm"),
+        ] {
+            let _ = std::fs::remove_file(stale);
+        }
+        Ok(Self {
+            flows: JsonLines::create(&dir.join("flows.jsonl"))?,
+            findings: JsonLines::create(&dir.join("findings.jsonl"))?,
+            db: sqlite::Store::open(&db_path).map_err(io::Error::other)?,
+        })
+    }
+}
+
+impl Sink for OutDir {
+    fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
+        self.flows.write(record)?;
+        self.db.insert_flow(record).map_err(io::Error::other)
+    }
+
+    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        self.findings.write(finding)?;
+        self.db.insert_finding(finding).map_err(io::Error::other)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.flows.flush()?;
+        self.findings.flush()?;
+        self.db.commit().map_err(io::Error::other)
     }
 }
 
@@ -237,9 +302,9 @@ mod tests {
                 ..Destination::default()
             },
         };
-        let mut sink = JsonlSink::new(Vec::new());
-        sink.flow_finished(&record).unwrap();
-        sink.flow_finished(&record).unwrap();
+        let mut sink = JsonLines::new(Vec::new());
+        sink.write(&record).unwrap();
+        sink.write(&record).unwrap();
         let text = String::from_utf8(sink.into_inner()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);

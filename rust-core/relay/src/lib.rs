@@ -9,6 +9,7 @@
 //!
 //! Every outbound socket passes [`Protect::protect`] before it connects or sends.
 
+pub mod inspection;
 mod upstream;
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use phonehome_netstack::{ConnectError, Event, FlowEnd, FlowId, Netstack};
-use phonehome_record::{FlowRecord, FlowSink};
+use phonehome_record::{Direction, FlowRecord, Proto};
 use phonehome_tun::Tun;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -42,6 +43,35 @@ pub struct NoProtect;
 impl Protect for NoProtect {
     fn protect(&self, _fd: RawFd) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// Watches the relayed traffic: flow starts, copies of the bytes each way, flow ends.
+/// The relay calls it from its packet loop, so an implementation must only hand things
+/// off (to a thread, a channel) and never block or take long.
+pub trait Observer: Send {
+    fn flow_start(&mut self, id: FlowId, proto: Proto, src: SocketAddr, dst: SocketAddr);
+    /// Payload bytes in order (TCP) or one datagram (UDP). `Bytes` clones are cheap.
+    fn data(&mut self, id: FlowId, direction: Direction, data: &Bytes);
+    fn flow_end(&mut self, record: FlowRecord);
+    /// The relay is stopping: write out everything.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Records finished flows and looks at nothing else.
+#[derive(Debug)]
+pub struct RecordFlows<S>(pub S);
+
+impl<S: phonehome_record::Sink> Observer for RecordFlows<S> {
+    fn flow_start(&mut self, _: FlowId, _: Proto, _: SocketAddr, _: SocketAddr) {}
+    fn data(&mut self, _: FlowId, _: Direction, _: &Bytes) {}
+    fn flow_end(&mut self, record: FlowRecord) {
+        if let Err(e) = self.0.flow(&record) {
+            log::warn!("cannot record flow {}: {e}", record.flow);
+        }
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 
@@ -76,8 +106,8 @@ pub struct RelayStats {
     pub stack: phonehome_netstack::Stats,
     /// Packets the TUN would not take.
     pub tun_write_errors: u64,
-    /// Finished flows the sink failed to record.
-    pub sink_errors: u64,
+    /// Records the observer failed to write.
+    pub record_errors: u64,
     /// Set when the TUN itself failed (e.g. its namespace went away) and ended the run.
     pub tun_closed: Option<String>,
 }
@@ -103,12 +133,12 @@ pub(crate) enum Command {
 }
 
 /// Relays until `shutdown` completes (or the TUN fails), then ends every flow, records
-/// it, and flushes `sink`.
+/// it, and finishes `observer`.
 pub async fn run(
     tun: Tun,
     config: RelayConfig,
     protect: Arc<dyn Protect>,
-    mut sink: Box<dyn FlowSink>,
+    observer: Box<dyn Observer>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RelayStats, RelayError> {
     tun.set_nonblocking(true).map_err(RelayError::Tun)?;
@@ -125,6 +155,7 @@ pub async fn run(
         config,
         clock: WallClock::new(),
         stats: RelayStats::default(),
+        observer,
     };
     let mut buf = vec![0u8; relay.config.stack.mtu.max(1500) + 64];
     tokio::pin!(shutdown);
@@ -171,14 +202,14 @@ pub async fn run(
             }
         }
         relay.stack.poll(Instant::now());
-        relay.drain(&tun, sink.as_mut());
+        relay.drain(&tun);
     }
 
     relay.stack.shutdown(Instant::now());
-    relay.drain(&tun, sink.as_mut());
-    if let Err(e) = sink.flush() {
-        log::warn!("cannot flush the flow records: {e}");
-        relay.stats.sink_errors += 1;
+    relay.drain(&tun);
+    if let Err(e) = relay.observer.finish() {
+        log::warn!("cannot write the records: {e}");
+        relay.stats.record_errors += 1;
     }
     let mut stats = relay.stats;
     stats.stack = relay.stack.stats();
@@ -223,6 +254,7 @@ struct Relay {
     config: RelayConfig,
     clock: WallClock,
     stats: RelayStats,
+    observer: Box<dyn Observer>,
 }
 
 impl Relay {
@@ -232,10 +264,16 @@ impl Relay {
             Command::Connected(id) => self.stack.tcp_connected(now, id),
             Command::ConnectFailed(id, e) => self.stack.tcp_connect_failed(now, id, e),
             Command::Written(id, n) => self.stack.tcp_written(id, n),
-            Command::Down(id, data) => self.stack.tcp_send(now, id, data),
+            Command::Down(id, data) => {
+                self.observer.data(id, Direction::In, &data);
+                self.stack.tcp_send(now, id, data)
+            }
             Command::DownEof(id) => self.stack.tcp_server_eof(id),
             Command::DownReset(id) => self.stack.tcp_server_reset(id),
-            Command::UdpReply(id, data) => self.stack.udp_reply(now, id, &data),
+            Command::UdpReply(id, data) => {
+                self.observer.data(id, Direction::In, &data);
+                self.stack.udp_reply(now, id, &data)
+            }
             Command::EchoReply(id, seq, data) => self.stack.echo_reply(now, id, seq, &data),
             Command::DatagramFailed(id) => self.stack.datagram_failed(now, id),
         }
@@ -250,10 +288,11 @@ impl Relay {
     }
 
     /// Acts on the stack's events and writes its packets to the TUN.
-    fn drain(&mut self, tun: &AsyncFd<Tun>, sink: &mut dyn FlowSink) {
+    fn drain(&mut self, tun: &AsyncFd<Tun>) {
         while let Some(event) = self.stack.pop_event() {
             match event {
-                Event::TcpConnect { id, dst, .. } => {
+                Event::TcpConnect { id, src, dst } => {
+                    self.observer.flow_start(id, Proto::Tcp, src, dst);
                     let target = self.upstream_of(dst);
                     let upstream = TcpUpstream::spawn(
                         id,
@@ -266,6 +305,7 @@ impl Relay {
                     self.tcp.insert(id, upstream);
                 }
                 Event::TcpData { id, data } => {
+                    self.observer.data(id, Direction::Out, &data);
                     if let Some(up) = self.tcp.get(&id) {
                         up.send(data);
                     }
@@ -280,45 +320,36 @@ impl Relay {
                         up.taken(len);
                     }
                 }
-                Event::UdpSend { id, dst, data, .. } => {
-                    let target = self.upstream_of(dst);
-                    let up = match self.datagrams.get(&id) {
-                        Some(up) => Some(up),
-                        None => {
-                            match DatagramUpstream::udp(id, target, &*self.protect, &self.commands)
-                            {
-                                Ok(up) => Some(&*self.datagrams.entry(id).or_insert(up)),
-                                Err(e) => {
-                                    log::debug!("flow {id}: cannot open a UDP socket: {e}");
-                                    self.stack.datagram_failed(Instant::now(), id);
-                                    None
-                                }
-                            }
-                        }
-                    };
-                    if let Some(up) = up {
+                Event::UdpSend { id, src, dst, data } => {
+                    if !self.datagrams.contains_key(&id) {
+                        let target = self.upstream_of(dst);
+                        let opened =
+                            DatagramUpstream::udp(id, target, &*self.protect, &self.commands);
+                        self.open_datagram(id, Proto::Udp, src, dst, opened);
+                    }
+                    if let Some(up) = self.datagrams.get(&id) {
+                        self.observer.data(id, Direction::Out, &data);
                         up.send(&data);
                     }
                 }
-                Event::EchoRequest { id, dst, seq, data } => {
-                    let up = match self.datagrams.get(&id) {
-                        Some(up) => Some(up),
-                        None => {
-                            match DatagramUpstream::echo(id, dst, &*self.protect, &self.commands) {
-                                Ok(up) => Some(&*self.datagrams.entry(id).or_insert(up)),
-                                Err(e) => {
-                                    log::debug!("flow {id}: cannot open an ICMP socket: {e}");
-                                    self.stack.datagram_failed(Instant::now(), id);
-                                    None
-                                }
-                            }
-                        }
-                    };
-                    if let Some(up) = up {
+                Event::EchoRequest {
+                    id,
+                    src,
+                    dst,
+                    seq,
+                    data,
+                } => {
+                    if !self.datagrams.contains_key(&id) {
+                        let opened =
+                            DatagramUpstream::echo(id, dst, &*self.protect, &self.commands);
+                        let (src, dst) = (SocketAddr::new(src, 0), SocketAddr::new(dst, 0));
+                        self.open_datagram(id, Proto::Icmp, src, dst, opened);
+                    }
+                    if let Some(up) = self.datagrams.get(&id) {
                         up.send_echo(seq, &data);
                     }
                 }
-                Event::Closed(end) => self.closed(end, sink),
+                Event::Closed(end) => self.closed(end),
             }
         }
         while let Some(packet) = self.stack.pop_packet() {
@@ -329,7 +360,27 @@ impl Relay {
         }
     }
 
-    fn closed(&mut self, end: FlowEnd, sink: &mut dyn FlowSink) {
+    fn open_datagram(
+        &mut self,
+        id: FlowId,
+        proto: Proto,
+        src: SocketAddr,
+        dst: SocketAddr,
+        opened: io::Result<DatagramUpstream>,
+    ) {
+        match opened {
+            Ok(up) => {
+                self.observer.flow_start(id, proto, src, dst);
+                self.datagrams.insert(id, up);
+            }
+            Err(e) => {
+                log::debug!("flow {id}: cannot open a {proto:?} socket: {e}");
+                self.stack.datagram_failed(Instant::now(), id);
+            }
+        }
+    }
+
+    fn closed(&mut self, end: FlowEnd) {
         if let Some(up) = self.tcp.remove(&end.id) {
             up.close(end.reason != phonehome_record::CloseReason::Closed);
         }
@@ -347,9 +398,6 @@ impl Relay {
             app: None,
             destination: Default::default(),
         };
-        if let Err(e) = sink.flow_finished(&record) {
-            self.stats.sink_errors += 1;
-            log::warn!("cannot record flow {}: {e}", end.id);
-        }
+        self.observer.flow_end(record);
     }
 }

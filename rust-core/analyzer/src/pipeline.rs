@@ -1,0 +1,389 @@
+//! Flows in, findings and named flows out: the part of the monitor that looks at bytes.
+//!
+//! The relay (live) and `phonehome analyze` (captures) feed the same [`Analyzer`] with
+//! flow starts, in-order stream bytes per direction, and flow ends. It names each
+//! destination (DNS answers, TLS/QUIC SNI, HTTP Host), tags it from the vendor catalog,
+//! runs the identifier detector over what it can read, and reports encrypted flows to
+//! catalog hosts, which is all a monitor without TLS interception can say about them.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::SystemTime;
+
+use phonehome_catalog::Catalog;
+use phonehome_detect::{Detector, Hit, Where};
+use phonehome_record::{Destination, Direction, Finding, FlowRecord, HostSource, Proto};
+
+use crate::protocols::{self, HttpStream, Piece, QuicSni};
+
+/// Limits that keep the cost of looking bounded.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Bytes scanned per flow and direction (each HTTP request on a kept-alive
+    /// connection gets this much again).
+    pub scan_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            scan_limit: 64 * 1024,
+        }
+    }
+}
+
+/// What the first bytes of a flow's outgoing stream turned out to be.
+#[derive(Debug)]
+enum Stream {
+    /// Too few bytes to tell.
+    Unknown(Vec<u8>),
+    Http(Box<HttpStream>),
+    /// TLS: the ClientHello (possibly across segments) is gathered here.
+    Tls(Vec<u8>),
+    /// Encrypted and named (or hopeless): nothing more to read.
+    Opaque,
+    /// Anything else: scanned as a plain payload.
+    Raw,
+}
+
+#[derive(Debug)]
+struct FlowState {
+    id: u64,
+    proto: Proto,
+    src: SocketAddr,
+    dst: SocketAddr,
+    app: Option<String>,
+    destination: Destination,
+    encrypted: bool,
+    out: Stream,
+    scanned_out: usize,
+    scanned_in: usize,
+    quic: Option<QuicSni>,
+    /// Each (kind, encoding, form, where, direction) is reported once per flow.
+    reported: HashSet<String>,
+}
+
+/// See the module documentation.
+pub struct Analyzer {
+    detector: Detector,
+    catalog: Catalog,
+    settings: Settings,
+    flows: HashMap<u64, FlowState>,
+    /// Addresses to names from DNS answers, per app (None: not attributed).
+    names: HashMap<(Option<String>, IpAddr), String>,
+    findings: VecDeque<Finding>,
+    records: VecDeque<FlowRecord>,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("flows", &self.flows.len())
+            .field("names", &self.names.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// TLS record header of a handshake: content type 22, major version 3.
+fn looks_like_tls(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == 0x16 && b[1] == 0x03
+}
+
+const HTTP_METHODS: [&[u8]; 9] = [
+    b"GET ",
+    b"POST ",
+    b"PUT ",
+    b"HEAD ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"PATCH ",
+    b"CONNECT ",
+    b"TRACE ",
+];
+
+/// `None` while too short to decide.
+fn looks_like_http(b: &[u8]) -> Option<bool> {
+    for m in HTTP_METHODS {
+        let n = m.len().min(b.len());
+        if b[..n] == m[..n] {
+            return if b.len() >= m.len() { Some(true) } else { None };
+        }
+    }
+    Some(false)
+}
+
+impl Analyzer {
+    pub fn new(detector: Detector, catalog: Catalog, settings: Settings) -> Self {
+        Self {
+            detector,
+            catalog,
+            settings,
+            flows: HashMap::new(),
+            names: HashMap::new(),
+            findings: VecDeque::new(),
+            records: VecDeque::new(),
+        }
+    }
+
+    /// A new flow. Its destination is named at once if a DNS answer named the address.
+    pub fn flow_start(
+        &mut self,
+        id: u64,
+        proto: Proto,
+        src: SocketAddr,
+        dst: SocketAddr,
+        app: Option<String>,
+    ) {
+        let mut destination = Destination::default();
+        let name = self
+            .names
+            .get(&(app.clone(), dst.ip()))
+            .or_else(|| self.names.get(&(None, dst.ip())))
+            .cloned();
+        if let Some(name) = name {
+            self.name(&mut destination, name, HostSource::Dns);
+        }
+        self.flows.insert(
+            id,
+            FlowState {
+                id,
+                proto,
+                src,
+                dst,
+                app,
+                destination,
+                encrypted: false,
+                out: Stream::Unknown(Vec::new()),
+                scanned_out: 0,
+                scanned_in: 0,
+                quic: None,
+                reported: HashSet::new(),
+            },
+        );
+    }
+
+    fn name(&self, destination: &mut Destination, host: String, source: HostSource) {
+        let entry = self.catalog.lookup(&host);
+        destination.vendor = entry.map(|e| e.vendor.clone());
+        destination.category = entry.map(|e| e.category.as_str().to_string());
+        destination.service = entry.map(|e| e.service.clone());
+        destination.host = Some(host);
+        destination.host_source = Some(source);
+    }
+
+    /// In-order bytes of flow `id` (for UDP: one datagram).
+    pub fn data(&mut self, id: u64, direction: Direction, bytes: &[u8], ts: SystemTime) {
+        let Some(mut flow) = self.flows.remove(&id) else {
+            return;
+        };
+        match (flow.proto, direction) {
+            (Proto::Udp, Direction::In) if flow.dst.port() == 53 => {
+                for (ip, name) in protocols::dns_names(bytes) {
+                    self.names.insert((flow.app.clone(), ip), name.clone());
+                    self.names.insert((None, ip), name);
+                }
+            }
+            (Proto::Udp, Direction::Out) if flow.dst.port() == 53 => {}
+            (Proto::Udp, Direction::Out) if protocols::is_quic_initial(bytes) => {
+                flow.encrypted = true;
+                let quic = flow.quic.get_or_insert_with(QuicSni::default);
+                if flow.destination.host_source != Some(HostSource::Quic) {
+                    if let Some(sni) = quic.push(bytes) {
+                        self.name(&mut flow.destination, sni, HostSource::Quic);
+                    }
+                }
+            }
+            (Proto::Udp, _) if flow.encrypted => {}
+            (Proto::Tcp, Direction::Out) => self.outgoing_stream(&mut flow, bytes, ts),
+            (_, dir) => {
+                let room = self.room(&flow, dir);
+                let take = &bytes[..bytes.len().min(room)];
+                self.account(&mut flow, dir, take.len());
+                self.scan(&mut flow, take, Where::Payload, dir, ts);
+            }
+        }
+        self.flows.insert(id, flow);
+    }
+
+    fn room(&self, flow: &FlowState, dir: Direction) -> usize {
+        let used = match dir {
+            Direction::Out => flow.scanned_out,
+            Direction::In => flow.scanned_in,
+        };
+        self.settings.scan_limit.saturating_sub(used)
+    }
+
+    fn account(&self, flow: &mut FlowState, dir: Direction, n: usize) {
+        match dir {
+            Direction::Out => flow.scanned_out += n,
+            Direction::In => flow.scanned_in += n,
+        }
+    }
+
+    fn outgoing_stream(&mut self, flow: &mut FlowState, bytes: &[u8], ts: SystemTime) {
+        if let Stream::Unknown(head) = &mut flow.out {
+            head.extend_from_slice(bytes);
+            let next = if looks_like_tls(head) {
+                flow.encrypted = true;
+                Stream::Tls(Vec::new())
+            } else {
+                match looks_like_http(head) {
+                    None => return,
+                    Some(true) => Stream::Http(Box::new(HttpStream::new(self.settings.scan_limit))),
+                    Some(false) => Stream::Raw,
+                }
+            };
+            // Replay what was held back, now that the stream has a type.
+            let head = std::mem::take(head);
+            flow.out = next;
+            return self.outgoing_stream(flow, &head, ts);
+        }
+        match &mut flow.out {
+            Stream::Tls(hello) => {
+                hello.extend_from_slice(bytes);
+                match protocols::client_hello_sni(hello) {
+                    protocols::Sni::Found(sni) => {
+                        self.name(&mut flow.destination, sni, HostSource::Sni);
+                        flow.out = Stream::Opaque;
+                    }
+                    protocols::Sni::None => flow.out = Stream::Opaque,
+                    protocols::Sni::NeedMore if hello.len() > 64 * 1024 => {
+                        flow.out = Stream::Opaque;
+                    }
+                    protocols::Sni::NeedMore => {}
+                }
+            }
+            Stream::Http(http) => {
+                let mut pieces = Vec::new();
+                http.push(bytes, &mut pieces);
+                for piece in pieces {
+                    match piece {
+                        Piece::Host(host) => {
+                            if flow.destination.host_source != Some(HostSource::Http) {
+                                self.name(&mut flow.destination, host, HostSource::Http);
+                            }
+                        }
+                        Piece::Text(place, text) => {
+                            self.scan(flow, &text, place, Direction::Out, ts);
+                        }
+                    }
+                }
+            }
+            Stream::Raw => {
+                let room = self.room(flow, Direction::Out);
+                let take = &bytes[..bytes.len().min(room)];
+                self.account(flow, Direction::Out, take.len());
+                self.scan(flow, take, Where::Payload, Direction::Out, ts);
+            }
+            Stream::Opaque | Stream::Unknown(_) => {}
+        }
+    }
+
+    fn scan(
+        &mut self,
+        flow: &mut FlowState,
+        bytes: &[u8],
+        place: Where,
+        dir: Direction,
+        ts: SystemTime,
+    ) {
+        if bytes.is_empty() {
+            return;
+        }
+        for hit in self.detector.scan(bytes, place) {
+            self.report(flow, &hit, dir, ts);
+        }
+    }
+
+    fn report(&mut self, flow: &mut FlowState, hit: &Hit, direction: Direction, ts: SystemTime) {
+        let encoding = hit.encoding.to_string();
+        let digest_form = hit.digest_form.map(|f| f.to_string());
+        let key = format!(
+            "{}/{}/{:?}/{}/{}/{:?}",
+            hit.kind, encoding, digest_form, hit.truncated, hit.where_, direction
+        );
+        if !flow.reported.insert(key) {
+            return;
+        }
+        self.findings.push_back(Finding {
+            ts,
+            flow: flow.id,
+            app: flow.app.clone(),
+            proto: flow.proto,
+            src: flow.src,
+            dst: flow.dst,
+            destination: flow.destination.clone(),
+            kind: hit.kind.to_string(),
+            encoding,
+            digest_form,
+            truncated: hit.truncated,
+            place: hit.where_.to_string(),
+            direction,
+            confidence: hit.confidence.to_string(),
+            evidence: hit.evidence.clone(),
+            bytes_out: None,
+            bytes_in: None,
+            start: None,
+            end: None,
+        });
+    }
+
+    /// The flow ended: its record comes back named and tagged, and an encrypted flow to
+    /// a catalog host becomes a finding of its own.
+    pub fn flow_end(&mut self, mut record: FlowRecord) {
+        let Some(flow) = self.flows.remove(&record.flow) else {
+            self.records.push_back(record);
+            return;
+        };
+        // The catch-all `vendor` category covers whole vendor domains (most of apple.com);
+        // only messaging, telemetry and account hosts make an encrypted flow notable.
+        let notable = matches!(
+            flow.destination.category.as_deref(),
+            Some("cloud-messaging" | "telemetry" | "account")
+        );
+        if flow.encrypted && notable {
+            self.findings.push_back(Finding {
+                ts: record.end,
+                flow: record.flow,
+                app: flow.app.clone(),
+                proto: flow.proto,
+                src: flow.src,
+                dst: flow.dst,
+                destination: flow.destination.clone(),
+                kind: "encrypted-flow".into(),
+                encoding: if flow.proto == Proto::Udp {
+                    "quic"
+                } else {
+                    "tls"
+                }
+                .into(),
+                digest_form: None,
+                truncated: false,
+                place: "payload".into(),
+                direction: Direction::Out,
+                confidence: "exact".into(),
+                evidence: format!(
+                    "{} bytes out, {} bytes in, encrypted",
+                    record.bytes_out, record.bytes_in
+                ),
+                bytes_out: Some(record.bytes_out),
+                bytes_in: Some(record.bytes_in),
+                start: Some(record.start),
+                end: Some(record.end),
+            });
+        }
+        record.app = flow.app;
+        record.destination = flow.destination;
+        self.records.push_back(record);
+    }
+
+    /// Findings so far; each carries its flow id.
+    pub fn pop_finding(&mut self) -> Option<Finding> {
+        self.findings.pop_front()
+    }
+
+    /// Finished flows, named and tagged.
+    pub fn pop_record(&mut self) -> Option<FlowRecord> {
+        self.records.pop_front()
+    }
+}

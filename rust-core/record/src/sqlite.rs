@@ -1,0 +1,263 @@
+//! The SQLite store the app queries: flows and findings of a run, in WAL mode so a
+//! reader (the UI, `phonehome report`) never blocks the writer.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection};
+
+use crate::{Finding, FlowRecord};
+
+/// File name of the store inside an output directory.
+pub const FILE_NAME: &str = "phonehome.sqlite";
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS flows (
+    id INTEGER PRIMARY KEY,
+    proto TEXT NOT NULL,
+    src TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    app TEXT,
+    host TEXT,
+    host_source TEXT,
+    vendor TEXT,
+    category TEXT,
+    service TEXT,
+    bytes_out INTEGER NOT NULL,
+    bytes_in INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    close TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts_ms INTEGER NOT NULL,
+    flow INTEGER NOT NULL,
+    app TEXT,
+    proto TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    host TEXT,
+    host_source TEXT,
+    vendor TEXT,
+    category TEXT,
+    kind TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    digest_form TEXT,
+    truncated INTEGER NOT NULL,
+    place TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    confidence TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    bytes_out INTEGER,
+    bytes_in INTEGER
+);
+CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);
+";
+
+fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn text<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// A writable store. Rows are batched in a transaction until [`Store::commit`].
+pub struct Store {
+    db: Connection,
+    pending: usize,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("pending", &self.pending)
+            .finish()
+    }
+}
+
+impl Store {
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let db = Connection::open(path)?;
+        db.execute_batch(SCHEMA)?;
+        Ok(Self { db, pending: 0 })
+    }
+
+    fn begin(&mut self) -> rusqlite::Result<()> {
+        if self.pending == 0 {
+            self.db.execute_batch("BEGIN")?;
+        }
+        self.pending += 1;
+        Ok(())
+    }
+
+    pub fn insert_flow(&mut self, r: &FlowRecord) -> rusqlite::Result<()> {
+        self.begin()?;
+        let d = &r.destination;
+        self.db.execute(
+            "INSERT OR REPLACE INTO flows VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+            params![
+                r.flow as i64,
+                text(&r.proto),
+                r.src.to_string(),
+                r.dst.to_string(),
+                r.app,
+                d.host,
+                d.host_source.map(|s| text(&s)),
+                d.vendor,
+                d.category,
+                d.service,
+                r.bytes_out as i64,
+                r.bytes_in as i64,
+                millis(r.start),
+                millis(r.end),
+                text(&r.close),
+            ],
+        )?;
+        self.commit_if_large()
+    }
+
+    pub fn insert_finding(&mut self, f: &Finding) -> rusqlite::Result<()> {
+        self.begin()?;
+        let d = &f.destination;
+        self.db.execute(
+            "INSERT INTO findings (ts_ms, flow, app, proto, dst, host, host_source, vendor, category,
+                kind, encoding, digest_form, truncated, place, direction, confidence, evidence,
+                bytes_out, bytes_in)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+            params![
+                millis(f.ts),
+                f.flow as i64,
+                f.app,
+                text(&f.proto),
+                f.dst.to_string(),
+                d.host,
+                d.host_source.map(|s| text(&s)),
+                d.vendor,
+                d.category,
+                f.kind,
+                f.encoding,
+                f.digest_form,
+                f.truncated,
+                f.place,
+                text(&f.direction),
+                f.confidence,
+                f.evidence,
+                f.bytes_out.map(|b| b as i64),
+                f.bytes_in.map(|b| b as i64),
+            ],
+        )?;
+        self.commit_if_large()
+    }
+
+    fn commit_if_large(&mut self) -> rusqlite::Result<()> {
+        if self.pending >= 256 {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Ends the current batch.
+    pub fn commit(&mut self) -> rusqlite::Result<()> {
+        if self.pending > 0 {
+            self.pending = 0;
+            self.db.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.db
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CloseReason, Destination, Direction, Proto};
+    use std::time::Duration;
+
+    fn finding(kind: &str) -> Finding {
+        Finding {
+            ts: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            flow: 3,
+            app: Some("com.example".into()),
+            proto: Proto::Tcp,
+            src: "10.111.0.2:4000".parse().unwrap(),
+            dst: "10.201.0.2:80".parse().unwrap(),
+            destination: Destination {
+                host: Some("api.account.xiaomi.com".into()),
+                vendor: Some("Xiaomi".into()),
+                ..Destination::default()
+            },
+            kind: kind.into(),
+            encoding: "sha1".into(),
+            digest_form: Some("base64url".into()),
+            truncated: true,
+            place: "url".into(),
+            direction: Direction::Out,
+            confidence: "exact".into(),
+            evidence: "activate/dev/Ab**********".into(),
+            bytes_out: None,
+            bytes_in: None,
+            start: None,
+            end: None,
+        }
+    }
+
+    #[test]
+    fn flows_and_findings_land_in_a_wal_database_a_reader_can_query() {
+        let dir = std::env::temp_dir().join(format!("phonehome-sqlite-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(FILE_NAME);
+        let _ = std::fs::remove_file(&path);
+        let mut store = Store::open(&path).unwrap();
+        store.insert_finding(&finding("imei")).unwrap();
+        store.insert_finding(&finding("imsi")).unwrap();
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        store
+            .insert_flow(&FlowRecord {
+                flow: 3,
+                proto: Proto::Tcp,
+                src: "10.111.0.2:4000".parse().unwrap(),
+                dst: "10.201.0.2:80".parse().unwrap(),
+                bytes_out: 1,
+                bytes_in: 2,
+                start: t,
+                end: t,
+                close: CloseReason::Closed,
+                app: None,
+                destination: Destination::default(),
+            })
+            .unwrap();
+        store.commit().unwrap();
+
+        // A second connection, as the app's UI would open.
+        let reader = Connection::open(&path).unwrap();
+        let mode: String = reader
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let kinds: Vec<String> = reader
+            .prepare("SELECT kind FROM findings WHERE vendor = 'Xiaomi' ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kinds, ["imei", "imsi"]);
+        let close: String = reader
+            .query_row("SELECT close FROM flows WHERE id = 3", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(close, "closed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
