@@ -30,7 +30,10 @@ pub enum Command {
         after_help = "Examples:\n  phonehome watch -- curl https://example.com\n  phonehome watch --out run1 -- firefox"
     )]
     Watch(WatchArgs),
-    // Later: `analyze` (offline analysis of a capture) and `report`.
+    /// Run the detector over an existing capture (pcap or pcapng).
+    Analyze(crate::analyze::AnalyzeArgs),
+    /// Summarise a run's findings: per app, per destination, which identifiers left how.
+    Report(crate::report::ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +120,7 @@ mod tests {
     fn watch(args: &[&str]) -> WatchArgs {
         match parse(args).unwrap().command {
             Command::Watch(w) => w,
+            other => panic!("expected watch, got {other:?}"),
         }
     }
 

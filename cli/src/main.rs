@@ -1,8 +1,10 @@
 //! `phonehome`: PhoneHome's Linux front end.
 
+mod analyze;
 mod channel;
 mod cli;
 mod detection;
+mod report;
 mod resolv;
 mod sandbox;
 mod watch;
@@ -20,7 +22,9 @@ fn main() -> ExitCode {
     // Usage errors exit with 2, --help with 0.
     let cli = cli::Cli::parse();
     let result = match cli.command {
-        cli::Command::Watch(args) => watch::run(args),
+        cli::Command::Watch(args) => watch::run(args).map_err(|e| e.to_string()),
+        cli::Command::Analyze(args) => analyze::run(args).map_err(|e| e.to_string()),
+        cli::Command::Report(args) => report::run(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,169 @@
+//! `phonehome report DIR`: per app, per destination, which identifiers left, in which
+//! forms, and when first and last; read from the run's `findings.jsonl`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::Value;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A directory written by `watch --out` or `analyze --out`.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: not a finding: {message}", path.display())]
+    Bad {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+#[derive(Default)]
+struct Seen {
+    forms: BTreeMap<String, ()>,
+    places: BTreeMap<String, ()>,
+    first: String,
+    last: String,
+    count: usize,
+}
+
+pub fn run(args: ReportArgs) -> Result<u8, ReportError> {
+    let path = args.dir.join("findings.jsonl");
+    let text = fs::read_to_string(&path).map_err(|source| ReportError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    print!(
+        "{}",
+        render(&text).map_err(|(line, message)| ReportError::Bad {
+            path,
+            line,
+            message
+        })?
+    );
+    Ok(0)
+}
+
+fn field(v: &Value, key: &str) -> String {
+    match &v[key] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// app -> destination -> kind -> what was seen.
+type Tree = BTreeMap<String, BTreeMap<String, BTreeMap<String, Seen>>>;
+
+fn render(text: &str) -> Result<String, (usize, String)> {
+    let mut tree = Tree::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: Value = serde_json::from_str(line).map_err(|e| (i + 1, e.to_string()))?;
+        if !v.is_object() || v["kind"].is_null() {
+            return Err((i + 1, "no kind".into()));
+        }
+        let app = match field(&v, "app") {
+            a if a.is_empty() => "(unattributed)".to_string(),
+            a => a,
+        };
+        let host = match field(&v, "host") {
+            h if h.is_empty() => field(&v, "dst"),
+            h => h,
+        };
+        let tag = match (field(&v, "vendor"), field(&v, "category")) {
+            (vendor, _) if vendor.is_empty() => String::new(),
+            (vendor, category) => format!(" [{vendor} {category}]"),
+        };
+        let mut form = field(&v, "encoding");
+        if v["truncated"] == Value::Bool(true) {
+            form.push_str(" (truncated)");
+        }
+        if field(&v, "confidence") == "probable" {
+            form.push_str(" (probable)");
+        }
+        let ts = field(&v, "ts");
+        let seen = tree
+            .entry(app)
+            .or_default()
+            .entry(format!("{host}{tag}"))
+            .or_default()
+            .entry(field(&v, "kind"))
+            .or_default();
+        seen.forms.insert(form, ());
+        seen.places.insert(field(&v, "where"), ());
+        seen.count += 1;
+        if seen.first.is_empty() || ts < seen.first {
+            seen.first = ts.clone();
+        }
+        if ts > seen.last {
+            seen.last = ts;
+        }
+    }
+    let mut out = String::new();
+    if tree.is_empty() {
+        out.push_str("No findings.\n");
+    }
+    for (app, destinations) in &tree {
+        out.push_str(&format!("{app}\n"));
+        for (destination, kinds) in destinations {
+            out.push_str(&format!("  -> {destination}\n"));
+            for (kind, seen) in kinds {
+                let join =
+                    |m: &BTreeMap<String, ()>| m.keys().cloned().collect::<Vec<_>>().join(", ");
+                out.push_str(&format!(
+                    "       {kind:<15} as {} in {} ({}x, first {}, last {})\n",
+                    join(&seen.forms),
+                    join(&seen.places),
+                    seen.count,
+                    seen.first,
+                    seen.last
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_are_grouped_by_app_destination_and_kind() {
+        let text = r#"{"ts":"2026-01-01T00:00:02.000Z","app":null,"dst":"10.0.0.2:80","host":"api.account.xiaomi.com","vendor":"Xiaomi","category":"cloud-messaging","kind":"imei","encoding":"plain","truncated":false,"where":"url","confidence":"exact"}
+{"ts":"2026-01-01T00:00:01.000Z","app":null,"dst":"10.0.0.2:80","host":"api.account.xiaomi.com","vendor":"Xiaomi","category":"cloud-messaging","kind":"imei","encoding":"sha1","truncated":true,"where":"url","confidence":"exact"}
+{"ts":"2026-01-01T00:00:03.000Z","app":null,"dst":"10.0.0.9:443","host":null,"vendor":null,"category":null,"kind":"mac","encoding":"plain","truncated":false,"where":"payload","confidence":"probable"}
+"#;
+        let out = render(text).unwrap();
+        assert!(out.contains("(unattributed)"));
+        assert!(out.contains("-> api.account.xiaomi.com [Xiaomi cloud-messaging]"));
+        assert!(out.contains("imei            as plain, sha1 (truncated) in url (2x, first 2026-01-01T00:00:01.000Z, last 2026-01-01T00:00:02.000Z)"), "{out}");
+        assert!(out.contains("-> 10.0.0.9:443"));
+        assert!(out.contains("plain (probable)"));
+    }
+
+    #[test]
+    fn a_broken_line_is_named() {
+        assert_eq!(render("{}\n").unwrap_err().0, 1);
+        assert_eq!(
+            render("\n{\"kind\":\"imei\"}\nnot json\n").unwrap_err().0,
+            3
+        );
+    }
+}
