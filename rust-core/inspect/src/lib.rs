@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dns;
+pub mod http;
 pub mod quic;
 pub mod tls;
 
