@@ -22,7 +22,7 @@ use nix::unistd::{fork, getpid, ForkResult, Pid};
 use phonehome_analyzer::Analyzer;
 use phonehome_netstack::Config as StackConfig;
 use phonehome_record::{NullSink, OutDir, Sink};
-use phonehome_relay::inspection::{Inspector, TapLimits};
+use phonehome_relay::inspection::{Capture, Inspector, TapLimits};
 use phonehome_relay::{DnsForward, NoProtect, RelayConfig, RelayError, RelayStats};
 use phonehome_tun::Tun;
 use tokio::signal::unix::{signal, SignalKind};
@@ -81,6 +81,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     log::info!("upstream DNS: {upstream}");
     let analyzer = crate::detection::build_analyzer(&args.detection)?;
     let sink = open_sink(args.out.as_deref())?;
+    let capture = open_capture(args.out.as_deref())?;
     let plan = Plan {
         mtu: args.mtu,
         argv: args
@@ -120,7 +121,12 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         }
         ForkResult::Parent { child } => {
             drop(child_end);
-            monitor_child(Child::new(child), monitor_end, config, (analyzer, sink))
+            monitor_child(
+                Child::new(child),
+                monitor_end,
+                config,
+                (analyzer, sink, capture),
+            )
         }
     }
 }
@@ -144,6 +150,21 @@ fn open_sink(out: Option<&Path>) -> Result<Box<dyn Sink>, WatchError> {
         source,
     })?;
     Ok(Box::new(OutDir::create(dir).map_err(WatchError::Sink)?))
+}
+
+/// `DIR/capture.pcapng`: the first packets of every flow, each commented with its flow.
+fn open_capture(out: Option<&Path>) -> Result<Option<Capture>, WatchError> {
+    let Some(dir) = out else {
+        return Ok(None);
+    };
+    let path = dir.join("capture.pcapng");
+    let file = fs::File::create(&path).map_err(|source| WatchError::OutDir {
+        path: path.clone(),
+        source,
+    })?;
+    let writer =
+        phonehome_capture::PcapngWriter::new(io::BufWriter::new(file)).map_err(WatchError::Sink)?;
+    Ok(Some(writer))
 }
 
 /// fork() is only sound here because nothing has started a thread; make sure of it.
@@ -222,7 +243,7 @@ fn monitor_child(
     mut child: Child,
     chan: OwnedFd,
     config: RelayConfig,
-    (analyzer, sink): (Analyzer, Box<dyn Sink>),
+    (analyzer, sink, capture): (Analyzer, Box<dyn Sink>, Option<Capture>),
 ) -> Result<u8, WatchError> {
     let tun = match channel::recv_report(&chan).map_err(sys("waiting for the namespace"))? {
         Report::Tun(fd) => Tun::from_fd(fd),
@@ -234,7 +255,7 @@ fn monitor_child(
         }
     };
     // Threads only now: the fork is behind us.
-    let inspector = Inspector::spawn(analyzer, sink, TapLimits::default())
+    let inspector = Inspector::spawn(analyzer, sink, capture, TapLimits::default())
         .map_err(sys("starting the inspection thread"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -377,6 +377,11 @@ impl Analyzer {
         self.records.push_back(record);
     }
 
+    /// What is known so far about an open flow's destination.
+    pub fn destination(&self, id: u64) -> Option<&Destination> {
+        self.flows.get(&id).map(|f| &f.destination)
+    }
+
     /// Findings so far; each carries its flow id.
     pub fn pop_finding(&mut self) -> Option<Finding> {
         self.findings.pop_front()

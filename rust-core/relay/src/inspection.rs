@@ -14,7 +14,9 @@ use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use phonehome_analyzer::offline::parse_segment;
 use phonehome_analyzer::Analyzer;
+use phonehome_capture::PcapngWriter;
 use phonehome_netstack::FlowId;
 use phonehome_record::{Direction, FlowRecord, Proto, Sink};
 
@@ -28,6 +30,8 @@ pub struct TapLimits {
     pub per_direction: usize,
     /// Bytes queued for the thread at most; past it, data is dropped.
     pub backlog: usize,
+    /// Packets kept in the capture file that belong to no TCP/UDP flow (ICMP, garbage).
+    pub stray_packets: usize,
 }
 
 impl Default for TapLimits {
@@ -35,6 +39,7 @@ impl Default for TapLimits {
         Self {
             per_direction: 1 << 20,
             backlog: 32 << 20,
+            stray_packets: 10_000,
         }
     }
 }
@@ -43,7 +48,11 @@ enum Message {
     Start(FlowId, Proto, SocketAddr, SocketAddr),
     Data(FlowId, Direction, Bytes, SystemTime),
     End(FlowRecord),
+    Packet(SystemTime, Vec<u8>, Option<FlowId>),
 }
+
+/// Where the capture goes: packets with a comment naming their flow.
+pub type Capture = PcapngWriter<std::io::BufWriter<std::fs::File>>;
 
 /// An [`Observer`] that runs an [`Analyzer`] on its own thread and writes what it finds
 /// to a [`Sink`].
@@ -53,6 +62,15 @@ pub struct Inspector {
     queued: Arc<AtomicUsize>,
     /// Bytes copied so far per flow: (out, in).
     copied: HashMap<FlowId, (usize, usize)>,
+    /// Flows by (client, server, protocol), to tell which flow a packet is in.
+    keys: HashMap<(SocketAddr, SocketAddr, Proto), FlowId>,
+    /// Packet bytes captured so far per flow (both ways), and stray packets.
+    captured: HashMap<FlowId, usize>,
+    strays: usize,
+    capturing: bool,
+    /// Packets read from the TUN before the stack announced their flow (a SYN, a first
+    /// datagram): held until `flow_start` names it, or the next packet.
+    unmatched: Vec<Vec<u8>>,
     limits: TapLimits,
     /// Data dropped because the thread lagged.
     pub dropped: u64,
@@ -67,11 +85,15 @@ impl std::fmt::Debug for Inspector {
 }
 
 impl Inspector {
+    /// `capture`, when given, receives every packet of each flow up to twice the tap
+    /// limit, each with a comment naming its flow.
     pub fn spawn(
         mut analyzer: Analyzer,
         mut sink: Box<dyn Sink>,
+        mut capture: Option<Capture>,
         limits: TapLimits,
     ) -> io::Result<Self> {
+        let capturing = capture.is_some();
         let (tx, rx) = mpsc::channel::<Message>();
         let queued = Arc::new(AtomicUsize::new(0));
         let thread_queued = queued.clone();
@@ -79,6 +101,7 @@ impl Inspector {
             .name("phonehome-inspect".into())
             .spawn(move || {
                 let mut result = Ok(());
+                let mut hosts: HashMap<FlowId, String> = HashMap::new();
                 let mut keep = |r: io::Result<()>| {
                     if let Err(e) = r {
                         log::warn!("cannot write a record: {e}");
@@ -95,6 +118,29 @@ impl Inspector {
                             analyzer.data(id, dir, &data, ts);
                         }
                         Message::End(record) => analyzer.flow_end(record),
+                        Message::Packet(ts, packet, flow) => {
+                            thread_queued.fetch_sub(packet.len(), Ordering::Relaxed);
+                            if let Some(capture) = &mut capture {
+                                let comment = match flow {
+                                    Some(id) => {
+                                        // The analyzer forgets a flow at its end; its
+                                        // last packets still carry the name.
+                                        if let Some(host) =
+                                            analyzer.destination(id).and_then(|d| d.host.clone())
+                                        {
+                                            if hosts.len() > 65_536 {
+                                                hosts.clear();
+                                            }
+                                            hosts.insert(id, host);
+                                        }
+                                        let host = hosts.get(&id).map_or("-", String::as_str);
+                                        format!("flow={id} app=- host={host}")
+                                    }
+                                    None => "flow=- app=-".into(),
+                                };
+                                keep(capture.write_packet(ts, &packet, Some(&comment)));
+                            }
+                        }
                     }
                     while let Some(finding) = analyzer.pop_finding() {
                         keep(sink.finding(&finding));
@@ -104,6 +150,9 @@ impl Inspector {
                     }
                 }
                 keep(sink.flush());
+                if let Some(capture) = &mut capture {
+                    keep(capture.flush());
+                }
                 result
             })?;
         Ok(Self {
@@ -111,6 +160,11 @@ impl Inspector {
             thread: Some(thread),
             queued,
             copied: HashMap::new(),
+            keys: HashMap::new(),
+            captured: HashMap::new(),
+            strays: 0,
+            capturing,
+            unmatched: Vec::new(),
             limits,
             dropped: 0,
         })
@@ -123,10 +177,59 @@ impl Inspector {
     }
 }
 
+impl Inspector {
+    fn flow_of(&self, direction: Direction, packet: &[u8]) -> Option<FlowId> {
+        let seg = parse_segment(packet)?;
+        let key = match direction {
+            Direction::Out => (seg.src, seg.dst, seg.proto),
+            Direction::In => (seg.dst, seg.src, seg.proto),
+        };
+        self.keys.get(&key).copied()
+    }
+
+    /// Queues a packet for the capture file, within the flow's (or the strays') budget.
+    fn capture(&mut self, packet: &[u8], flow: Option<FlowId>) {
+        match flow {
+            Some(id) => {
+                let Some(so_far) = self.captured.get_mut(&id) else {
+                    return;
+                };
+                if *so_far >= 2 * self.limits.per_direction {
+                    return;
+                }
+                *so_far += packet.len();
+            }
+            None => {
+                if self.strays >= self.limits.stray_packets {
+                    return;
+                }
+                self.strays += 1;
+            }
+        }
+        if self.queued.load(Ordering::Relaxed) > self.limits.backlog {
+            self.dropped += 1;
+            return;
+        }
+        self.queued.fetch_add(packet.len(), Ordering::Relaxed);
+        self.send(Message::Packet(SystemTime::now(), packet.to_vec(), flow));
+    }
+}
+
 impl Observer for Inspector {
     fn flow_start(&mut self, id: FlowId, proto: Proto, src: SocketAddr, dst: SocketAddr) {
         self.copied.insert(id, (0, 0));
         self.send(Message::Start(id, proto, src, dst));
+        if self.capturing && proto != Proto::Icmp {
+            self.keys.insert((src, dst, proto), id);
+            self.captured.insert(id, 0);
+            for packet in std::mem::take(&mut self.unmatched) {
+                let flow = self.flow_of(Direction::Out, &packet);
+                match flow {
+                    Some(_) => self.capture(&packet, flow),
+                    None => self.unmatched.push(packet),
+                }
+            }
+        }
     }
 
     fn data(&mut self, id: FlowId, direction: Direction, data: &Bytes) {
@@ -151,8 +254,34 @@ impl Observer for Inspector {
         self.send(Message::Data(id, direction, data, SystemTime::now()));
     }
 
+    fn packet(&mut self, direction: Direction, packet: &[u8]) {
+        if !self.capturing {
+            return;
+        }
+        let flow = self.flow_of(direction, packet);
+        if flow.is_none() && direction == Direction::Out && self.unmatched.len() < 64 {
+            // Likely the first packet of a flow the stack is about to announce.
+            self.unmatched.push(packet.to_vec());
+            return;
+        }
+        self.capture(packet, flow);
+    }
+
+    fn round_done(&mut self) {
+        // Whatever no flow claimed in this round belongs to none (ICMP, garbage).
+        for packet in std::mem::take(&mut self.unmatched) {
+            self.capture(&packet, None);
+        }
+    }
+
     fn flow_end(&mut self, record: FlowRecord) {
         self.copied.remove(&record.flow);
+        // Capture keys stay (the last ACKs come after the end) until a new flow takes
+        // the same addresses; the table is only cleared when it grows large.
+        if self.keys.len() > 65_536 {
+            self.keys.clear();
+            self.captured.clear();
+        }
         self.send(Message::End(record));
     }
 

@@ -54,6 +54,10 @@ pub trait Observer: Send {
     /// Payload bytes in order (TCP) or one datagram (UDP). `Bytes` clones are cheap.
     fn data(&mut self, id: FlowId, direction: Direction, data: &Bytes);
     fn flow_end(&mut self, record: FlowRecord);
+    /// An IP packet as it crossed the TUN: `Out` read from it, `In` written to it.
+    fn packet(&mut self, _direction: Direction, _packet: &[u8]) {}
+    /// The relay finished one round of packets and events.
+    fn round_done(&mut self) {}
     /// The relay is stopping: write out everything.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -171,6 +175,7 @@ pub async fn run(
                     for _ in 0..64 {
                         match guard.try_io(|fd| fd.get_ref().recv(&mut buf)) {
                             Ok(Ok(n)) => {
+                                relay.observer.packet(Direction::Out, &buf[..n]);
                                 let _ = relay.stack.receive(Instant::now(), &buf[..n]);
                             }
                             Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -203,6 +208,7 @@ pub async fn run(
         }
         relay.stack.poll(Instant::now());
         relay.drain(&tun);
+        relay.observer.round_done();
     }
 
     relay.stack.shutdown(Instant::now());
@@ -353,6 +359,7 @@ impl Relay {
             }
         }
         while let Some(packet) = self.stack.pop_packet() {
+            self.observer.packet(Direction::In, &packet);
             if let Err(e) = tun.get_ref().send(&packet) {
                 self.stats.tun_write_errors += 1;
                 log::debug!("TUN write failed: {e}");
