@@ -571,7 +571,10 @@ fn trim_ows(mut v: &[u8]) -> &[u8] {
 /// Rejects early a stream that cannot be HTTP/1 (a TLS record, binary data), so callers
 /// need not wait for 64 KiB of garbage.
 fn check_request_line_prefix(rest: &[u8]) -> Result<(), HttpError> {
-    let line = &rest[..memchr(b'\n', rest).unwrap_or(rest.len())];
+    // The method (at most 32 bytes) and its space decide; looking further would make
+    // byte-by-byte feeding of a long request line quadratic.
+    let start = &rest[..rest.len().min(34)];
+    let line = &start[..memchr(b'\n', start).unwrap_or(start.len())];
     let method_len = line.iter().take_while(|&&b| is_tchar(b)).count();
     match line.get(method_len) {
         None if method_len <= 32 => Ok(()),

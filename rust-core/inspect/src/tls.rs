@@ -14,6 +14,7 @@ pub const MAX_CLIENT_HELLO: usize = 64 * 1024;
 /// old stacks.
 const MAX_RECORD: usize = (1 << 14) + 2048;
 const CONTENT_HANDSHAKE: u8 = 22;
+const MAX_EXTENSIONS: usize = 256;
 const HANDSHAKE_CLIENT_HELLO: u8 = 1;
 pub const EXT_SERVER_NAME: u16 = 0;
 pub const EXT_ALPN: u16 = 16;
@@ -210,6 +211,10 @@ fn parse_body(body: &[u8]) -> Result<ClientHello, TlsError> {
     while !e.is_empty() {
         let ty = e.u16().ok_or(m("extension header"))?;
         let data = e.vec16().ok_or(m("extension length"))?;
+        // Real hellos carry a few dozen; the cap keeps the duplicate check cheap.
+        if hello.extensions.len() >= MAX_EXTENSIONS {
+            return Err(m("too many extensions"));
+        }
         if hello.extensions.contains(&ty) {
             return Err(m("duplicate extension"));
         }

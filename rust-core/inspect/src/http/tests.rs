@@ -467,3 +467,17 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+#[test]
+fn long_request_line_fed_bytewise_is_linear() {
+    // 60 KiB of target one byte at a time: must finish quickly (no rescans from the
+    // start of the line on every byte).
+    let mut s = b"GET /".to_vec();
+    s.extend(std::iter::repeat_n(b'a', 60 * 1024));
+    s.extend_from_slice(b" HTTP/1.1\r\n\r\n");
+    let mut p = RequestParser::default();
+    for b in &s {
+        p.push(std::slice::from_ref(b)).unwrap();
+    }
+    assert_eq!(p.next_request().unwrap().path.len(), 60 * 1024 + 1);
+}

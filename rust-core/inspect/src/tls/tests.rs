@@ -221,3 +221,12 @@ proptest! {
         let _ = parse_handshake(&bytes);
     }
 }
+
+#[test]
+fn thousands_of_extensions_are_refused() {
+    let exts: Vec<Vec<u8>> = (0..1000u16).map(|i| ext(0x1000 + i, &[])).collect();
+    assert_eq!(
+        parse_handshake(&handshake(&exts)),
+        Err(TlsError::Malformed("too many extensions"))
+    );
+}
