@@ -28,6 +28,8 @@ pub struct TapLimits {
     /// Bytes copied per flow and direction. Larger than the analyzer's scan limit so
     /// that several requests on a kept-alive connection are seen.
     pub per_direction: usize,
+    /// Packet bytes per flow (both ways) kept in the capture file.
+    pub capture_per_flow: usize,
     /// Bytes queued for the thread at most; past it, data is dropped.
     pub backlog: usize,
     /// Packets kept in the capture file that belong to no TCP/UDP flow (ICMP, garbage).
@@ -37,7 +39,8 @@ pub struct TapLimits {
 impl Default for TapLimits {
     fn default() -> Self {
         Self {
-            per_direction: 1 << 20,
+            per_direction: 256 << 10,
+            capture_per_flow: 128 << 10,
             backlog: 32 << 20,
             stray_packets: 10_000,
         }
@@ -85,8 +88,8 @@ impl std::fmt::Debug for Inspector {
 }
 
 impl Inspector {
-    /// `capture`, when given, receives every packet of each flow up to twice the tap
-    /// limit, each with a comment naming its flow.
+    /// `capture`, when given, receives the first packets of each flow (up to
+    /// `capture_per_flow` bytes), each with a comment naming its flow.
     pub fn spawn(
         mut analyzer: Analyzer,
         mut sink: Box<dyn Sink>,
@@ -194,7 +197,7 @@ impl Inspector {
                 let Some(so_far) = self.captured.get_mut(&id) else {
                     return;
                 };
-                if *so_far >= 2 * self.limits.per_direction {
+                if *so_far >= self.limits.capture_per_flow {
                     return;
                 }
                 *so_far += packet.len();
