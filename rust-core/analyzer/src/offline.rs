@@ -284,3 +284,39 @@ mod tests {
         assert!(parse_segment(&[0x7f; 40]).is_none());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use phonehome_catalog::Catalog;
+    use phonehome_detect::{Detector, Identifiers, Options};
+    use proptest::prelude::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+        /// Any sequence of packets, however broken, goes through the whole offline path.
+        #[test]
+        fn arbitrary_packets_never_panic(packets in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..120), 0..12)) {
+            let detector = Detector::new(&Identifiers::default(), &Options::default());
+            let mut offline = Offline::new(Analyzer::new(detector, Catalog::builtin(), Default::default()));
+            for (i, mut p) in packets.into_iter().enumerate() {
+                // Give about half of them a plausible IPv4/TCP or UDP header.
+                if i % 2 == 0 && p.len() >= 40 {
+                    p[0] = 0x45;
+                    p[2] = 0;
+                    p[3] = p.len() as u8;
+                    p[6] = 0;
+                    p[7] = 0;
+                    p[9] = if i % 4 == 0 { 6 } else { 17 };
+                    p[32] = 0x50;
+                }
+                offline.packet(UNIX_EPOCH + Duration::from_millis(i as u64), &p);
+            }
+            offline.finish();
+            while offline.analyzer.pop_finding().is_some() {}
+            while offline.analyzer.pop_record().is_some() {}
+        }
+    }
+}

@@ -392,3 +392,150 @@ impl Analyzer {
         self.records.pop_front()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phonehome_detect::{Identifiers, Options};
+    use phonehome_record::CloseReason;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn analyzer() -> Analyzer {
+        let ids = Identifiers::from_toml(
+            "region = \"CN\"\nimei = [\"861234567890123\"]\nphone = [\"+8613800138000\"]\n",
+        )
+        .unwrap();
+        Analyzer::new(
+            Detector::new(&ids, &Options::default()),
+            Catalog::builtin(),
+            Settings::default(),
+        )
+    }
+
+    fn record(id: u64, proto: Proto, src: &str, dst: &str) -> FlowRecord {
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        FlowRecord {
+            flow: id,
+            proto,
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            bytes_out: 500,
+            bytes_in: 900,
+            start: t,
+            end: t + Duration::from_secs(2),
+            close: CloseReason::Closed,
+            app: None,
+            destination: Destination::default(),
+        }
+    }
+
+    fn t() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_001)
+    }
+
+    #[test]
+    fn an_http_request_with_the_imei_is_a_finding_at_the_named_vendor_host() {
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:40000".parse().unwrap(),
+            "10.201.0.2:80".parse().unwrap(),
+            None,
+        );
+        // Split mid-request: the stream is typed from its first bytes and reassembled.
+        a.data(1, Direction::Out, b"GET /dev?imei=8612345", t());
+        a.data(
+            1,
+            Direction::Out,
+            b"67890123 HTTP/1.1\r\nHost: api.account.xiaomi.com\r\n\r\n",
+            t(),
+        );
+        a.flow_end(record(1, Proto::Tcp, "10.111.0.2:40000", "10.201.0.2:80"));
+        let f = a.pop_finding().expect("a finding");
+        assert_eq!(
+            (f.kind.as_str(), f.encoding.as_str(), f.place.as_str()),
+            ("imei", "plain", "url")
+        );
+        assert_eq!(
+            f.destination.host.as_deref(),
+            Some("api.account.xiaomi.com")
+        );
+        assert_eq!(f.destination.host_source, Some(HostSource::Http));
+        assert_eq!(f.destination.vendor.as_deref(), Some("Xiaomi"));
+        assert!(!f.evidence.contains("861234567890123"));
+        assert!(a.pop_finding().is_none(), "each form once per flow");
+        let r = a.pop_record().unwrap();
+        assert_eq!(r.destination.category.as_deref(), Some("cloud-messaging"));
+    }
+
+    #[test]
+    fn a_dns_answer_names_later_flows_and_tls_to_a_catalog_host_is_an_encrypted_flow() {
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Udp,
+            "10.111.0.2:5000".parse().unwrap(),
+            "10.111.0.1:53".parse().unwrap(),
+            None,
+        );
+        let mut answer = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        for label in ["api", "account", "xiaomi", "com"] {
+            answer.push(label.len() as u8);
+            answer.extend_from_slice(label.as_bytes());
+        }
+        answer.extend_from_slice(&[
+            0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 201, 0, 2,
+        ]);
+        a.data(1, Direction::In, &answer, t());
+        a.flow_start(
+            2,
+            Proto::Tcp,
+            "10.111.0.2:40001".parse().unwrap(),
+            "10.201.0.2:443".parse().unwrap(),
+            None,
+        );
+        assert_eq!(
+            a.destination(2).unwrap().host.as_deref(),
+            Some("api.account.xiaomi.com")
+        );
+        // TLS that never shows a readable ClientHello still counts as encrypted.
+        a.data(2, Direction::Out, &[22, 3, 1, 0, 5, 2, 0, 0, 1, 0], t());
+        a.flow_end(record(2, Proto::Tcp, "10.111.0.2:40001", "10.201.0.2:443"));
+        let f = a.pop_finding().expect("an encrypted-flow finding");
+        assert_eq!(f.kind, "encrypted-flow");
+        assert_eq!(f.destination.host_source, Some(HostSource::Dns));
+        assert_eq!((f.bytes_out, f.bytes_in), (Some(500), Some(900)));
+    }
+
+    #[test]
+    fn random_bytes_and_other_numbers_are_not_findings() {
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:40000".parse().unwrap(),
+            "10.201.0.2:80".parse().unwrap(),
+            None,
+        );
+        let body = "POST /order HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 60\r\n\r\n\
+                    {\"price\":\"1999.00\",\"order\":\"861234567890124\",\"ts\":1700000000}";
+        a.data(1, Direction::Out, body.as_bytes(), t());
+        let mut x: u32 = 7;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect();
+        a.flow_start(
+            2,
+            Proto::Udp,
+            "10.111.0.2:5000".parse().unwrap(),
+            "10.201.0.2:9999".parse().unwrap(),
+            None,
+        );
+        a.data(2, Direction::Out, &noise, t());
+        assert_eq!(a.pop_finding(), None);
+    }
+}
