@@ -514,6 +514,10 @@ impl Netstack {
         // A relay forwards what it gets at once; Nagle and delayed ACKs only add latency.
         socket.set_nagle_enabled(false);
         socket.set_ack_delay(None);
+        // Without congestion control smoltcp sends the whole window at once; with many
+        // busy flows those bursts overflow the kernel's input queue behind the TUN, and
+        // the losses left some flows in retransmission backoff for minutes.
+        socket.set_congestion_control(tcp::CongestionControl::Reno);
         if socket.listen(dst).is_err() {
             self.finish(id, now, CloseReason::Unreachable);
             return;
