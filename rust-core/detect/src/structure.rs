@@ -144,7 +144,8 @@ static NUMERIC: [bool; 256] = {
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        t[i] = b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+');
+        t[i] = b.is_ascii_digit()
+            || matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+' | b'%');
         i += 1;
     }
     t
@@ -237,16 +238,26 @@ fn separated_phone(
     digits: &mut Vec<u8>,
 ) {
     let n = data.len();
-    if e >= n || !PHONE_SEPS.contains(&data[e]) {
+    if e >= n || phone_sep_len(data, e).is_none() {
         return;
     }
     let mut start = s;
     if start > 0 && data[start - 1] == b'(' {
         start -= 1;
     }
-    let plus = start > 0 && data[start - 1] == b'+';
+    // Whether any separator was percent-encoded or a `+` standing for a space.
+    let mut url_encoded = false;
+    let mut plus = start > 0 && data[start - 1] == b'+';
     if plus {
         start -= 1;
+    } else if start >= 3
+        && data[start - 3] == b'%'
+        && data[start - 2] == b'2'
+        && data[start - 1].eq_ignore_ascii_case(&b'b')
+    {
+        plus = true;
+        url_encoded = true;
+        start -= 3;
     }
     // The groups before a '+' or '(' belong to the number; before a letter or digit
     // they do not start one.
@@ -261,8 +272,14 @@ fn separated_phone(
     let mut pos = e;
     for _group in 1..8 {
         let mut k = 0;
-        while k < 2 && pos + k < n && PHONE_SEPS.contains(&data[pos + k]) {
-            k += 1;
+        let mut seps = 0;
+        while seps < 2 && pos + k < n {
+            let Some((len, encoded)) = phone_sep_len(data, pos + k) else {
+                break;
+            };
+            url_encoded |= encoded;
+            k += len;
+            seps += 1;
         }
         if k == 0 || pos + k >= n || !data[pos + k].is_ascii_digit() {
             return;
@@ -291,7 +308,11 @@ fn separated_phone(
                         ident,
                         hit: Hit {
                             kind: d.kind_of(ident),
-                            encoding: Encoding::Plain,
+                            encoding: if url_encoded {
+                                Encoding::Url
+                            } else {
+                                Encoding::Plain
+                            },
                             digest_form: None,
                             inner: None,
                             truncated: false,
@@ -307,6 +328,25 @@ fn separated_phone(
             }
         }
     }
+}
+
+/// The separator between digit groups at `at`: its length, and whether it is URL
+/// encoding (`%20`, `%2D`, `%28`, `%29`, `%2E`, `%2F`, or `+` for a space).
+fn phone_sep_len(data: &[u8], at: usize) -> Option<(usize, bool)> {
+    let c = *data.get(at)?;
+    if PHONE_SEPS.contains(&c) {
+        return Some((1, false));
+    }
+    if c == b'+' {
+        return Some((1, true));
+    }
+    if c == b'%' && data.get(at + 1) == Some(&b'2') {
+        let code = data.get(at + 2)?.to_ascii_uppercase();
+        if matches!(code, b'0' | b'D' | b'8' | b'9' | b'E' | b'F') {
+            return Some((3, true));
+        }
+    }
+    None
 }
 
 fn after_escape_simple(data: &[u8], s: usize) -> bool {

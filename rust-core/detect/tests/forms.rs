@@ -217,6 +217,24 @@ fn finds_the_own_number_written_with_separators() {
 }
 
 #[test]
+fn finds_the_own_number_with_url_encoded_separators() {
+    // As Android's Uri.Builder (%20) and Java's URLEncoder (+) write a stored number.
+    for form in [
+        "138%200013%208000",
+        "138+0013+8000",
+        "%2B86%20138%200013%208000",
+        "%2b86+138+0013+8000",
+        "138%2D0013%2D8000",
+    ] {
+        let hits = scan(&format!("externalId={form}&type=MXPH"));
+        let h = one(&hits, Kind::Phone);
+        assert_eq!(h.encoding, Encoding::Url, "{form}");
+        assert_eq!(h.len, form.len(), "{form}: {hits:#?}");
+    }
+    none(&scan("externalId=138%200013%208001&a=138+0013+8009"));
+}
+
+#[test]
 fn national_forms_follow_the_region_trunk_prefix() {
     let ids = Identifiers::from_toml("region = \"DE\"\nphone = [\"030 1234567\"]").unwrap();
     let d = Detector::new(&ids, &Options::default());
