@@ -1,0 +1,76 @@
+"""The records a watch run leaves: tshark (from Debian, not ours) reads capture.pcapng
+with a comment naming each packet's flow; phonehome report summarises the findings; and
+analyze on a capture cut short names the offset of the damage and keeps what came before."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from harness import CLOUD_V4, CURL, DIRECT, PHONEHOME_BIN
+
+pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
+
+IDS = 'region = "CN"\nimei = ["861234567890123"]\nphone = ["+8613800138000"]\n'
+
+
+@pytest.fixture(scope="module")
+def watched(runner, nginx, tmp_path_factory):
+    d = tmp_path_factory.mktemp("records")
+    ids = d / "ids.toml"
+    ids.write_text(IDS)
+    url = f"http://{CLOUD_V4}/?imei=861234567890123&tel=%2B8613800138000"
+    res = runner.run(CURL + ["-o", "/dev/null", url], timeout=60, watch_args=["--ids", ids])
+    assert res.returncode == 0, res.describe()
+    return res.out_dir, ids
+
+
+def test_tshark_reads_the_capture_and_every_packet_names_its_flow(watched):
+    out, _ = watched
+    cap = out / "capture.pcapng"
+    got = subprocess.run(
+        ["tshark", "-r", str(cap), "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.dstport",
+         "-e", "tcp.srcport", "-e", "frame.comment"],
+        capture_output=True, text=True, timeout=60)
+    assert got.returncode == 0, got.stderr
+    rows = [line.split("\t") for line in got.stdout.splitlines()]
+    http = [r for r in rows if "80" in (r[2], r[3])]
+    assert len(http) >= 6, got.stdout  # handshake, request, response, closing
+    flows = {json.loads(line)["flow"] for line in (out / "flows.jsonl").read_text().splitlines()
+             if json.loads(line)["dst"] == f"{CLOUD_V4}:80"}
+    assert len(flows) == 1
+    (flow,) = flows
+    for r in http:
+        assert r[4].startswith(f"flow={flow} "), r
+
+
+def test_report_names_what_left_for_which_host(watched):
+    out, _ = watched
+    got = subprocess.run([str(PHONEHOME_BIN), "report", str(out)], capture_output=True, text=True,
+                         timeout=30)
+    assert got.returncode == 0, got.stderr
+    assert f"-> {CLOUD_V4}" in got.stdout, got.stdout
+    assert "imei" in got.stdout and "as plain in url" in got.stdout, got.stdout
+    assert "phone" in got.stdout and "as url in url" in got.stdout, got.stdout
+    assert "861234567890123" not in got.stdout
+
+
+def test_analyze_of_a_damaged_capture_names_the_offset_and_keeps_earlier_findings(watched, tmp_path):
+    out, ids = watched
+    data = (out / "capture.pcapng").read_bytes()
+    # Cut into the middle of the last block: everything before it stays readable.
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(data[:-7])
+    got = subprocess.run([str(PHONEHOME_BIN), "analyze", "--ids", str(ids), "--out", str(tmp_path / "a"),
+                          str(cut)], capture_output=True, text=True, timeout=60)
+    assert got.returncode == 1, got.stderr
+    assert "offset" in got.stderr, got.stderr
+    findings = [json.loads(line) for line in (tmp_path / "a" / "findings.jsonl").read_text().splitlines()]
+    assert {(f["kind"], f["encoding"]) for f in findings} >= {("imei", "plain"), ("phone", "url")}
+    # Garbage is refused with a clear error, not a crash.
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(os.urandom(64))
+    got = subprocess.run([str(PHONEHOME_BIN), "analyze", str(junk)], capture_output=True, text=True,
+                         timeout=30)
+    assert got.returncode == 125 and "junk.pcap" in got.stderr, got.stderr
