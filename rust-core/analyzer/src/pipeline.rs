@@ -171,6 +171,14 @@ impl Analyzer {
         destination.host_source = Some(source);
     }
 
+    fn hello(&self, destination: &mut Destination, hello: protocols::Hello, source: HostSource) {
+        if let Some(sni) = hello.sni {
+            self.name(destination, sni, source);
+        }
+        destination.alpn = hello.alpn;
+        destination.ech = hello.ech;
+    }
+
     /// In-order bytes of flow `id` (for UDP: one datagram).
     pub fn data(&mut self, id: u64, direction: Direction, bytes: &[u8], ts: SystemTime) {
         let Some(mut flow) = self.flows.remove(&id) else {
@@ -187,9 +195,9 @@ impl Analyzer {
             (Proto::Udp, Direction::Out) if protocols::is_quic_initial(bytes) => {
                 flow.encrypted = true;
                 let quic = flow.quic.get_or_insert_with(QuicSni::default);
-                if flow.destination.host_source != Some(HostSource::Quic) {
-                    if let Some(sni) = quic.push(bytes) {
-                        self.name(&mut flow.destination, sni, HostSource::Quic);
+                if flow.destination.alpn.is_empty() {
+                    if let Some(hello) = quic.push(bytes) {
+                        self.hello(&mut flow.destination, hello, HostSource::Quic);
                     }
                 }
             }
@@ -242,8 +250,8 @@ impl Analyzer {
             Stream::Tls(hello) => {
                 hello.extend_from_slice(bytes);
                 match protocols::client_hello_sni(hello) {
-                    protocols::Sni::Found(sni) => {
-                        self.name(&mut flow.destination, sni, HostSource::Sni);
+                    protocols::Sni::Found(hello) => {
+                        self.hello(&mut flow.destination, hello, HostSource::Sni);
                         flow.out = Stream::Opaque;
                     }
                     protocols::Sni::None => flow.out = Stream::Opaque,
@@ -506,6 +514,42 @@ mod tests {
         assert_eq!(f.kind, "encrypted-flow");
         assert_eq!(f.destination.host_source, Some(HostSource::Dns));
         assert_eq!((f.bytes_out, f.bytes_in), (Some(500), Some(900)));
+    }
+
+    fn hex_vector(text: &str) -> Vec<u8> {
+        let digits: Vec<u8> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .flat_map(|l| l.bytes())
+            .filter(u8::is_ascii_hexdigit)
+            .collect();
+        digits
+            .chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_quic_initial_names_the_flow_with_its_sni_and_alpn() {
+        // RFC 9001 Appendix A.2: the client's protected Initial packet (via the inspect
+        // crate's copy of the vector).
+        let packet = hex_vector(include_str!(
+            "../../inspect/tests/vectors/rfc9001_client_initial.hex"
+        ));
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Udp,
+            "10.111.0.2:5000".parse().unwrap(),
+            "192.0.2.1:443".parse().unwrap(),
+            None,
+        );
+        a.data(1, Direction::Out, &packet, t());
+        let d = a.destination(1).unwrap();
+        assert_eq!(d.host.as_deref(), Some("example.com"));
+        assert_eq!(d.host_source, Some(HostSource::Quic));
+        assert!(!d.alpn.is_empty());
+        assert!(!d.ech);
     }
 
     #[test]

@@ -17,19 +17,37 @@ pub fn dns_names(msg: &[u8]) -> Vec<(IpAddr, String)> {
     }
 }
 
-/// What a TLS stream's first bytes say about the server name.
+/// What a ClientHello tells about the destination.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Hello {
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    pub ech: bool,
+}
+
+impl From<tls::ClientHello> for Hello {
+    fn from(h: tls::ClientHello) -> Self {
+        Self {
+            sni: h.sni,
+            alpn: h.alpn,
+            ech: h.ech.is_some(),
+        }
+    }
+}
+
+/// What a TLS stream's first bytes say.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Sni {
-    Found(String),
-    /// A complete ClientHello without a server name, or not TLS after all.
+    Found(Hello),
+    /// Not TLS after all, or a ClientHello that cannot be read.
     None,
     NeedMore,
 }
 
-/// The server_name of the ClientHello at the start of a TLS stream (it may span records).
+/// The ClientHello at the start of a TLS stream (it may span records).
 pub fn client_hello_sni(stream: &[u8]) -> Sni {
     match tls::parse_client_hello(stream) {
-        Ok(hello) => hello.sni.map_or(Sni::None, Sni::Found),
+        Ok(hello) => Sni::Found(hello.into()),
         Err(tls::TlsError::NeedMore) => Sni::NeedMore,
         Err(_) => Sni::None,
     }
@@ -47,9 +65,9 @@ pub struct QuicSni {
 }
 
 impl QuicSni {
-    pub fn push(&mut self, datagram: &[u8]) -> Option<String> {
+    pub fn push(&mut self, datagram: &[u8]) -> Option<Hello> {
         match self.assembler.push_datagram(datagram) {
-            Ok(Some(found)) => found.hello.sni,
+            Ok(Some(found)) => Some(found.hello.into()),
             _ => None,
         }
     }

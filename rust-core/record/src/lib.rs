@@ -88,6 +88,12 @@ pub struct Destination {
     pub vendor: Option<String>,
     pub category: Option<String>,
     pub service: Option<String>,
+    /// Protocols the client offered in its TLS or QUIC ClientHello (ALPN).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alpn: Vec<String>,
+    /// The ClientHello used Encrypted Client Hello: the name seen is the outer, public one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ech: bool,
 }
 
 /// One identifier seen leaving (or reaching) the device, as `findings.jsonl` has it.
