@@ -50,7 +50,7 @@ impl Default for TapLimits {
 enum Message {
     Start(FlowId, Proto, SocketAddr, SocketAddr),
     Data(FlowId, Direction, Bytes, SystemTime),
-    End(FlowRecord),
+    End(Box<FlowRecord>),
     Packet(SystemTime, Vec<u8>, Option<FlowId>),
 }
 
@@ -120,7 +120,7 @@ impl Inspector {
                             thread_queued.fetch_sub(data.len(), Ordering::Relaxed);
                             analyzer.data(id, dir, &data, ts);
                         }
-                        Message::End(record) => analyzer.flow_end(record),
+                        Message::End(record) => analyzer.flow_end(*record),
                         Message::Packet(ts, packet, flow) => {
                             thread_queued.fetch_sub(packet.len(), Ordering::Relaxed);
                             if let Some(capture) = &mut capture {
@@ -285,7 +285,7 @@ impl Observer for Inspector {
             self.keys.clear();
             self.captured.clear();
         }
-        self.send(Message::End(record));
+        self.send(Message::End(Box::new(record)));
     }
 
     fn finish(&mut self) -> io::Result<()> {
