@@ -82,6 +82,11 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     let analyzer = crate::detection::build_analyzer(&args.detection)?;
     let sink = open_sink(args.out.as_deref())?;
     let capture = open_capture(args.out.as_deref())?;
+    // Every flow in the namespace comes from CMD or what it starts: name them after it.
+    let app = args.cmd.first().map(|c| {
+        let name = Path::new(c).file_name().unwrap_or(c.as_os_str());
+        name.to_string_lossy().into_owned()
+    });
     let plan = Plan {
         mtu: args.mtu,
         argv: args
@@ -125,7 +130,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
                 Child::new(child),
                 monitor_end,
                 config,
-                (analyzer, sink, capture),
+                (analyzer, sink, capture, app),
             )
         }
     }
@@ -243,7 +248,7 @@ fn monitor_child(
     mut child: Child,
     chan: OwnedFd,
     config: RelayConfig,
-    (analyzer, sink, capture): (Analyzer, Box<dyn Sink>, Option<Capture>),
+    (analyzer, sink, capture, app): (Analyzer, Box<dyn Sink>, Option<Capture>, Option<String>),
 ) -> Result<u8, WatchError> {
     let tun = match channel::recv_report(&chan).map_err(sys("waiting for the namespace"))? {
         Report::Tun(fd) => Tun::from_fd(fd),
@@ -255,7 +260,7 @@ fn monitor_child(
         }
     };
     // Threads only now: the fork is behind us.
-    let inspector = Inspector::spawn(analyzer, sink, capture, TapLimits::default())
+    let inspector = Inspector::spawn(analyzer, sink, capture, TapLimits::default(), app)
         .map_err(sys("starting the inspection thread"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -42,7 +42,10 @@ def test_tshark_reads_the_capture_and_every_packet_names_its_flow(watched):
     assert len(flows) == 1
     (flow,) = flows
     for r in http:
-        assert r[4].startswith(f"flow={flow} "), r
+        assert r[4].startswith(f"flow={flow} app=curl "), r
+    # The findings name the program too (watch attributes flows to CMD).
+    findings = [json.loads(line) for line in (out / "findings.jsonl").read_text().splitlines()]
+    assert findings and all(f["app"] == "curl" for f in findings), findings
 
 
 def test_report_names_what_left_for_which_host(watched):

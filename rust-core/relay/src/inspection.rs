@@ -89,12 +89,14 @@ impl std::fmt::Debug for Inspector {
 
 impl Inspector {
     /// `capture`, when given, receives the first packets of each flow (up to
-    /// `capture_per_flow` bytes), each with a comment naming its flow.
+    /// `capture_per_flow` bytes), each with a comment naming its flow. `app` names the
+    /// program all flows belong to, where the caller knows it (Linux `watch`: CMD).
     pub fn spawn(
         mut analyzer: Analyzer,
         mut sink: Box<dyn Sink>,
         mut capture: Option<Capture>,
         limits: TapLimits,
+        app: Option<String>,
     ) -> io::Result<Self> {
         let capturing = capture.is_some();
         let (tx, rx) = mpsc::channel::<Message>();
@@ -114,7 +116,7 @@ impl Inspector {
                 for message in rx {
                     match message {
                         Message::Start(id, proto, src, dst) => {
-                            analyzer.flow_start(id, proto, src, dst, None)
+                            analyzer.flow_start(id, proto, src, dst, app.clone())
                         }
                         Message::Data(id, dir, data, ts) => {
                             thread_queued.fetch_sub(data.len(), Ordering::Relaxed);
@@ -137,9 +139,12 @@ impl Inspector {
                                             hosts.insert(id, host);
                                         }
                                         let host = hosts.get(&id).map_or("-", String::as_str);
-                                        format!("flow={id} app=- host={host}")
+                                        format!(
+                                            "flow={id} app={} host={host}",
+                                            app.as_deref().unwrap_or("-")
+                                        )
                                     }
-                                    None => "flow=- app=-".into(),
+                                    None => format!("flow=- app={}", app.as_deref().unwrap_or("-")),
                                 };
                                 keep(capture.write_packet(ts, &packet, Some(&comment)));
                             }
