@@ -385,6 +385,24 @@ impl Analyzer {
         self.records.push_back(record);
     }
 
+    /// Whether flow `id` should get all its outgoing bytes, not just the first ones:
+    /// true for HTTP, where each request on a kept-alive connection is read.
+    pub fn follows(&self, id: u64) -> bool {
+        self.flows
+            .get(&id)
+            .is_some_and(|f| matches!(f.out, Stream::Http(_)))
+    }
+
+    /// Some bytes of flow `id` in `direction` were lost: a TCP stream is not parsed
+    /// across the hole.
+    pub fn gap(&mut self, id: u64, direction: Direction) {
+        if let Some(flow) = self.flows.get_mut(&id) {
+            if flow.proto == Proto::Tcp && direction == Direction::Out {
+                flow.out = Stream::Opaque;
+            }
+        }
+    }
+
     /// What is known so far about an open flow's destination.
     pub fn destination(&self, id: u64) -> Option<&Destination> {
         self.flows.get(&id).map(|f| &f.destination)
@@ -550,6 +568,63 @@ mod tests {
         assert_eq!(d.host_source, Some(HostSource::Quic));
         assert!(!d.alpn.is_empty());
         assert!(!d.ech);
+    }
+
+    #[test]
+    fn every_request_on_a_kept_alive_connection_is_read_past_the_scan_limit() {
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:40000".parse().unwrap(),
+            "10.201.0.2:80".parse().unwrap(),
+            None,
+        );
+        let big = vec![b'x'; 300 * 1024];
+        let head = format!(
+            "POST /upload HTTP/1.1\r\nHost: a.example\r\nContent-Length: {}\r\n\r\n",
+            big.len()
+        );
+        a.data(1, Direction::Out, head.as_bytes(), t());
+        assert!(a.follows(1), "an HTTP flow asks for all its bytes");
+        for chunk in big.chunks(64 * 1024) {
+            a.data(1, Direction::Out, chunk, t());
+        }
+        a.data(
+            1,
+            Direction::Out,
+            b"GET /ping?imei=861234567890123 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            t(),
+        );
+        let f = a.pop_finding().expect("the second request is read");
+        assert_eq!((f.kind.as_str(), f.place.as_str()), ("imei", "url"));
+    }
+
+    #[test]
+    fn a_hole_in_the_stream_stops_parsing_it() {
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:40000".parse().unwrap(),
+            "10.201.0.2:80".parse().unwrap(),
+            None,
+        );
+        a.data(
+            1,
+            Direction::Out,
+            b"POST /x HTTP/1.1\r\nHost: a.example\r\nContent-Length: 100\r\n\r\n",
+            t(),
+        );
+        a.gap(1, Direction::Out);
+        assert!(!a.follows(1));
+        a.data(
+            1,
+            Direction::Out,
+            b"GET /ping?imei=861234567890123 HTTP/1.1\r\n\r\n",
+            t(),
+        );
+        assert_eq!(a.pop_finding(), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
@@ -48,7 +48,9 @@ impl Default for TapLimits {
 }
 
 enum Message {
-    Start(FlowId, Proto, SocketAddr, SocketAddr),
+    Start(FlowId, Proto, SocketAddr, SocketAddr, Arc<AtomicBool>),
+    /// Data of this flow and direction was dropped: its stream has a hole.
+    Gap(FlowId, Direction),
     Data(FlowId, Direction, Bytes, SystemTime),
     End(Box<FlowRecord>),
     Packet(SystemTime, Vec<u8>, Option<FlowId>),
@@ -63,8 +65,8 @@ pub struct Inspector {
     tx: Option<mpsc::Sender<Message>>,
     thread: Option<JoinHandle<io::Result<()>>>,
     queued: Arc<AtomicUsize>,
-    /// Bytes copied so far per flow: (out, in).
-    copied: HashMap<FlowId, (usize, usize)>,
+    /// What has been copied of each open flow.
+    copied: HashMap<FlowId, Tapped>,
     /// Flows by (client, server, protocol), to tell which flow a packet is in.
     keys: HashMap<(SocketAddr, SocketAddr, Proto), FlowId>,
     /// Packet bytes captured so far per flow (both ways), and stray packets.
@@ -77,6 +79,18 @@ pub struct Inspector {
     limits: TapLimits,
     /// Data dropped because the thread lagged.
     pub dropped: u64,
+}
+
+/// The tap's state of one flow.
+#[derive(Default)]
+struct Tapped {
+    /// Bytes copied so far: (out, in).
+    bytes: (usize, usize),
+    /// Set by the inspection thread for HTTP: every request on the connection is read,
+    /// so the outgoing stream is copied past the per-direction limit.
+    follow: Arc<AtomicBool>,
+    /// A direction whose data had to be dropped is not copied any more.
+    gapped: (bool, bool),
 }
 
 impl std::fmt::Debug for Inspector {
@@ -107,6 +121,7 @@ impl Inspector {
             .spawn(move || {
                 let mut result = Ok(());
                 let mut hosts: HashMap<FlowId, String> = HashMap::new();
+                let mut follows: HashMap<FlowId, Arc<AtomicBool>> = HashMap::new();
                 let mut keep = |r: io::Result<()>| {
                     if let Err(e) = r {
                         log::warn!("cannot write a record: {e}");
@@ -115,14 +130,22 @@ impl Inspector {
                 };
                 for message in rx {
                     match message {
-                        Message::Start(id, proto, src, dst) => {
-                            analyzer.flow_start(id, proto, src, dst, app.clone())
+                        Message::Start(id, proto, src, dst, follow) => {
+                            analyzer.flow_start(id, proto, src, dst, app.clone());
+                            follows.insert(id, follow);
                         }
                         Message::Data(id, dir, data, ts) => {
                             thread_queued.fetch_sub(data.len(), Ordering::Relaxed);
                             analyzer.data(id, dir, &data, ts);
+                            if let Some(follow) = follows.get(&id) {
+                                follow.store(analyzer.follows(id), Ordering::Relaxed);
+                            }
                         }
-                        Message::End(record) => analyzer.flow_end(*record),
+                        Message::Gap(id, dir) => analyzer.gap(id, dir),
+                        Message::End(record) => {
+                            follows.remove(&record.flow);
+                            analyzer.flow_end(*record)
+                        }
                         Message::Packet(ts, packet, flow) => {
                             thread_queued.fetch_sub(packet.len(), Ordering::Relaxed);
                             if let Some(capture) = &mut capture {
@@ -225,8 +248,9 @@ impl Inspector {
 
 impl Observer for Inspector {
     fn flow_start(&mut self, id: FlowId, proto: Proto, src: SocketAddr, dst: SocketAddr) {
-        self.copied.insert(id, (0, 0));
-        self.send(Message::Start(id, proto, src, dst));
+        let tapped = Tapped::default();
+        self.send(Message::Start(id, proto, src, dst, tapped.follow.clone()));
+        self.copied.insert(id, tapped);
         if self.capturing && proto != Proto::Icmp {
             self.keys.insert((src, dst, proto), id);
             self.captured.insert(id, 0);
@@ -241,19 +265,30 @@ impl Observer for Inspector {
     }
 
     fn data(&mut self, id: FlowId, direction: Direction, data: &Bytes) {
-        let Some(copied) = self.copied.get_mut(&id) else {
+        let Some(tapped) = self.copied.get_mut(&id) else {
             return;
         };
-        let so_far = match direction {
-            Direction::Out => &mut copied.0,
-            Direction::In => &mut copied.1,
+        let (so_far, gapped) = match direction {
+            Direction::Out => (&mut tapped.bytes.0, &mut tapped.gapped.0),
+            Direction::In => (&mut tapped.bytes.1, &mut tapped.gapped.1),
         };
-        let room = self.limits.per_direction.saturating_sub(*so_far);
-        if room == 0 || data.is_empty() {
+        if *gapped || data.is_empty() {
+            return;
+        }
+        let follow = direction == Direction::Out && tapped.follow.load(Ordering::Relaxed);
+        let room = if follow {
+            usize::MAX
+        } else {
+            self.limits.per_direction.saturating_sub(*so_far)
+        };
+        if room == 0 {
             return;
         }
         if self.queued.load(Ordering::Relaxed) > self.limits.backlog {
+            // Dropping makes a hole in the stream; the analyzer must not parse across it.
             self.dropped += 1;
+            *gapped = true;
+            self.send(Message::Gap(id, direction));
             return;
         }
         let data = data.slice(..data.len().min(room));
@@ -296,7 +331,7 @@ impl Observer for Inspector {
     fn finish(&mut self) -> io::Result<()> {
         if self.dropped > 0 {
             log::warn!(
-                "inspection fell behind: {} chunks of data were not inspected",
+                "inspection fell behind: {} flows were not inspected to the end",
                 self.dropped
             );
         }
