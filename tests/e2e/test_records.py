@@ -77,3 +77,17 @@ def test_analyze_of_a_damaged_capture_names_the_offset_and_keeps_earlier_finding
     got = subprocess.run([str(PHONEHOME_BIN), "analyze", str(junk)], capture_output=True, text=True,
                          timeout=30)
     assert got.returncode == 125 and "junk.pcap" in got.stderr, got.stderr
+
+
+@pytest.mark.parametrize("flag,content,expect", [
+    ("--ids", 'imei = ["12ab"]\n', "line 1"),
+    ("--ids", 'imei = "861234567890123"\nbogus = 1\n', "line"),
+    ("--catalog", "example.com\tVendor\tnot-a-category\tservice\n", "line 1"),
+])
+def test_a_bad_identifiers_or_catalog_file_is_refused_with_its_line(tmp_path, flag, content, expect):
+    bad = tmp_path / "bad.txt"
+    bad.write_text(content)
+    got = subprocess.run([str(PHONEHOME_BIN), "watch", flag, str(bad), "--dns", CLOUD_V4, "--", "true"],
+                         capture_output=True, text=True, timeout=30)
+    assert got.returncode == 125, got
+    assert expect in got.stderr and "bad.txt" in got.stderr, got.stderr
