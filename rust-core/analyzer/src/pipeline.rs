@@ -32,6 +32,9 @@ impl Default for Settings {
     }
 }
 
+/// Addresses remembered from DNS answers, at most.
+const MAX_NAMES: usize = 100_000;
+
 /// What the first bytes of a flow's outgoing stream turned out to be.
 #[derive(Debug)]
 enum Stream {
@@ -186,6 +189,11 @@ impl Analyzer {
         };
         match (flow.proto, direction) {
             (Proto::Udp, Direction::In) if flow.dst.port() == 53 => {
+                // A long run sees many answers; forget them all rather than grow forever
+                // (names come back with the next lookup).
+                if self.names.len() > MAX_NAMES {
+                    self.names.clear();
+                }
                 for (ip, name) in protocols::dns_names(bytes) {
                     self.names.insert((flow.app.clone(), ip), name.clone());
                     self.names.insert((None, ip), name);
