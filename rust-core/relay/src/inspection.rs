@@ -131,20 +131,24 @@ impl Inspector {
                 for message in rx {
                     match message {
                         Message::Start(id, proto, src, dst, follow) => {
-                            analyzer.flow_start(id, proto, src, dst, app.clone());
+                            survive(|| analyzer.flow_start(id, proto, src, dst, app.clone()));
                             follows.insert(id, follow);
                         }
                         Message::Data(id, dir, data, ts) => {
                             thread_queued.fetch_sub(data.len(), Ordering::Relaxed);
-                            analyzer.data(id, dir, &data, ts);
+                            if survive(|| analyzer.data(id, dir, &data, ts)).is_none() {
+                                survive(|| analyzer.gap(id, dir));
+                            }
                             if let Some(follow) = follows.get(&id) {
                                 follow.store(analyzer.follows(id), Ordering::Relaxed);
                             }
                         }
-                        Message::Gap(id, dir) => analyzer.gap(id, dir),
+                        Message::Gap(id, dir) => {
+                            survive(|| analyzer.gap(id, dir));
+                        }
                         Message::End(record) => {
                             follows.remove(&record.flow);
-                            analyzer.flow_end(*record)
+                            survive(|| analyzer.flow_end(*record));
                         }
                         Message::Packet(ts, packet, flow) => {
                             thread_queued.fetch_sub(packet.len(), Ordering::Relaxed);
@@ -243,6 +247,18 @@ impl Inspector {
         }
         self.queued.fetch_add(packet.len(), Ordering::Relaxed);
         self.send(Message::Packet(SystemTime::now(), packet.to_vec(), flow));
+    }
+}
+
+/// Runs one step of analysis; a bug that panics in it costs that step, not the thread
+/// (and with it every later record).
+fn survive<R>(step: impl FnOnce() -> R) -> Option<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            log::error!("inspection failed on one piece of data (a bug); carrying on");
+            None
+        }
     }
 }
 
@@ -347,5 +363,119 @@ impl Observer for Inspector {
 impl Drop for Inspector {
     fn drop(&mut self) {
         let _ = self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phonehome_analyzer::Settings;
+    use phonehome_catalog::Catalog;
+    use phonehome_detect::{Detector, Identifiers, Options};
+    use phonehome_record::{CloseReason, Destination, Finding};
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Collect(Arc<Mutex<(Vec<FlowRecord>, Vec<Finding>)>>);
+
+    impl Sink for Collect {
+        fn flow(&mut self, r: &FlowRecord) -> io::Result<()> {
+            self.0.lock().unwrap().0.push(r.clone());
+            Ok(())
+        }
+        fn finding(&mut self, f: &Finding) -> io::Result<()> {
+            self.0.lock().unwrap().1.push(f.clone());
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn inspector(limits: TapLimits) -> (Inspector, Collect) {
+        let ids = Identifiers::from_toml("imei = [\"861234567890123\"]").unwrap();
+        let analyzer = Analyzer::new(
+            Detector::new(&ids, &Options::default()),
+            Catalog::builtin(),
+            Settings::default(),
+        );
+        let sink = Collect::default();
+        let inspector = Inspector::spawn(
+            analyzer,
+            Box::new(sink.clone()),
+            None,
+            limits,
+            Some("curl".into()),
+        )
+        .unwrap();
+        (inspector, sink)
+    }
+
+    fn end(id: FlowId) -> FlowRecord {
+        FlowRecord {
+            flow: id,
+            proto: Proto::Tcp,
+            src: "10.111.0.2:4000".parse().unwrap(),
+            dst: "10.201.0.2:9".parse().unwrap(),
+            bytes_out: 0,
+            bytes_in: 0,
+            start: SystemTime::now(),
+            end: SystemTime::now(),
+            close: CloseReason::Closed,
+            app: None,
+            destination: Destination::default(),
+        }
+    }
+
+    #[test]
+    fn findings_and_named_flows_reach_the_sink_on_finish() {
+        let (mut tap, sink) = inspector(TapLimits::default());
+        tap.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:4000".parse().unwrap(),
+            "10.201.0.2:9".parse().unwrap(),
+        );
+        tap.data(
+            1,
+            Direction::Out,
+            &Bytes::from_static(b"hello imei=861234567890123 bye"),
+        );
+        tap.flow_end(end(1));
+        tap.finish().unwrap();
+        let (flows, findings) = sink.0.lock().unwrap().clone();
+        assert_eq!(flows.len(), 1);
+        assert_eq!(flows[0].app.as_deref(), Some("curl"));
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            (findings[0].kind.as_str(), findings[0].place.as_str()),
+            ("imei", "payload")
+        );
+    }
+
+    #[test]
+    fn bytes_past_the_tap_limit_are_not_copied() {
+        let (mut tap, sink) = inspector(TapLimits {
+            per_direction: 16,
+            ..TapLimits::default()
+        });
+        tap.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:4000".parse().unwrap(),
+            "10.201.0.2:9".parse().unwrap(),
+        );
+        tap.data(1, Direction::Out, &Bytes::from_static(b"0123456789abcdef"));
+        tap.data(
+            1,
+            Direction::Out,
+            &Bytes::from_static(b"imei=861234567890123"),
+        );
+        tap.flow_end(end(1));
+        tap.finish().unwrap();
+        assert!(
+            sink.0.lock().unwrap().1.is_empty(),
+            "the IMEI came after the limit"
+        );
     }
 }
