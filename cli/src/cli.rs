@@ -38,8 +38,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Write records into DIR (created if missing): flows.jsonl, findings.jsonl and
-    /// phonehome.sqlite.
+    /// Write records into DIR (created if missing): flows.jsonl, findings.jsonl,
+    /// phonehome.sqlite and capture.pcapng.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
