@@ -62,23 +62,6 @@ pub trait Observer: Send {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// Records finished flows and looks at nothing else.
-#[derive(Debug)]
-pub struct RecordFlows<S>(pub S);
-
-impl<S: phonehome_record::Sink> Observer for RecordFlows<S> {
-    fn flow_start(&mut self, _: FlowId, _: Proto, _: SocketAddr, _: SocketAddr) {}
-    fn data(&mut self, _: FlowId, _: Direction, _: &Bytes) {}
-    fn flow_end(&mut self, record: FlowRecord) {
-        if let Err(e) = self.0.flow(&record) {
-            log::warn!("cannot record flow {}: {e}", record.flow);
-        }
-    }
-    fn finish(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-
 /// DNS the watched side sends to `listen` addresses is forwarded to `upstream`.
 #[derive(Debug, Clone)]
 pub struct DnsForward {
