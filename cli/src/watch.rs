@@ -22,7 +22,7 @@ use nix::unistd::{fork, getpid, ForkResult, Pid};
 use phonehome_analyzer::Analyzer;
 use phonehome_netstack::Config as StackConfig;
 use phonehome_record::{NullSink, OutDir, Sink};
-use phonehome_relay::inspection::{Capture, Inspector, TapLimits};
+use phonehome_relay::inspection::{Capture, Inspector, OneApp, TapLimits};
 use phonehome_relay::{DnsForward, NoProtect, RelayConfig, RelayError, RelayStats};
 use phonehome_tun::Tun;
 use tokio::signal::unix::{signal, SignalKind};
@@ -260,8 +260,14 @@ fn monitor_child(
         }
     };
     // Threads only now: the fork is behind us.
-    let inspector = Inspector::spawn(analyzer, sink, capture, TapLimits::default(), app)
-        .map_err(sys("starting the inspection thread"))?;
+    let inspector = Inspector::spawn(
+        analyzer,
+        sink,
+        capture,
+        TapLimits::default(),
+        Box::new(OneApp(app)),
+    )
+    .map_err(sys("starting the inspection thread"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("phonehome")

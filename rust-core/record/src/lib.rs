@@ -4,6 +4,7 @@
 //! does with them (JSONL files, the SQLite store the app queries, a UI) is its own
 //! business.
 
+pub mod query;
 pub mod sqlite;
 
 use std::fmt;
@@ -260,7 +261,7 @@ impl OutDir {
         Ok(Self {
             flows: JsonLines::create(&dir.join("flows.jsonl"))?,
             findings: JsonLines::create(&dir.join("findings.jsonl"))?,
-            db: sqlite::Store::open(&db_path).map_err(io::Error::other)?,
+            db: sqlite::Store::open(&db_path, 0).map_err(io::Error::other)?,
         })
     }
 }

@@ -15,7 +15,8 @@ const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS flows (
-    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    id INTEGER NOT NULL,
     proto TEXT NOT NULL,
     src TEXT NOT NULL,
     dst TEXT NOT NULL,
@@ -29,10 +30,13 @@ CREATE TABLE IF NOT EXISTS flows (
     bytes_in INTEGER NOT NULL,
     start_ms INTEGER NOT NULL,
     end_ms INTEGER NOT NULL,
-    close TEXT NOT NULL
+    close TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (session, id)
 );
 CREATE TABLE IF NOT EXISTS findings (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session INTEGER NOT NULL,
     ts_ms INTEGER NOT NULL,
     flow INTEGER NOT NULL,
     app TEXT,
@@ -51,9 +55,11 @@ CREATE TABLE IF NOT EXISTS findings (
     confidence TEXT NOT NULL,
     evidence TEXT NOT NULL,
     bytes_out INTEGER,
-    bytes_in INTEGER
+    bytes_in INTEGER,
+    json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);
+CREATE INDEX IF NOT EXISTS flows_by_end ON flows (end_ms);
 ";
 
 fn millis(t: SystemTime) -> i64 {
@@ -70,9 +76,19 @@ fn text<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
+fn json_line<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// A writable store. Rows are batched in a transaction until [`Store::commit`].
+///
+/// One database may hold many runs (the app keeps its history): each row carries the
+/// `session` it was recorded in, and flow ids are unique within a session. Each row also
+/// keeps its JSON line exactly as `findings.jsonl` / `flows.jsonl` have it, which is what
+/// queries and exports return.
 pub struct Store {
     db: Connection,
+    session: i64,
     pending: usize,
 }
 
@@ -85,10 +101,15 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+    /// Opens (or creates) the store for one run numbered `session` (0 for `watch`).
+    pub fn open(path: &Path, session: i64) -> rusqlite::Result<Self> {
         let db = Connection::open(path)?;
         db.execute_batch(SCHEMA)?;
-        Ok(Self { db, pending: 0 })
+        Ok(Self {
+            db,
+            session,
+            pending: 0,
+        })
     }
 
     fn begin(&mut self) -> rusqlite::Result<()> {
@@ -103,8 +124,11 @@ impl Store {
         self.begin()?;
         let d = &r.destination;
         self.db.execute(
-            "INSERT OR REPLACE INTO flows VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+            "INSERT OR REPLACE INTO flows (session, id, proto, src, dst, app, host, host_source,
+                vendor, category, service, bytes_out, bytes_in, start_ms, end_ms, close, json)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
             params![
+                self.session,
                 r.flow as i64,
                 text(&r.proto),
                 r.src.to_string(),
@@ -120,6 +144,7 @@ impl Store {
                 millis(r.start),
                 millis(r.end),
                 text(&r.close),
+                json_line(r),
             ],
         )?;
         self.commit_if_large()
@@ -129,11 +154,12 @@ impl Store {
         self.begin()?;
         let d = &f.destination;
         self.db.execute(
-            "INSERT INTO findings (ts_ms, flow, app, proto, dst, host, host_source, vendor, category,
-                kind, encoding, digest_form, truncated, place, direction, confidence, evidence,
-                bytes_out, bytes_in)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+            "INSERT INTO findings (session, ts_ms, flow, app, proto, dst, host, host_source, vendor,
+                category, kind, encoding, digest_form, truncated, place, direction, confidence,
+                evidence, bytes_out, bytes_in, json)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
             params![
+                self.session,
                 millis(f.ts),
                 f.flow as i64,
                 f.app,
@@ -153,6 +179,7 @@ impl Store {
                 f.evidence,
                 f.bytes_out.map(|b| b as i64),
                 f.bytes_in.map(|b| b as i64),
+                json_line(f),
             ],
         )?;
         self.commit_if_large()
@@ -176,6 +203,20 @@ impl Store {
 
     pub fn connection(&self) -> &Connection {
         &self.db
+    }
+}
+
+impl crate::Sink for Store {
+    fn flow(&mut self, record: &FlowRecord) -> std::io::Result<()> {
+        self.insert_flow(record).map_err(std::io::Error::other)
+    }
+
+    fn finding(&mut self, finding: &Finding) -> std::io::Result<()> {
+        self.insert_finding(finding).map_err(std::io::Error::other)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.commit().map_err(std::io::Error::other)
     }
 }
 
@@ -219,7 +260,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(FILE_NAME);
         let _ = std::fs::remove_file(&path);
-        let mut store = Store::open(&path).unwrap();
+        let mut store = Store::open(&path, 0).unwrap();
         store.insert_finding(&finding("imei")).unwrap();
         store.insert_finding(&finding("imsi")).unwrap();
         let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);

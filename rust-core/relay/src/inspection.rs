@@ -56,6 +56,23 @@ enum Message {
     Packet(SystemTime, Vec<u8>, Option<FlowId>),
 }
 
+/// Tells which app or program a flow belongs to. Called on the inspection thread when a
+/// flow starts (while the client's socket still exists), so it may take a moment (a
+/// binder call, reading `/proc/net`) without slowing the relay.
+pub trait Attribute: Send {
+    fn app(&mut self, proto: Proto, src: SocketAddr, dst: SocketAddr) -> Option<String>;
+}
+
+/// Every flow belongs to the same program (Linux `watch`: CMD), or to none known.
+#[derive(Debug, Clone, Default)]
+pub struct OneApp(pub Option<String>);
+
+impl Attribute for OneApp {
+    fn app(&mut self, _: Proto, _: SocketAddr, _: SocketAddr) -> Option<String> {
+        self.0.clone()
+    }
+}
+
 /// Where the capture goes: packets with a comment naming their flow.
 pub type Capture = PcapngWriter<std::io::BufWriter<std::fs::File>>;
 
@@ -103,14 +120,14 @@ impl std::fmt::Debug for Inspector {
 
 impl Inspector {
     /// `capture`, when given, receives the first packets of each flow (up to
-    /// `capture_per_flow` bytes), each with a comment naming its flow. `app` names the
-    /// program all flows belong to, where the caller knows it (Linux `watch`: CMD).
+    /// `capture_per_flow` bytes), each with a comment naming its flow and app.
+    /// `attribute` names each flow's app.
     pub fn spawn(
         mut analyzer: Analyzer,
         mut sink: Box<dyn Sink>,
         mut capture: Option<Capture>,
         limits: TapLimits,
-        app: Option<String>,
+        mut attribute: Box<dyn Attribute>,
     ) -> io::Result<Self> {
         let capturing = capture.is_some();
         let (tx, rx) = mpsc::channel::<Message>();
@@ -120,7 +137,9 @@ impl Inspector {
             .name("phonehome-inspect".into())
             .spawn(move || {
                 let mut result = Ok(());
-                let mut hosts: HashMap<FlowId, String> = HashMap::new();
+                // Names of flows for capture comments, kept past a flow's end for its
+                // last packets.
+                let mut names: HashMap<FlowId, (Option<String>, Option<String>)> = HashMap::new();
                 let mut follows: HashMap<FlowId, Arc<AtomicBool>> = HashMap::new();
                 let mut keep = |r: io::Result<()>| {
                     if let Err(e) = r {
@@ -131,7 +150,14 @@ impl Inspector {
                 for message in rx {
                     match message {
                         Message::Start(id, proto, src, dst, follow) => {
-                            survive(|| analyzer.flow_start(id, proto, src, dst, app.clone()));
+                            let app = survive(|| attribute.app(proto, src, dst)).flatten();
+                            if capturing {
+                                if names.len() > 65_536 {
+                                    names.clear();
+                                }
+                                names.insert(id, (app.clone(), None));
+                            }
+                            survive(|| analyzer.flow_start(id, proto, src, dst, app));
                             follows.insert(id, follow);
                         }
                         Message::Data(id, dir, data, ts) => {
@@ -153,25 +179,27 @@ impl Inspector {
                         Message::Packet(ts, packet, flow) => {
                             thread_queued.fetch_sub(packet.len(), Ordering::Relaxed);
                             if let Some(capture) = &mut capture {
-                                let comment = match flow {
-                                    Some(id) => {
+                                let comment = match flow
+                                    .and_then(|id| Some((id, names.get_mut(&id)?)))
+                                {
+                                    Some((id, (app, host))) => {
                                         // The analyzer forgets a flow at its end; its
                                         // last packets still carry the name.
-                                        if let Some(host) =
+                                        if let Some(named) =
                                             analyzer.destination(id).and_then(|d| d.host.clone())
                                         {
-                                            if hosts.len() > 65_536 {
-                                                hosts.clear();
-                                            }
-                                            hosts.insert(id, host);
+                                            *host = Some(named);
                                         }
-                                        let host = hosts.get(&id).map_or("-", String::as_str);
                                         format!(
-                                            "flow={id} app={} host={host}",
-                                            app.as_deref().unwrap_or("-")
+                                            "flow={id} app={} host={}",
+                                            app.as_deref().unwrap_or("-"),
+                                            host.as_deref().unwrap_or("-")
                                         )
                                     }
-                                    None => format!("flow=- app={}", app.as_deref().unwrap_or("-")),
+                                    None => match flow {
+                                        Some(id) => format!("flow={id} app=- host=-"),
+                                        None => "flow=- app=- host=-".to_owned(),
+                                    },
                                 };
                                 keep(capture.write_packet(ts, &packet, Some(&comment)));
                             }
@@ -405,7 +433,7 @@ mod tests {
             Box::new(sink.clone()),
             None,
             limits,
-            Some("curl".into()),
+            Box::new(OneApp(Some("curl".into()))),
         )
         .unwrap();
         (inspector, sink)

@@ -1,0 +1,178 @@
+//! The app's `CoreHost` seen from Rust: calls into the JVM from the core's threads.
+
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+
+use jni::objects::{GlobalRef, JObject, JValue};
+use jni::{JNIEnv, JavaVM};
+use phonehome_record::Proto;
+
+use crate::session::Host;
+use crate::CoreError;
+
+pub struct JavaHost {
+    vm: JavaVM,
+    host: GlobalRef,
+}
+
+impl JavaHost {
+    pub fn new(env: &mut JNIEnv<'_>, host: &JObject<'_>) -> Result<Self, CoreError> {
+        Ok(Self {
+            vm: env.get_java_vm()?,
+            host: env.new_global_ref(host)?,
+        })
+    }
+
+    /// Calls `name` on the host from whatever core thread this is (attached as a daemon,
+    /// so the JVM never waits for it). A Java exception thrown by the callback is
+    /// cleared and logged: it must not stay pending on a thread the core reuses.
+    fn call<T>(
+        &self,
+        name: &str,
+        signature: &str,
+        args: &[JValue<'_, '_>],
+        read: impl FnOnce(&mut JNIEnv<'_>, jni::objects::JValueOwned<'_>) -> jni::errors::Result<T>,
+    ) -> Option<T> {
+        let mut env = match self.vm.attach_current_thread_as_daemon() {
+            Ok(env) => env,
+            Err(e) => {
+                log::error!("cannot attach a core thread to the JVM: {e}");
+                return None;
+            }
+        };
+        // Local references made here are freed when the frame is popped, not at thread
+        // exit (the core's threads live long).
+        let result = env.with_local_frame(8, |env| {
+            let value = env.call_method(self.host.as_obj(), name, signature, args)?;
+            read(env, value)
+        });
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                if env.exception_check().unwrap_or(false) {
+                    let _ = env.exception_describe();
+                    let _ = env.exception_clear();
+                }
+                log::warn!("CoreHost.{name} failed: {e}");
+                None
+            }
+        }
+    }
+
+    fn string_arg<'a>(env: &mut JNIEnv<'a>, text: &str) -> Option<JObject<'a>> {
+        env.new_string(text).ok().map(JObject::from)
+    }
+}
+
+impl Host for JavaHost {
+    fn protect(&self, fd: RawFd) -> bool {
+        self.call("protect", "(I)Z", &[JValue::Int(fd)], |_, v| v.z())
+            .unwrap_or(false)
+    }
+
+    fn connection_owner_uid(
+        &self,
+        proto: Proto,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<u32> {
+        let protocol = match proto {
+            Proto::Tcp => 6,
+            Proto::Udp => 17,
+            Proto::Icmp => return None,
+        };
+        let mut env = self.vm.attach_current_thread_as_daemon().ok()?;
+        let uid = env
+            .with_local_frame(8, |env| -> jni::errors::Result<i32> {
+                let (Some(l), Some(r)) = (
+                    Self::string_arg(env, &local.ip().to_string()),
+                    Self::string_arg(env, &remote.ip().to_string()),
+                ) else {
+                    return Ok(-1);
+                };
+                env.call_method(
+                    self.host.as_obj(),
+                    "connectionOwnerUid",
+                    "(ILjava/lang/String;ILjava/lang/String;I)I",
+                    &[
+                        JValue::Int(protocol),
+                        JValue::Object(&l),
+                        JValue::Int(i32::from(local.port())),
+                        JValue::Object(&r),
+                        JValue::Int(i32::from(remote.port())),
+                    ],
+                )?
+                .i()
+            })
+            .map_err(|e| {
+                if env.exception_check().unwrap_or(false) {
+                    let _ = env.exception_clear();
+                }
+                log::warn!("CoreHost.connectionOwnerUid failed: {e}");
+            })
+            .ok()?;
+        u32::try_from(uid).ok()
+    }
+
+    fn app_for_uid(&self, uid: u32) -> Option<String> {
+        let uid = i32::try_from(uid).ok()?;
+        self.call(
+            "appForUid",
+            "(I)Ljava/lang/String;",
+            &[JValue::Int(uid)],
+            |env, v| {
+                let object = v.l()?;
+                if object.is_null() {
+                    return Ok(None);
+                }
+                let text: String = env.get_string(&object.into())?.into();
+                Ok(Some(text))
+            },
+        )
+        .flatten()
+    }
+
+    fn on_finding(&self, json: &str) {
+        self.event("onFinding", json);
+    }
+
+    fn on_stopped(&self, reason: &str) {
+        self.event("onStopped", reason);
+    }
+}
+
+impl JavaHost {
+    fn event(&self, name: &str, text: &str) {
+        let Ok(mut env) = self.vm.attach_current_thread_as_daemon() else {
+            return;
+        };
+        let result = env.with_local_frame(4, |env| -> jni::errors::Result<()> {
+            let arg = env.new_string(text)?;
+            env.call_method(
+                self.host.as_obj(),
+                name,
+                "(Ljava/lang/String;)V",
+                &[JValue::Object(&arg)],
+            )?;
+            Ok(())
+        });
+        if let Err(e) = result {
+            if env.exception_check().unwrap_or(false) {
+                let _ = env.exception_describe();
+                let _ = env.exception_clear();
+            }
+            log::warn!("CoreHost.{name} failed: {e}");
+        }
+    }
+}
+
+/// Logs go to logcat on Android (tag `phonehome`); identifier values are never logged
+/// anywhere in the core, only masked evidence.
+pub fn init_logging() {
+    #[cfg(target_os = "android")]
+    android_logger::init_once(
+        android_logger::Config::default()
+            .with_tag("phonehome")
+            .with_max_level(log::LevelFilter::Info),
+    );
+}

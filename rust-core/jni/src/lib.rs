@@ -1,0 +1,297 @@
+//! The JNI bridge of the Android app (`org.phonehome.core.NativeCore`).
+//!
+//! Commands go in (start, stop, stats, queries, export); events come out on the core's
+//! own thread through the app's `CoreHost`. A running session is an opaque handle (an id
+//! in a table here), never a pointer. Every export runs inside [`boundary`]: an error or
+//! a panic becomes one `CoreException` with a message, and nothing else crosses.
+
+pub mod config;
+mod host;
+pub mod owner;
+pub mod session;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use jni::objects::{JClass, JObject, JString};
+use jni::sys::{jint, jlong, jstring};
+use jni::JNIEnv;
+use phonehome_record::query::{self, Filter, QueryError, Table};
+use phonehome_tun::Tun;
+
+use crate::config::CoreConfig;
+use crate::session::Session;
+
+/// Everything that can go wrong, as the app's exception message says it.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Argument(String),
+    #[error("{0}")]
+    Records(String),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("the Java side failed: {0}")]
+    Jni(#[from] jni::errors::Error),
+}
+
+const EXCEPTION: &str = "org/phonehome/core/CoreException";
+
+/// Runs one export: its error or panic is thrown as `CoreException` and `fallback` is
+/// returned to the JVM (which ignores it, the exception being pending).
+fn boundary<'local, T>(
+    env: &mut JNIEnv<'local>,
+    fallback: T,
+    body: impl FnOnce(&mut JNIEnv<'local>) -> Result<T, CoreError>,
+) -> T {
+    let message = match catch_unwind(AssertUnwindSafe(|| body(env))) {
+        Ok(Ok(value)) => return value,
+        Ok(Err(e)) => e.to_string(),
+        Err(panic) => format!(
+            "internal error (a bug in the core): {}",
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into())
+        ),
+    };
+    // A Java exception already pending (a failed string conversion) is replaced, so the
+    // app sees one exception type.
+    if env.exception_check().unwrap_or(false) {
+        let _ = env.exception_clear();
+    }
+    if env.throw_new(EXCEPTION, &message).is_err() {
+        log::error!("cannot throw CoreException: {message}");
+    }
+    fallback
+}
+
+fn sessions() -> MutexGuard<'static, HashMap<i64, Session>> {
+    static SESSIONS: OnceLock<Mutex<HashMap<i64, Session>>> = OnceLock::new();
+    // A panic while the lock was held cannot leave the table half-changed (each use is
+    // one insert, remove or lookup), so a poisoned lock is still good.
+    SESSIONS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+fn string(env: &mut JNIEnv<'_>, value: &JString<'_>, what: &str) -> Result<String, CoreError> {
+    if value.is_null() {
+        return Err(CoreError::Argument(format!("{what} must not be null")));
+    }
+    Ok(env.get_string(value)?.into())
+}
+
+fn new_string(env: &mut JNIEnv<'_>, text: &str) -> Result<jstring, CoreError> {
+    Ok(env.new_string(text)?.into_raw())
+}
+
+/// A file descriptor handed over by the app, checked to be open.
+fn check_fd(fd: jint, what: &str) -> Result<(), CoreError> {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(CoreError::Argument(format!(
+            "{what} {fd} is not an open file descriptor"
+        )));
+    }
+    Ok(())
+}
+
+#[no_mangle]
+pub extern "system" fn JNI_OnLoad(_vm: jni::JavaVM, _: *mut std::ffi::c_void) -> jint {
+    host::init_logging();
+    jni::sys::JNI_VERSION_1_6
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_start<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    tun_fd: jint,
+    config: JString<'local>,
+    host: JObject<'local>,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        check_fd(tun_fd, "tunFd")?;
+        // The core owns the TUN from here on, also when starting fails below.
+        // SAFETY: the fd is open (checked) and the app handed it over (`detachFd`).
+        let tun = Tun::from_fd(unsafe { OwnedFd::from_raw_fd(tun_fd) });
+        let config = CoreConfig::parse(&string(env, &config, "configJson")?)?;
+        if host.is_null() {
+            return Err(CoreError::Argument("host must not be null".into()));
+        }
+        let host = host::JavaHost::new(env, &host)?;
+        let session = Session::start(tun, config, Arc::new(host))?;
+        let id = session.id();
+        sessions().insert(id, session);
+        Ok(id)
+    })
+}
+
+fn take_session(handle: jlong) -> Result<Session, CoreError> {
+    sessions()
+        .remove(&handle)
+        .ok_or_else(|| CoreError::Argument(format!("no session with handle {handle}")))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_stop<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    boundary(&mut env, (), |_| {
+        // Out of the table first, so the lock is not held while the session winds down
+        // (a host callback may call in meanwhile).
+        let mut session = take_session(handle)?;
+        session.stop();
+        Ok(())
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_stats<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jstring {
+    boundary(&mut env, std::ptr::null_mut(), |env| {
+        let stats = sessions()
+            .get(&handle)
+            .map(Session::stats)
+            .ok_or_else(|| CoreError::Argument(format!("no session with handle {handle}")))?;
+        let json = serde_json::to_string(&stats).map_err(|e| CoreError::Records(e.to_string()))?;
+        new_string(env, &json)
+    })
+}
+
+fn page<'local>(
+    env: &mut JNIEnv<'local>,
+    records_dir: &JString<'local>,
+    filter: &JString<'local>,
+    offset: jint,
+    limit: jint,
+    table: Table,
+) -> Result<jstring, CoreError> {
+    let dir = string(env, records_dir, "recordsDir")?;
+    let filter = if filter.is_null() {
+        Filter::default()
+    } else {
+        Filter::from_json(&string(env, filter, "filterJson")?)?
+    };
+    let db = query::open(&session::store_path(Path::new(&dir)))?;
+    let (offset, limit) = (i64::from(offset), i64::from(limit));
+    let rows = match table {
+        Table::Findings => query::findings(&db, &filter, offset, limit)?,
+        Table::Flows => query::flows(&db, &filter, offset, limit)?,
+    };
+    let json = serde_json::Value::Array(rows).to_string();
+    new_string(env, &json)
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_findings<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    records_dir: JString<'local>,
+    filter: JString<'local>,
+    offset: jint,
+    limit: jint,
+) -> jstring {
+    boundary(&mut env, std::ptr::null_mut(), |env| {
+        page(env, &records_dir, &filter, offset, limit, Table::Findings)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_flows<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    records_dir: JString<'local>,
+    filter: JString<'local>,
+    offset: jint,
+    limit: jint,
+) -> jstring {
+    boundary(&mut env, std::ptr::null_mut(), |env| {
+        page(env, &records_dir, &filter, offset, limit, Table::Flows)
+    })
+}
+
+/// Writes the records in `format` to `out`; returns the bytes written.
+pub fn export(records_dir: &Path, format: &str, out: &mut dyn Write) -> Result<u64, CoreError> {
+    let table = match format {
+        "findings.jsonl" => Table::Findings,
+        "flows.jsonl" => Table::Flows,
+        "pcapng" => {
+            // Each session's file is a complete pcapng section; one after another they
+            // are one valid multi-section file.
+            let mut written = 0;
+            for path in session::capture_files(&session::captures_dir(records_dir)) {
+                let mut file = File::open(&path).map_err(|e| {
+                    CoreError::Records(format!("cannot read {}: {e}", path.display()))
+                })?;
+                written += io::copy(&mut file, out)
+                    .map_err(|e| CoreError::Records(format!("cannot write the export: {e}")))?;
+            }
+            out.flush()
+                .map_err(|e| CoreError::Records(format!("cannot write the export: {e}")))?;
+            return Ok(written);
+        }
+        other => {
+            return Err(CoreError::Argument(format!(
+                "unknown export format {other:?} (findings.jsonl, flows.jsonl or pcapng)"
+            )))
+        }
+    };
+    let db = query::open(&session::store_path(records_dir))?;
+    Ok(query::export_jsonl(&db, table, out)?)
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_export<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    records_dir: JString<'local>,
+    fd: jint,
+    format: JString<'local>,
+) -> jlong {
+    boundary(&mut env, 0, |env| {
+        let dir = string(env, &records_dir, "recordsDir")?;
+        let format = string(env, &format, "format")?;
+        check_fd(fd, "fd")?;
+        // The fd stays the caller's: write through a duplicate.
+        // SAFETY: dup of an open fd (checked above); the result is owned here.
+        let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if copy < 0 {
+            return Err(CoreError::Argument(format!(
+                "cannot use fd {fd}: {}",
+                io::Error::last_os_error()
+            )));
+        }
+        // SAFETY: `copy` is a fresh descriptor nobody else owns.
+        let mut file = io::BufWriter::new(File::from(unsafe { OwnedFd::from_raw_fd(copy) }));
+        let written = export(Path::new(&dir), &format, &mut file)?;
+        file.into_inner()
+            .map_err(|e| CoreError::Records(format!("cannot write the export: {e}")))?;
+        Ok(written as jlong)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_panicForTest<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+) {
+    boundary(&mut env, (), |_| -> Result<(), CoreError> {
+        panic!("panicForTest was called")
+    })
+}

@@ -1,0 +1,437 @@
+//! One monitoring session: the relay on its own thread over the app's TUN, inspection
+//! into the SQLite store (and a capture), live counts, and events to the app on a thread
+//! of their own. Nothing here knows about JNI; `lib.rs` adapts it.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use phonehome_netstack::FlowId;
+use phonehome_record::{sqlite, Direction, Finding, FlowRecord, Proto, Sink};
+use phonehome_relay::inspection::{Capture, Inspector, TapLimits};
+use phonehome_relay::{Observer, Protect};
+use phonehome_tun::Tun;
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use crate::config::CoreConfig;
+use crate::owner::Owners;
+use crate::CoreError;
+
+/// What the core asks of the platform, and where its events go (the app's `CoreHost`).
+pub trait Host: Send + Sync + 'static {
+    /// Keeps a socket out of the VPN; false if the platform refused.
+    fn protect(&self, fd: RawFd) -> bool;
+    fn connection_owner_uid(
+        &self,
+        proto: Proto,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<u32>;
+    fn app_for_uid(&self, uid: u32) -> Option<String>;
+    fn on_finding(&self, json: &str);
+    fn on_stopped(&self, reason: &str);
+}
+
+/// Live counts, as `NativeCore.stats` returns them.
+#[derive(Debug, Default, Serialize)]
+pub struct Stats {
+    pub running: bool,
+    pub session: i64,
+    pub flows_open: u64,
+    pub flows_total: u64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub findings: u64,
+    pub dropped: u64,
+    pub protect_failures: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    running: AtomicBool,
+    flows_open: AtomicU64,
+    flows_total: AtomicU64,
+    bytes_out: AtomicU64,
+    bytes_in: AtomicU64,
+    findings: AtomicU64,
+    dropped: AtomicU64,
+    protect_failures: AtomicU64,
+}
+
+enum Event {
+    Finding(String),
+    Stopped(String),
+}
+
+/// A running (or finished) session. Dropping it stops it.
+pub struct Session {
+    id: i64,
+    counters: Arc<Counters>,
+    shutdown: Option<oneshot::Sender<()>>,
+    relay: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Store file inside the records directory.
+pub fn store_path(records_dir: &Path) -> PathBuf {
+    records_dir.join(sqlite::FILE_NAME)
+}
+
+/// Captures of all sessions, one file each, oldest first by name.
+pub fn captures_dir(records_dir: &Path) -> PathBuf {
+    records_dir.join("captures")
+}
+
+/// Captures kept on the device at most; the oldest sessions' files go first.
+const CAPTURE_BUDGET: u64 = 256 << 20;
+
+/// Session numbers: start time in milliseconds, strictly increasing within the process.
+fn next_session_id() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let id = now.max(last + 1);
+        match LAST.compare_exchange(last, id, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return id,
+            Err(seen) => last = seen,
+        }
+    }
+}
+
+impl Session {
+    /// Starts relaying `tun` and recording into the configured records directory.
+    pub fn start(tun: Tun, config: CoreConfig, host: Arc<dyn Host>) -> Result<Self, CoreError> {
+        let dir = &config.records_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CoreError::Records(format!("cannot create {}: {e}", dir.display())))?;
+        let id = next_session_id();
+        let store = sqlite::Store::open(&store_path(dir), id)
+            .map_err(|e| CoreError::Records(format!("cannot open the records store: {e}")))?;
+        let capture = if config.capture {
+            Some(open_capture(dir, id)?)
+        } else {
+            None
+        };
+        let analyzer = config.analyzer()?;
+        let counters = Arc::new(Counters::default());
+        counters.running.store(true, Ordering::Relaxed);
+
+        let (events, inbox) = mpsc::channel::<Event>();
+        let event_host = host.clone();
+        std::thread::Builder::new()
+            .name("phonehome-events".into())
+            .spawn(move || deliver(inbox, &*event_host))
+            .map_err(|e| CoreError::Records(format!("cannot start the event thread: {e}")))?;
+
+        let sink = EventSink {
+            store,
+            events: events.clone(),
+            counters: counters.clone(),
+        };
+        let owners = Owners::new(config.owner_lookup, host.clone());
+        let inspector = Inspector::spawn(
+            analyzer,
+            Box::new(sink),
+            capture,
+            TapLimits::default(),
+            Box::new(owners),
+        )
+        .map_err(|e| CoreError::Records(format!("cannot start inspection: {e}")))?;
+        let observer = Counting {
+            inner: inspector,
+            counters: counters.clone(),
+        };
+        let protect = Arc::new(HostProtect {
+            host,
+            counters: counters.clone(),
+        });
+        let relay_config = config.relay();
+        let (shutdown, shutdown_rx) = oneshot::channel::<()>();
+        let thread_counters = counters.clone();
+        let relay = std::thread::Builder::new()
+            .name("phonehome-relay".into())
+            .spawn(move || {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    relay_until_stopped(tun, relay_config, protect, Box::new(observer), shutdown_rx)
+                }));
+                let reason = match outcome {
+                    Ok(reason) => reason,
+                    Err(panic) => {
+                        format!("internal error (a bug in the core): {}", describe(&panic))
+                    }
+                };
+                thread_counters.running.store(false, Ordering::Relaxed);
+                log::info!("session ended: {reason}");
+                let _ = events.send(Event::Stopped(reason));
+            })
+            .map_err(|e| CoreError::Records(format!("cannot start the relay thread: {e}")))?;
+        Ok(Self {
+            id,
+            counters,
+            shutdown: Some(shutdown),
+            relay: Some(relay),
+        })
+    }
+
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    pub fn stats(&self) -> Stats {
+        let c = &self.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Stats {
+            running: c.running.load(Ordering::Relaxed),
+            session: self.id,
+            flows_open: get(&c.flows_open),
+            flows_total: get(&c.flows_total),
+            bytes_out: get(&c.bytes_out),
+            bytes_in: get(&c.bytes_in),
+            findings: get(&c.findings),
+            dropped: get(&c.dropped),
+            protect_failures: get(&c.protect_failures),
+        }
+    }
+
+    /// Stops relaying and returns once every record is written. The host hears
+    /// `on_stopped` on the event thread right after.
+    pub fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(relay) = self.relay.take() {
+            let _ = relay.join();
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn relay_until_stopped(
+    tun: Tun,
+    config: phonehome_relay::RelayConfig,
+    protect: Arc<dyn Protect>,
+    observer: Box<dyn Observer>,
+    shutdown: oneshot::Receiver<()>,
+) -> String {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("phonehome")
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return format!("cannot start the async runtime: {e}"),
+    };
+    let asked = Arc::new(AtomicBool::new(false));
+    let asked_in = asked.clone();
+    let result = runtime.block_on(phonehome_relay::run(
+        tun,
+        config,
+        protect,
+        observer,
+        async move {
+            if shutdown.await.is_ok() {
+                asked_in.store(true, Ordering::Relaxed);
+            }
+        },
+    ));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
+        Err(e) => e.to_string(),
+        Ok(stats) => match stats.tun_closed {
+            Some(why) if !asked.load(Ordering::Relaxed) => {
+                format!("the VPN interface closed: {why}")
+            }
+            _ if asked.load(Ordering::Relaxed) => "stopped".to_owned(),
+            // The shutdown sender went away without a word: the session was dropped.
+            _ => "stopped".to_owned(),
+        },
+    }
+}
+
+fn describe(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
+
+/// Hands events to the host one at a time, on this thread only.
+fn deliver(inbox: mpsc::Receiver<Event>, host: &dyn Host) {
+    for event in inbox {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &event {
+            Event::Finding(json) => host.on_finding(json),
+            Event::Stopped(reason) => host.on_stopped(reason),
+        }));
+        if result.is_err() {
+            log::error!("an event handler failed; carrying on");
+        }
+        if matches!(event, Event::Stopped(_)) {
+            return;
+        }
+    }
+}
+
+fn open_capture(dir: &Path, session: i64) -> Result<Capture, CoreError> {
+    let captures = captures_dir(dir);
+    let fail =
+        |e: io::Error| CoreError::Records(format!("cannot write {}: {e}", captures.display()));
+    std::fs::create_dir_all(&captures).map_err(fail)?;
+    prune_captures(&captures, CAPTURE_BUDGET);
+    let file =
+        std::fs::File::create(captures.join(format!("session-{session}.pcapng"))).map_err(fail)?;
+    phonehome_capture::PcapngWriter::new(io::BufWriter::new(file)).map_err(fail)
+}
+
+/// Capture files of earlier sessions, oldest first.
+pub fn capture_files(captures: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(captures)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "pcapng"))
+        .collect();
+    // session-<millis>.pcapng: numeric order is time order.
+    files.sort_by_key(|p| {
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        stem.trim_start_matches("session-")
+            .parse::<i64>()
+            .unwrap_or(0)
+    });
+    files
+}
+
+/// Deletes the oldest captures until the rest fit in `budget` bytes (leaving room for
+/// the session about to start).
+fn prune_captures(captures: &Path, budget: u64) {
+    let files = capture_files(captures);
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .collect();
+    let mut total: u64 = sizes.iter().sum();
+    for (file, size) in files.iter().zip(sizes) {
+        if total <= budget / 2 {
+            break;
+        }
+        if std::fs::remove_file(file).is_ok() {
+            total -= size;
+        }
+    }
+}
+
+/// Records into the store, counts findings, and tells the host about each.
+struct EventSink {
+    store: sqlite::Store,
+    events: mpsc::Sender<Event>,
+    counters: Arc<Counters>,
+}
+
+impl Sink for EventSink {
+    fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
+        self.store.flow(record)
+    }
+
+    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        self.counters.findings.fetch_add(1, Ordering::Relaxed);
+        let written = self.store.finding(finding);
+        // The UI reads findings back from the store: make each visible at once.
+        let committed = self.store.flush();
+        if let Ok(json) = serde_json::to_string(finding) {
+            let _ = self.events.send(Event::Finding(json));
+        }
+        written.and(committed)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.store.flush()
+    }
+}
+
+/// Counts flows and bytes on the way to the inspector.
+struct Counting {
+    inner: Inspector,
+    counters: Arc<Counters>,
+}
+
+impl Observer for Counting {
+    fn flow_start(&mut self, id: FlowId, proto: Proto, src: SocketAddr, dst: SocketAddr) {
+        self.counters.flows_open.fetch_add(1, Ordering::Relaxed);
+        self.counters.flows_total.fetch_add(1, Ordering::Relaxed);
+        self.inner.flow_start(id, proto, src, dst);
+    }
+
+    fn data(&mut self, id: FlowId, direction: Direction, data: &bytes::Bytes) {
+        let counter = match direction {
+            Direction::Out => &self.counters.bytes_out,
+            Direction::In => &self.counters.bytes_in,
+        };
+        counter.fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.inner.data(id, direction, data);
+    }
+
+    fn flow_end(&mut self, record: FlowRecord) {
+        let _ = self
+            .counters
+            .flows_open
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        self.inner.flow_end(record);
+    }
+
+    fn packet(&mut self, direction: Direction, packet: &[u8]) {
+        self.inner.packet(direction, packet);
+    }
+
+    fn round_done(&mut self) {
+        self.counters
+            .dropped
+            .store(self.inner.dropped, Ordering::Relaxed);
+        self.inner.round_done();
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.inner.finish()
+    }
+}
+
+struct HostProtect {
+    host: Arc<dyn Host>,
+    counters: Arc<Counters>,
+}
+
+impl Protect for HostProtect {
+    fn protect(&self, fd: RawFd) -> io::Result<()> {
+        if self.host.protect(fd) {
+            Ok(())
+        } else {
+            self.counters
+                .protect_failures
+                .fetch_add(1, Ordering::Relaxed);
+            Err(io::Error::other("VpnService.protect refused the socket"))
+        }
+    }
+}
