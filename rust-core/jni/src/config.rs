@@ -69,8 +69,17 @@ fn yes() -> bool {
 
 impl CoreConfig {
     pub fn parse(json: &str) -> Result<Self, CoreError> {
-        let config: Self = serde_json::from_str(json)
-            .map_err(|e| CoreError::Config(format!("configuration JSON: {e}")))?;
+        // The error names the key that was wrong (`dns.upstream[0]: invalid ...`).
+        let mut reader = serde_json::Deserializer::from_str(json);
+        let config: Self = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                CoreError::Config(format!("configuration JSON: {inner}"))
+            } else {
+                CoreError::Config(format!("configuration JSON: {path}: {inner}"))
+            }
+        })?;
         if config.records_dir.as_os_str().is_empty() || !config.records_dir.is_absolute() {
             return Err(CoreError::Config(format!(
                 "records_dir must be an absolute path (got {:?})",

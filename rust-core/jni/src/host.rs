@@ -33,13 +33,7 @@ impl JavaHost {
         args: &[JValue<'_, '_>],
         read: impl FnOnce(&mut JNIEnv<'_>, jni::objects::JValueOwned<'_>) -> jni::errors::Result<T>,
     ) -> Option<T> {
-        let mut env = match self.vm.attach_current_thread_as_daemon() {
-            Ok(env) => env,
-            Err(e) => {
-                log::error!("cannot attach a core thread to the JVM: {e}");
-                return None;
-            }
-        };
+        let mut env = self.attach()?;
         // Local references made here are freed when the frame is popped, not at thread
         // exit (the core's threads live long).
         let result = env.with_local_frame(8, |env| {
@@ -81,7 +75,7 @@ impl Host for JavaHost {
             Proto::Udp => 17,
             Proto::Icmp => return None,
         };
-        let mut env = self.vm.attach_current_thread_as_daemon().ok()?;
+        let mut env = self.attach()?;
         let uid = env
             .with_local_frame(8, |env| -> jni::errors::Result<i32> {
                 let (Some(l), Some(r)) = (
@@ -141,9 +135,52 @@ impl Host for JavaHost {
     }
 }
 
+thread_local! {
+    static NAMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 impl JavaHost {
+    /// This core thread's JNI environment. The thread is attached as a daemon (the JVM
+    /// never waits for it) and, the first time, given its native name on the Java side
+    /// too, so that traces and the app's callbacks can tell the core's threads apart.
+    fn attach(&self) -> Option<JNIEnv<'_>> {
+        let mut env = match self.vm.attach_current_thread_as_daemon() {
+            Ok(env) => env,
+            Err(e) => {
+                log::error!("cannot attach a core thread to the JVM: {e}");
+                return None;
+            }
+        };
+        if !NAMED.replace(true) {
+            if let Some(name) = std::thread::current().name() {
+                let named = env.with_local_frame(4, |env| -> jni::errors::Result<()> {
+                    let thread = env
+                        .call_static_method(
+                            "java/lang/Thread",
+                            "currentThread",
+                            "()Ljava/lang/Thread;",
+                            &[],
+                        )?
+                        .l()?;
+                    let name = env.new_string(name)?;
+                    env.call_method(
+                        &thread,
+                        "setName",
+                        "(Ljava/lang/String;)V",
+                        &[JValue::Object(&name)],
+                    )?;
+                    Ok(())
+                });
+                if named.is_err() && env.exception_check().unwrap_or(false) {
+                    let _ = env.exception_clear();
+                }
+            }
+        }
+        Some(env)
+    }
+
     fn event(&self, name: &str, text: &str) {
-        let Ok(mut env) = self.vm.attach_current_thread_as_daemon() else {
+        let Some(mut env) = self.attach() else {
             return;
         };
         let result = env.with_local_frame(4, |env| -> jni::errors::Result<()> {

@@ -188,8 +188,9 @@ fn page<'local>(
     } else {
         Filter::from_json(&string(env, filter, "filterJson")?)?
     };
-    let db = query::open(&session::store_path(Path::new(&dir)))?;
     let (offset, limit) = (i64::from(offset), i64::from(limit));
+    query::check_page(offset, limit)?;
+    let db = query::open(&session::store_path(Path::new(&dir)))?;
     let rows = match table {
         Table::Findings => query::findings(&db, &filter, offset, limit)?,
         Table::Flows => query::flows(&db, &filter, offset, limit)?,

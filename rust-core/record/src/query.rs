@@ -92,7 +92,8 @@ pub fn open(path: &Path) -> Result<Connection, QueryError> {
     Ok(db)
 }
 
-fn check_page(offset: i64, limit: i64) -> Result<(), QueryError> {
+/// Checks a page request before anything is opened.
+pub fn check_page(offset: i64, limit: i64) -> Result<(), QueryError> {
     if offset < 0 || !(1..=MAX_PAGE).contains(&limit) {
         return Err(QueryError::Page { offset, limit });
     }

@@ -1,0 +1,63 @@
+package org.phonehome.core
+
+/**
+ * The bridge to the Rust core (`libphonehome_jni.so`, crate `rust-core/jni`).
+ *
+ * A running monitor is an opaque handle. Every function throws [CoreException] on bad
+ * input, on failure, and if the core panics; nothing else crosses the boundary.
+ *
+ * Configuration (`start`), as JSON; every key but `records_dir` is optional:
+ * ```
+ * {
+ *   "records_dir": "/data/.../files/records",   // SQLite store and captures live here
+ *   "identifiers": { "imei": ["..."], ... },     // the identifiers file's structure
+ *   "catalog": "example.org\tExample\tcloud-messaging\tpush\n", // extra catalog lines
+ *   "scan_limit": 65536,                         // bytes scanned per flow and direction
+ *   "capture": true,                             // keep the first packets of each flow
+ *   "mtu": 1500,                                 // the TUN's MTU (VpnService.Builder.setMtu)
+ *   "dns": { "listen": ["10.111.0.1"], "upstream": ["192.0.2.53:53"] },
+ *   "owner_lookup": "host" | "proc" | "none"     // API 29+: host; below: /proc/net
+ * }
+ * ```
+ */
+object NativeCore {
+    /** Loads the core; the JVM tests put it on `java.library.path`. */
+    fun load() {
+        System.loadLibrary("phonehome_jni")
+    }
+
+    /**
+     * Starts monitoring the TUN [tunFd] (the core takes ownership and closes it at the
+     * end: pass `ParcelFileDescriptor.detachFd()`). Returns the session's handle.
+     */
+    @JvmStatic external fun start(tunFd: Int, configJson: String, host: CoreHost): Long
+
+    /** Stops the session and waits until its records are written; then [CoreHost.onStopped]. */
+    @JvmStatic external fun stop(handle: Long)
+
+    /**
+     * Live counts as JSON: `running`, `flows_open`, `flows_total`, `bytes_out`, `bytes_in`,
+     * `findings`, `dropped` (inspection bytes dropped under load), `protect_failures`.
+     */
+    @JvmStatic external fun stats(handle: Long): String
+
+    /**
+     * One page of findings, newest first, as a JSON array of finding objects (the
+     * `findings.jsonl` fields plus `id` and `session`). [filterJson] may narrow it:
+     * `{"app": "...", "host": "...", "kind": "...", "session": n, "flow": n}` (or "{}").
+     */
+    @JvmStatic external fun findings(recordsDir: String, filterJson: String, offset: Int, limit: Int): String
+
+    /** One page of finished flows, newest first, as a JSON array; same filter keys. */
+    @JvmStatic external fun flows(recordsDir: String, filterJson: String, offset: Int, limit: Int): String
+
+    /**
+     * Writes the records to [fd] (which stays the caller's to close): `"findings.jsonl"`,
+     * `"flows.jsonl"`, or `"pcapng"` (every session's capture, one section each).
+     * Returns the bytes written.
+     */
+    @JvmStatic external fun export(recordsDir: String, fd: Int, format: String): Long
+
+    /** Panics inside the core on purpose, to prove a panic arrives as [CoreException]. */
+    @JvmStatic external fun panicForTest()
+}

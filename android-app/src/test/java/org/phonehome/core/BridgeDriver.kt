@@ -1,0 +1,119 @@
+package org.phonehome.core
+
+import java.nio.file.Files
+import java.nio.file.Paths
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
+
+/**
+ * Drives the real core through the app's own bridge class from a plain JVM, for the
+ * end-to-end test `tests/e2e/test_jni.py` (which owns the network namespaces, the TUN and
+ * the client). Not a unit test: it needs the native library and a TUN fd.
+ *
+ * Arguments: TUN_FD SPARE_FD EXPORT_JSONL_FD EXPORT_PCAPNG_FD CONFIG_FILE.
+ * Protocol on stdout: one `key<TAB>value` line per result; on stdin the test says
+ * `stop <min findings>` once its client is done.
+ */
+fun main(args: Array<String>) {
+    val (tunFd, spareFd, jsonlFd, pcapFd) = args.take(4).map { it.toInt() }
+    val config = String(Files.readAllBytes(Paths.get(args[4])))
+    val recordsDir = Regex("\"records_dir\"\\s*:\\s*\"([^\"]+)\"").find(config)!!.groupValues[1]
+    NativeCore.load()
+    val out = { key: String, value: Any? -> println("$key\t$value"); System.out.flush() }
+
+    // Every kind of bad input and a panic arrive as the one exception type.
+    fun expectFailure(name: String, call: () -> Unit) {
+        try {
+            call()
+            out("error.$name", "NO EXCEPTION")
+        } catch (e: CoreException) {
+            out("error.$name", "CoreException: ${e.message}")
+        } catch (e: Throwable) {
+            out("error.$name", "WRONG TYPE ${e.javaClass.name}: ${e.message}")
+        }
+    }
+    val host = DriverHost()
+    expectFailure("closed_fd") { NativeCore.start(-1, config, host) }
+    expectFailure("bad_config") { NativeCore.start(spareFd, "{\"records_dir\": 5}", host) }
+    expectFailure("unknown_handle") { NativeCore.stats(123456789L) }
+    expectFailure("bad_filter") { NativeCore.findings(recordsDir, "{\"colour\": 1}", 0, 10) }
+    expectFailure("bad_page") { NativeCore.flows(recordsDir, "{}", 0, -5) }
+    expectFailure("bad_format") { NativeCore.export(recordsDir, jsonlFd, "docx") }
+    expectFailure("panic") { NativeCore.panicForTest() }
+
+    val handle = NativeCore.start(tunFd, config, host)
+    host.handle.set(handle)
+    out("started", handle)
+
+    val command = readlnOrNull() ?: "stop 0"
+    val wanted = command.removePrefix("stop ").trim().toInt()
+    // Findings are recorded by the core's inspection thread a moment after the bytes pass.
+    val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20)
+    while (host.findings.get() < wanted && System.nanoTime() < deadline) Thread.sleep(20)
+    out("stats", NativeCore.stats(handle))
+    out("findings.page", NativeCore.findings(recordsDir, "{}", 0, 50))
+    out("findings.second", NativeCore.findings(recordsDir, "{}", 1, 1))
+
+    NativeCore.stop(handle)
+    out("stopped", if (host.stopped.await(20, TimeUnit.SECONDS)) host.reason else "NO onStopped")
+    expectFailure("stats_after_stop") { NativeCore.stats(handle) }
+    out("flows.page", NativeCore.flows(recordsDir, "{}", 0, 100))
+    out("export.jsonl", NativeCore.export(recordsDir, jsonlFd, "findings.jsonl"))
+    out("export.pcapng", NativeCore.export(recordsDir, pcapFd, "pcapng"))
+    out("host.protect_calls", host.protectCalls.get())
+    out("host.protect_not_socket", host.protectNotSocket.get())
+    out("host.owner_calls", host.ownerCalls.get())
+    out("host.finding_events", host.findings.get())
+    out("host.event_threads", host.eventThreads.joinToString(","))
+    out("host.reentrant_stats", host.reentrant.get())
+    out("done", "ok")
+}
+
+private class DriverHost : CoreHost {
+    val handle = AtomicLong(0)
+    val protectCalls = AtomicInteger()
+    val protectNotSocket = AtomicInteger()
+    val ownerCalls = AtomicInteger()
+    val findings = AtomicInteger()
+    val reentrant = AtomicInteger()
+    val eventThreads = java.util.concurrent.ConcurrentSkipListSet<String>()
+    val stopped = CountDownLatch(1)
+    @Volatile var reason: String = ""
+
+    override fun protect(fd: Int): Boolean {
+        protectCalls.incrementAndGet()
+        // What VpnService.protect would get: an open socket, not yet connected anywhere.
+        val target = runCatching { Files.readSymbolicLink(Paths.get("/proc/self/fd/$fd")).toString() }
+        if (target.getOrNull()?.startsWith("socket:") != true) protectNotSocket.incrementAndGet()
+        return true
+    }
+
+    override fun connectionOwnerUid(
+        protocol: Int,
+        localAddress: String,
+        localPort: Int,
+        remoteAddress: String,
+        remotePort: Int,
+    ): Int {
+        ownerCalls.incrementAndGet()
+        // The only client in the test's phone namespace is curl (and its resolver).
+        return if (protocol == 6 || protocol == 17) 10123 else -1
+    }
+
+    override fun appForUid(uid: Int): String? = if (uid == 10123) "org.example.curl" else null
+
+    override fun onFinding(findingJson: String) {
+        eventThreads.add(Thread.currentThread().name)
+        // A callback may call back into the core without deadlock.
+        if (NativeCore.stats(handle.get()).contains("\"running\"")) reentrant.incrementAndGet()
+        findings.incrementAndGet()
+    }
+
+    override fun onStopped(reason: String) {
+        eventThreads.add(Thread.currentThread().name)
+        this.reason = reason
+        stopped.countDown()
+    }
+}

@@ -1,0 +1,267 @@
+"""The app's JNI bridge, from a real JVM through the app's own bridge class.
+
+`BridgeDriver` (android-app/src/test/java/org/phonehome/core) loads libphonehome_jni.so
+and calls `NativeCore` exactly as the app's VpnService does. Here the phone is a network
+namespace whose default route is a real TUN device; the test opens that TUN and hands
+its fd to the JVM (as `VpnService.establish()` hands one to the app). curl in the phone
+namespace asks dnsmasq (through the core's DNS forwarding) for api.account.xiaomi.com and
+sends the IMEI to Python's http.server in the cloud namespace.
+
+Needs the release build of the workspace and the Maven build of android-app/host-checks
+(`tests/run-all` does both first).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import CLOUD_V4, CLOUD_V6, PY, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, sh
+
+XIAOMI = "api.account.xiaomi.com"
+IMEI = "861234567890128"
+PHONE = "+8613800138000"
+LIBRARY_DIR = REPO / "target" / "release"
+CHECKS = REPO / "android-app" / "host-checks" / "target"
+
+
+def bridge_classpath() -> str | None:
+    """The app's classes, the driver, and Kotlin's runtime, from the Maven build."""
+    if os.environ.get("PHONEHOME_BRIDGE_CLASSPATH"):  # for running this file by hand
+        return os.environ["PHONEHOME_BRIDGE_CLASSPATH"]
+    if not (CHECKS / "runtime.classpath").exists():
+        return None
+    return ":".join([str(CHECKS / "classes"), str(CHECKS / "test-classes"),
+                     (CHECKS / "runtime.classpath").read_text().strip()])
+
+
+pytestmark = pytest.mark.skipif(
+    bridge_classpath() is None or not (LIBRARY_DIR / "libphonehome_jni.so").exists(),
+    reason="needs `cargo build --release` and the Maven build of android-app/host-checks",
+)
+
+
+def open_tun(name: str) -> int:
+    """A TUN device in this (the root) namespace, as an fd; moved into the phone later."""
+    tunsetiff, iff_tun, iff_no_pi = 0x400454CA, 0x0001, 0x1000
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, tunsetiff, struct.pack("16sH22x", name.encode(), iff_tun | iff_no_pi))
+    return fd
+
+
+@pytest.fixture(scope="module")
+def phone(topo):
+    """The phone: its own namespace behind a TUN, like every app behind the VPN."""
+    ns = topo.host.replace("ph-host", "ph-phone")
+    tun = f"phj{os.getpid() % 10**6}"[:15]
+    fd = open_tun(tun)
+    sh(["ip", "netns", "add", ns])
+    topo._created.append(ns)
+    etc = Path("/etc/netns") / ns
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "resolv.conf").write_text(f"nameserver {WATCHED_DNS[0]}\n")
+    try:
+        sh(["ip", "link", "set", tun, "netns", ns])
+        sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+        sh(["ip", "-n", ns, "link", "set", tun, "mtu", "1500", "up"])
+        sh(["ip", "-n", ns, "addr", "add", f"{WATCHED_V4}/24", "dev", tun])
+        sh(["ip", "-n", ns, "addr", "add", f"{WATCHED_V6}/64", "dev", tun, "nodad"])
+        sh(["ip", "-n", ns, "route", "add", "default", "dev", tun])
+        sh(["ip", "-6", "-n", ns, "route", "add", "default", "dev", tun])
+        yield ns, fd
+    finally:
+        os.close(fd)
+        shutil.rmtree(etc, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cloud(topo):
+    log = topo.workdir / "jni-dnsmasq.log"
+    topo.start("jni-dnsmasq", [
+        "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+        "--no-poll", "--bind-interfaces", f"--listen-address={CLOUD_V4}",
+        f"--listen-address={CLOUD_V6}", "--port=53",
+        "--user=root", "--group=root", "--pid-file=", "--local=/xiaomi.com/",
+        f"--host-record={XIAOMI},{CLOUD_V4},{CLOUD_V6}", "--log-queries",
+        f"--log-facility={log}", "--cache-size=0",
+    ], listen=[("udp", 53), ("tcp", 53)])
+    www = topo.workdir / "jni-www"
+    www.mkdir()
+    (www / "activate").write_text("ok\n")
+    # http.server binds one address; "::" takes IPv4 too (as mapped addresses).
+    topo.start("jni-http", [PY, "-m", "http.server", "80", "--bind", "::",
+                            "--directory", www], listen=[("tcp", 80)])
+
+
+@pytest.fixture(scope="module")
+def session(topo, phone, cloud, tmp_path_factory):
+    """One run of the driver: errors first, then a session carrying curl's requests."""
+    ns, tun_fd = phone
+    d = tmp_path_factory.mktemp("jni")
+    records = d / "records"
+    config = {
+        "records_dir": str(records),
+        "identifiers": {"region": "CN", "imei": [IMEI], "phone": [PHONE]},
+        "dns": {"listen": WATCHED_DNS, "upstream": [f"{CLOUD_V4}:53"]},
+        "owner_lookup": "host",
+        "capture": True,
+        "mtu": 1500,
+    }
+    (d / "config.json").write_text(json.dumps(config))
+    spare = os.open("/dev/null", os.O_RDONLY)
+    jsonl = os.open(d / "export.jsonl", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    pcap = os.open(d / "export.pcapng", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    classpath = bridge_classpath()
+    stderr = open(d / "jvm.stderr", "wb")
+    jvm = subprocess.Popen(
+        ["ip", "netns", "exec", topo.host, "java", f"-Djava.library.path={LIBRARY_DIR}",
+         "-cp", classpath, "org.phonehome.core.BridgeDriverKt",
+         str(tun_fd), str(spare), str(jsonl), str(pcap), str(d / "config.json")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        pass_fds=(tun_fd, spare, jsonl, pcap), env=clean_env())
+    for fd in (spare, jsonl, pcap):
+        os.close(fd)
+    lines = []
+    try:
+        while True:
+            line = jvm.stdout.readline()
+            if not line:
+                raise AssertionError(f"driver ended early: {lines}\n{(d / 'jvm.stderr').read_text()}")
+            lines.append(line)
+            if line.startswith("started\t"):
+                break
+        curls = []
+        for query in (f"imei={IMEI}", f"phone={PHONE.replace('+', '%2B')}"):
+            curls.append(subprocess.run(
+                ["ip", "netns", "exec", ns, "curl", "-sS", "--max-time", "20", "-o", "/dev/null",
+                 "-w", "%{http_code} %{size_request}", f"http://{XIAOMI}/activate?{query}"],
+                capture_output=True, text=True, timeout=30, env=clean_env()))
+        rest, _ = jvm.communicate("stop 2\n", timeout=90)
+        lines.extend(rest.splitlines(keepends=True))
+    finally:
+        if jvm.poll() is None:
+            jvm.kill()
+        stderr.close()
+    results = {}
+    for line in lines:
+        key, _, value = line.rstrip("\n").partition("\t")
+        results[key] = value
+    results["_stderr"] = (d / "jvm.stderr").read_text()
+    results["_stdout"] = "".join(lines)
+    results["_curls"] = curls
+    results["_dir"] = d
+    results["_jvm_exit"] = jvm.returncode
+    return results
+
+
+def test_the_driver_ran_to_the_end(session):
+    assert session.get("done") == "ok", session["_stdout"] + session["_stderr"]
+    assert session["_jvm_exit"] == 0, session["_stderr"]
+
+
+def test_curl_got_its_answers_through_the_core(session):
+    for c in session["_curls"]:
+        assert c.returncode == 0, c.stderr
+        assert c.stdout.startswith("200 "), c.stdout
+
+
+@pytest.mark.parametrize("case, says", [
+    ("closed_fd", "tunFd -1 is not an open file descriptor"),
+    ("bad_config", "records_dir: invalid type: integer `5`"),
+    ("unknown_handle", "no session with handle 123456789"),
+    ("bad_filter", "unknown field `colour`"),
+    ("bad_page", "page limit"),
+    ("bad_format", 'unknown export format "docx"'),
+    ("panic", "internal error (a bug in the core): panicForTest was called"),
+    ("stats_after_stop", "no session with handle"),
+])
+def test_bad_input_and_a_panic_arrive_as_core_exception(session, case, says):
+    got = session[f"error.{case}"]
+    assert got.startswith("CoreException: "), got
+    assert says in got, got
+
+
+def test_stats_count_the_live_session(session):
+    stats = json.loads(session["stats"])
+    assert stats["running"] is True
+    assert stats["session"] == int(session["started"])
+    assert stats["findings"] >= 2
+    # Two DNS lookups at least (A and AAAA may be one or two flows) and two HTTP connections.
+    assert stats["flows_total"] >= 3
+    sizes = sum(int(c.stdout.split()[1]) for c in session["_curls"])
+    assert stats["bytes_out"] >= sizes
+    assert stats["protect_failures"] == 0
+
+
+def test_findings_name_the_app_the_vendor_and_the_identifier(session):
+    page = json.loads(session["findings.page"])
+    kinds = {(f["kind"], f["encoding"], f["where"]) for f in page}
+    assert ("imei", "plain", "url") in kinds, page
+    assert ("phone", "url", "url") in kinds or ("phone", "plain", "url") in kinds, page
+    for f in page:
+        assert f["app"] == "org.example.curl", f
+        assert f["host"] == XIAOMI, f
+        assert f["vendor"] == "Xiaomi", f
+        assert f["session"] == int(session["started"]), f
+        assert IMEI not in json.dumps(f), "evidence must be masked"
+    # Newest first, and a page of one at offset one is the second row.
+    assert [f["id"] for f in page] == sorted((f["id"] for f in page), reverse=True)
+    assert json.loads(session["findings.second"]) == page[1:2]
+
+
+def test_every_finding_reached_the_host_on_the_core_event_thread(session):
+    page = json.loads(session["findings.page"])
+    assert int(session["host.finding_events"]) == len(page)
+    assert session["host.event_threads"] == "phonehome-events"
+    # Each onFinding called NativeCore.stats from inside the callback without deadlock.
+    assert int(session["host.reentrant_stats"]) == len(page)
+
+
+def test_stop_writes_every_flow_and_reports_why(session):
+    assert session["stopped"] == "stopped"
+    flows = json.loads(session["flows.page"])
+    http = [f for f in flows if f["dst"] in (f"{CLOUD_V4}:80", f"[{CLOUD_V6}]:80")]
+    dns = [f for f in flows if f["dst"] in (f"{WATCHED_DNS[0]}:53",)]
+    assert len(http) == 2, flows
+    assert dns, flows
+    assert all(f["app"] == "org.example.curl" for f in http + dns), flows
+    assert {f["host"] for f in http} == {XIAOMI}
+
+
+def test_protect_is_called_for_every_outbound_socket(session):
+    flows = json.loads(session["flows.page"])
+    relayed = [f for f in flows if f["proto"] in ("tcp", "udp")]
+    assert int(session["host.protect_calls"]) == len(relayed), flows
+    assert int(session["host.protect_not_socket"]) == 0
+    assert int(session["host.owner_calls"]) >= len(relayed)
+
+
+def test_exports_are_the_records_as_files(session):
+    d = session["_dir"]
+    lines = (d / "export.jsonl").read_text().splitlines()
+    assert int(session["export.jsonl"]) == len((d / "export.jsonl").read_bytes())
+    page = json.loads(session["findings.page"])
+    exported = [json.loads(line) for line in lines]
+    stripped = [{k: v for k, v in f.items() if k not in ("id", "session")} for f in reversed(page)]
+    assert exported == stripped
+    got = subprocess.run(["tshark", "-r", str(d / "export.pcapng"), "-T", "fields",
+                          "-e", "tcp.dstport", "-e", "frame.comment"],
+                         capture_output=True, text=True, timeout=60)
+    assert got.returncode == 0, got.stderr
+    http = [row for row in got.stdout.splitlines() if row.startswith("80\t")]
+    assert http, got.stdout
+    assert all("app=org.example.curl" in row and f"host={XIAOMI}" in row for row in http[2:]), http
+
+
+def test_no_identifier_value_in_anything_the_core_printed(session):
+    for text in (session["_stderr"], session["_stdout"]):
+        assert IMEI not in text
+        assert PHONE not in text and PHONE[1:] not in text
