@@ -66,3 +66,18 @@ def test_every_resolv_conf_nameserver_answers(runner, dns_server):
         r = runner.run(DIG + [f"@{ns}", "cloud.test", "A"], timeout=30)
         assert r.returncode == 0, r.describe()
         assert answers(r.stdout, "A") == [CLOUD_V4], r.stdout
+
+
+@pytest.mark.parametrize("port", [853, 443])
+def test_other_ports_of_the_monitor_dns_address_are_refused(runner, dns_server, port):
+    """Android's opportunistic Private DNS first tries DNS-over-TLS on port 853 of the VPN's
+    DNS server; a refusal (not a silent timeout) sends it back to port 53 at once."""
+    if not runner.watched:
+        pytest.skip("the monitor's own address exists only under watch")
+    for server in runner.resolvers:
+        host = f"[{server}]" if ":" in server else server
+        res = runner.run(["curl", "-sS", "--connect-timeout", "20", f"telnet://{host}:{port}"],
+                         timeout=40)
+        assert res.returncode == 7, res.describe()  # 7: could not connect
+        tcp = [f for f in res.flows() if f["proto"] == "tcp"]
+        assert [f["close"] for f in tcp] == ["refused"], tcp

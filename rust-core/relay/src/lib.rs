@@ -276,12 +276,26 @@ impl Relay {
         }
     }
 
+    /// Only DNS on port 53 lives at the monitor's own DNS addresses; anything else there is
+    /// refused at once. Android's opportunistic Private DNS first tries DNS-over-TLS on
+    /// port 853 of the VPN's DNS server: refused, it falls back to port 53, where the
+    /// names are seen.
+    fn is_monitor_only(&self, dst: SocketAddr) -> bool {
+        matches!(&self.config.dns, Some(dns) if dst.port() != 53 && dns.listen.contains(&dst.ip()))
+    }
+
     /// Acts on the stack's events and writes its packets to the TUN.
     fn drain(&mut self, tun: &AsyncFd<Tun>) {
         while let Some(event) = self.stack.pop_event() {
             match event {
                 Event::TcpConnect { id, src, dst } => {
                     self.observer.flow_start(id, Proto::Tcp, src, dst);
+                    if self.is_monitor_only(dst) {
+                        let _ = self
+                            .commands
+                            .send(Command::ConnectFailed(id, ConnectError::Refused));
+                        continue;
+                    }
                     let target = self.upstream_of(dst);
                     let upstream = TcpUpstream::spawn(
                         id,
