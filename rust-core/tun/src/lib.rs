@@ -6,7 +6,7 @@
 //! closes it on drop; [`Tun::create`] opens `/dev/net/tun` itself on Linux.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 
 /// An open TUN device (no packet-information header: reads and writes are bare IP packets).
 #[derive(Debug)]
@@ -38,7 +38,7 @@ impl Tun {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `raw` was just returned by open(2) and is owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) };
 
         #[repr(C)]
         struct IfReq {
@@ -142,6 +142,7 @@ impl From<OwnedFd> for Tun {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+    use std::os::fd::FromRawFd;
 
     #[test]
     fn rejects_names_the_kernel_cannot_hold() {
