@@ -55,6 +55,11 @@ pub struct WatchArgs {
     #[arg(long, value_name = "N", default_value_t = MTU_DEFAULT, value_parser = parse_mtu)]
     pub mtu: u32,
 
+    /// Most flows (TCP, UDP, ICMP) relayed at once; beyond it a new connection is refused.
+    #[arg(long, value_name = "N", default_value_t = phonehome_netstack::Config::default().max_flows as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_flows: u64,
+
     /// The program to run, and its arguments (put `--` before it).
     #[arg(
         value_name = "CMD",

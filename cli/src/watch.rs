@@ -101,6 +101,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     let config = RelayConfig {
         stack: StackConfig {
             mtu: args.mtu as usize,
+            max_flows: args.max_flows as usize,
             ..Default::default()
         },
         dns: Some(DnsForward {

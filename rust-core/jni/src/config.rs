@@ -50,6 +50,8 @@ pub struct CoreConfig {
     pub capture: bool,
     #[serde(default = "default_mtu")]
     pub mtu: usize,
+    /// Most flows relayed at once; beyond it new connections are refused.
+    max_flows: Option<usize>,
     pub dns: Option<Dns>,
     #[serde(default)]
     pub owner_lookup: OwnerLookup,
@@ -86,11 +88,15 @@ impl CoreConfig {
                 config.records_dir
             )));
         }
-        if !(576..=65_535).contains(&config.mtu) {
+        // 1280: the IPv6 minimum, and the routes include ::/0.
+        if !(1280..=65_535).contains(&config.mtu) {
             return Err(CoreError::Config(format!(
-                "mtu must be 576 to 65535 (got {})",
+                "mtu must be 1280 to 65535 (got {})",
                 config.mtu
             )));
+        }
+        if config.max_flows == Some(0) {
+            return Err(CoreError::Config("max_flows must be above 0".into()));
         }
         if config.scan_limit == 0 {
             return Err(CoreError::Config("scan_limit must be above 0".into()));
@@ -136,6 +142,9 @@ impl CoreConfig {
             ..RelayConfig::default()
         };
         relay.stack.mtu = self.mtu;
+        if let Some(max_flows) = self.max_flows {
+            relay.stack.max_flows = max_flows;
+        }
         relay.dns = self.dns.as_ref().and_then(|dns| {
             Some(DnsForward {
                 listen: dns.listen.clone(),
@@ -167,11 +176,12 @@ mod tests {
                 "identifiers": {"imei": ["861234567890123"], "region": "CN"},
                 "catalog": "example.org\tExample\tcloud-messaging\tpush",
                 "dns": {"listen": ["10.111.0.1", "fd70:686f:6e65::1"], "upstream": ["192.0.2.53:53"]},
-                "owner_lookup": "proc", "scan_limit": 1000}"#,
+                "owner_lookup": "proc", "scan_limit": 1000, "max_flows": 2000}"#,
         )
         .unwrap();
         let relay = c.relay();
         assert_eq!(relay.stack.mtu, 16000);
+        assert_eq!(relay.stack.max_flows, 2000);
         assert_eq!(
             relay.dns.unwrap().upstream,
             "192.0.2.53:53".parse().unwrap()

@@ -61,7 +61,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             mtu: 1500,
-            max_flows: 4096,
+            max_flows: 8192,
             tcp_rx_buffer: 256 * 1024,
             tcp_tx_buffer: 256 * 1024,
             tcp_up_window: 256 * 1024,

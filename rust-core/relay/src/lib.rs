@@ -119,6 +119,34 @@ pub(crate) enum Command {
     DatagramFailed(FlowId),
 }
 
+/// Every flow holds one socket: lift the soft limit on open files (often 1024) towards
+/// the hard one so that `max_flows` flows fit. Best effort; a connect beyond the limit
+/// fails like any other and the client gets a RST.
+fn raise_fd_limit(max_flows: usize) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return;
+        }
+        let wanted = (max_flows as libc::rlim_t)
+            .saturating_add(256)
+            .min(limit.rlim_max);
+        if wanted > limit.rlim_cur {
+            limit.rlim_cur = wanted;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                log::warn!(
+                    "cannot raise the open-file limit: {}",
+                    io::Error::last_os_error()
+                );
+            }
+        }
+    }
+}
+
 /// Relays until `shutdown` completes (or the TUN fails), then ends every flow, records
 /// it, and finishes `observer`.
 pub async fn run(
@@ -128,6 +156,7 @@ pub async fn run(
     observer: Box<dyn Observer>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RelayStats, RelayError> {
+    raise_fd_limit(config.stack.max_flows);
     tun.set_nonblocking(true).map_err(RelayError::Tun)?;
     // SAFETY: `Tun` owns its fd and returns that same fd from `as_raw_fd` until dropped.
     let tun = unsafe { AsyncFd::register_with_interest(tun, Interest::READABLE) }

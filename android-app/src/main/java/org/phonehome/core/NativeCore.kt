@@ -14,7 +14,8 @@ package org.phonehome.core
  *   "catalog": "example.org\tExample\tcloud-messaging\tpush\n", // extra catalog lines
  *   "scan_limit": 65536,                         // bytes scanned per flow and direction
  *   "capture": true,                             // keep the first packets of each flow
- *   "mtu": 1500,                                 // the TUN's MTU (VpnService.Builder.setMtu)
+ *   "mtu": 1500,                                 // the TUN's MTU, 1280-65535 (Builder.setMtu)
+ *   "max_flows": 8192,                           // flows at once; more are refused
  *   "dns": { "listen": ["10.111.0.1"], "upstream": ["192.0.2.53:53"] },
  *   "owner_lookup": "host" | "proc" | "none"     // API 29+: host; below: /proc/net
  * }
