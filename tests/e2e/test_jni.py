@@ -107,15 +107,6 @@ def session(topo, phone, cloud, tmp_path_factory):
     ns, tun_fd = phone
     d = tmp_path_factory.mktemp("jni")
     records = d / "records"
-    config = {
-        "records_dir": str(records),
-        "identifiers": {"region": "CN", "imei": [IMEI], "phone": [PHONE]},
-        "dns": {"listen": WATCHED_DNS, "upstream": [f"{CLOUD_V4}:53"]},
-        "owner_lookup": "host",
-        "capture": True,
-        "mtu": 1500,
-    }
-    (d / "config.json").write_text(json.dumps(config))
     spare = os.open("/dev/null", os.O_RDONLY)
     jsonl = os.open(d / "export.jsonl", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     pcap = os.open(d / "export.pcapng", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -124,7 +115,7 @@ def session(topo, phone, cloud, tmp_path_factory):
     jvm = subprocess.Popen(
         ["ip", "netns", "exec", topo.host, "java", f"-Djava.library.path={LIBRARY_DIR}",
          "-cp", classpath, "org.phonehome.core.BridgeDriverKt",
-         str(tun_fd), str(spare), str(jsonl), str(pcap), str(d / "config.json")],
+         str(tun_fd), str(spare), str(jsonl), str(pcap), str(records), CLOUD_V4, IMEI, PHONE],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
         pass_fds=(tun_fd, spare, jsonl, pcap), env=clean_env())
     for fd in (spare, jsonl, pcap):
@@ -215,6 +206,23 @@ def test_findings_name_the_app_the_vendor_and_the_identifier(session):
     # Newest first, and a page of one at offset one is the second row.
     assert [f["id"] for f in page] == sorted((f["id"] for f in page), reverse=True)
     assert json.loads(session["findings.second"]) == page[1:2]
+
+
+def test_the_app_reads_the_core_answers_with_its_own_parsers(session):
+    """The app's model code parsed the stats, findings and flows the core returned, and
+    grouped the findings as its findings screen does."""
+    stats = json.loads(session["stats"])
+    summary = session["stats.app"]
+    assert f"{stats['flows_total']} flows" in summary and f"{stats['findings']} findings" in summary, \
+        summary
+    assert int(session["flows.app"]) == len(json.loads(session["flows.page"]))
+    grouped = [v for k, v in (line.split("\t", 1) for line in session["_stdout"].splitlines()
+                              if "\t" in line) if k == "grouped"]
+    assert len(grouped) == 1, grouped
+    app, host, label, kinds = grouped[0].split("|")
+    assert (app, host) == ("org.example.curl", XIAOMI)
+    assert label.startswith("Xiaomi"), label
+    assert {"imei", "phone"} <= set(kinds.split(",")), kinds
 
 
 def test_every_finding_reached_the_host_on_the_core_event_thread(session):

@@ -1,5 +1,14 @@
 package org.phonehome.core
 
+import org.phonehome.model.Contact
+import org.phonehome.model.CoreConfig
+import org.phonehome.model.Finding
+import org.phonehome.model.Flow
+import org.phonehome.model.Grouping
+import org.phonehome.model.Identifiers
+import org.phonehome.model.Settings
+import org.phonehome.model.Sms
+import org.phonehome.model.Stats
 import java.nio.file.Files
 import java.nio.file.Paths
 import java.util.concurrent.CountDownLatch
@@ -12,14 +21,24 @@ import java.util.concurrent.atomic.AtomicLong
  * end-to-end test `tests/e2e/test_jni.py` (which owns the network namespaces, the TUN and
  * the client). Not a unit test: it needs the native library and a TUN fd.
  *
- * Arguments: TUN_FD SPARE_FD EXPORT_JSONL_FD EXPORT_PCAPNG_FD CONFIG_FILE.
- * Protocol on stdout: one `key<TAB>value` line per result; on stdin the test says
- * `stop <min findings>` once its client is done.
+ * Arguments: TUN_FD SPARE_FD EXPORT_JSONL_FD EXPORT_PCAPNG_FD RECORDS_DIR UPSTREAM_DNS IMEI
+ * PHONE. The configuration is built by the app's own code (`CoreConfig.json`, API 29+),
+ * and the core's answers are read by the app's own parsers, so app and core are checked
+ * against each other. Protocol on stdout: one `key<TAB>value` line per result; on stdin
+ * the test says `stop <min findings>` once its client is done.
  */
 fun main(args: Array<String>) {
     val (tunFd, spareFd, jsonlFd, pcapFd) = args.take(4).map { it.toInt() }
-    val config = String(Files.readAllBytes(Paths.get(args[4])))
-    val recordsDir = Regex("\"records_dir\"\\s*:\\s*\"([^\"]+)\"").find(config)!!.groupValues[1]
+    val recordsDir = args[4]
+    val identifiers = Identifiers(
+        region = "CN",
+        imei = listOf(args[6]),
+        phone = listOf(args[7]),
+        email = listOf("someone@example.com"),
+        contacts = listOf(Contact("Li Wei", phone = listOf("+8613912345678"))),
+        sms = listOf(Sms("+8613700000000", "See you at the station at five")),
+    )
+    val config = CoreConfig.json(recordsDir, identifiers, Settings(), listOf(args[5]), sdkInt = 34)
     NativeCore.load()
     val out = { key: String, value: Any? -> println("$key\t$value"); System.out.flush() }
 
@@ -52,14 +71,25 @@ fun main(args: Array<String>) {
     // Findings are recorded by the core's inspection thread a moment after the bytes pass.
     val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20)
     while (host.findings.get() < wanted && System.nanoTime() < deadline) Thread.sleep(20)
-    out("stats", NativeCore.stats(handle))
-    out("findings.page", NativeCore.findings(recordsDir, "{}", 0, 50))
+    val stats = NativeCore.stats(handle)
+    out("stats", stats)
+    out("stats.app", Stats.fromJson(stats).summary())
+    val page = NativeCore.findings(recordsDir, "{}", 0, 50)
+    out("findings.page", page)
+    // What the findings screen would show: app, then destination, then kinds.
+    for (app in Grouping.group(Finding.listFromJson(page))) {
+        for (d in app.destinations) {
+            out("grouped", "${app.app}|${d.host}|${d.vendorLabel}|${d.kinds.joinToString(",") { it.kind }}")
+        }
+    }
     out("findings.second", NativeCore.findings(recordsDir, "{}", 1, 1))
 
     NativeCore.stop(handle)
     out("stopped", if (host.stopped.await(20, TimeUnit.SECONDS)) host.reason else "NO onStopped")
     expectFailure("stats_after_stop") { NativeCore.stats(handle) }
-    out("flows.page", NativeCore.flows(recordsDir, "{}", 0, 100))
+    val flows = NativeCore.flows(recordsDir, "{}", 0, 100)
+    out("flows.page", flows)
+    out("flows.app", Flow.listFromJson(flows).size)
     out("export.jsonl", NativeCore.export(recordsDir, jsonlFd, "findings.jsonl"))
     out("export.pcapng", NativeCore.export(recordsDir, pcapFd, "pcapng"))
     out("host.protect_calls", host.protectCalls.get())

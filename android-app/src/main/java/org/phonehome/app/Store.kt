@@ -1,0 +1,56 @@
+package org.phonehome.app
+
+import android.content.Context
+import java.io.File
+import org.phonehome.model.FirstSeen
+import org.phonehome.model.Identifiers
+import org.phonehome.model.Json
+import org.phonehome.model.Settings
+
+/**
+ * The app's own files, all in app-private storage (filesDir): nothing here is readable by
+ * other apps, and the manifest keeps it out of backups.
+ */
+class Store(context: Context) {
+    private val dir: File = context.filesDir
+
+    /** The core's SQLite store and captures. */
+    val recordsDir: File get() = File(dir, "records").also { it.mkdirs() }
+
+    private val settingsFile get() = File(dir, "settings.txt")
+    private val identifiersFile get() = File(dir, "identifiers.json")
+    private val firstSeenFile get() = File(dir, "first-seen.txt")
+
+    fun settings(): Settings = read(settingsFile)?.let { Settings.parse(it).first } ?: Settings()
+
+    fun saveSettings(s: Settings) = write(settingsFile, s.serialise())
+
+    /** What the user typed in (the identifiers file's structure, as the core reads it). */
+    fun typedIdentifiers(): Identifiers =
+        read(identifiersFile)?.let { runCatching { Identifiers.fromJson(Json.parse(it)) }.getOrNull() } ?: Identifiers()
+
+    fun saveTypedIdentifiers(ids: Identifiers) = write(identifiersFile, ids.toJson().toString())
+
+    fun loadFirstSeen(into: FirstSeen) {
+        read(firstSeenFile)?.let { into.load(it) }
+    }
+
+    fun saveFirstSeen(seen: FirstSeen) = write(firstSeenFile, seen.serialise())
+
+    private fun read(f: File): String? = try {
+        if (f.exists()) f.readText() else null
+    } catch (_: java.io.IOException) {
+        null
+    }
+
+    // Write then rename, so a crash mid-write never leaves half a file.
+    @Synchronized
+    private fun write(f: File, text: String) {
+        val tmp = File(f.parentFile, f.name + ".tmp")
+        tmp.writeText(text)
+        if (!tmp.renameTo(f)) {
+            f.delete()
+            tmp.renameTo(f)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package org.phonehome.model
+
+/** One identifier kind that went to one destination: in which forms, how often, when. */
+data class KindSummary(
+    val kind: String,
+    val forms: List<String>,
+    val places: List<String>,
+    val count: Int,
+    val firstSeen: Long,
+    val lastSeen: Long,
+    val confidence: String,
+    /** The newest finding's masked evidence. */
+    val evidence: String,
+    val flows: List<Long>,
+    /** The newest finding's flow and session, for the flow detail (flow ids repeat across sessions). */
+    val newestFlow: Long,
+    val newestSession: Long?,
+)
+
+data class DestinationSummary(
+    val host: String,
+    val vendorLabel: String?,
+    val service: String?,
+    val category: String?,
+    val kinds: List<KindSummary>,
+    val firstSeen: Long,
+    val lastSeen: Long,
+) {
+    /** Identifier kinds only: an encrypted connection alone says who was talked to, not what. */
+    val identifierKinds: List<KindSummary> get() = kinds.filter { it.kind != "encrypted-flow" }
+}
+
+data class AppSummary(
+    /** The package (or uid name) the core recorded; null when the owner is unknown. */
+    val app: String?,
+    val destinations: List<DestinationSummary>,
+    val lastSeen: Long,
+) {
+    val kinds: List<String>
+        get() = destinations.flatMap { d -> d.kinds.map { it.kind } }.distinct().sortedBy { Kinds.rank(it) }
+}
+
+/**
+ * Groups findings by app, then destination, then identifier kind, as the findings screen
+ * shows them. Apps and destinations sending identifiers come before those with only
+ * encrypted connections, then the most recent first; kinds go from the most identifying.
+ */
+object Grouping {
+    fun group(findings: List<Finding>): List<AppSummary> =
+        findings.groupBy { it.app }.map { (app, ofApp) ->
+            val destinations = ofApp.groupBy { it.destination }.map { (host, ofHost) -> destination(host, ofHost) }
+                .sortedWith(compareBy<DestinationSummary> { it.identifierKinds.isEmpty() }.thenByDescending { it.lastSeen }.thenBy { it.host })
+            AppSummary(app, destinations, ofApp.maxOf { it.ts })
+        }.sortedWith(
+            compareBy<AppSummary> { a -> a.destinations.all { it.identifierKinds.isEmpty() } }
+                .thenByDescending { it.lastSeen }
+                .thenBy { it.app ?: "" },
+        )
+
+    private fun destination(host: String, findings: List<Finding>): DestinationSummary {
+        // Some findings of a host may lack the catalog fields (a flow named late): take any that has them.
+        val tagged = findings.firstOrNull { it.vendor != null } ?: findings.first()
+        val kinds = findings.groupBy { it.kind }.map { (kind, ofKind) ->
+            val newest = ofKind.maxByOrNull { it.ts }!!
+            KindSummary(
+                kind = kind,
+                forms = ofKind.map { it.form }.distinct().sorted(),
+                places = ofKind.map { it.where }.filter { it.isNotEmpty() }.distinct().sorted(),
+                count = ofKind.size,
+                firstSeen = ofKind.minOf { it.ts },
+                lastSeen = newest.ts,
+                confidence = if (ofKind.any { it.confidence == "exact" }) "exact" else newest.confidence,
+                evidence = newest.evidence,
+                flows = ofKind.map { it.flow }.distinct(),
+                newestFlow = newest.flow,
+                newestSession = newest.session,
+            )
+        }.sortedBy { Kinds.rank(it.kind) }
+        return DestinationSummary(
+            host = host,
+            vendorLabel = Vendors.label(tagged.vendor, tagged.category),
+            service = tagged.service,
+            category = tagged.category,
+            kinds = kinds,
+            firstSeen = findings.minOf { it.ts },
+            lastSeen = findings.maxOf { it.ts },
+        )
+    }
+}
+
+/**
+ * Remembers which (app, destination, kind) triples were already seen, so that only the
+ * first time an app sends a kind of identifier to a destination raises a notification.
+ * Stored as one tab-separated line per triple; bounded so a noisy app cannot grow it forever.
+ */
+class FirstSeen(private val limit: Int = 20_000) {
+    private val seen = LinkedHashSet<String>()
+
+    val size: Int get() = seen.size
+
+    /** True the first time this finding's triple is seen (encrypted connections never notify). */
+    fun observe(f: Finding): Boolean {
+        if (f.kind == "encrypted-flow" || f.direction != "out") return false
+        val key = key(f.app, f.destination, f.kind)
+        if (!seen.add(key)) return false
+        if (seen.size > limit) seen.remove(seen.first())
+        return true
+    }
+
+    fun contains(app: String?, host: String, kind: String): Boolean = key(app, host, kind) in seen
+
+    fun serialise(): String = seen.joinToString("") { "$it\n" }
+
+    fun load(text: String) {
+        seen.clear()
+        text.lineSequence().filter { it.count { c -> c == '\t' } == 2 }.forEach { seen.add(it) }
+        while (seen.size > limit) seen.remove(seen.first())
+    }
+
+    private fun key(app: String?, host: String, kind: String): String =
+        listOf(app ?: "", host, kind).joinToString("\t") { it.replace('\t', ' ').replace('\n', ' ') }
+}

@@ -1,0 +1,193 @@
+package org.phonehome.model
+
+/** One finding as the core reports it (findings.jsonl, plus `id` and `session` from the store). */
+data class Finding(
+    val id: Long?,
+    val session: Long?,
+    /** Milliseconds since the epoch. */
+    val ts: Long,
+    val flow: Long,
+    val app: String?,
+    val proto: String,
+    val src: String,
+    val dst: String,
+    val host: String?,
+    val hostSource: String?,
+    val vendor: String?,
+    val category: String?,
+    val service: String?,
+    val kind: String,
+    val encoding: String,
+    val digestForm: String?,
+    val truncated: Boolean,
+    val where: String,
+    val direction: String,
+    val confidence: String,
+    val evidence: String,
+    val bytesOut: Long? = null,
+    val bytesIn: Long? = null,
+) {
+    /** Where it went: the name when one is known, else the address. */
+    val destination: String get() = host ?: dst
+
+    /** The form it travelled in: "plain", "sha1 (base64url, truncated)". */
+    val form: String
+        get() {
+            val extra = listOfNotNull(digestForm, if (truncated) "truncated" else null)
+            return if (extra.isEmpty()) encoding else "$encoding (${extra.joinToString(", ")})"
+        }
+
+    companion object {
+        fun fromJson(j: Json): Finding? {
+            val o = j as? Json.Obj ?: return null
+            return Finding(
+                id = o.long("id"),
+                session = o.long("session"),
+                ts = Format.parseRfc3339(o.string("ts")) ?: return null,
+                flow = o.long("flow") ?: 0,
+                app = o.string("app"),
+                proto = o.string("proto") ?: "",
+                src = o.string("src") ?: "",
+                dst = o.string("dst") ?: "",
+                host = o.string("host"),
+                hostSource = o.string("host_source"),
+                vendor = o.string("vendor"),
+                category = o.string("category"),
+                service = o.string("service"),
+                kind = o.string("kind") ?: return null,
+                encoding = o.string("encoding") ?: "",
+                digestForm = o.string("digest_form"),
+                truncated = o.bool("truncated") ?: false,
+                where = o.string("where") ?: "",
+                direction = o.string("direction") ?: "out",
+                confidence = o.string("confidence") ?: "",
+                evidence = o.string("evidence") ?: "",
+                bytesOut = o.long("bytes_out"),
+                bytesIn = o.long("bytes_in"),
+            )
+        }
+
+        /** A JSON array of findings; entries that are not findings are skipped. */
+        fun listFromJson(text: String): List<Finding> =
+            ((Json.parse(text) as? Json.Arr)?.items ?: emptyList()).mapNotNull { fromJson(it) }
+    }
+}
+
+/** One finished flow (flows.jsonl). */
+data class Flow(
+    val flow: Long,
+    val session: Long?,
+    val proto: String,
+    val src: String,
+    val dst: String,
+    val bytesOut: Long,
+    val bytesIn: Long,
+    val start: Long,
+    val end: Long,
+    val close: String,
+    val app: String?,
+    val host: String?,
+    val hostSource: String?,
+    val vendor: String?,
+    val category: String?,
+    val service: String?,
+) {
+    val destination: String get() = host ?: dst
+
+    companion object {
+        fun fromJson(j: Json): Flow? {
+            val o = j as? Json.Obj ?: return null
+            return Flow(
+                flow = o.long("flow") ?: return null,
+                session = o.long("session"),
+                proto = o.string("proto") ?: "",
+                src = o.string("src") ?: "",
+                dst = o.string("dst") ?: "",
+                bytesOut = o.long("bytes_out") ?: 0,
+                bytesIn = o.long("bytes_in") ?: 0,
+                start = Format.parseRfc3339(o.string("start")) ?: 0,
+                end = Format.parseRfc3339(o.string("end")) ?: 0,
+                close = o.string("close") ?: "",
+                app = o.string("app"),
+                host = o.string("host"),
+                hostSource = o.string("host_source"),
+                vendor = o.string("vendor"),
+                category = o.string("category"),
+                service = o.string("service"),
+            )
+        }
+
+        fun listFromJson(text: String): List<Flow> =
+            ((Json.parse(text) as? Json.Arr)?.items ?: emptyList()).mapNotNull { fromJson(it) }
+    }
+}
+
+/** The core's live counts (NativeCore.stats). */
+data class Stats(
+    val running: Boolean = false,
+    val flowsOpen: Long = 0,
+    val flowsTotal: Long = 0,
+    val bytesOut: Long = 0,
+    val bytesIn: Long = 0,
+    val findings: Long = 0,
+    val dropped: Long = 0,
+    val protectFailures: Long = 0,
+) {
+    /** One line for the status notification: "12 open · 340 flows · ↑1.2 MB ↓8.0 MB · 3 findings". */
+    fun summary(): String =
+        "${Format.count(flowsOpen)} open · ${Format.count(flowsTotal)} flows · " +
+            "↑${Format.bytes(bytesOut)} ↓${Format.bytes(bytesIn)} · ${Format.count(findings)} findings"
+
+    companion object {
+        fun fromJson(text: String): Stats {
+            val o = Json.parse(text) as? Json.Obj ?: return Stats()
+            return Stats(
+                running = o.bool("running") ?: false,
+                flowsOpen = o.long("flows_open") ?: 0,
+                flowsTotal = o.long("flows_total") ?: 0,
+                bytesOut = o.long("bytes_out") ?: 0,
+                bytesIn = o.long("bytes_in") ?: 0,
+                findings = o.long("findings") ?: 0,
+                dropped = o.long("dropped") ?: 0,
+                protectFailures = o.long("protect_failures") ?: 0,
+            )
+        }
+    }
+}
+
+/** Names a destination's owner the way people say it: "Xiaomi cloud messaging". */
+object Vendors {
+    fun label(vendor: String?, category: String?): String? {
+        if (vendor.isNullOrBlank()) return null
+        val what = when (category) {
+            null, "", "vendor" -> null
+            "cloud-messaging" -> "cloud messaging"
+            else -> category.replace('-', ' ')
+        }
+        return if (what == null) vendor else "$vendor $what"
+    }
+
+    /** Whether a category is one people most want to know about (push, telemetry, accounts). */
+    fun isNotable(category: String?): Boolean = category == "cloud-messaging" || category == "telemetry" || category == "account"
+}
+
+/** Human words for the identifier kinds. */
+object Kinds {
+    private val names = mapOf(
+        "imei" to "IMEI", "imsi" to "IMSI (SIM subscriber)", "iccid" to "SIM serial (ICCID)",
+        "phone" to "phone number", "carrier" to "carrier", "android_id" to "Android ID",
+        "ad_id" to "advertising ID", "serial" to "serial number", "mac" to "MAC address",
+        "email" to "e-mail address", "contact" to "a contact", "sms" to "an SMS",
+        "location" to "location", "encrypted-flow" to "encrypted connection",
+    )
+
+    fun name(kind: String): String = names[kind] ?: kind
+
+    /** Kinds in the order of how much they identify a person or a phone. */
+    private val order = listOf(
+        "imei", "imsi", "iccid", "phone", "serial", "mac", "android_id", "ad_id", "email",
+        "contact", "sms", "location", "carrier", "encrypted-flow",
+    )
+
+    fun rank(kind: String): Int = order.indexOf(kind).let { if (it < 0) order.size else it }
+}

@@ -1,0 +1,154 @@
+package org.phonehome.model
+
+/**
+ * What the user chose. Stored as `key=value` lines in app-private storage; unknown keys
+ * are ignored and a bad value falls back to its default (and is reported), so an old or
+ * damaged file never stops the monitor from starting.
+ */
+data class Settings(
+    val ipv6: Boolean = true,
+    val mtu: Int = DEFAULT_MTU,
+    /** Bytes scanned per flow and direction (the core's scan_limit), in KiB. */
+    val scanLimitKib: Int = 64,
+    val capture: Boolean = true,
+    val excludedApps: Set<String> = emptySet(),
+    /** Read the phone's own identifiers through TelephonyManager (needs READ_PHONE_STATE). */
+    val readPhone: Boolean = true,
+    /** Consent toggles: only with these on are contacts and SMS read at all. */
+    val readContacts: Boolean = false,
+    val readSms: Boolean = false,
+    val notifyDiscoveries: Boolean = true,
+) {
+    fun serialise(): String = buildString {
+        append("ipv6=").append(ipv6).append('\n')
+        append("mtu=").append(mtu).append('\n')
+        append("scan_limit_kib=").append(scanLimitKib).append('\n')
+        append("capture=").append(capture).append('\n')
+        append("excluded_apps=").append(excludedApps.sorted().joinToString(",")).append('\n')
+        append("read_phone=").append(readPhone).append('\n')
+        append("read_contacts=").append(readContacts).append('\n')
+        append("read_sms=").append(readSms).append('\n')
+        append("notify_discoveries=").append(notifyDiscoveries).append('\n')
+    }
+
+    companion object {
+        const val DEFAULT_MTU = 1500
+        /** IPv6 needs at least 1280 on every link; the core takes up to 65535. */
+        const val MIN_MTU = 1280
+        const val MAX_MTU = 65_535
+        const val MIN_SCAN_KIB = 1
+        const val MAX_SCAN_KIB = 16 * 1024
+
+        fun mtuProblem(text: String): String? {
+            val v = text.trim().toIntOrNull() ?: return "the MTU is a whole number"
+            return if (v in MIN_MTU..MAX_MTU) null else "the MTU is $MIN_MTU to $MAX_MTU"
+        }
+
+        fun scanLimitProblem(text: String): String? {
+            val v = text.trim().toIntOrNull() ?: return "the scan depth is a whole number of KiB"
+            return if (v in MIN_SCAN_KIB..MAX_SCAN_KIB) null else "the scan depth is $MIN_SCAN_KIB to $MAX_SCAN_KIB KiB"
+        }
+
+        /** Reads the stored lines; returns the settings and the keys whose values were not understood. */
+        fun parse(text: String): Pair<Settings, List<String>> {
+            val bad = ArrayList<String>()
+            val map = text.lineSequence().map { it.trim() }.filter { it.isNotEmpty() && !it.startsWith("#") && '=' in it }
+                .associate { it.substringBefore('=').trim() to it.substringAfter('=').trim() }
+            val d = Settings()
+            fun bool(key: String, default: Boolean): Boolean = when (val v = map[key]) {
+                null -> default
+                "true" -> true
+                "false" -> false
+                else -> { bad.add("$key=$v"); default }
+            }
+            fun int(key: String, default: Int, problem: (String) -> String?): Int {
+                val v = map[key] ?: return default
+                return if (problem(v) == null) v.toInt() else { bad.add("$key=$v"); default }
+            }
+            val settings = Settings(
+                ipv6 = bool("ipv6", d.ipv6),
+                mtu = int("mtu", d.mtu, ::mtuProblem),
+                scanLimitKib = int("scan_limit_kib", d.scanLimitKib, ::scanLimitProblem),
+                capture = bool("capture", d.capture),
+                excludedApps = map["excluded_apps"].orEmpty().split(',').map { it.trim() }.filter { it.isNotEmpty() }.toSet(),
+                readPhone = bool("read_phone", d.readPhone),
+                readContacts = bool("read_contacts", d.readContacts),
+                readSms = bool("read_sms", d.readSms),
+                notifyDiscoveries = bool("notify_discoveries", d.notifyDiscoveries),
+            )
+            return settings to bad
+        }
+    }
+}
+
+/** The TUN interface as VpnService.Builder is told to set it up. */
+data class VpnPlan(
+    val addresses: List<Pair<String, Int>>,
+    val routes: List<Pair<String, Int>>,
+    /** Empty when the upstream resolvers are unknown: then apps keep using the network's own, through the TUN. */
+    val dnsServers: List<String>,
+    val mtu: Int,
+    val disallowedApps: List<String>,
+)
+
+/** Builds the TUN plan and the core's configuration from the settings and what the network says. */
+object CoreConfig {
+    const val TUN_V4 = "10.111.0.2"
+    const val DNS_V4 = "10.111.0.1"
+    const val TUN_V6 = "fd70:686f:6e65::2"
+    const val DNS_V6 = "fd70:686f:6e65::1"
+
+    /**
+     * The routes cover everything. Traffic Android keeps off VPNs anyway (IMS for VoLTE and
+     * Wi-Fi calling on its own network, tethered clients, MMS on some carriers) is not ours
+     * to route: adding carrier routes here would break calls, so none are added.
+     */
+    fun plan(settings: Settings, ownPackage: String, upstreamDns: List<String>): VpnPlan {
+        val addresses = mutableListOf(TUN_V4 to 24)
+        val routes = mutableListOf("0.0.0.0" to 0)
+        val dns = ArrayList<String>()
+        if (upstreamDns(upstreamDns).isNotEmpty()) dns.add(DNS_V4)
+        if (settings.ipv6) {
+            addresses.add(TUN_V6 to 64)
+            routes.add("::" to 0)
+            if (dns.isNotEmpty()) dns.add(DNS_V6)
+        }
+        // Our own traffic (the core's protected sockets aside) must never loop through the TUN.
+        val disallowed = (listOf(ownPackage) + settings.excludedApps.sorted()).distinct()
+        return VpnPlan(addresses, routes, dns, settings.mtu, disallowed)
+    }
+
+    /**
+     * The resolvers as the core reads them (ip:53, [ipv6]:53). Scoped link-local IPv6
+     * resolvers (fe80::1%wlan0) are left out: the scope does not survive the trip.
+     */
+    fun upstreamDns(servers: List<String>): List<String> =
+        servers.map { it.trim().removePrefix("/") }.filter { it.isNotEmpty() && '%' !in it }
+            .map { if (':' in it) "[$it]:53" else "$it:53" }.distinct()
+
+    /** The JSON NativeCore.start takes (see its documentation). */
+    fun json(
+        recordsDir: String,
+        identifiers: Identifiers,
+        settings: Settings,
+        upstreamDns: List<String>,
+        sdkInt: Int,
+        catalog: String = "",
+    ): String {
+        val fields = LinkedHashMap<String, Json>()
+        fields["records_dir"] = Json.Str(recordsDir)
+        if (identifiers.count > 0 || identifiers.region != null) fields["identifiers"] = identifiers.toJson()
+        if (catalog.isNotBlank()) fields["catalog"] = Json.Str(catalog)
+        fields["scan_limit"] = Json.of(settings.scanLimitKib.toLong() * 1024)
+        fields["capture"] = Json.of(settings.capture)
+        fields["mtu"] = Json.of(settings.mtu)
+        val upstream = upstreamDns(upstreamDns)
+        if (upstream.isNotEmpty()) {
+            val listen = if (settings.ipv6) listOf(DNS_V4, DNS_V6) else listOf(DNS_V4)
+            fields["dns"] = Json.obj("listen" to Json.strings(listen), "upstream" to Json.strings(upstream))
+        }
+        // getConnectionOwnerUid exists from API 29; below it the core reads /proc/net.
+        fields["owner_lookup"] = Json.Str(if (sdkInt >= 29) "host" else "proc")
+        return Json.Obj(fields).toString()
+    }
+}

@@ -1,0 +1,58 @@
+package org.phonehome.model
+
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertNull
+import org.junit.Test
+
+class RecordsTest {
+    @Test
+    fun `a finding from the core is read with every field`() {
+        val json = """[{"id":7,"session":2,"ts":"2026-11-23T10:00:00.123Z","flow":42,"app":"com.xiaomi.xmsf",
+            "proto":"tcp","src":"10.111.0.2:40000","dst":"[2001:db8::1]:443","host":"xmpush.xiaomi.com",
+            "host_source":"sni","vendor":"Xiaomi","category":"cloud-messaging","service":"Mi Push","kind":"imei",
+            "encoding":"sha1","digest_form":"base64url","truncated":true,"where":"body","direction":"out",
+            "confidence":"exact","evidence":"deviceid=Ab************","bytes_out":null,"bytes_in":null,"start":null,"end":null}]"""
+        val f = Finding.listFromJson(json).single()
+        assertEquals(7L, f.id)
+        assertEquals(2L, f.session)
+        assertEquals(1_795_428_000_123L, f.ts)
+        assertEquals(42L, f.flow)
+        assertEquals("com.xiaomi.xmsf", f.app)
+        assertEquals("xmpush.xiaomi.com", f.destination)
+        assertEquals("sha1 (base64url, truncated)", f.form)
+        assertEquals("deviceid=Ab************", f.evidence)
+        assertNull(f.bytesOut)
+    }
+
+    @Test
+    fun `entries that are not findings are skipped, not fatal`() {
+        assertEquals(0, Finding.listFromJson("""[1, {"kind":"imei"}, {"ts":"bad","kind":"imei"}]""").size)
+        assertEquals(0, Finding.listFromJson("[]").size)
+    }
+
+    @Test
+    fun `a flow from the core is read with its times and sizes`() {
+        val json = """[{"flow":3,"session":1,"proto":"udp","src":"10.111.0.2:5353","dst":"10.111.0.1:53","bytes_out":40,
+            "bytes_in":120,"start":"2026-11-23T10:00:00.000Z","end":"2026-11-23T10:00:10.500Z","close":"idle","app":null,
+            "host":null,"host_source":null,"vendor":null,"category":null,"service":null}]"""
+        val flow = Flow.listFromJson(json).single()
+        assertEquals("10.111.0.1:53", flow.destination)
+        assertEquals(10_500L, flow.end - flow.start)
+        assertEquals("idle", flow.close)
+        assertNull(flow.app)
+    }
+
+    @Test
+    fun `live counts read into one notification line`() {
+        val s = Stats.fromJson("""{"running":true,"flows_open":12,"flows_total":3400,"bytes_out":1200000,"bytes_in":8000000,"findings":3,"dropped":0,"protect_failures":0}""")
+        assertEquals("12 open · 3,400 flows · ↑1.2 MB ↓8.0 MB · 3 findings", s.summary())
+        assertEquals(Stats(), Stats.fromJson("[]"))
+    }
+
+    @Test
+    fun `identifier kinds have plain names`() {
+        assertEquals("IMEI", Kinds.name("imei"))
+        assertEquals("advertising ID", Kinds.name("ad_id"))
+        assertEquals("something-new", Kinds.name("something-new"))
+    }
+}
