@@ -234,9 +234,9 @@ fn relay_until_stopped(
     observer: Box<dyn Observer>,
     shutdown: oneshot::Receiver<()>,
 ) -> String {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("phonehome")
+    // The relay thread runs the stack and every upstream socket itself (as `watch` does):
+    // cross-thread hand-offs cost more than a second worker gained.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
