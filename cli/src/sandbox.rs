@@ -209,6 +209,15 @@ fn enter_namespaces() -> Result<(), SetupError> {
 
 fn configure_interfaces(mtu: u32, ipv6: bool) -> Result<(), SetupError> {
     let ip = find_ip().ok_or(SetupError::IpMissing)?;
+    if ipv6 {
+        // No router will ever answer on the TUN; without this the namespace's kernel keeps
+        // sending router solicitations (backing off to one an hour), and each one wakes
+        // the idle monitor. Best effort: nothing breaks if the write is refused.
+        let knob = format!("/proc/sys/net/ipv6/conf/{TUN_NAME}/router_solicitations");
+        if let Err(e) = std::fs::write(&knob, "0") {
+            log::debug!("namespace: cannot write {knob}: {e}");
+        }
+    }
     let mtu = mtu.to_string();
     let v4 = format!("{ADDR_V4}/{PREFIX_V4}");
     let v6 = format!("{ADDR_V6}/{PREFIX_V6}");
