@@ -147,6 +147,19 @@ fn raise_fd_limit(max_flows: usize) {
     }
 }
 
+/// Each TCP flow gets 256 KiB socket buffers that an idle connection never touches. glibc
+/// hands out such blocks with mmap (fresh, zero, not yet resident) until a free of a large
+/// block raises its dynamic threshold; after that it carves them from the heap and calloc
+/// writes the zeros, so every idle connection cost 281 KiB of RSS instead of 28. A fixed
+/// threshold keeps them mmap'd. (Android's allocator maps large blocks anyway.)
+fn keep_flow_buffers_lazy() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning; any value is valid.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 /// Relays until `shutdown` completes (or the TUN fails), then ends every flow, records
 /// it, and finishes `observer`.
 pub async fn run(
@@ -157,6 +170,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<RelayStats, RelayError> {
     raise_fd_limit(config.stack.max_flows);
+    keep_flow_buffers_lazy();
     tun.set_nonblocking(true).map_err(RelayError::Tun)?;
     // SAFETY: `Tun` owns its fd and returns that same fd from `as_raw_fd` until dropped.
     let tun = unsafe { AsyncFd::register_with_interest(tun, Interest::READABLE) }
