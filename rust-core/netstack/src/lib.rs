@@ -15,7 +15,8 @@
 mod device;
 pub mod packet;
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -191,7 +192,18 @@ enum TcpFlow {
 
 #[derive(Debug)]
 struct OpenTcp {
+    /// The flow's smoltcp socket, alone in a set of its own. smoltcp walks every socket of
+    /// a set for each packet it sends, so with one shared set 300 idle connections cut a
+    /// download to half. Polling a flow's own set costs the same however many flows exist.
+    set: SocketSet<'static>,
     handle: SocketHandle,
+    /// Client packets for the flow's next poll.
+    inbox: Vec<Vec<u8>>,
+    /// Listed in `Netstack::due`.
+    due: bool,
+    /// When smoltcp next wants the socket polled (retransmission, TIME-WAIT), as queued
+    /// in `Netstack::timers`.
+    timer: Option<Instant>,
     /// Client bytes the shell may still be handed before it reports them written.
     up_credit: usize,
     /// Server bytes given by the shell, not yet in smoltcp's send buffer.
@@ -211,13 +223,20 @@ pub struct Netstack {
     epoch: Instant,
     iface: Interface,
     device: QueueDevice,
-    sockets: SocketSet<'static>,
     flows: HashMap<FlowId, Flow>,
     keys: HashMap<Key, FlowId>,
     next_id: FlowId,
     /// No idle deadline falls before this.
     next_sweep: Option<Instant>,
     events: VecDeque<Event>,
+    /// Open TCP flows with packets, commands or an expired timer since their last poll.
+    due: Vec<FlowId>,
+    /// smoltcp's timers, soonest first. An entry whose flow is gone or whose timer moved
+    /// is stale and skipped.
+    timers: BinaryHeap<Reverse<(Instant, FlowId)>>,
+    /// Segments of no flow, answered with RST by smoltcp from `no_sockets`.
+    strays: Vec<Vec<u8>>,
+    no_sockets: SocketSet<'static>,
     stats: Stats,
 }
 
@@ -255,12 +274,15 @@ impl Netstack {
             epoch: now,
             iface,
             device,
-            sockets: SocketSet::new(Vec::new()),
             flows: HashMap::new(),
             keys: HashMap::new(),
             next_id: 1,
             next_sweep: None,
             events: VecDeque::new(),
+            due: Vec::new(),
+            timers: BinaryHeap::new(),
+            strays: Vec::new(),
+            no_sockets: SocketSet::new(Vec::new()),
             stats: Stats::default(),
         }
     }
@@ -345,14 +367,17 @@ impl Netstack {
                         self.finish(id, now, CloseReason::ClientReset);
                     }
                 }
-                Kind::Tcp(TcpFlow::Open(_)) => self.device.rx.push_back(packet.to_vec()),
+                Kind::Tcp(TcpFlow::Open(open)) => {
+                    open.inbox.push(packet.to_vec());
+                    mark_due(&mut self.due, id, open);
+                }
                 Kind::Udp | Kind::Echo { .. } => {}
             }
             return Ok(());
         }
         if !is_syn {
             // Not ours (a stale flow, a stray segment): smoltcp answers it with RST.
-            self.device.rx.push_back(packet.to_vec());
+            self.strays.push(packet.to_vec());
             return Ok(());
         }
         if self.flows.len() >= self.config.max_flows {
@@ -522,9 +547,14 @@ impl Netstack {
             self.finish(id, now, CloseReason::Unreachable);
             return;
         }
-        let handle = self.sockets.add(socket);
+        let mut set = SocketSet::new(Vec::with_capacity(1));
+        let handle = set.add(socket);
         flow.kind = Kind::Tcp(TcpFlow::Open(Box::new(OpenTcp {
+            set,
             handle,
+            inbox: vec![syn],
+            due: false,
+            timer: None,
             up_credit: self.config.tcp_up_window,
             down: VecDeque::new(),
             down_eof: false,
@@ -532,12 +562,7 @@ impl Netstack {
             closing: false,
             reason: None,
         })));
-        // Earlier packets first, then this SYN alone: a listening socket takes any SYN
-        // to its endpoint, so it must never see another flow's.
-        self.poll_smoltcp(now);
-        self.device.rx.push_back(syn);
-        self.poll_smoltcp(now);
-        self.service(now);
+        self.poll_flow(now, id);
     }
 
     /// Connecting upstream failed: refuse the client the way the destination did.
@@ -577,8 +602,9 @@ impl Netstack {
 
     /// The shell wrote `len` bytes of this flow's `TcpData` upstream.
     pub fn tcp_written(&mut self, id: FlowId, len: usize) {
-        if let Some(open) = self.open_tcp(id) {
+        if let Some(open) = open_tcp(&mut self.flows, id) {
             open.up_credit += len;
+            mark_due(&mut self.due, id, open);
         }
     }
 
@@ -588,35 +614,30 @@ impl Netstack {
         if let Some(flow) = self.flows.get_mut(&id) {
             flow.last_active = now;
         }
-        if let Some(open) = self.open_tcp(id) {
+        if let Some(open) = open_tcp(&mut self.flows, id) {
             if !open.down_eof {
                 open.down.push_back(data);
+                mark_due(&mut self.due, id, open);
             }
         }
     }
 
     /// The server finished sending: the client gets a FIN after the data.
     pub fn tcp_server_eof(&mut self, id: FlowId) {
-        if let Some(open) = self.open_tcp(id) {
+        if let Some(open) = open_tcp(&mut self.flows, id) {
             open.down_eof = true;
+            mark_due(&mut self.due, id, open);
         }
     }
 
     /// The server reset the connection (or upstream IO failed): reset the client.
     pub fn tcp_server_reset(&mut self, id: FlowId) {
-        let Some(open) = self.open_tcp(id) else {
+        let Some(open) = open_tcp(&mut self.flows, id) else {
             return;
         };
-        let handle = open.handle;
         open.reason = Some(CloseReason::ServerReset);
-        self.sockets.get_mut::<tcp::Socket>(handle).abort();
-    }
-
-    fn open_tcp(&mut self, id: FlowId) -> Option<&mut OpenTcp> {
-        match self.flows.get_mut(&id).map(|f| &mut f.kind) {
-            Some(Kind::Tcp(TcpFlow::Open(open))) => Some(open),
-            _ => None,
-        }
+        open.socket().abort();
+        mark_due(&mut self.due, id, open);
     }
 
     /// A datagram from the server of UDP flow `id`.
@@ -666,25 +687,57 @@ impl Netstack {
     }
 
     /// Runs timers and moves data between smoltcp and the shell. Call after feeding
-    /// packets or commands, and when [`Netstack::poll_at`] is due.
+    /// packets or commands, and when [`Netstack::poll_at`] is due. Only flows that were
+    /// given something, or whose timer expired, are polled.
     pub fn poll(&mut self, now: Instant) {
         if self.next_sweep.is_some_and(|at| at <= now) {
             self.sweep_idle(now);
         }
-        self.poll_smoltcp(now);
-        self.service(now);
-        // Window updates for what service() read, data and FINs it queued.
-        self.poll_smoltcp(now);
+        while let Some(&Reverse((at, id))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if let Some(open) = open_tcp(&mut self.flows, id) {
+                if open.timer == Some(at) {
+                    open.timer = None;
+                    mark_due(&mut self.due, id, open);
+                }
+            }
+        }
+        if !self.strays.is_empty() {
+            self.device.rx.extend(self.strays.drain(..));
+            let t = self.smol_now(now);
+            self.iface.poll(t, &mut self.device, &mut self.no_sockets);
+        }
+        let due = std::mem::take(&mut self.due);
+        for &id in &due {
+            self.poll_flow(now, id);
+        }
+        // Keep the list's allocation for the next round.
+        if self.due.is_empty() {
+            self.due = due;
+            self.due.clear();
+        }
     }
 
     /// When [`Netstack::poll`] should run next if nothing else happens; `None` means
     /// only when a packet or a command arrives (no periodic wake-ups).
     pub fn poll_at(&mut self, now: Instant) -> Option<Instant> {
-        let smol = self
-            .iface
-            .poll_delay(self.smol_now(now), &self.sockets)
-            .map(|d| now + Duration::from_micros(d.total_micros()));
-        match (smol, self.next_sweep) {
+        if !self.due.is_empty() || !self.strays.is_empty() {
+            return Some(now);
+        }
+        // Drop stale timers so that they cause no wake-up.
+        while let Some(&Reverse((at, id))) = self.timers.peek() {
+            match open_tcp(&mut self.flows, id) {
+                Some(open) if open.timer == Some(at) => break,
+                _ => {
+                    self.timers.pop();
+                }
+            }
+        }
+        let timer = self.timers.peek().map(|Reverse((at, _))| *at);
+        match (timer, self.next_sweep) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -704,14 +757,13 @@ impl Netstack {
 
     /// Ends every flow (clients of TCP flows get a RST) with reason `Shutdown`.
     pub fn shutdown(&mut self, now: Instant) {
-        let ids: Vec<FlowId> = self.flows.keys().copied().collect();
-        for id in ids {
-            if let Some(open) = self.open_tcp(id) {
-                let handle = open.handle;
-                self.sockets.get_mut::<tcp::Socket>(handle).abort();
+        let t = self.smol_now(now);
+        for flow in self.flows.values_mut() {
+            if let Kind::Tcp(TcpFlow::Open(open)) = &mut flow.kind {
+                open.socket().abort();
+                self.iface.poll(t, &mut self.device, &mut open.set);
             }
         }
-        self.poll_smoltcp(now);
         let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
@@ -728,103 +780,37 @@ impl Netstack {
         smoltcp::time::Instant::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
     }
 
-    fn poll_smoltcp(&mut self, now: Instant) {
+    /// Feeds a TCP flow its packets, moves bytes between its socket and the shell, sends
+    /// what smoltcp has to send, and retires the flow or sets its next timer.
+    fn poll_flow(&mut self, now: Instant, id: FlowId) {
         let t = self.smol_now(now);
-        self.iface.poll(t, &mut self.device, &mut self.sockets);
-    }
-
-    /// Moves bytes between each open TCP socket and the shell, and retires finished flows.
-    fn service(&mut self, now: Instant) {
-        let mut finished = Vec::new();
-        for (&id, flow) in self.flows.iter_mut() {
-            let Kind::Tcp(TcpFlow::Open(open)) = &mut flow.kind else {
-                continue;
-            };
-            let socket = self.sockets.get_mut::<tcp::Socket>(open.handle);
-
-            // Client -> server, within the credit the shell has left us.
-            while open.up_credit > 0 && socket.can_recv() {
-                let want = open.up_credit.min(64 * 1024);
-                let chunk = socket.recv(|buf| {
-                    let n = buf.len().min(want);
-                    (n, Bytes::copy_from_slice(&buf[..n]))
-                });
-                match chunk {
-                    Ok(data) if !data.is_empty() => {
-                        open.up_credit -= data.len();
-                        flow.bytes_out += data.len() as u64;
-                        flow.last_active = now;
-                        self.events.push_back(Event::TcpData { id, data });
-                    }
-                    _ => break,
-                }
-            }
-            // The client's FIN, once everything before it was handed over.
-            if !open.up_eof
-                && socket.recv_queue() == 0
-                && matches!(
-                    socket.state(),
-                    tcp::State::CloseWait
-                        | tcp::State::LastAck
-                        | tcp::State::Closing
-                        | tcp::State::TimeWait
-                )
-            {
-                open.up_eof = true;
-                self.events.push_back(Event::TcpEof { id });
-            }
-
-            // Server -> client, as far as the send buffer takes it.
-            let mut sent = 0;
-            while let Some(front) = open.down.front_mut() {
-                if !socket.can_send() {
-                    break;
-                }
-                match socket.send_slice(front) {
-                    Ok(n) if n > 0 => {
-                        sent += n;
-                        if n == front.len() {
-                            open.down.pop_front();
-                        } else {
-                            let _ = front.split_to(n);
-                        }
-                    }
-                    _ => break,
-                }
-            }
-            if sent > 0 {
-                flow.bytes_in += sent as u64;
-                flow.last_active = now;
-                self.events.push_back(Event::TcpSent { id, len: sent });
-            }
-            if open.down_eof && open.down.is_empty() && !open.closing {
-                open.closing = true;
-                socket.close();
-            }
-
-            let done = match socket.state() {
-                // An aborted socket is Closed with its RST still to send; it forgets
-                // the remote endpoint once the RST is out.
-                tcp::State::Closed => socket.remote_endpoint().is_none(),
-                // TIME-WAIT only guards against stray segments, but the client's last
-                // bytes may still wait in the receive buffer for upstream credit.
-                tcp::State::TimeWait => open.up_eof,
-                // A RST during the handshake sends smoltcp back to LISTEN, where it
-                // would take another flow's SYN.
-                tcp::State::Listen => true,
-                _ => false,
-            };
-            if done {
-                let reason = open.reason.unwrap_or(if open.up_eof && open.closing {
-                    CloseReason::Closed
-                } else {
-                    CloseReason::ClientReset
-                });
-                finished.push((id, reason));
-            }
-        }
-        for (id, reason) in finished {
+        let Some(flow) = self.flows.get_mut(&id) else {
+            return;
+        };
+        let Kind::Tcp(TcpFlow::Open(open)) = &mut flow.kind else {
+            return;
+        };
+        open.due = false;
+        self.device.rx.extend(open.inbox.drain(..));
+        self.iface.poll(t, &mut self.device, &mut open.set);
+        if let Some(reason) = service(id, flow, now, &mut self.events) {
             self.finish(id, now, reason);
+            return;
+        }
+        let Kind::Tcp(TcpFlow::Open(open)) = &mut flow.kind else {
+            return;
+        };
+        // Window updates for what service() read, data and FINs it queued.
+        self.iface.poll(t, &mut self.device, &mut open.set);
+        let at = self.iface.poll_at(t, &open.set).map(|at| {
+            let micros = u64::try_from(at.total_micros()).unwrap_or(0);
+            self.epoch + Duration::from_micros(micros)
+        });
+        // One queued entry per flow at most: a later time waits for the earlier entry to
+        // fire (a spare poll of this flow) rather than pile up entries on every ACK.
+        if let Some(at) = at.filter(|&at| open.timer.is_none_or(|queued| at < queued)) {
+            open.timer = Some(at);
+            self.timers.push(Reverse((at, id)));
         }
     }
 
@@ -841,11 +827,11 @@ impl Netstack {
         }
         self.next_sweep = next;
         for id in expired {
-            if let Some(open) = self.open_tcp(id) {
+            if let Some(open) = open_tcp(&mut self.flows, id) {
                 // Reset the client now; the shell resets the server on `Closed`.
                 open.reason = Some(CloseReason::Idle);
-                let handle = open.handle;
-                self.sockets.get_mut::<tcp::Socket>(handle).abort();
+                open.socket().abort();
+                mark_due(&mut self.due, id, open);
             } else {
                 self.finish(id, now, CloseReason::Idle);
             }
@@ -858,9 +844,6 @@ impl Netstack {
             return;
         };
         self.keys.remove(&flow.key);
-        if let Kind::Tcp(TcpFlow::Open(open)) = &flow.kind {
-            self.sockets.remove(open.handle);
-        }
         let proto = match flow.kind {
             Kind::Tcp(_) => Proto::Tcp,
             Kind::Udp => Proto::Udp,
@@ -877,6 +860,123 @@ impl Netstack {
             end: now,
             reason,
         }));
+    }
+}
+
+impl OpenTcp {
+    fn socket(&mut self) -> &mut tcp::Socket<'static> {
+        self.set.get_mut::<tcp::Socket>(self.handle)
+    }
+}
+
+fn open_tcp(flows: &mut HashMap<FlowId, Flow>, id: FlowId) -> Option<&mut OpenTcp> {
+    match flows.get_mut(&id).map(|f| &mut f.kind) {
+        Some(Kind::Tcp(TcpFlow::Open(open))) => Some(open),
+        _ => None,
+    }
+}
+
+/// Puts an open flow on the list for the next poll, once.
+fn mark_due(due: &mut Vec<FlowId>, id: FlowId, open: &mut OpenTcp) {
+    if !open.due {
+        open.due = true;
+        due.push(id);
+    }
+}
+
+/// Moves bytes between a flow's socket and the shell: client bytes within the credit the
+/// shell has left, server bytes as far as the send buffer takes them, FINs both ways.
+/// Returns why the flow ended once its socket is done.
+fn service(
+    id: FlowId,
+    flow: &mut Flow,
+    now: Instant,
+    events: &mut VecDeque<Event>,
+) -> Option<CloseReason> {
+    let Kind::Tcp(TcpFlow::Open(open)) = &mut flow.kind else {
+        return None;
+    };
+    let socket = open.set.get_mut::<tcp::Socket>(open.handle);
+
+    // Client -> server, within the credit the shell has left us.
+    while open.up_credit > 0 && socket.can_recv() {
+        let want = open.up_credit.min(64 * 1024);
+        let chunk = socket.recv(|buf| {
+            let n = buf.len().min(want);
+            (n, Bytes::copy_from_slice(&buf[..n]))
+        });
+        match chunk {
+            Ok(data) if !data.is_empty() => {
+                open.up_credit -= data.len();
+                flow.bytes_out += data.len() as u64;
+                flow.last_active = now;
+                events.push_back(Event::TcpData { id, data });
+            }
+            _ => break,
+        }
+    }
+    // The client's FIN, once everything before it was handed over.
+    if !open.up_eof
+        && socket.recv_queue() == 0
+        && matches!(
+            socket.state(),
+            tcp::State::CloseWait
+                | tcp::State::LastAck
+                | tcp::State::Closing
+                | tcp::State::TimeWait
+        )
+    {
+        open.up_eof = true;
+        events.push_back(Event::TcpEof { id });
+    }
+
+    // Server -> client, as far as the send buffer takes it.
+    let mut sent = 0;
+    while let Some(front) = open.down.front_mut() {
+        if !socket.can_send() {
+            break;
+        }
+        match socket.send_slice(front) {
+            Ok(n) if n > 0 => {
+                sent += n;
+                if n == front.len() {
+                    open.down.pop_front();
+                } else {
+                    let _ = front.split_to(n);
+                }
+            }
+            _ => break,
+        }
+    }
+    if sent > 0 {
+        flow.bytes_in += sent as u64;
+        flow.last_active = now;
+        events.push_back(Event::TcpSent { id, len: sent });
+    }
+    if open.down_eof && open.down.is_empty() && !open.closing {
+        open.closing = true;
+        socket.close();
+    }
+
+    let done = match socket.state() {
+        // An aborted socket is Closed with its RST still to send; it forgets
+        // the remote endpoint once the RST is out.
+        tcp::State::Closed => socket.remote_endpoint().is_none(),
+        // TIME-WAIT only guards against stray segments, but the client's last
+        // bytes may still wait in the receive buffer for upstream credit.
+        tcp::State::TimeWait => open.up_eof,
+        // A RST during the handshake sends smoltcp back to LISTEN: the client is gone.
+        tcp::State::Listen => true,
+        _ => false,
+    };
+    if done {
+        Some(open.reason.unwrap_or(if open.up_eof && open.closing {
+            CloseReason::Closed
+        } else {
+            CloseReason::ClientReset
+        }))
+    } else {
+        None
     }
 }
 

@@ -582,6 +582,58 @@ fn many_concurrent_connections_to_one_endpoint_each_get_their_own_flow() {
     }
 }
 
+#[test]
+fn flows_that_outlive_a_burst_of_closed_ones_keep_working() {
+    let mut link = Link::new(Config::default());
+    let handles: Vec<_> = (0..300)
+        .map(|i| link.connect(server(), 42_000 + i))
+        .collect();
+    link.pump();
+    let ids: Vec<FlowId> = link
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::TcpConnect { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect();
+    for &id in &ids {
+        link.stack.tcp_connected(link.now, id);
+    }
+    link.pump();
+    // All but every 37th go away.
+    let survivors: Vec<usize> = (0..300).filter(|i| i % 37 == 0).collect();
+    for i in (0..300).filter(|i| !survivors.contains(i)) {
+        link.sock(handles[i]).abort();
+    }
+    link.pump();
+    assert_eq!(closed(&link.take_events()).len(), 300 - survivors.len());
+
+    for &i in &survivors {
+        link.sock(handles[i])
+            .send_slice(format!("up {i}").as_bytes())
+            .unwrap();
+        link.stack
+            .tcp_send(link.now, ids[i], Bytes::from(format!("down {i}")));
+    }
+    link.pump();
+    let events = link.take_events();
+    for &i in &survivors {
+        let up: Vec<u8> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TcpData { id, data } if *id == ids[i] => Some(data.to_vec()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(up, format!("up {i}").as_bytes());
+        let mut buf = [0u8; 64];
+        let n = link.sock(handles[i]).recv_slice(&mut buf).unwrap();
+        assert_eq!(&buf[..n], format!("down {i}").as_bytes());
+    }
+}
+
 fn udp_packet(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Vec<u8> {
     packet::udp(src, dst, payload, 65_535).unwrap()
 }
