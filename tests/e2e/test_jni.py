@@ -71,7 +71,8 @@ def phone(topo):
     try:
         sh(["ip", "link", "set", tun, "netns", ns])
         sh(["ip", "-n", ns, "link", "set", "lo", "up"])
-        sh(["ip", "-n", ns, "link", "set", tun, "mtu", "1500", "up"])
+        # What Builder.setMtu gives the app's TUN by default (Settings.DEFAULT_MTU).
+        sh(["ip", "-n", ns, "link", "set", tun, "mtu", "16000", "up"])
         sh(["ip", "-n", ns, "addr", "add", f"{WATCHED_V4}/24", "dev", tun])
         sh(["ip", "-n", ns, "addr", "add", f"{WATCHED_V6}/64", "dev", tun, "nodad"])
         sh(["ip", "-n", ns, "route", "add", "default", "dev", tun])

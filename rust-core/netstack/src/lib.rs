@@ -6,7 +6,9 @@
 //! [`Event`]s telling the shell what to do upstream. It opens no socket, reads no clock
 //! and never blocks, so all of it is tested with plain byte arrays.
 //!
-//! - TCP: a smoltcp socket per flow. A client's SYN is held until the shell has connected
+//! - TCP: a smoltcp socket per flow, in a socket set of its own that is polled only when
+//!   the flow has work (packets, commands, a due timer), so a packet costs the same with
+//!   one flow open or thousands. A client's SYN is held until the shell has connected
 //!   upstream; only then is the socket created and the SYN fed to it, so a refused or
 //!   unreachable destination is refused to the client too, never "connected then reset".
 //! - UDP and ICMP echo bypass smoltcp: a NAT table maps each (client, destination) to a

@@ -12,7 +12,7 @@ class CoreConfigTest {
         assertEquals(listOf("10.111.0.2" to 24, "fd70:686f:6e65::2" to 64), plan.addresses)
         assertEquals(listOf("0.0.0.0" to 0, "::" to 0), plan.routes)
         assertEquals(listOf("10.111.0.1", "fd70:686f:6e65::1"), plan.dnsServers)
-        assertEquals(1500, plan.mtu)
+        assertEquals(16_000, plan.mtu)
     }
 
     @Test

@@ -9,11 +9,11 @@ import org.junit.Test
 
 class SettingsTest {
     @Test
-    fun `by default IPv6 is on, MTU 1500, 64 KiB scanned, capture on, contacts and SMS off`() {
+    fun `by default IPv6 is on, MTU 16000, 64 KiB scanned, capture on, contacts and SMS off`() {
         val (s, bad) = Settings.parse("")
         assertEquals(Settings(), s)
         assertTrue(s.ipv6)
-        assertEquals(1500, s.mtu)
+        assertEquals(16_000, s.mtu)
         assertEquals(64, s.scanLimitKib)
         assertTrue(s.capture)
         assertFalse(s.readContacts)
