@@ -511,6 +511,54 @@ fn after_the_server_closes_a_slow_upstream_still_gets_every_client_byte() {
 }
 
 #[test]
+fn a_segment_of_no_flow_is_answered_with_rst_and_no_flow_is_made() {
+    // A data segment of a connection this stack never saw (e.g. from before a restart).
+    let mut link = Link::new(Config::default());
+    let (h, _) = established(&mut link, server());
+    link.sock(h).send_slice(b"late").unwrap();
+    let t = link.client_now();
+    link.client.poll(t, &mut link.pipe, &mut link.sockets);
+    let segment = link.pipe.tx.pop_front().expect("the client's data segment");
+
+    let mut fresh = Netstack::new(Config::default(), link.now);
+    fresh.receive(link.now, &segment).unwrap();
+    fresh.poll(link.now);
+    let reply = fresh.pop_packet().expect("an answer");
+    let ip = Ipv4Packet::new_checked(&reply[..]).unwrap();
+    let tcp = TcpPacket::new_checked(ip.payload()).unwrap();
+    assert!(tcp.rst(), "RST expected");
+    assert_eq!((tcp.src_port(), tcp.dst_port()), (80, 40_000));
+    assert_eq!(fresh.pop_event(), None);
+    assert_eq!(fresh.stats().open_flows, 0);
+    assert_eq!(fresh.poll_at(link.now), None, "nothing left to do");
+}
+
+#[test]
+fn a_lost_segment_is_sent_again_when_the_flows_timer_is_due() {
+    let mut link = Link::new(Config::default());
+    let (h, id) = established(&mut link, server());
+    link.stack
+        .tcp_send(link.now, id, Bytes::from_static(b"lost once"));
+    link.stack.poll(link.now);
+    let lost = link.stack.pop_packet().expect("the data segment");
+    assert!(lost.ends_with(b"lost once"));
+    assert_eq!(link.stack.pop_packet(), None);
+
+    let due = link
+        .stack
+        .poll_at(link.now)
+        .expect("a retransmission timer");
+    assert!(due > link.now);
+    link.stack.poll(due - Duration::from_millis(1));
+    assert_eq!(link.stack.pop_packet(), None, "not before the timer");
+    link.now = due;
+    link.pump();
+    let mut buf = [0u8; 64];
+    let n = link.sock(h).recv_slice(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"lost once");
+}
+
+#[test]
 fn a_full_flow_table_refuses_new_connections_with_rst() {
     let mut link = Link::new(Config {
         max_flows: 1,
