@@ -211,7 +211,9 @@ struct OpenTcp {
     /// Server bytes given by the shell, not yet in smoltcp's send buffer.
     down: VecDeque<Bytes>,
     down_eof: bool,
-    /// The client's FIN was seen and reported as `TcpEof`.
+    /// The client's FIN arrived; its bytes may still wait for upstream credit.
+    client_fin: bool,
+    /// The client's FIN was reported as `TcpEof`, after all its bytes.
     up_eof: bool,
     /// Our FIN was queued.
     closing: bool,
@@ -561,6 +563,7 @@ impl Netstack {
             down: VecDeque::new(),
             down_eof: false,
             up_eof: false,
+            client_fin: false,
             closing: false,
             reason: None,
         })));
@@ -918,16 +921,11 @@ fn service(
         }
     }
     // The client's FIN, once everything before it was handed over.
-    if !open.up_eof
-        && socket.recv_queue() == 0
-        && matches!(
-            socket.state(),
-            tcp::State::CloseWait
-                | tcp::State::LastAck
-                | tcp::State::Closing
-                | tcp::State::TimeWait
-        )
-    {
+    open.client_fin |= matches!(
+        socket.state(),
+        tcp::State::CloseWait | tcp::State::LastAck | tcp::State::Closing | tcp::State::TimeWait
+    );
+    if !open.up_eof && open.client_fin && socket.recv_queue() == 0 {
         open.up_eof = true;
         events.push_back(Event::TcpEof { id });
     }
@@ -962,8 +960,12 @@ fn service(
 
     let done = match socket.state() {
         // An aborted socket is Closed with its RST still to send; it forgets
-        // the remote endpoint once the RST is out.
-        tcp::State::Closed => socket.remote_endpoint().is_none(),
+        // the remote endpoint once the RST is out. After both FINs (LAST-ACK done)
+        // the client is gone too, but its last bytes may still wait for credit.
+        tcp::State::Closed => {
+            socket.remote_endpoint().is_none()
+                && (open.up_eof || !(open.client_fin && open.closing) || open.reason.is_some())
+        }
         // TIME-WAIT only guards against stray segments, but the client's last
         // bytes may still wait in the receive buffer for upstream credit.
         tcp::State::TimeWait => open.up_eof,

@@ -511,6 +511,51 @@ fn after_the_server_closes_a_slow_upstream_still_gets_every_client_byte() {
 }
 
 #[test]
+fn a_client_gone_after_both_fins_still_has_its_waiting_bytes_delivered() {
+    // Regression: the client's data and FIN were acknowledged while the upstream was
+    // slow; our FIN then took smoltcp through LAST-ACK to CLOSED, and the flow was
+    // reported as reset with the unread bytes dropped.
+    let mut link = Link::new(Config {
+        tcp_up_window: 10_000,
+        ..Config::default()
+    });
+    let (h, id) = established(&mut link, server());
+    let upload: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(link.sock(h).send_slice(&upload).unwrap(), upload.len());
+    link.sock(h).close();
+    link.pump();
+    let mut got = up_bytes(&link.take_events());
+    assert_eq!(
+        got.len(),
+        10_000,
+        "the shell's credit caps what it is handed"
+    );
+
+    link.stack.tcp_server_eof(id);
+    link.pump();
+    assert_eq!(link.sock(h).state(), tcp::State::TimeWait);
+    assert!(closed(&link.events).is_empty(), "{:?}", link.events);
+
+    let mut ends = Vec::new();
+    let mut eof = false;
+    for _ in 0..100 {
+        link.stack.tcp_written(id, 10_000);
+        link.pump();
+        let events = link.take_events();
+        got.extend(up_bytes(&events));
+        eof |= events.contains(&Event::TcpEof { id });
+        ends.extend(closed(&events).into_iter().cloned());
+        if !ends.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(got, upload);
+    assert!(eof, "the shell hears the client's FIN after its bytes");
+    assert_eq!(ends.len(), 1);
+    assert_eq!(ends[0].reason, CloseReason::Closed);
+}
+
+#[test]
 fn a_segment_of_no_flow_is_answered_with_rst_and_no_flow_is_made() {
     // A data segment of a connection this stack never saw (e.g. from before a restart).
     let mut link = Link::new(Config::default());
