@@ -164,6 +164,7 @@ fn keep_flow_buffers_lazy() {
 /// (their small allocations leave holes it never returns by itself): after 5,000
 /// connections came and went, 60 of the 100 MB stayed resident. A trim then takes a few
 /// milliseconds (9 after 5,000 flows), so it runs once per crowd that thinned out.
+/// (Android's allocator returns freed pages by itself.)
 fn return_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory; it is safe to call at any time.
