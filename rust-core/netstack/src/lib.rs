@@ -213,6 +213,8 @@ struct OpenTcp {
     down_eof: bool,
     /// The client's FIN arrived; its bytes may still wait for upstream credit.
     client_fin: bool,
+    /// After the client's FIN, its bytes still waiting for credit.
+    tail: Bytes,
     /// The client's FIN was reported as `TcpEof`, after all its bytes.
     up_eof: bool,
     /// Our FIN was queued.
@@ -564,6 +566,7 @@ impl Netstack {
             down_eof: false,
             up_eof: false,
             client_fin: false,
+            tail: Bytes::new(),
             closing: false,
             reason: None,
         })));
@@ -904,12 +907,16 @@ fn service(
     let socket = open.set.get_mut::<tcp::Socket>(open.handle);
 
     // Client -> server, within the credit the shell has left us.
-    while open.up_credit > 0 && socket.can_recv() {
+    while open.up_credit > 0 && (!open.tail.is_empty() || socket.can_recv()) {
         let want = open.up_credit.min(64 * 1024);
-        let chunk = socket.recv(|buf| {
-            let n = buf.len().min(want);
-            (n, Bytes::copy_from_slice(&buf[..n]))
-        });
+        let chunk = if open.tail.is_empty() {
+            socket.recv(|buf| {
+                let n = buf.len().min(want);
+                (n, Bytes::copy_from_slice(&buf[..n]))
+            })
+        } else {
+            Ok(open.tail.split_to(want.min(open.tail.len())))
+        };
         match chunk {
             Ok(data) if !data.is_empty() => {
                 open.up_credit -= data.len();
@@ -925,7 +932,18 @@ fn service(
         socket.state(),
         tcp::State::CloseWait | tcp::State::LastAck | tcp::State::Closing | tcp::State::TimeWait
     );
-    if !open.up_eof && open.client_fin && socket.recv_queue() == 0 {
+    // Nothing comes after the FIN: take the bytes still waiting for credit out of smoltcp,
+    // which clears its buffer when TIME-WAIT ends.
+    if open.client_fin && socket.recv_queue() > 0 {
+        let mut rest = bytes::BytesMut::with_capacity(open.tail.len() + socket.recv_queue());
+        rest.extend_from_slice(&open.tail);
+        while let Ok(true) = socket.recv(|buf| {
+            rest.extend_from_slice(buf);
+            (buf.len(), !buf.is_empty())
+        }) {}
+        open.tail = rest.freeze();
+    }
+    if !open.up_eof && open.client_fin && open.tail.is_empty() && socket.recv_queue() == 0 {
         open.up_eof = true;
         events.push_back(Event::TcpEof { id });
     }
@@ -967,7 +985,7 @@ fn service(
                 && (open.up_eof || !(open.client_fin && open.closing) || open.reason.is_some())
         }
         // TIME-WAIT only guards against stray segments, but the client's last
-        // bytes may still wait in the receive buffer for upstream credit.
+        // bytes may still wait for upstream credit.
         tcp::State::TimeWait => open.up_eof,
         // A RST during the handshake sends smoltcp back to LISTEN: the client is gone.
         tcp::State::Listen => true,

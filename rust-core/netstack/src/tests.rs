@@ -549,10 +549,55 @@ fn a_client_gone_after_both_fins_still_has_its_waiting_bytes_delivered() {
             break;
         }
     }
+    assert_eq!(got.len(), upload.len(), "{ends:?}");
     assert_eq!(got, upload);
     assert!(eof, "the shell hears the client's FIN after its bytes");
     assert_eq!(ends.len(), 1);
     assert_eq!(ends[0].reason, CloseReason::Closed);
+}
+
+#[test]
+fn bytes_waiting_for_credit_outlive_the_end_of_time_wait() {
+    // Regression: smoltcp clears the receive buffer when TIME-WAIT ends; bytes the slow
+    // upstream had not yet taken were lost and the flow still reported a clean close.
+    let mut link = Link::new(Config {
+        tcp_up_window: 10_000,
+        ..Config::default()
+    });
+    let (h, id) = established(&mut link, server());
+    link.stack.tcp_server_eof(id);
+    link.pump();
+    let upload: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(link.sock(h).send_slice(&upload).unwrap(), upload.len());
+    link.sock(h).close();
+    link.pump();
+    let state = open_tcp(&mut link.stack.flows, id).map(|open| open.socket().state());
+    assert_eq!(state, Some(tcp::State::TimeWait));
+
+    link.advance(Duration::from_secs(60));
+    link.pump();
+    let mut events = link.take_events();
+    for _ in 0..100 {
+        if !closed(&events).is_empty() {
+            break;
+        }
+        link.stack.tcp_written(id, 10_000);
+        link.pump();
+        events.extend(link.take_events());
+    }
+    let got = up_bytes(&events);
+    assert_eq!(got.len(), upload.len(), "{:?}", closed(&events));
+    assert_eq!(got, upload);
+    let eof = events.iter().position(|e| *e == Event::TcpEof { id });
+    let last_data = events
+        .iter()
+        .rposition(|e| matches!(e, Event::TcpData { .. }));
+    assert!(
+        eof > last_data,
+        "the FIN follows the last byte: {eof:?} {last_data:?}"
+    );
+    assert_eq!(closed(&events).len(), 1);
+    assert_eq!(closed(&events)[0].reason, CloseReason::Closed);
 }
 
 #[test]
