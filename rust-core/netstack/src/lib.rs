@@ -976,17 +976,15 @@ fn service(
         socket.close();
     }
 
+    // Both FINs were exchanged but the client's last bytes still wait for credit: the
+    // flow lives on whatever smoltcp's state, which may already be CLOSED.
+    let draining = open.client_fin && open.closing && !open.up_eof && open.reason.is_none();
     let done = match socket.state() {
         // An aborted socket is Closed with its RST still to send; it forgets
-        // the remote endpoint once the RST is out. After both FINs (LAST-ACK done)
-        // the client is gone too, but its last bytes may still wait for credit.
-        tcp::State::Closed => {
-            socket.remote_endpoint().is_none()
-                && (open.up_eof || !(open.client_fin && open.closing) || open.reason.is_some())
-        }
-        // TIME-WAIT only guards against stray segments, but the client's last
-        // bytes may still wait for upstream credit.
-        tcp::State::TimeWait => open.up_eof,
+        // the remote endpoint once the RST is out.
+        tcp::State::Closed => socket.remote_endpoint().is_none() && !draining,
+        // TIME-WAIT only guards against stray segments.
+        tcp::State::TimeWait => !draining,
         // A RST during the handshake sends smoltcp back to LISTEN: the client is gone.
         tcp::State::Listen => true,
         _ => false,

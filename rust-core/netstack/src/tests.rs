@@ -510,6 +510,20 @@ fn after_the_server_closes_a_slow_upstream_still_gets_every_client_byte() {
     assert_eq!(ends[0].reason, CloseReason::Closed);
 }
 
+/// Plays a slow upstream: reports 10,000 bytes written at a time until the flow closes,
+/// collecting every event after `events`.
+fn credit_until_closed(link: &mut Link, id: FlowId, mut events: Vec<Event>) -> Vec<Event> {
+    for _ in 0..100 {
+        if !closed(&events).is_empty() {
+            break;
+        }
+        link.stack.tcp_written(id, 10_000);
+        link.pump();
+        events.extend(link.take_events());
+    }
+    events
+}
+
 #[test]
 fn a_client_gone_after_both_fins_still_has_its_waiting_bytes_delivered() {
     // Regression: the client's data and FIN were acknowledged while the upstream was
@@ -536,24 +550,16 @@ fn a_client_gone_after_both_fins_still_has_its_waiting_bytes_delivered() {
     assert_eq!(link.sock(h).state(), tcp::State::TimeWait);
     assert!(closed(&link.events).is_empty(), "{:?}", link.events);
 
-    let mut ends = Vec::new();
-    let mut eof = false;
-    for _ in 0..100 {
-        link.stack.tcp_written(id, 10_000);
-        link.pump();
-        let events = link.take_events();
-        got.extend(up_bytes(&events));
-        eof |= events.contains(&Event::TcpEof { id });
-        ends.extend(closed(&events).into_iter().cloned());
-        if !ends.is_empty() {
-            break;
-        }
-    }
-    assert_eq!(got.len(), upload.len(), "{ends:?}");
+    let events = credit_until_closed(&mut link, id, Vec::new());
+    got.extend(up_bytes(&events));
+    assert_eq!(got.len(), upload.len(), "{:?}", closed(&events));
     assert_eq!(got, upload);
-    assert!(eof, "the shell hears the client's FIN after its bytes");
-    assert_eq!(ends.len(), 1);
-    assert_eq!(ends[0].reason, CloseReason::Closed);
+    assert!(
+        events.contains(&Event::TcpEof { id }),
+        "the shell hears the client's FIN"
+    );
+    assert_eq!(closed(&events).len(), 1);
+    assert_eq!(closed(&events)[0].reason, CloseReason::Closed);
 }
 
 #[test]
@@ -576,15 +582,8 @@ fn bytes_waiting_for_credit_outlive_the_end_of_time_wait() {
 
     link.advance(Duration::from_secs(60));
     link.pump();
-    let mut events = link.take_events();
-    for _ in 0..100 {
-        if !closed(&events).is_empty() {
-            break;
-        }
-        link.stack.tcp_written(id, 10_000);
-        link.pump();
-        events.extend(link.take_events());
-    }
+    let events = link.take_events();
+    let events = credit_until_closed(&mut link, id, events);
     let got = up_bytes(&events);
     assert_eq!(got.len(), upload.len(), "{:?}", closed(&events));
     assert_eq!(got, upload);
