@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::Args;
 use phonehome_analyzer::offline::Offline;
 use phonehome_capture::{ip_payload, CaptureReader};
-use phonehome_record::{NullSink, OutDir, Sink};
+use phonehome_model::{NullSink, Sink};
+use phonehome_store::OutDir;
 
 use crate::detection::{build_analyzer, DetectionArgs, DetectionError};
 

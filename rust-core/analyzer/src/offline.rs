@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::SystemTime;
 
-use phonehome_record::{CloseReason, Destination, Direction, FlowRecord, Proto};
+use phonehome_model::{CloseReason, Destination, Direction, FlowRecord, Proto};
 
 use crate::reassembly::Reassembler;
 use crate::Analyzer;

@@ -11,8 +11,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
 use phonehome_catalog::Catalog;
-use phonehome_detect::{Detector, Hit, Where};
-use phonehome_record::{Destination, Direction, Finding, FlowRecord, HostSource, Proto};
+use phonehome_detect::{Detector, Hit};
+use phonehome_model::{
+    Category, Confidence, Destination, DigestForm, Direction, Encoding, Finding, FlowRecord,
+    HostSource, Kind, Proto, Where,
+};
 
 use crate::protocols::{self, HttpStream, Piece, QuicSni};
 
@@ -62,8 +65,18 @@ struct FlowState {
     scanned_out: usize,
     scanned_in: usize,
     quic: Option<QuicSni>,
-    /// Each (kind, encoding, form, where, direction) is reported once per flow.
-    reported: HashSet<String>,
+    reported: HashSet<Reported>,
+}
+
+/// Each kind in each form, place and direction is reported once per flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Reported {
+    kind: Kind,
+    encoding: Encoding,
+    digest_form: Option<DigestForm>,
+    truncated: bool,
+    place: Where,
+    direction: Direction,
 }
 
 /// See the module documentation.
@@ -168,7 +181,7 @@ impl Analyzer {
     fn name(&self, destination: &mut Destination, host: String, source: HostSource) {
         let entry = self.catalog.lookup(&host);
         destination.vendor = entry.map(|e| e.vendor.clone());
-        destination.category = entry.map(|e| e.category.as_str().to_string());
+        destination.category = entry.map(|e| e.category);
         destination.service = entry.map(|e| e.service.clone());
         destination.host = Some(host);
         destination.host_source = Some(source);
@@ -312,12 +325,14 @@ impl Analyzer {
     }
 
     fn report(&mut self, flow: &mut FlowState, hit: &Hit, direction: Direction, ts: SystemTime) {
-        let encoding = hit.encoding.to_string();
-        let digest_form = hit.digest_form.map(|f| f.to_string());
-        let key = format!(
-            "{}/{}/{:?}/{}/{}/{:?}",
-            hit.kind, encoding, digest_form, hit.truncated, hit.where_, direction
-        );
+        let key = Reported {
+            kind: hit.kind,
+            encoding: hit.encoding,
+            digest_form: hit.digest_form,
+            truncated: hit.truncated,
+            place: hit.where_,
+            direction,
+        };
         if !flow.reported.insert(key) {
             return;
         }
@@ -329,13 +344,13 @@ impl Analyzer {
             src: flow.src,
             dst: flow.dst,
             destination: flow.destination.clone(),
-            kind: hit.kind.to_string(),
-            encoding,
-            digest_form,
+            kind: hit.kind,
+            encoding: hit.encoding,
+            digest_form: hit.digest_form,
             truncated: hit.truncated,
-            place: hit.where_.to_string(),
+            place: hit.where_,
             direction,
-            confidence: hit.confidence.to_string(),
+            confidence: hit.confidence,
             evidence: hit.evidence.clone(),
             bytes_out: None,
             bytes_in: None,
@@ -354,8 +369,8 @@ impl Analyzer {
         // The catch-all `vendor` category covers whole vendor domains (most of apple.com);
         // only messaging, telemetry and account hosts make an encrypted flow notable.
         let notable = matches!(
-            flow.destination.category.as_deref(),
-            Some("cloud-messaging" | "telemetry" | "account")
+            flow.destination.category,
+            Some(Category::CloudMessaging | Category::Telemetry | Category::Account)
         );
         if flow.encrypted && notable {
             self.findings.push_back(Finding {
@@ -366,18 +381,17 @@ impl Analyzer {
                 src: flow.src,
                 dst: flow.dst,
                 destination: flow.destination.clone(),
-                kind: "encrypted-flow".into(),
+                kind: Kind::EncryptedFlow,
                 encoding: if flow.proto == Proto::Udp {
-                    "quic"
+                    Encoding::Quic
                 } else {
-                    "tls"
-                }
-                .into(),
+                    Encoding::Tls
+                },
                 digest_form: None,
                 truncated: false,
-                place: "payload".into(),
+                place: Where::Payload,
                 direction: Direction::Out,
-                confidence: "exact".into(),
+                confidence: Confidence::Exact,
                 evidence: format!(
                     "{} bytes out, {} bytes in, encrypted",
                     record.bytes_out, record.bytes_in
@@ -431,7 +445,7 @@ impl Analyzer {
 mod tests {
     use super::*;
     use phonehome_detect::{Identifiers, Options};
-    use phonehome_record::CloseReason;
+    use phonehome_model::CloseReason;
     use std::time::{Duration, UNIX_EPOCH};
 
     fn analyzer() -> Analyzer {
@@ -500,7 +514,10 @@ mod tests {
         assert!(!f.evidence.contains("861234567890123"));
         assert!(a.pop_finding().is_none(), "each form once per flow");
         let r = a.pop_record().unwrap();
-        assert_eq!(r.destination.category.as_deref(), Some("cloud-messaging"));
+        assert_eq!(
+            r.destination.category.map(Category::as_str),
+            Some("cloud-messaging")
+        );
     }
 
     #[test]
@@ -537,7 +554,7 @@ mod tests {
         a.data(2, Direction::Out, &[22, 3, 1, 0, 5, 2, 0, 0, 1, 0], t());
         a.flow_end(record(2, Proto::Tcp, "10.111.0.2:40001", "10.201.0.2:443"));
         let f = a.pop_finding().expect("an encrypted-flow finding");
-        assert_eq!(f.kind, "encrypted-flow");
+        assert_eq!(f.kind.as_str(), "encrypted-flow");
         assert_eq!(f.destination.host_source, Some(HostSource::Dns));
         assert_eq!((f.bytes_out, f.bytes_in), (Some(500), Some(900)));
     }

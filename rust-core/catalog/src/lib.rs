@@ -18,8 +18,6 @@
 //! `vendor`. `source` is optional and defaults to `user`.
 
 use std::collections::HashMap;
-use std::fmt;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The catalog data shipped with the crate (see the module docs for the format).
@@ -28,50 +26,8 @@ const BUILTIN: &str = include_str!("../data/catalog.txt");
 /// Longest DNS name in text form; longer suffixes cannot match anything.
 const MAX_NAME_LEN: usize = 253;
 
-/// What a host is used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Category {
-    /// Push and cloud messaging (FCM, Mi Push, MIUI Cloud Messaging, push SDKs).
-    CloudMessaging,
-    /// Analytics, tracking and telemetry collection.
-    Telemetry,
-    /// Account sign-in and cloud sync.
-    Account,
-    /// Any other host of the vendor, when only the vendor's whole domain is known.
-    Vendor,
-}
-
-impl Category {
-    /// The name used in the catalog file and in findings (`cloud-messaging`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::CloudMessaging => "cloud-messaging",
-            Category::Telemetry => "telemetry",
-            Category::Account => "account",
-            Category::Vendor => "vendor",
-        }
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Category {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "cloud-messaging" => Ok(Category::CloudMessaging),
-            "telemetry" => Ok(Category::Telemetry),
-            "account" => Ok(Category::Account),
-            "vendor" => Ok(Category::Vendor),
-            _ => Err(()),
-        }
-    }
-}
+/// What a host is used for; the records carry the same type.
+pub use phonehome_model::Category;
 
 /// One catalog entry: what a suffix belongs to and which list said so.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,76 +14,7 @@ use crate::ids::{Identifiers, Location};
 use crate::mask::{mask, mask_head};
 use crate::prefilter::Sampled;
 use crate::{phone, structure};
-
-/// What was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Imei,
-    Imsi,
-    Iccid,
-    Phone,
-    Carrier,
-    AndroidId,
-    AdId,
-    Serial,
-    Mac,
-    Email,
-    /// A contact's name, number or e-mail.
-    Contact,
-    /// An SMS peer's number or the text of a message.
-    Sms,
-    Location,
-}
-
-/// The form the value travelled in. Digests say which digest; `Hit::digest_form` says
-/// how the digest itself was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Encoding {
-    Plain,
-    /// Hex of the value's text.
-    Hex,
-    Base64,
-    /// Percent-encoded.
-    Url,
-    /// JSON string escapes (`\u0040`, `\/`, `\uXXXX` for non-ASCII).
-    Json,
-    Md5,
-    Sha1,
-    Sha256,
-}
-
-/// How a digest was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DigestForm {
-    Hex,
-    HexUpper,
-    Base64,
-    #[serde(rename = "base64url")]
-    Base64Url,
-}
-
-/// `Exact`: one of the configured values (or a configured location); `Probable`: looks
-/// like an identifier of that kind by its structure alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidence {
-    Exact,
-    Probable,
-}
-
-/// Which part of the traffic the scanned bytes came from; copied into every hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Where {
-    Url,
-    Header,
-    Cookie,
-    Body,
-    Payload,
-}
+use crate::{Confidence, DigestForm, Encoding, Kind, Where};
 
 /// One finding in the scanned bytes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,23 +39,6 @@ pub struct Hit {
     /// Short context with the value masked; never the whole value or digest.
     pub evidence: String,
 }
-
-macro_rules! snake_display {
-    ($t:ty) => {
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                // serde_json of a unit variant is its quoted snake_case name.
-                let s = serde_json::to_string(self).map_err(|_| fmt::Error)?;
-                f.write_str(s.trim_matches('"'))
-            }
-        }
-    };
-}
-snake_display!(Kind);
-snake_display!(Encoding);
-snake_display!(DigestForm);
-snake_display!(Confidence);
-snake_display!(Where);
 
 /// Tuning; the defaults are what the product uses.
 #[derive(Debug, Clone)]

@@ -16,5 +16,7 @@ mod prefilter;
 mod structure;
 mod tables;
 
-pub use detector::{Confidence, Detector, DigestForm, Encoding, Hit, Kind, Options, Where};
+pub use detector::{Detector, Hit, Options};
 pub use ids::{Contact, Identifiers, IdsError, Location, Sms};
+/// The names a hit carries are the records' own types.
+pub use phonehome_model::{Confidence, DigestForm, Encoding, Kind, Where};

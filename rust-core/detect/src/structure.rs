@@ -2,13 +2,12 @@
 //! written with arbitrary separators, identifiers nobody configured (probable hits),
 //! and positions near the configured location.
 
-use crate::detector::{
-    boundary_ok_alnum, evidence, Confidence, Detector, Encoding, Found, Hit, Kind, Where, PROBABLE,
-};
+use crate::detector::{boundary_ok_alnum, evidence, Detector, Found, Hit, PROBABLE};
 use crate::encode::luhn_ok;
 use crate::ids::{parse_mac, Location};
 use crate::mask::{mask, mask_head};
 use crate::tables::{is_mcc, plausible_tac};
+use crate::{Confidence, Encoding, Kind, Where};
 
 /// Keys after which an e-mail address is reported as a probable identifier. Keys are
 /// compared lower-cased without `_` and `-`, by suffix (`user_email`, `x-device-id`).

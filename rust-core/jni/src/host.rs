@@ -5,7 +5,7 @@ use std::os::fd::RawFd;
 
 use jni::objects::{GlobalRef, JObject, JValue};
 use jni::{JNIEnv, JavaVM};
-use phonehome_record::Proto;
+use phonehome_model::Proto;
 
 use crate::session::Host;
 use crate::CoreError;

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use jni::objects::{JClass, JObject, JString};
 use jni::sys::{jint, jlong, jstring};
 use jni::JNIEnv;
-use phonehome_record::query::{self, Filter, QueryError, Table};
+use phonehome_store::query::{self, Filter, QueryError, Table};
 use phonehome_tun::Tun;
 
 use crate::config::CoreConfig;

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use phonehome_record::Proto;
+use phonehome_model::Proto;
 use phonehome_relay::inspection::Attribute;
 
 use crate::config::OwnerLookup;

@@ -11,10 +11,11 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use phonehome_model::{Direction, Finding, FlowRecord, Proto, Sink};
 use phonehome_netstack::FlowId;
-use phonehome_record::{sqlite, Direction, Finding, FlowRecord, Proto, Sink};
 use phonehome_relay::inspection::{Capture, Inspector, TapLimits};
 use phonehome_relay::{Observer, Protect};
+use phonehome_store::sqlite;
 use phonehome_tun::Tun;
 use serde::Serialize;
 use tokio::sync::oneshot;

@@ -27,7 +27,7 @@ use smoltcp::iface::{Interface, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::wire::{HardwareAddress, IpCidr};
 
-pub use phonehome_record::{CloseReason, Proto};
+pub use phonehome_model::{CloseReason, Proto};
 
 use device::QueueDevice;
 pub use packet::DropReason;

@@ -17,8 +17,8 @@ use bytes::Bytes;
 use phonehome_analyzer::offline::parse_segment;
 use phonehome_analyzer::Analyzer;
 use phonehome_capture::PcapngWriter;
+use phonehome_model::{Direction, FlowRecord, Proto, Sink};
 use phonehome_netstack::FlowId;
-use phonehome_record::{Direction, FlowRecord, Proto, Sink};
 
 use crate::Observer;
 
@@ -400,7 +400,7 @@ mod tests {
     use phonehome_analyzer::Settings;
     use phonehome_catalog::Catalog;
     use phonehome_detect::{Detector, Identifiers, Options};
-    use phonehome_record::{CloseReason, Destination, Finding};
+    use phonehome_model::{CloseReason, Destination, Finding};
     use std::sync::Mutex;
 
     #[derive(Clone, Default)]

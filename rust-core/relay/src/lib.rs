@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use phonehome_model::{Direction, FlowRecord, Proto};
 use phonehome_netstack::{ConnectError, Event, FlowEnd, FlowId, Netstack};
-use phonehome_record::{Direction, FlowRecord, Proto};
 use phonehome_tun::Tun;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -470,7 +470,7 @@ impl Relay {
 
     fn closed(&mut self, end: FlowEnd) {
         if let Some(up) = self.tcp.remove(&end.id) {
-            up.close(end.reason != phonehome_record::CloseReason::Closed);
+            up.close(end.reason != phonehome_model::CloseReason::Closed);
             if self.trim.closed(self.tcp.len()) {
                 return_freed_memory();
             }

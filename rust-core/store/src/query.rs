@@ -202,10 +202,13 @@ pub fn export_jsonl(db: &Connection, table: Table, out: &mut dyn Write) -> Resul
 mod tests {
     use super::*;
     use crate::sqlite::Store;
-    use crate::{CloseReason, Destination, Direction, Finding, FlowRecord, Proto};
+    use phonehome_model::{
+        CloseReason, Confidence, Destination, Direction, Encoding, Finding, FlowRecord, Kind,
+        Proto, Where,
+    };
     use std::time::{Duration, UNIX_EPOCH};
 
-    fn finding(flow: u64, app: &str, kind: &str, secs: u64) -> Finding {
+    fn finding(flow: u64, app: &str, kind: Kind, secs: u64) -> Finding {
         Finding {
             ts: UNIX_EPOCH + Duration::from_secs(secs),
             flow,
@@ -217,13 +220,13 @@ mod tests {
                 host: Some("api.account.xiaomi.com".into()),
                 ..Destination::default()
             },
-            kind: kind.into(),
-            encoding: "plain".into(),
+            kind,
+            encoding: Encoding::Plain,
             digest_form: None,
             truncated: false,
-            place: "url".into(),
+            place: Where::Url,
             direction: Direction::Out,
-            confidence: "exact".into(),
+            confidence: Confidence::Exact,
             evidence: "imei=86**********".into(),
             bytes_out: None,
             bytes_in: None,
@@ -257,9 +260,9 @@ mod tests {
         let path = dir.join("phonehome.sqlite");
         for session in [1, 2] {
             let mut s = Store::open(&path, session).unwrap();
-            s.insert_finding(&finding(1, "com.a", "imei", 100 + session as u64))
+            s.insert_finding(&finding(1, "com.a", Kind::Imei, 100 + session as u64))
                 .unwrap();
-            s.insert_finding(&finding(1, "com.b", "imsi", 200 + session as u64))
+            s.insert_finding(&finding(1, "com.b", Kind::Imsi, 200 + session as u64))
                 .unwrap();
             s.insert_flow(&flow(1, "com.a", 300 + session as u64))
                 .unwrap();
@@ -325,7 +328,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4);
-        let expected = serde_json::to_string(&finding(1, "com.a", "imei", 101)).unwrap();
+        let expected = serde_json::to_string(&finding(1, "com.a", Kind::Imei, 101)).unwrap();
         assert_eq!(lines[0], expected);
         let mut out = Vec::new();
         export_jsonl(&db, Table::Flows, &mut out).unwrap();

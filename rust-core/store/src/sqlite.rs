@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection};
 
-use crate::{Finding, FlowRecord};
+use phonehome_model::{Category, Finding, FlowRecord, HostSource, Sink};
 
 /// File name of the store inside an output directory.
 pub const FILE_NAME: &str = "phonehome.sqlite";
@@ -68,14 +68,6 @@ fn millis(t: SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
-fn text<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
-
 fn json_line<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
@@ -130,20 +122,20 @@ impl Store {
             params![
                 self.session,
                 r.flow as i64,
-                text(&r.proto),
+                r.proto.as_str(),
                 r.src.to_string(),
                 r.dst.to_string(),
                 r.app,
                 d.host,
-                d.host_source.map(|s| text(&s)),
+                d.host_source.map(HostSource::as_str),
                 d.vendor,
-                d.category,
+                d.category.map(Category::as_str),
                 d.service,
                 r.bytes_out as i64,
                 r.bytes_in as i64,
                 millis(r.start),
                 millis(r.end),
-                text(&r.close),
+                r.close.as_str(),
                 json_line(r),
             ],
         )?;
@@ -163,19 +155,19 @@ impl Store {
                 millis(f.ts),
                 f.flow as i64,
                 f.app,
-                text(&f.proto),
+                f.proto.as_str(),
                 f.dst.to_string(),
                 d.host,
-                d.host_source.map(|s| text(&s)),
+                d.host_source.map(HostSource::as_str),
                 d.vendor,
-                d.category,
-                f.kind,
-                f.encoding,
-                f.digest_form,
+                d.category.map(Category::as_str),
+                f.kind.as_str(),
+                f.encoding.as_str(),
+                f.digest_form.map(|d| d.as_str()),
                 f.truncated,
-                f.place,
-                text(&f.direction),
-                f.confidence,
+                f.place.as_str(),
+                f.direction.as_str(),
+                f.confidence.as_str(),
                 f.evidence,
                 f.bytes_out.map(|b| b as i64),
                 f.bytes_in.map(|b| b as i64),
@@ -206,7 +198,7 @@ impl Store {
     }
 }
 
-impl crate::Sink for Store {
+impl Sink for Store {
     fn flow(&mut self, record: &FlowRecord) -> std::io::Result<()> {
         self.insert_flow(record).map_err(std::io::Error::other)
     }
@@ -223,10 +215,12 @@ impl crate::Sink for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CloseReason, Destination, Direction, Proto};
+    use phonehome_model::{
+        CloseReason, Confidence, Destination, DigestForm, Direction, Encoding, Kind, Proto, Where,
+    };
     use std::time::Duration;
 
-    fn finding(kind: &str) -> Finding {
+    fn finding(kind: Kind) -> Finding {
         Finding {
             ts: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
             flow: 3,
@@ -239,13 +233,13 @@ mod tests {
                 vendor: Some("Xiaomi".into()),
                 ..Destination::default()
             },
-            kind: kind.into(),
-            encoding: "sha1".into(),
-            digest_form: Some("base64url".into()),
+            kind,
+            encoding: Encoding::Sha1,
+            digest_form: Some(DigestForm::Base64Url),
             truncated: true,
-            place: "url".into(),
+            place: Where::Url,
             direction: Direction::Out,
-            confidence: "exact".into(),
+            confidence: Confidence::Exact,
             evidence: "activate/dev/Ab**********".into(),
             bytes_out: None,
             bytes_in: None,
@@ -261,8 +255,8 @@ mod tests {
         let path = dir.join(FILE_NAME);
         let _ = std::fs::remove_file(&path);
         let mut store = Store::open(&path, 0).unwrap();
-        store.insert_finding(&finding("imei")).unwrap();
-        store.insert_finding(&finding("imsi")).unwrap();
+        store.insert_finding(&finding(Kind::Imei)).unwrap();
+        store.insert_finding(&finding(Kind::Imsi)).unwrap();
         let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         store
             .insert_flow(&FlowRecord {

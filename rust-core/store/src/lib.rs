@@ -1,0 +1,150 @@
+//! Where records are written and read back: [`JsonLines`], the SQLite store
+//! ([`sqlite::Store`]), the output directory of one run ([`OutDir`]), and queries and
+//! exports over the store ([`query`]). The types themselves are `phonehome-model`'s.
+
+pub mod query;
+pub mod sqlite;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use phonehome_model::{Finding, FlowRecord, Sink};
+use serde::Serialize;
+
+/// One JSON object per line.
+#[derive(Debug)]
+pub struct JsonLines<W: Write> {
+    out: W,
+}
+
+impl JsonLines<BufWriter<File>> {
+    /// Creates (or truncates) the file at `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let file = File::create(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+        })?;
+        Ok(Self::new(BufWriter::new(file)))
+    }
+}
+
+impl<W: Write> JsonLines<W> {
+    pub fn new(out: W) -> Self {
+        Self { out }
+    }
+
+    pub fn write<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, value)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+/// The records of one run in a directory: `flows.jsonl`, `findings.jsonl` and the
+/// SQLite database `phonehome.sqlite`.
+pub struct OutDir {
+    flows: JsonLines<BufWriter<File>>,
+    findings: JsonLines<BufWriter<File>>,
+    db: sqlite::Store,
+}
+
+impl fmt::Debug for OutDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutDir").finish_non_exhaustive()
+    }
+}
+
+impl OutDir {
+    /// Creates `dir` if needed and the files in it (existing ones are replaced).
+    pub fn create(dir: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+        })?;
+        let db_path = dir.join(sqlite::FILE_NAME);
+        for stale in [
+            db_path.clone(),
+            dir.join("phonehome.sqlite-wal"),
+            dir.join("phonehome.sqlite-shm"),
+        ] {
+            let _ = std::fs::remove_file(stale);
+        }
+        Ok(Self {
+            flows: JsonLines::create(&dir.join("flows.jsonl"))?,
+            findings: JsonLines::create(&dir.join("findings.jsonl"))?,
+            db: sqlite::Store::open(&db_path, 0).map_err(io::Error::other)?,
+        })
+    }
+}
+
+impl Sink for OutDir {
+    fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
+        self.flows.write(record)?;
+        self.db.insert_flow(record).map_err(io::Error::other)
+    }
+
+    fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+        self.findings.write(finding)?;
+        self.db.insert_finding(finding).map_err(io::Error::other)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flows.flush()?;
+        self.findings.flush()?;
+        self.db.commit().map_err(io::Error::other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phonehome_model::{CloseReason, Destination, HostSource, Proto};
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn a_flow_is_one_json_line_with_the_documented_fields() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        let record = FlowRecord {
+            flow: 7,
+            proto: Proto::Tcp,
+            src: "10.111.0.2:40000".parse().unwrap(),
+            dst: "[2001:db8::1]:443".parse().unwrap(),
+            bytes_out: 10,
+            bytes_in: 20,
+            start,
+            end: start + Duration::from_millis(1500),
+            close: CloseReason::ClientReset,
+            app: None,
+            destination: Destination {
+                host: Some("push.example".into()),
+                host_source: Some(HostSource::Sni),
+                ..Destination::default()
+            },
+        };
+        let mut sink = JsonLines::new(Vec::new());
+        sink.write(&record).unwrap();
+        sink.write(&record).unwrap();
+        let text = String::from_utf8(sink.into_inner()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(v["proto"], "tcp");
+        assert_eq!(v["src"], "10.111.0.2:40000");
+        assert_eq!(v["dst"], "[2001:db8::1]:443");
+        assert_eq!(v["bytes_out"], 10);
+        assert_eq!(v["bytes_in"], 20);
+        assert_eq!(v["start"], "2023-11-14T22:13:20.123Z");
+        assert_eq!(v["end"], "2023-11-14T22:13:21.623Z");
+        assert_eq!(v["close"], "client_reset");
+        assert_eq!(v["host"], "push.example");
+        assert_eq!(v["host_source"], "sni");
+        assert!(v["vendor"].is_null());
+    }
+}
