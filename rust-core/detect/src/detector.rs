@@ -7,38 +7,15 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::Serialize;
-
+use crate::boundary::{boundary_ok, Boundary};
 use crate::encode::{self, Algo, JsonStyle};
-use crate::ids::{Identifiers, Location};
+use crate::hit::{evidence, Found, Hit, PROBABLE};
+use crate::ids::Identifiers;
 use crate::mask::{mask, mask_head};
+use crate::phone;
 use crate::prefilter::Sampled;
-use crate::{phone, structure};
+use crate::structure::Structure;
 use crate::{Confidence, DigestForm, Encoding, Kind, Where};
-
-/// One finding in the scanned bytes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Hit {
-    pub kind: Kind,
-    pub encoding: Encoding,
-    /// For digests: hex, hex_upper, base64 or base64url.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest_form: Option<DigestForm>,
-    /// For hits inside a decoded base64 blob (`encoding` is then `base64`): the form the
-    /// value had inside the blob.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inner: Option<Encoding>,
-    /// A digest cut short (only its first characters were present).
-    pub truncated: bool,
-    pub confidence: Confidence,
-    #[serde(rename = "where")]
-    pub where_: Where,
-    /// Byte offset and length in the scanned buffer (approximate inside base64 blobs).
-    pub offset: usize,
-    pub len: usize,
-    /// Short context with the value masked; never the whole value or digest.
-    pub evidence: String,
-}
 
 /// Tuning; the defaults are what the product uses.
 #[derive(Debug, Clone)]
@@ -71,16 +48,6 @@ impl Default for Options {
     }
 }
 
-/// Which neighbours a match may have without being part of something longer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Boundary {
-    None,
-    /// No digit right before or after (a phone number inside a longer number is not it).
-    Digits,
-    /// No letter or digit right before or after.
-    Alnum,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Meta {
     ident: u32,
@@ -93,14 +60,6 @@ struct Meta {
     full: Option<Box<[u8]>>,
 }
 
-pub(crate) const PROBABLE: u32 = u32::MAX - 64;
-
-#[derive(Debug, Clone)]
-pub(crate) struct Found {
-    pub ident: u32,
-    pub hit: Hit,
-}
-
 /// The compiled detector: build once per identifiers file, scan many buffers.
 pub struct Detector {
     /// Patterns of at least `LONG` bytes, and the rest: sampling works best with a
@@ -109,12 +68,9 @@ pub struct Detector {
     short: Option<Sampled>,
     metas: Vec<Vec<Meta>>,
     kinds: Vec<Kind>,
-    /// Every digit form of every configured number, for numbers written with separators.
-    pub(crate) phone_forms: HashMap<Vec<u8>, Vec<u32>>,
-    /// Bit n set when some key of `phone_forms` is n bytes long.
-    pub(crate) phone_lens: u32,
-    pub(crate) location: Option<(u32, Location)>,
-    pub(crate) opts: Options,
+    /// What the structural scans look for.
+    structure: Structure,
+    opts: Options,
 }
 
 impl fmt::Debug for Detector {
@@ -133,7 +89,8 @@ struct Builder {
     patterns: Vec<Vec<u8>>,
     metas: Vec<Vec<Meta>>,
     kinds: Vec<Kind>,
-    phone_forms: HashMap<Vec<u8>, Vec<u32>>,
+    /// Every digit form of every configured number, for numbers written with separators.
+    phone_forms: HashMap<Vec<u8>, Vec<(u32, Kind)>>,
 }
 
 impl Builder {
@@ -279,7 +236,7 @@ impl Builder {
             self.phone_forms
                 .entry(f.as_bytes().to_vec())
                 .or_default()
-                .push(id);
+                .push((id, kind));
         }
         self.value(id, &forms, &forms, Boundary::Digits, opts);
     }
@@ -417,13 +374,7 @@ impl Detector {
             short,
             metas: b.metas,
             kinds: b.kinds,
-            phone_lens: b
-                .phone_forms
-                .keys()
-                .filter(|k| k.len() < 32)
-                .fold(0, |m, k| m | (1 << k.len())),
-            phone_forms: b.phone_forms,
-            location,
+            structure: Structure::new(opts.probable, b.phone_forms, location),
             opts: opts.clone(),
         }
     }
@@ -450,7 +401,7 @@ impl Detector {
         self.scan(body, Where::Body)
     }
 
-    pub(crate) fn kind_of(&self, ident: u32) -> Kind {
+    fn kind_of(&self, ident: u32) -> Kind {
         self.kinds
             .get(ident as usize)
             .copied()
@@ -468,7 +419,7 @@ impl Detector {
                 }
             });
         }
-        structure::scan(self, data, where_, out);
+        self.structure.scan(data, where_, out);
     }
 
     fn verify(&self, data: &[u8], s: usize, e: usize, meta: &Meta, where_: Where) -> Option<Found> {
@@ -627,86 +578,6 @@ static B64_CHARS: [bool; 256] = {
     t
 };
 
-/// Whether the byte before `s` ends an escape (`%2B`, `\u0040`, `\n`): the escape's
-/// last character is then not really a neighbour of the value.
-fn after_escape(data: &[u8], s: usize) -> bool {
-    (s >= 3
-        && data[s - 3] == b'%'
-        && data[s - 2].is_ascii_hexdigit()
-        && data[s - 1].is_ascii_hexdigit())
-        || (s >= 6
-            && data[s - 6] == b'\\'
-            && data[s - 5] == b'u'
-            && data[s - 4..s].iter().all(u8::is_ascii_hexdigit))
-        || (s >= 2 && data[s - 2] == b'\\')
-}
-
-fn boundary_ok(data: &[u8], s: usize, e: usize, b: Boundary) -> bool {
-    let clash: fn(u8) -> bool = match b {
-        Boundary::None => return true,
-        Boundary::Digits => |c| c.is_ascii_digit(),
-        Boundary::Alnum => |c| c.is_ascii_alphanumeric(),
-    };
-    let first_is = data.get(s).is_some_and(|&c| clash(c));
-    let last_is = e > 0 && data.get(e - 1).is_some_and(|&c| clash(c));
-    let left = !first_is || s == 0 || !clash(data[s - 1]) || after_escape(data, s);
-    let right = !last_is || data.get(e).is_none_or(|&c| !clash(c));
-    left && right
-}
-
-fn is_delim(b: u8) -> bool {
-    b.is_ascii_whitespace()
-        || matches!(
-            b,
-            b'&' | b'?' | b',' | b';' | b'{' | b'}' | b'[' | b']' | b'<' | b'>'
-        )
-}
-
-/// Context around a hit: back to the key (at most 24 bytes), forward to the next
-/// delimiter (at most 12), non-printables as `.`, and any other long alphanumeric run
-/// holding digits masked too, since it may be another identifier.
-pub(crate) fn evidence(data: &[u8], s: usize, e: usize, core: &str) -> String {
-    let s = s.min(data.len());
-    let e = e.clamp(s, data.len());
-    let mut ps = s.saturating_sub(24);
-    if let Some(d) = data[ps..s].iter().rposition(|&b| is_delim(b)) {
-        ps += d + 1;
-    }
-    let mut pe = (e + 12).min(data.len());
-    if let Some(d) = data[e..pe].iter().position(|&b| is_delim(b)) {
-        pe = e + d;
-    }
-    format!("{}{}{}", clean(&data[ps..s]), core, clean(&data[e..pe]))
-}
-
-fn clean(b: &[u8]) -> String {
-    let mut out = String::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_alphanumeric() {
-            let s = i;
-            while i < b.len() && b[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            let run = &b[s..i];
-            let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
-            if run.len() >= 6 && digits >= 2 {
-                out.extend(std::iter::repeat_n('*', run.len()));
-            } else {
-                out.extend(run.iter().map(|&c| c as char));
-            }
-        } else {
-            out.push(if b[i].is_ascii_graphic() || b[i] == b' ' {
-                b[i] as char
-            } else {
-                '.'
-            });
-            i += 1;
-        }
-    }
-    out
-}
-
 /// Keeps one hit per value and place (the longest of overlapping forms), drops probable
 /// hits where an exact one was found, and orders by offset.
 fn finish(mut found: Vec<Found>) -> Vec<Hit> {
@@ -764,8 +635,4 @@ fn finish(mut found: Vec<Found>) -> Vec<Hit> {
         .collect();
     hits.sort_by_key(|h| (h.offset, Reverse(h.len), h.kind));
     hits
-}
-
-pub(crate) fn boundary_ok_alnum(data: &[u8], s: usize, e: usize) -> bool {
-    boundary_ok(data, s, e, Boundary::Alnum)
 }

@@ -7,8 +7,10 @@
 //! automaton; [`Detector::scan`] reports [`Hit`]s with the value masked. No IO, no
 //! clock, no logging: callers bound how much they scan.
 
+mod boundary;
 mod detector;
 mod encode;
+mod hit;
 mod ids;
 mod mask;
 mod phone;
@@ -16,7 +18,8 @@ mod prefilter;
 mod structure;
 mod tables;
 
-pub use detector::{Detector, Hit, Options};
+pub use detector::{Detector, Options};
+pub use hit::Hit;
 pub use ids::{Contact, Identifiers, IdsError, Location, Sms};
 /// The names a hit carries are the records' own types.
 pub use phonehome_model::{Confidence, DigestForm, Encoding, Kind, Where};

@@ -2,8 +2,11 @@
 //! written with arbitrary separators, identifiers nobody configured (probable hits),
 //! and positions near the configured location.
 
-use crate::detector::{boundary_ok_alnum, evidence, Detector, Found, Hit, PROBABLE};
+use std::collections::HashMap;
+
+use crate::boundary::{boundary_ok, Boundary};
 use crate::encode::luhn_ok;
+use crate::hit::{evidence, Found, Hit, PROBABLE};
 use crate::ids::{parse_mac, Location};
 use crate::mask::{mask, mask_head};
 use crate::tables::{is_mcc, plausible_tac};
@@ -28,14 +31,45 @@ const ID_KEYS: &[&[u8]] = &[
     b"account",
 ];
 
-pub(crate) fn scan(d: &Detector, data: &[u8], where_: Where, out: &mut Vec<Found>) {
-    let want_numbers = d.opts.probable || !d.phone_forms.is_empty() || d.location.is_some();
-    if want_numbers {
-        numbers(d, data, where_, out);
+/// What the structural scans look for, taken from the identifiers file.
+#[derive(Debug)]
+pub(crate) struct Structure {
+    /// Report identifiers nobody configured.
+    probable: bool,
+    /// Every digit form of every configured number, and whose number it is.
+    phone_forms: HashMap<Vec<u8>, Vec<(u32, Kind)>>,
+    /// Bit n set when some key of `phone_forms` is n bytes long.
+    phone_lens: u32,
+    location: Option<(u32, Location)>,
+}
+
+impl Structure {
+    pub(crate) fn new(
+        probable: bool,
+        phone_forms: HashMap<Vec<u8>, Vec<(u32, Kind)>>,
+        location: Option<(u32, Location)>,
+    ) -> Self {
+        let phone_lens = phone_forms
+            .keys()
+            .filter(|k| k.len() < 32)
+            .fold(0, |m, k| m | (1 << k.len()));
+        Self {
+            probable,
+            phone_forms,
+            phone_lens,
+            location,
+        }
     }
-    if d.opts.probable {
-        macs(data, where_, out);
-        emails(data, where_, out);
+
+    pub(crate) fn scan(&self, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+        let want_numbers = self.probable || !self.phone_forms.is_empty() || self.location.is_some();
+        if want_numbers {
+            numbers(self, data, where_, out);
+        }
+        if self.probable {
+            macs(data, where_, out);
+            emails(data, where_, out);
+        }
     }
 }
 
@@ -73,7 +107,7 @@ enum Axis {
 }
 
 /// One pass over the digit runs.
-fn numbers(d: &Detector, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+fn numbers(d: &Structure, data: &[u8], where_: Where, out: &mut Vec<Found>) {
     let n = data.len();
     let mut decimals = Vec::new();
     let mut digits = Vec::with_capacity(24);
@@ -95,7 +129,7 @@ fn numbers(d: &Detector, data: &[u8], where_: Where, out: &mut Vec<Found>) {
             i += 1;
         }
         let e = i;
-        if d.opts.probable {
+        if d.probable {
             probable_digits(data, s, e, where_, out);
         }
         if !d.phone_forms.is_empty() {
@@ -188,7 +222,7 @@ fn probable_digits(data: &[u8], s: usize, e: usize, where_: Where, out: &mut Vec
         return;
     }
     // Part of a decimal number or of an alphanumeric token: not an identifier.
-    if !boundary_ok_alnum(data, s, e)
+    if !boundary_ok(data, s, e, Boundary::Alnum)
         || (s > 0 && data[s - 1] == b'.')
         || (data.get(e) == Some(&b'.') && data.get(e + 1).is_some_and(u8::is_ascii_digit))
     {
@@ -228,7 +262,7 @@ const PHONE_SEPS: &[u8] = b" -.()/";
 /// A configured number written with separators: the digit groups starting at this run
 /// (joined by one or two separator characters) are concatenated and looked up.
 fn separated_phone(
-    d: &Detector,
+    d: &Structure,
     data: &[u8],
     s: usize,
     e: usize,
@@ -301,12 +335,12 @@ fn separated_phone(
                 continue;
             }
             if let Some(ids) = d.phone_forms.get(key) {
-                for &ident in ids {
+                for &(ident, kind) in ids {
                     let text = String::from_utf8_lossy(&data[start..pos]);
                     out.push(Found {
                         ident,
                         hit: Hit {
-                            kind: d.kind_of(ident),
+                            kind,
                             encoding: if url_encoded {
                                 Encoding::Url
                             } else {
