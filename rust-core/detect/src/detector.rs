@@ -241,6 +241,13 @@ impl Builder {
         self.value(id, &forms, &forms, Boundary::Digits, opts);
     }
 
+    /// IMEI, IMSI, ICCID: one form, digits only.
+    fn digits(&mut self, kind: Kind, v: &str, opts: &Options) {
+        let id = self.ident(kind);
+        let forms = [v.to_string()];
+        self.value(id, &forms, &forms, Boundary::Digits, opts);
+    }
+
     fn text(&mut self, kind: Kind, v: &str, opts: &Options) {
         let id = self.ident(kind);
         let forms = [v.to_string()];
@@ -282,35 +289,14 @@ impl Detector {
     /// Precomputes every form of every identifier.
     pub fn new(ids: &Identifiers, opts: &Options) -> Detector {
         let mut b = Builder::default();
-        for v in &ids.imei {
-            let id = b.ident(Kind::Imei);
-            b.value(
-                id,
-                std::slice::from_ref(v),
-                std::slice::from_ref(v),
-                Boundary::Digits,
-                opts,
-            );
-        }
-        for v in &ids.imsi {
-            let id = b.ident(Kind::Imsi);
-            b.value(
-                id,
-                std::slice::from_ref(v),
-                std::slice::from_ref(v),
-                Boundary::Digits,
-                opts,
-            );
-        }
-        for v in &ids.iccid {
-            let id = b.ident(Kind::Iccid);
-            b.value(
-                id,
-                std::slice::from_ref(v),
-                std::slice::from_ref(v),
-                Boundary::Digits,
-                opts,
-            );
+        for (kind, values) in [
+            (Kind::Imei, &ids.imei),
+            (Kind::Imsi, &ids.imsi),
+            (Kind::Iccid, &ids.iccid),
+        ] {
+            for v in values {
+                b.digits(kind, v, opts);
+            }
         }
         for v in &ids.phone {
             b.phone(Kind::Phone, v, opts);
