@@ -558,29 +558,22 @@ impl fmt::Debug for Location {
 mod tests {
     use super::*;
 
-    pub(crate) const EXAMPLE: &str = r#"region = "CN"
-imei = ["861234567890123"]
-imsi = ["460011234567890"]
-iccid = ["89860012345678901234"]
-phone = ["+8613800138000"]
-carrier = ["China Mobile"]
-android_id = ["9774d56d682e549c"]
-ad_id = ["38400000-8cf0-11bd-b23e-10b96e40000d"]
-serial = ["0123456789ABCDEF"]
-mac = ["02:00:00:44:55:66"]
-email = ["someone@example.com"]
-[[contact]]
-name = "Li Wei"
-phone = ["+8613912345678"]
-email = ["li.wei@example.com"]
-[[sms]]
-peer = "+8613700000000"
-text = "See you at the station at five"
-[location]
-lat = 39.9042
-lon = 116.4074
-radius_m = 500
-"#;
+    /// README's example; also what the integration tests scan for.
+    const EXAMPLE: &str = include_str!("../tests/identifiers.toml");
+
+    #[test]
+    fn the_readme_shows_the_same_example() {
+        let readme = include_str!("../../../README.md");
+        let block = readme
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("README has a TOML example");
+        assert_eq!(
+            Identifiers::from_toml(block).unwrap(),
+            Identifiers::from_toml(EXAMPLE).unwrap()
+        );
+    }
 
     #[test]
     fn the_documented_example_parses() {

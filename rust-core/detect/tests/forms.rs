@@ -12,32 +12,13 @@ use phonehome_detect::{
     Confidence, Detector, DigestForm, Encoding, Hit, Identifiers, Kind, Options, Where,
 };
 
-const IDS: &str = r#"region = "CN"
-imei = ["861234567890123"]
-imsi = ["460011234567890"]
-iccid = ["89860012345678901234"]
-phone = ["+8613800138000"]
-carrier = ["China Mobile"]
-android_id = ["9774d56d682e549c"]
-ad_id = ["38400000-8cf0-11bd-b23e-10b96e40000d"]
-serial = ["0123456789ABCDEF"]
-mac = ["02:00:00:44:55:66"]
-email = ["someone@example.com"]
-[[contact]]
-name = "Li Wei"
-phone = ["+8613912345678"]
-email = ["li.wei@example.com"]
-[[sms]]
-peer = "+8613700000000"
-text = "See you at the station at five"
-[[sms]]
-text = "明天车站见"
-[location]
-lat = 39.9042
-lon = 116.4074
-radius_m = 500
-"#;
-
+/// The shared fixture, and a message in Chinese for the non-ASCII forms.
+fn ids() -> String {
+    format!(
+        "{}[[sms]]\ntext = \"明天车站见\"\n",
+        include_str!("identifiers.toml")
+    )
+}
 const ALL_VALUES: &[&str] = &[
     "861234567890123",
     "460011234567890",
@@ -61,7 +42,7 @@ fn detector() -> &'static Detector {
     static D: OnceLock<Detector> = OnceLock::new();
     D.get_or_init(|| {
         Detector::new(
-            &Identifiers::from_toml(IDS).expect("example parses"),
+            &Identifiers::from_toml(&ids()).expect("example parses"),
             &Options::default(),
         )
     })

@@ -10,20 +10,7 @@ use sha1::Digest as _;
 
 use phonehome_detect::{Detector, Identifiers, Kind, Options, Where};
 
-const IDS: &str = r#"region = "CN"
-imei = ["861234567890123"]
-imsi = ["460011234567890"]
-phone = ["+8613800138000"]
-android_id = ["9774d56d682e549c"]
-mac = ["02:00:00:44:55:66"]
-email = ["someone@example.com"]
-[[sms]]
-text = "See you at the station at five"
-[location]
-lat = 39.9042
-lon = 116.4074
-"#;
-
+const IDS: &str = include_str!("identifiers.toml");
 fn detector() -> &'static Detector {
     static D: OnceLock<Detector> = OnceLock::new();
     D.get_or_init(|| {
