@@ -1,5 +1,5 @@
-//! The one place each enum's wire name is written: JSON, SQLite and the app all read
-//! `as_str`, so the names cannot drift apart.
+//! The one place each enum's wire name is written: JSON (serde), SQLite columns and
+//! `Display` all go through `as_str`, so they cannot drift apart.
 
 /// Gives a fieldless enum `ALL`, `as_str`, `Display`, `FromStr` and `Serialize` from one
 /// list of `Variant => "name"` pairs.
