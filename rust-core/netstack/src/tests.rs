@@ -2,8 +2,17 @@
 //! client (the kernel side of the TUN), packets move between the two by hand, and the
 //! clock is ours.
 
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use smoltcp::iface::{Config as IfaceConfig, Interface, SocketHandle, SocketSet};
+use smoltcp::socket::tcp;
+use smoltcp::wire::{HardwareAddress, IpCidr};
+
 use super::*;
-use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet};
+use crate::tcp::open_tcp;
 use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
 use smoltcp::wire::{IpAddress, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket, TcpRepr, UdpPacket};
 
