@@ -215,7 +215,7 @@ impl Netstack {
         let t = self.smol_now(now);
         for flow in self.flows.values_mut() {
             if let Kind::Tcp(TcpFlow::Open(open)) = &mut flow.kind {
-                open.socket().abort();
+                open.abort(CloseReason::Shutdown);
                 self.iface.poll(t, &mut self.device, &mut open.set);
             }
         }

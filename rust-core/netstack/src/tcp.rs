@@ -10,10 +10,13 @@ use bytes::Bytes;
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 
+mod phase;
+
 use crate::flows::{Flow, Key, Kind};
 use crate::packet::{self, Parsed};
 use crate::timers::arm;
 use crate::{CloseReason, ConnectError, DropReason, Event, FlowEnd, FlowId, Netstack, Proto};
+use phase::{End, Phase};
 
 #[derive(Debug)]
 pub(crate) enum TcpFlow {
@@ -42,17 +45,10 @@ pub(crate) struct OpenTcp {
     pub(crate) up_credit: usize,
     /// Server bytes given by the shell, not yet in smoltcp's send buffer.
     pub(crate) down: VecDeque<Bytes>,
-    pub(crate) down_eof: bool,
-    /// The client's FIN arrived; its bytes may still wait for upstream credit.
-    pub(crate) client_fin: bool,
     /// After the client's FIN, its bytes still waiting for credit.
     pub(crate) tail: Bytes,
-    /// The client's FIN was reported as `TcpEof`, after all its bytes.
-    pub(crate) up_eof: bool,
-    /// Our FIN was queued.
-    pub(crate) closing: bool,
-    /// Set when the stack or the shell, not the client, ends the flow.
-    pub(crate) reason: Option<CloseReason>,
+    /// How far each end has got, or why the stack reset the flow.
+    pub(crate) phase: Phase,
 }
 
 impl Netstack {
@@ -166,12 +162,8 @@ impl Netstack {
             timer: None,
             up_credit: self.config.tcp_up_window,
             down: VecDeque::new(),
-            down_eof: false,
-            up_eof: false,
-            client_fin: false,
             tail: Bytes::new(),
-            closing: false,
-            reason: None,
+            phase: Phase::ESTABLISHED,
         })));
         self.poll_flow(now, id);
     }
@@ -226,7 +218,7 @@ impl Netstack {
             flow.last_active = now;
         }
         if let Some(open) = open_tcp(&mut self.flows, id) {
-            if !open.down_eof {
+            if open.phase.takes_server_data() {
                 open.down.push_back(data);
                 mark_due(&mut self.due, id, open);
             }
@@ -236,7 +228,7 @@ impl Netstack {
     /// The server finished sending: the client gets a FIN after the data.
     pub fn tcp_server_eof(&mut self, id: FlowId) {
         if let Some(open) = open_tcp(&mut self.flows, id) {
-            open.down_eof = true;
+            open.phase.server_eof();
             mark_due(&mut self.due, id, open);
         }
     }
@@ -246,8 +238,7 @@ impl Netstack {
         let Some(open) = open_tcp(&mut self.flows, id) else {
             return;
         };
-        open.reason = Some(CloseReason::ServerReset);
-        open.socket().abort();
+        open.abort(CloseReason::ServerReset);
         mark_due(&mut self.due, id, open);
     }
 
@@ -282,6 +273,12 @@ impl Netstack {
 }
 
 impl OpenTcp {
+    /// Resets the client (smoltcp sends the RST at the flow's next poll) and keeps why.
+    pub(crate) fn abort(&mut self, reason: CloseReason) {
+        self.phase.abort(reason);
+        self.socket().abort();
+    }
+
     pub(crate) fn socket(&mut self) -> &mut tcp::Socket<'static> {
         self.set.get_mut::<tcp::Socket>(self.handle)
     }
@@ -338,13 +335,15 @@ fn service(
         }
     }
     // The client's FIN, once everything before it was handed over.
-    open.client_fin |= matches!(
+    if matches!(
         socket.state(),
         tcp::State::CloseWait | tcp::State::LastAck | tcp::State::Closing | tcp::State::TimeWait
-    );
+    ) {
+        open.phase.client_fin();
+    }
     // Nothing comes after the FIN: take the bytes still waiting for credit out of smoltcp,
     // which clears its buffer when TIME-WAIT ends.
-    if open.client_fin && socket.recv_queue() > 0 {
+    if open.phase.client() != End::Open && socket.recv_queue() > 0 {
         let mut rest = bytes::BytesMut::with_capacity(open.tail.len() + socket.recv_queue());
         rest.extend_from_slice(&open.tail);
         while let Ok(true) = socket.recv(|buf| {
@@ -353,8 +352,8 @@ fn service(
         }) {}
         open.tail = rest.freeze();
     }
-    if !open.up_eof && open.client_fin && open.tail.is_empty() && socket.recv_queue() == 0 {
-        open.up_eof = true;
+    if open.phase.client() == End::Ending && open.tail.is_empty() && socket.recv_queue() == 0 {
+        open.phase.client_eof_reported();
         events.push_back(Event::TcpEof { id });
     }
 
@@ -381,14 +380,12 @@ fn service(
         flow.last_active = now;
         events.push_back(Event::TcpSent { id, len: sent });
     }
-    if open.down_eof && open.down.is_empty() && !open.closing {
-        open.closing = true;
+    if open.phase.server() == Some(End::Ending) && open.down.is_empty() {
+        open.phase.fin_queued();
         socket.close();
     }
 
-    // Both FINs were exchanged but the client's last bytes still wait for credit: the
-    // flow lives on whatever smoltcp's state, which may already be CLOSED.
-    let draining = open.client_fin && open.closing && !open.up_eof && open.reason.is_none();
+    let draining = open.phase.is_draining();
     let done = match socket.state() {
         // An aborted socket is Closed with its RST still to send; it forgets
         // the remote endpoint once the RST is out.
@@ -399,13 +396,5 @@ fn service(
         tcp::State::Listen => true,
         _ => false,
     };
-    if done {
-        Some(open.reason.unwrap_or(if open.up_eof && open.closing {
-            CloseReason::Closed
-        } else {
-            CloseReason::ClientReset
-        }))
-    } else {
-        None
-    }
+    done.then(|| open.phase.close_reason())
 }

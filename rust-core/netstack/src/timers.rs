@@ -77,8 +77,7 @@ impl Netstack {
         for id in expired {
             if let Some(open) = open_tcp(&mut self.flows, id) {
                 // Reset the client now; the shell resets the server on `Closed`.
-                open.reason = Some(CloseReason::Idle);
-                open.socket().abort();
+                open.abort(CloseReason::Idle);
                 mark_due(&mut self.due, id, open);
             } else {
                 self.finish(id, now, CloseReason::Idle);
