@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::flows::{Flow, Key, Kind};
+use crate::flows::{Flow, Kind};
 use crate::{packet, CloseReason, DropReason, Event, FlowId, Netstack};
 
 impl Netstack {
@@ -17,7 +17,7 @@ impl Netstack {
         dst: SocketAddr,
         payload: &[u8],
     ) -> Result<(), DropReason> {
-        let id = self.datagram_out(now, Key::Udp(src, dst), src, dst, Kind::Udp, payload.len())?;
+        let id = self.datagram_out(now, src, dst, Kind::Udp, payload.len())?;
         self.events.push_back(Event::UdpSend {
             id,
             src,
@@ -38,8 +38,7 @@ impl Netstack {
     ) -> Result<(), DropReason> {
         // Echo flows have no ports; the identifier tells a client's pings apart.
         let (s, d) = (SocketAddr::new(src, 0), SocketAddr::new(dst, 0));
-        let key = Key::Echo(src, dst, ident);
-        let id = self.datagram_out(now, key, s, d, Kind::Echo { ident }, data.len())?;
+        let id = self.datagram_out(now, s, d, Kind::Echo { ident }, data.len())?;
         self.events.push_back(Event::EchoRequest {
             id,
             src,
@@ -54,13 +53,12 @@ impl Netstack {
     fn datagram_out(
         &mut self,
         now: Instant,
-        key: Key,
         src: SocketAddr,
         dst: SocketAddr,
         kind: Kind,
         len: usize,
     ) -> Result<FlowId, DropReason> {
-        let id = match self.keys.get(&key) {
+        let id = match self.keys.get(&kind.key(src, dst)) {
             Some(&id) => id,
             None => {
                 if self.full() {
@@ -70,7 +68,7 @@ impl Netstack {
                     Kind::Echo { .. } => self.stats.icmp_flows += 1,
                     _ => self.stats.udp_flows += 1,
                 }
-                self.insert(now, key, src, dst, kind)
+                self.insert(now, src, dst, kind)
             }
         };
         if let Some(flow) = self.flows.get_mut(&id) {

@@ -35,6 +35,17 @@ pub(crate) enum Kind {
     Echo { ident: u16 },
 }
 
+impl Kind {
+    /// The key packets of a flow of this kind between `src` and `dst` are matched on.
+    pub(crate) fn key(&self, src: SocketAddr, dst: SocketAddr) -> Key {
+        match self {
+            Kind::Tcp(_) => Key::Tcp(src, dst),
+            Kind::Udp => Key::Udp(src, dst),
+            Kind::Echo { ident } => Key::Echo(src.ip(), dst.ip(), *ident),
+        }
+    }
+}
+
 impl Netstack {
     pub(crate) fn count_drop(&mut self, reason: DropReason) {
         match reason {
@@ -59,12 +70,12 @@ impl Netstack {
     pub(crate) fn insert(
         &mut self,
         now: Instant,
-        key: Key,
         src: SocketAddr,
         dst: SocketAddr,
         kind: Kind,
     ) -> FlowId {
         let id = self.new_id();
+        let key = kind.key(src, dst);
         let idle = self.idle_timeout(&kind, dst);
         self.flows.insert(
             id,

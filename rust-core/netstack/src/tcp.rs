@@ -115,7 +115,6 @@ impl Netstack {
         }
         let id = self.insert(
             now,
-            key,
             src,
             dst,
             Kind::Tcp(TcpFlow::Connecting {
