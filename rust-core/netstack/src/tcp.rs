@@ -33,22 +33,22 @@ pub(crate) struct OpenTcp {
     /// a set for each packet it sends, so with one shared set 300 idle connections cut a
     /// download to half. Polling a flow's own set costs the same however many flows exist.
     pub(crate) set: SocketSet<'static>,
-    pub(crate) handle: SocketHandle,
+    handle: SocketHandle,
     /// Client packets for the flow's next poll.
-    pub(crate) inbox: Vec<Vec<u8>>,
+    inbox: Vec<Vec<u8>>,
     /// Listed in `Netstack::due`.
-    pub(crate) due: bool,
+    due: bool,
     /// When smoltcp next wants the socket polled (retransmission, TIME-WAIT), as queued
     /// in `Netstack::timers`.
     pub(crate) timer: Option<Instant>,
     /// Client bytes the shell may still be handed before it reports them written.
-    pub(crate) up_credit: usize,
+    up_credit: usize,
     /// Server bytes given by the shell, not yet in smoltcp's send buffer.
-    pub(crate) down: VecDeque<Bytes>,
+    down: VecDeque<Bytes>,
     /// After the client's FIN, its bytes still waiting for credit.
-    pub(crate) tail: Bytes,
+    tail: Bytes,
     /// How far each end has got, or why the stack reset the flow.
-    pub(crate) phase: Phase,
+    phase: Phase,
 }
 
 impl Netstack {
