@@ -8,9 +8,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
-    Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr, Icmpv6DstUnreachable, Icmpv6Packet, Icmpv6Repr,
-    IpAddress, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpControl, TcpPacket,
-    TcpRepr, TcpSeqNumber, UdpPacket, UdpRepr,
+    IcmpRepr, Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr, Icmpv6DstUnreachable, Icmpv6Packet,
+    Icmpv6Repr, IpAddress, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpControl,
+    TcpPacket, TcpRepr, TcpSeqNumber, UdpPacket, UdpRepr,
 };
 
 /// Why a packet was not handled. Every variant is counted, none is fatal.
@@ -89,24 +89,7 @@ fn parse_v4(packet: &[u8]) -> Result<Parsed<'_>, DropReason> {
     let total_len = usize::from(ip.total_len());
     let payload = &packet[header_len..total_len];
     match ip.next_header() {
-        IpProtocol::Icmp => {
-            let icmp = Icmpv4Packet::new_checked(payload).map_err(|_| DropReason::Malformed)?;
-            match Icmpv4Repr::parse(&icmp, &no_rx_checks()) {
-                Ok(Icmpv4Repr::EchoRequest {
-                    ident,
-                    seq_no,
-                    data,
-                }) => Ok(Parsed::EchoRequest {
-                    src,
-                    dst,
-                    ident,
-                    seq: seq_no,
-                    data,
-                }),
-                Ok(_) => Err(DropReason::Unsupported),
-                Err(_) => Err(DropReason::Malformed),
-            }
-        }
+        IpProtocol::Icmp => echo_request(src, dst, payload),
         proto => transport(proto, src, dst, payload),
     }
 }
@@ -120,26 +103,48 @@ fn parse_v6(packet: &[u8]) -> Result<Parsed<'_>, DropReason> {
     }
     let payload = ip.payload();
     match ip.next_header() {
-        IpProtocol::Icmpv6 => {
-            let icmp = Icmpv6Packet::new_checked(payload).map_err(|_| DropReason::Malformed)?;
-            let (s, d) = (ip.src_addr(), ip.dst_addr());
-            match Icmpv6Repr::parse(&s, &d, &icmp, &no_rx_checks()) {
-                Ok(Icmpv6Repr::EchoRequest {
-                    ident,
-                    seq_no,
-                    data,
-                }) => Ok(Parsed::EchoRequest {
-                    src,
-                    dst,
-                    ident,
-                    seq: seq_no,
-                    data,
-                }),
-                Ok(_) => Err(DropReason::Unsupported),
-                Err(_) => Err(DropReason::Malformed),
-            }
-        }
+        IpProtocol::Icmpv6 => echo_request(src, dst, payload),
         proto => transport(proto, src, dst, payload),
+    }
+}
+
+/// An ICMP or ICMPv6 message (by the family of `src` and `dst`): only echo requests are
+/// forwarded.
+fn echo_request<'a>(src: IpAddr, dst: IpAddr, payload: &'a [u8]) -> Result<Parsed<'a>, DropReason> {
+    let caps = no_rx_checks();
+    let repr: IcmpRepr = match (src, dst) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => {
+            let icmp = Icmpv4Packet::new_checked(payload).map_err(|_| DropReason::Malformed)?;
+            Icmpv4Repr::parse(&icmp, &caps)
+                .map_err(|_| DropReason::Malformed)?
+                .into()
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let icmp = Icmpv6Packet::new_checked(payload).map_err(|_| DropReason::Malformed)?;
+            Icmpv6Repr::parse(&s, &d, &icmp, &caps)
+                .map_err(|_| DropReason::Malformed)?
+                .into()
+        }
+        _ => return Err(DropReason::Malformed),
+    };
+    match repr {
+        IcmpRepr::Ipv4(Icmpv4Repr::EchoRequest {
+            ident,
+            seq_no,
+            data,
+        })
+        | IcmpRepr::Ipv6(Icmpv6Repr::EchoRequest {
+            ident,
+            seq_no,
+            data,
+        }) => Ok(Parsed::EchoRequest {
+            src,
+            dst,
+            ident,
+            seq: seq_no,
+            data,
+        }),
+        _ => Err(DropReason::Unsupported),
     }
 }
 
@@ -191,15 +196,20 @@ fn ip_header_len(addr: IpAddr) -> usize {
     }
 }
 
-/// Writes an IP header for `next_header` and lets `body` fill the payload.
+/// Writes an IP header for `next_header` and lets `body` fill the payload; `None` if the
+/// families of `src` and `dst` differ or the packet would exceed `mtu`.
 fn ip_packet(
     src: IpAddr,
     dst: IpAddr,
     next_header: IpProtocol,
     payload_len: usize,
+    mtu: usize,
     body: impl FnOnce(&mut [u8]),
 ) -> Option<Vec<u8>> {
     let header = ip_header_len(src);
+    if header + payload_len > mtu {
+        return None;
+    }
     let mut buf = vec![0u8; header + payload_len];
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -235,15 +245,12 @@ fn ip_packet(
 /// or the result would exceed `mtu`.
 pub fn udp(src: SocketAddr, dst: SocketAddr, payload: &[u8], mtu: usize) -> Option<Vec<u8>> {
     let len = 8 + payload.len();
-    if ip_header_len(src.ip()) + len > mtu {
-        return None;
-    }
     let (s, d) = (IpAddress::from(src.ip()), IpAddress::from(dst.ip()));
     let repr = UdpRepr {
         src_port: src.port(),
         dst_port: dst.port(),
     };
-    ip_packet(src.ip(), dst.ip(), IpProtocol::Udp, len, |buf| {
+    ip_packet(src.ip(), dst.ip(), IpProtocol::Udp, len, mtu, |buf| {
         repr.emit(
             &mut UdpPacket::new_unchecked(buf),
             &s,
@@ -264,43 +271,43 @@ pub fn echo_reply(
     data: &[u8],
     mtu: usize,
 ) -> Option<Vec<u8>> {
-    match (src, dst) {
-        (IpAddr::V4(_), IpAddr::V4(_)) => {
-            let repr = Icmpv4Repr::EchoReply {
-                ident,
-                seq_no: seq,
-                data,
-            };
-            let len = repr.buffer_len();
-            if 20 + len > mtu {
-                return None;
-            }
-            ip_packet(src, dst, IpProtocol::Icmp, len, |buf| {
-                repr.emit(
-                    &mut Icmpv4Packet::new_unchecked(buf),
-                    &ChecksumCapabilities::default(),
-                );
+    let repr: IcmpRepr = match src {
+        IpAddr::V4(_) => Icmpv4Repr::EchoReply {
+            ident,
+            seq_no: seq,
+            data,
+        }
+        .into(),
+        IpAddr::V6(_) => Icmpv6Repr::EchoReply {
+            ident,
+            seq_no: seq,
+            data,
+        }
+        .into(),
+    };
+    icmp(src, dst, repr, mtu)
+}
+
+/// An ICMP message of `repr`'s family from `src` to `dst`; `None` if the families differ
+/// or the packet would exceed `mtu`.
+fn icmp(src: IpAddr, dst: IpAddr, repr: IcmpRepr, mtu: usize) -> Option<Vec<u8>> {
+    let caps = ChecksumCapabilities::default();
+    match (repr, src, dst) {
+        (IcmpRepr::Ipv4(repr), IpAddr::V4(_), IpAddr::V4(_)) => {
+            ip_packet(src, dst, IpProtocol::Icmp, repr.buffer_len(), mtu, |buf| {
+                repr.emit(&mut Icmpv4Packet::new_unchecked(buf), &caps);
             })
         }
-        (IpAddr::V6(s), IpAddr::V6(d)) => {
-            let repr = Icmpv6Repr::EchoReply {
-                ident,
-                seq_no: seq,
-                data,
-            };
-            let len = repr.buffer_len();
-            if 40 + len > mtu {
-                return None;
-            }
-            ip_packet(src, dst, IpProtocol::Icmpv6, len, |buf| {
-                repr.emit(
-                    &s,
-                    &d,
-                    &mut Icmpv6Packet::new_unchecked(buf),
-                    &ChecksumCapabilities::default(),
-                );
-            })
-        }
+        (IcmpRepr::Ipv6(repr), IpAddr::V6(s), IpAddr::V6(d)) => ip_packet(
+            src,
+            dst,
+            IpProtocol::Icmpv6,
+            repr.buffer_len(),
+            mtu,
+            |buf| {
+                repr.emit(&s, &d, &mut Icmpv6Packet::new_unchecked(buf), &caps);
+            },
+        ),
         _ => None,
     }
 }
@@ -332,6 +339,7 @@ pub fn tcp_refusal(
         syn_src.ip(),
         IpProtocol::Tcp,
         repr.buffer_len(),
+        usize::MAX,
         |buf| {
             repr.emit(
                 &mut TcpPacket::new_unchecked(buf),
@@ -363,12 +371,7 @@ pub fn unreachable(original: &[u8], no_route: bool) -> Option<Vec<u8>> {
                 data: quoted,
             };
             let (src, dst) = (IpAddr::V4(header.dst_addr), IpAddr::V4(header.src_addr));
-            ip_packet(src, dst, IpProtocol::Icmp, repr.buffer_len(), |buf| {
-                repr.emit(
-                    &mut Icmpv4Packet::new_unchecked(buf),
-                    &ChecksumCapabilities::default(),
-                );
-            })
+            icmp(src, dst, repr.into(), usize::MAX)
         }
         Some(6) => {
             let ip = Ipv6Packet::new_checked(original).ok()?;
@@ -384,21 +387,8 @@ pub fn unreachable(original: &[u8], no_route: bool) -> Option<Vec<u8>> {
                 header,
                 data: quoted,
             };
-            let (s, d) = (header.dst_addr, header.src_addr);
-            ip_packet(
-                IpAddr::V6(s),
-                IpAddr::V6(d),
-                IpProtocol::Icmpv6,
-                repr.buffer_len(),
-                |buf| {
-                    repr.emit(
-                        &s,
-                        &d,
-                        &mut Icmpv6Packet::new_unchecked(buf),
-                        &ChecksumCapabilities::default(),
-                    );
-                },
-            )
+            let (src, dst) = (IpAddr::V6(header.dst_addr), IpAddr::V6(header.src_addr));
+            icmp(src, dst, repr.into(), usize::MAX)
         }
         _ => None,
     }

@@ -1,0 +1,6 @@
+//! The stack's tests, by part; `harness` is the bench they share.
+
+mod datagram;
+mod harness;
+mod input;
+mod tcp;
