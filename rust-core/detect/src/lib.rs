@@ -17,4 +17,7 @@ mod structure;
 mod tables;
 
 pub use detector::{Confidence, Detector, DigestForm, Encoding, Hit, Kind, Options, Where};
-pub use ids::{Contact, Identifiers, IdsError, Location, Sms};
+pub use ids::{
+    check, check_coordinate, Contact, Coordinate, Field, Identifiers, IdsError, Location, Sms,
+    DEFAULT_RADIUS_M,
+};
