@@ -214,6 +214,9 @@ object Contract {{
     const val MIN_MTU = {MIN_MTU}
     const val MAX_MTU = {MAX_MTU}
 
+    /** The radius of a location without one, in metres. */
+    const val DEFAULT_RADIUS_M = {radius}
+
     /** The kind of the finding an encrypted flow leaves. */
     const val ENCRYPTED_FLOW = "{ENCRYPTED_FLOW}"
 
@@ -224,6 +227,7 @@ object Contract {{
     val CLOSE_REASONS = {reasons}
 }}
 "#,
+        radius = phonehome_detect::DEFAULT_RADIUS_M as i64,
         kinds = list(finding_kinds()),
         reasons = list(close_reasons()),
     );

@@ -52,6 +52,9 @@ object Contract {
     const val MIN_MTU = 1280
     const val MAX_MTU = 65535
 
+    /** The radius of a location without one, in metres. */
+    const val DEFAULT_RADIUS_M = 500
+
     /** The kind of the finding an encrypted flow leaves. */
     const val ENCRYPTED_FLOW = "encrypted-flow"
 
