@@ -186,7 +186,7 @@ def test_the_app_checks_identifiers_by_the_core_rules(session):
     """Validation.parse through NativeCore.validateIdentifiers: normalised values kept,
     the rest refused with the identifiers file's own words."""
     assert session["validate.kept"] == \
-        "CN|[490154203237518]|[+8613800138000]|[02:00:00:44:55:66]", session["validate.kept"]
+        "CN|[490154203237518]|[+8613700001111]|[02:00:00:44:55:66]", session["validate.kept"]
     assert session["validate.problems"] == "imei|12ab|is not 14 to 16 digits"
 
 

@@ -107,6 +107,10 @@ fn boundary<'local, T>(
             "cannot throw CoreException({}): {message}: {e}",
             code.name()
         );
+        // Only if the app's classes do not match the contract: still never return the
+        // fallback as if it were an answer.
+        let _ = env.exception_clear();
+        let _ = env.throw_new("java/lang/IllegalStateException", &message);
     }
     fallback
 }

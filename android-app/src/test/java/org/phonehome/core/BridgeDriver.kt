@@ -65,7 +65,7 @@ fun main(args: Array<String>) {
     expectFailure("panic") { NativeCore.panicForTest() }
 
     // The settings screen's check, by the core's rules: what passes and why the rest not.
-    val typed = TypedIdentifiers(region = "cn", imei = "12ab\n49-015420-323751-8", phone = "138 0013 8000", mac = "0200.0044.5566")
+    val typed = TypedIdentifiers(region = "cn", imei = "12ab\n49-015420-323751-8", phone = "137 0000 1111", mac = "0200.0044.5566")
     val (checked, problems) = Validation.parse(typed, NativeCore::validateIdentifiers)
     out("validate.kept", "${checked.region}|${checked.imei}|${checked.phone}|${checked.mac}")
     out("validate.problems", problems.joinToString(";") { "${it.field}|${it.value}|${it.message}" })
