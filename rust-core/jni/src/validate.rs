@@ -181,7 +181,8 @@ fn validate(doc: Doc) -> Checked {
         };
         // A contact is looked for by its numbers and addresses; with none of them left
         // its name alone is not worth the false alarms.
-        if !(kept.phone.is_empty() && kept.email.is_empty()) && !out.contact.contains(&kept) {
+        let looked_for = !kept.phone.is_empty() || !kept.email.is_empty();
+        if looked_for && !out.contact.contains(&kept) {
             out.contact.push(kept);
         }
     }
