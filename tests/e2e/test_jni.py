@@ -165,20 +165,29 @@ def test_curl_got_its_answers_through_the_core(session):
         assert c.stdout.startswith("200 "), c.stdout
 
 
-@pytest.mark.parametrize("case, says", [
-    ("closed_fd", "tunFd -1 is not an open file descriptor"),
-    ("bad_config", "records_dir: invalid type: integer `5`"),
-    ("unknown_handle", "no session with handle 123456789"),
-    ("bad_filter", "unknown field `colour`"),
-    ("bad_page", "page limit"),
-    ("bad_format", 'unknown export format "docx"'),
-    ("panic", "internal error (a bug in the core): panicForTest was called"),
-    ("stats_after_stop", "no session with handle"),
+@pytest.mark.parametrize("case, code, says", [
+    ("closed_fd", "TUN", "tunFd -1 is not an open file descriptor"),
+    ("bad_config", "BAD_CONFIG", "records_dir: invalid type: integer `5`"),
+    ("unknown_handle", "BAD_HANDLE", "no session with handle 123456789"),
+    ("bad_filter", "BAD_ARGUMENT", "unknown field `colour`"),
+    ("bad_page", "BAD_ARGUMENT", "page limit"),
+    ("bad_format", "BAD_ARGUMENT", 'unknown export format "docx"'),
+    ("panic", "PANIC", "internal error (a bug in the core): panicForTest was called"),
+    ("stats_after_stop", "BAD_HANDLE", "no session with handle"),
 ])
-def test_bad_input_and_a_panic_arrive_as_core_exception(session, case, says):
+def test_bad_input_and_a_panic_arrive_as_core_exception(session, case, code, says):
+    """Each with its typed code (the app decides on it) and its message (for people)."""
     got = session[f"error.{case}"]
-    assert got.startswith("CoreException: "), got
+    assert got.startswith(f"CoreException({code}): "), got
     assert says in got, got
+
+
+def test_the_app_checks_identifiers_by_the_core_rules(session):
+    """Validation.parse through NativeCore.validateIdentifiers: normalised values kept,
+    the rest refused with the identifiers file's own words."""
+    assert session["validate.kept"] == \
+        "CN|[490154203237518]|[+8613700001111]|[02:00:00:44:55:66]", session["validate.kept"]
+    assert session["validate.problems"] == "imei|12ab|is not 14 to 16 digits"
 
 
 def test_stats_count_the_live_session(session):
@@ -235,7 +244,7 @@ def test_every_finding_reached_the_host_on_the_core_event_thread(session):
 
 
 def test_stop_writes_every_flow_and_reports_why(session):
-    assert session["stopped"] == "stopped"
+    assert session["stopped"] == "STOPPED: stopped"
     flows = json.loads(session["flows.page"])
     http = [f for f in flows if f["dst"] in (f"{CLOUD_V4}:80", f"[{CLOUD_V6}]:80")]
     dns = [f for f in flows if f["dst"] in (f"{WATCHED_DNS[0]}:53",)]

@@ -67,7 +67,8 @@ pub struct IdsError {
     pub message: String,
 }
 
-const DEFAULT_RADIUS_M: f64 = 500.0;
+/// The radius when `[location]` gives none.
+pub const DEFAULT_RADIUS_M: f64 = 500.0;
 
 impl Identifiers {
     /// Parses and validates the TOML identifiers file.
@@ -227,40 +228,157 @@ impl Ctx<'_> {
         at_offset(self.src, at, message)
     }
 
-    fn string<S: Located<String>>(
-        &self,
-        field: &str,
-        v: &S,
-        check: impl Fn(&str) -> Result<String, String>,
-    ) -> Result<String, IdsError> {
+    fn string<S: Located<String>>(&self, field: Field, v: &S) -> Result<String, IdsError> {
         let s = v.value();
         let needle = serde_json::to_string(s).unwrap_or_default();
+        let label = field.label();
         if s.trim().is_empty() {
-            return Err(self.err_at(v, &needle, format!("{field} is an empty string")));
+            return Err(self.err_at(v, &needle, format!("{label} is an empty string")));
         }
-        check(s).map_err(|why| self.err_at(v, &needle, format!("{field} \"{}\" {why}", short(s))))
+        rule(field, s, self.region)
+            .map_err(|why| self.err_at(v, &needle, format!("{label} \"{}\" {why}", short(s))))
     }
 
-    fn list<S: Located<String>>(
-        &self,
-        field: &str,
-        vs: &[S],
-        check: impl Fn(&str) -> Result<String, String>,
-    ) -> Result<Vec<String>, IdsError> {
-        vs.iter().map(|v| self.string(field, v, &check)).collect()
+    fn list<S: Located<String>>(&self, field: Field, vs: &[S]) -> Result<Vec<String>, IdsError> {
+        vs.iter().map(|v| self.string(field, v)).collect()
+    }
+}
+
+/// A field of the identifiers file whose values are text, for checking values one at a
+/// time ([`check`]): the app checks what was typed or read before it starts the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Region,
+    Imei,
+    Imsi,
+    Iccid,
+    Phone,
+    Carrier,
+    AndroidId,
+    AdId,
+    Serial,
+    Mac,
+    Email,
+    ContactName,
+    ContactPhone,
+    ContactEmail,
+    SmsPeer,
+    SmsText,
+}
+
+impl Field {
+    /// The field as error messages name it (`contact phone`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Region => "region",
+            Field::Imei => "imei",
+            Field::Imsi => "imsi",
+            Field::Iccid => "iccid",
+            Field::Phone => "phone",
+            Field::Carrier => "carrier",
+            Field::AndroidId => "android_id",
+            Field::AdId => "ad_id",
+            Field::Serial => "serial",
+            Field::Mac => "mac",
+            Field::Email => "email",
+            Field::ContactName => "contact name",
+            Field::ContactPhone => "contact phone",
+            Field::ContactEmail => "contact email",
+            Field::SmsPeer => "sms peer",
+            Field::SmsText => "sms text",
+        }
+    }
+}
+
+/// A number of the `[location]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coordinate {
+    Lat,
+    Lon,
+    RadiusM,
+}
+
+impl Coordinate {
+    /// The key in the file.
+    pub fn key(self) -> &'static str {
+        match self {
+            Coordinate::Lat => "lat",
+            Coordinate::Lon => "lon",
+            Coordinate::RadiusM => "radius_m",
+        }
     }
 
-    fn phone(&self, s: &str) -> Result<String, String> {
-        match phone::parse(s, self.region) {
-            Ok(n) => Ok(format!("+{}", n.e164)),
-            Err(phone::PhoneProblem::NotANumber) => {
-                Err("is not a phone number (digits, an optional leading +, spaces, dashes, dots, parentheses)".into())
+    fn range(self) -> (f64, f64) {
+        match self {
+            Coordinate::Lat => (-90.0, 90.0),
+            Coordinate::Lon => (-180.0, 180.0),
+            Coordinate::RadiusM => (1.0, 1_000_000.0),
+        }
+    }
+}
+
+/// Checks one value as the identifiers file's parser does. `region` is the file's region
+/// (national phone numbers need it). Returns the value as the detector keeps it
+/// (normalised), or why not, without the field and the value: the caller shows those its
+/// own way (the app masks them).
+pub fn check(field: Field, value: &str, region: Option<&str>) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err("is an empty string".into());
+    }
+    let region = region.map(str::to_ascii_uppercase);
+    rule(field, value, region.as_deref().and_then(phone::region))
+}
+
+/// Checks one number of `[location]`; why not, as [`check`] says it.
+pub fn check_coordinate(c: Coordinate, x: f64) -> Result<f64, String> {
+    let (lo, hi) = c.range();
+    if x.is_finite() && (lo..=hi).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("is out of range {lo} to {hi}"))
+    }
+}
+
+/// Every field's rule, in one place for the file and for [`check`].
+fn rule(field: Field, s: &str, region: Option<&'static phone::Region>) -> Result<String, String> {
+    match field {
+        Field::Region => {
+            if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+                Ok(s.to_ascii_uppercase())
+            } else {
+                Err("is not a two-letter ISO country code".into())
             }
-            Err(phone::PhoneProblem::Length) => Err("does not have 7 to 15 digits with its country code".into()),
-            Err(phone::PhoneProblem::NationalWithoutRegion) => Err(
-                "is a national number but region is not set to a supported country; write it as +<country code><number>".into(),
-            ),
         }
+        Field::Imei => digits(s, 14, 16),
+        Field::Imsi => digits(s, 14, 15),
+        Field::Iccid => digits(s, 18, 22),
+        Field::Phone | Field::ContactPhone | Field::SmsPeer => phone_number(s, region),
+        Field::Carrier | Field::ContactName => text(s, 3),
+        Field::SmsText => text(s, 4),
+        Field::AndroidId => hex_id(s, 8, 16),
+        Field::AdId => ad_id(s),
+        Field::Serial => {
+            if (6..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Ok(s.to_string())
+            } else {
+                Err("is not 6 to 32 letters and digits".into())
+            }
+        }
+        Field::Mac => mac(s),
+        Field::Email | Field::ContactEmail => email(s),
+    }
+}
+
+fn phone_number(s: &str, region: Option<&'static phone::Region>) -> Result<String, String> {
+    match phone::parse(s, region) {
+        Ok(n) => Ok(format!("+{}", n.e164)),
+        Err(phone::PhoneProblem::NotANumber) => {
+            Err("is not a phone number (digits, an optional leading +, spaces, dashes, dots, parentheses)".into())
+        }
+        Err(phone::PhoneProblem::Length) => Err("does not have 7 to 15 digits with its country code".into()),
+        Err(phone::PhoneProblem::NationalWithoutRegion) => Err(
+            "is a national number but region is not set to a supported country; write it as +<country code><number>".into(),
+        ),
     }
 }
 
@@ -274,35 +392,29 @@ fn short(s: &str) -> String {
     }
 }
 
-fn digits(lo: usize, hi: usize) -> impl Fn(&str) -> Result<String, String> {
-    move |s: &str| {
-        if (lo..=hi).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(s.to_string())
-        } else {
-            Err(format!("is not {lo} to {hi} digits"))
-        }
+fn digits(s: &str, lo: usize, hi: usize) -> Result<String, String> {
+    if (lo..=hi).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("is not {lo} to {hi} digits"))
     }
 }
 
-fn hex_id(lo: usize, hi: usize) -> impl Fn(&str) -> Result<String, String> {
-    move |s: &str| {
-        if (lo..=hi).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Ok(s.to_string())
-        } else {
-            Err(format!("is not {lo} to {hi} hex digits"))
-        }
+fn hex_id(s: &str, lo: usize, hi: usize) -> Result<String, String> {
+    if (lo..=hi).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("is not {lo} to {hi} hex digits"))
     }
 }
 
-fn text(min: usize) -> impl Fn(&str) -> Result<String, String> {
-    move |s: &str| {
-        if s.trim().chars().count() < min {
-            Err(format!(
-                "is shorter than {min} characters, too short to detect without false alarms"
-            ))
-        } else {
-            Ok(s.trim().to_string())
-        }
+fn text(s: &str, min: usize) -> Result<String, String> {
+    if s.trim().chars().count() < min {
+        Err(format!(
+            "is shorter than {min} characters, too short to detect without false alarms"
+        ))
+    } else {
+        Ok(s.trim().to_string())
     }
 }
 
@@ -386,16 +498,9 @@ impl<S: Located<String>, F: Located<f64>> Raw<S, F> {
         let mut ctx = Ctx { src, region: None };
         let region = match &self.region {
             None => None,
-            Some(v) => Some(ctx.string("region", v, |s| {
-                if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    Ok(s.to_ascii_uppercase())
-                } else {
-                    Err("is not a two-letter ISO country code".into())
-                }
-            })?),
+            Some(v) => Some(ctx.string(Field::Region, v)?),
         };
         ctx.region = region.as_deref().and_then(phone::region);
-        let phone_check = |s: &str| ctx.phone(s);
         let contact = self
             .contact
             .iter()
@@ -404,10 +509,10 @@ impl<S: Located<String>, F: Located<f64>> Raw<S, F> {
                     name: c
                         .name
                         .as_ref()
-                        .map(|n| ctx.string("contact name", n, text(3)))
+                        .map(|n| ctx.string(Field::ContactName, n))
                         .transpose()?,
-                    phone: ctx.list("contact phone", &c.phone, phone_check)?,
-                    email: ctx.list("contact email", &c.email, email)?,
+                    phone: ctx.list(Field::ContactPhone, &c.phone)?,
+                    email: ctx.list(Field::ContactEmail, &c.email)?,
                 })
             })
             .collect::<Result<Vec<_>, IdsError>>()?;
@@ -419,12 +524,12 @@ impl<S: Located<String>, F: Located<f64>> Raw<S, F> {
                     peer: m
                         .peer
                         .as_ref()
-                        .map(|p| ctx.string("sms peer", p, phone_check))
+                        .map(|p| ctx.string(Field::SmsPeer, p))
                         .transpose()?,
                     text: m
                         .text
                         .as_ref()
-                        .map(|t| ctx.string("sms text", t, text(4)))
+                        .map(|t| ctx.string(Field::SmsText, t))
                         .transpose()?,
                 })
             })
@@ -432,45 +537,38 @@ impl<S: Located<String>, F: Located<f64>> Raw<S, F> {
         let location = match &self.location {
             None => None,
             Some(l) => {
-                let num = |name: &str, v: &F, lo: f64, hi: f64| {
+                let num = |c: Coordinate, v: &F| {
                     let x = *v.value();
-                    if x.is_finite() && (lo..=hi).contains(&x) {
-                        Ok(x)
-                    } else {
-                        Err(ctx.err_at(
+                    check_coordinate(c, x).map_err(|why| {
+                        let name = c.key();
+                        ctx.err_at(
                             v,
                             &format!("\"{name}\""),
-                            format!("location {name} {x} is out of range {lo} to {hi}"),
-                        ))
-                    }
+                            format!("location {name} {x} {why}"),
+                        )
+                    })
                 };
                 Some(Location {
-                    lat: num("lat", &l.lat, -90.0, 90.0)?,
-                    lon: num("lon", &l.lon, -180.0, 180.0)?,
+                    lat: num(Coordinate::Lat, &l.lat)?,
+                    lon: num(Coordinate::Lon, &l.lon)?,
                     radius_m: match &l.radius_m {
-                        Some(r) => num("radius_m", r, 1.0, 1_000_000.0)?,
+                        Some(r) => num(Coordinate::RadiusM, r)?,
                         None => DEFAULT_RADIUS_M,
                     },
                 })
             }
         };
         Ok(Identifiers {
-            imei: ctx.list("imei", &self.imei, digits(14, 16))?,
-            imsi: ctx.list("imsi", &self.imsi, digits(14, 15))?,
-            iccid: ctx.list("iccid", &self.iccid, digits(18, 22))?,
-            phone: ctx.list("phone", &self.phone, phone_check)?,
-            carrier: ctx.list("carrier", &self.carrier, text(3))?,
-            android_id: ctx.list("android_id", &self.android_id, hex_id(8, 16))?,
-            ad_id: ctx.list("ad_id", &self.ad_id, ad_id)?,
-            serial: ctx.list("serial", &self.serial, |s| {
-                if (6..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    Ok(s.to_string())
-                } else {
-                    Err("is not 6 to 32 letters and digits".into())
-                }
-            })?,
-            mac: ctx.list("mac", &self.mac, mac)?,
-            email: ctx.list("email", &self.email, email)?,
+            imei: ctx.list(Field::Imei, &self.imei)?,
+            imsi: ctx.list(Field::Imsi, &self.imsi)?,
+            iccid: ctx.list(Field::Iccid, &self.iccid)?,
+            phone: ctx.list(Field::Phone, &self.phone)?,
+            carrier: ctx.list(Field::Carrier, &self.carrier)?,
+            android_id: ctx.list(Field::AndroidId, &self.android_id)?,
+            ad_id: ctx.list(Field::AdId, &self.ad_id)?,
+            serial: ctx.list(Field::Serial, &self.serial)?,
+            mac: ctx.list(Field::Mac, &self.mac)?,
+            email: ctx.list(Field::Email, &self.email)?,
             region,
             contact,
             sms,
@@ -664,6 +762,36 @@ mod tests {
         let err = Identifiers::from_json("{\"imei\": [1]}").unwrap_err();
         assert_eq!(err.line, 1);
         assert!(!err.message.contains(" at line "), "{err}");
+    }
+
+    #[test]
+    fn one_value_is_checked_by_the_same_rule_as_the_file() {
+        assert_eq!(
+            check(Field::Imei, "12ab", None),
+            Err("is not 14 to 16 digits".into())
+        );
+        let err = Identifiers::from_toml("imei = [\"12ab\"]").unwrap_err();
+        assert!(err.message.ends_with("is not 14 to 16 digits"), "{err}");
+        assert_eq!(
+            check(Field::Phone, "138 0013 8000", Some("cn")),
+            Ok("+8613800138000".into())
+        );
+        assert!(check(Field::Phone, "138 0013 8000", None)
+            .unwrap_err()
+            .contains("region is not set"));
+        assert_eq!(
+            check(Field::Mac, "0200.0044.5566", None),
+            Ok("02:00:00:44:55:66".into())
+        );
+        assert_eq!(
+            check(Field::SmsText, " ", None),
+            Err("is an empty string".into())
+        );
+        assert_eq!(check_coordinate(Coordinate::Lat, 39.9), Ok(39.9));
+        assert_eq!(
+            check_coordinate(Coordinate::Lat, 91.0),
+            Err("is out of range -90 to 90".into())
+        );
     }
 
     #[test]

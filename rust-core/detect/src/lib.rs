@@ -20,6 +20,9 @@ mod tables;
 
 pub use detector::{Detector, Options};
 pub use hit::Hit;
-pub use ids::{Contact, Identifiers, IdsError, Location, Sms};
+pub use ids::{
+    check, check_coordinate, Contact, Coordinate, Field, Identifiers, IdsError, Location, Sms,
+    DEFAULT_RADIUS_M,
+};
 /// The names a hit carries are the records' own types.
 pub use phonehome_model::{Confidence, DigestForm, Encoding, Kind, Where};

@@ -11,6 +11,7 @@ use phonehome_relay::{DnsForward, RelayConfig};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::contract::{MAX_MTU, MIN_MTU};
 use crate::CoreError;
 
 /// Who owns a flow: the app asks Android (API 29+), or the core reads `/proc/net` (below
@@ -88,10 +89,9 @@ impl CoreConfig {
                 config.records_dir
             )));
         }
-        // 1280: the IPv6 minimum, and the routes include ::/0.
-        if !(1280..=65_535).contains(&config.mtu) {
+        if !(MIN_MTU..=MAX_MTU).contains(&config.mtu) {
             return Err(CoreError::Config(format!(
-                "mtu must be 1280 to 65535 (got {})",
+                "mtu must be {MIN_MTU} to {MAX_MTU} (got {})",
                 config.mtu
             )));
         }
@@ -114,8 +114,7 @@ impl CoreConfig {
     pub fn identifiers(&self) -> Result<Identifiers, CoreError> {
         match &self.identifiers {
             None => Ok(Identifiers::default()),
-            Some(raw) => Identifiers::from_json(raw.get())
-                .map_err(|e| CoreError::Config(format!("identifiers: {e}"))),
+            Some(raw) => Identifiers::from_json(raw.get()).map_err(CoreError::Identifiers),
         }
     }
 
@@ -211,12 +210,16 @@ mod tests {
             ),
         ];
         for (json, expected) in cases {
-            let err = CoreConfig::parse(json).unwrap_err().to_string();
+            let err = CoreConfig::parse(json).unwrap_err();
+            assert_eq!(err.code(), crate::ErrorCode::BadConfig, "{json}");
+            let err = err.to_string();
             assert!(err.contains(expected), "{json}: {err}");
         }
         let c = CoreConfig::parse(r#"{"records_dir": "/r", "identifiers": {"imei": ["12ab"]}}"#)
             .unwrap();
-        let err = c.analyzer().unwrap_err().to_string();
+        let err = c.analyzer().unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::BadIdentifiers);
+        let err = err.to_string();
         assert!(err.starts_with("identifiers: "), "{err}");
         assert!(err.contains("imei"), "{err}");
     }

@@ -8,18 +8,33 @@ use jni::{JNIEnv, JavaVM};
 use phonehome_model::Proto;
 
 use crate::session::Host;
-use crate::CoreError;
+use crate::{CoreError, StopReason};
+
+const STOP_REASON: &str = "org/phonehome/core/StopReason";
+const STOP_REASON_SIG: &str = "Lorg/phonehome/core/StopReason;";
 
 pub struct JavaHost {
     vm: JavaVM,
     host: GlobalRef,
+    /// `StopReason`'s constants in [`StopReason::ALL`]'s order. Looked up here, on the
+    /// app's thread: on the core's own threads Android finds only system classes by name.
+    stop_reasons: Vec<GlobalRef>,
 }
 
 impl JavaHost {
     pub fn new(env: &mut JNIEnv<'_>, host: &JObject<'_>) -> Result<Self, CoreError> {
+        let mut stop_reasons = Vec::with_capacity(StopReason::ALL.len());
+        for reason in StopReason::ALL {
+            let value = env
+                .get_static_field(STOP_REASON, reason.name(), STOP_REASON_SIG)?
+                .l()?;
+            stop_reasons.push(env.new_global_ref(&value)?);
+            env.delete_local_ref(value)?;
+        }
         Ok(Self {
             vm: env.get_java_vm()?,
             host: env.new_global_ref(host)?,
+            stop_reasons,
         })
     }
 
@@ -130,8 +145,31 @@ impl Host for JavaHost {
         self.event("onFinding", json);
     }
 
-    fn on_stopped(&self, reason: &str) {
-        self.event("onStopped", reason);
+    fn on_stopped(&self, reason: StopReason, message: &str) {
+        let Some(index) = StopReason::ALL.iter().position(|r| *r == reason) else {
+            return;
+        };
+        let reason = self.stop_reasons[index].as_obj();
+        let Some(mut env) = self.attach() else {
+            return;
+        };
+        let result = env.with_local_frame(4, |env| -> jni::errors::Result<()> {
+            let message = env.new_string(message)?;
+            env.call_method(
+                self.host.as_obj(),
+                "onStopped",
+                "(Lorg/phonehome/core/StopReason;Ljava/lang/String;)V",
+                &[JValue::Object(reason), JValue::Object(&message)],
+            )?;
+            Ok(())
+        });
+        if let Err(e) = result {
+            if env.exception_check().unwrap_or(false) {
+                let _ = env.exception_describe();
+                let _ = env.exception_clear();
+            }
+            log::warn!("CoreHost.onStopped failed: {e}");
+        }
     }
 }
 

@@ -3,12 +3,15 @@
 //! Commands go in (start, stop, stats, queries, export); events come out on the core's
 //! own thread through the app's `CoreHost`. A running session is an opaque handle (an id
 //! in a table here), never a pointer. Every export runs inside [`boundary`]: an error or
-//! a panic becomes one `CoreException` with a message, and nothing else crosses.
+//! a panic becomes one `CoreException` with a typed [`ErrorCode`] and a message for
+//! people, and nothing else crosses. The codes and shared constants are in [`contract`].
 
 pub mod config;
+pub mod contract;
 mod host;
 pub mod owner;
 pub mod session;
+pub mod validate;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -18,22 +21,30 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use jni::objects::{JClass, JObject, JString};
+use jni::objects::{JClass, JObject, JString, JValue};
 use jni::sys::{jint, jlong, jstring};
 use jni::JNIEnv;
 use phonehome_store::query::{self, Filter, QueryError, Table};
 use phonehome_tun::Tun;
 
 use crate::config::CoreConfig;
+pub use crate::contract::{ErrorCode, StopReason};
 use crate::session::Session;
 
-/// Everything that can go wrong, as the app's exception message says it.
+/// Everything that can go wrong: its [`ErrorCode`] for the app, its text for people.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     #[error("{0}")]
     Config(String),
+    #[error("identifiers: {0}")]
+    Identifiers(phonehome_detect::IdsError),
     #[error("{0}")]
     Argument(String),
+    #[error("no session with handle {0}")]
+    Handle(i64),
+    #[error("{0}")]
+    Tun(String),
+    /// Files of the records directory (and threads a session needs).
     #[error("{0}")]
     Records(String),
     #[error(transparent)]
@@ -42,7 +53,27 @@ pub enum CoreError {
     Jni(#[from] jni::errors::Error),
 }
 
+impl CoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CoreError::Config(_) => ErrorCode::BadConfig,
+            CoreError::Identifiers(_) => ErrorCode::BadIdentifiers,
+            CoreError::Argument(_) => ErrorCode::BadArgument,
+            CoreError::Handle(_) => ErrorCode::BadHandle,
+            CoreError::Tun(_) => ErrorCode::Tun,
+            CoreError::Records(_) => ErrorCode::Io,
+            CoreError::Query(QueryError::Filter(_) | QueryError::Page { .. }) => {
+                ErrorCode::BadArgument
+            }
+            CoreError::Query(QueryError::Missing(_) | QueryError::Sql(_)) => ErrorCode::Store,
+            CoreError::Query(QueryError::Write(_)) => ErrorCode::Io,
+            CoreError::Jni(_) => ErrorCode::Jni,
+        }
+    }
+}
+
 const EXCEPTION: &str = "org/phonehome/core/CoreException";
+const ERROR_CODE: &str = "org/phonehome/core/ErrorCode";
 
 /// Runs one export: its error or panic is thrown as `CoreException` and `fallback` is
 /// returned to the JVM (which ignores it, the exception being pending).
@@ -51,16 +82,19 @@ fn boundary<'local, T>(
     fallback: T,
     body: impl FnOnce(&mut JNIEnv<'local>) -> Result<T, CoreError>,
 ) -> T {
-    let message = match catch_unwind(AssertUnwindSafe(|| body(env))) {
+    let (code, message) = match catch_unwind(AssertUnwindSafe(|| body(env))) {
         Ok(Ok(value)) => return value,
-        Ok(Err(e)) => e.to_string(),
-        Err(panic) => format!(
-            "internal error (a bug in the core): {}",
-            panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into())
+        Ok(Err(e)) => (e.code(), e.to_string()),
+        Err(panic) => (
+            ErrorCode::Panic,
+            format!(
+                "internal error (a bug in the core): {}",
+                panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into())
+            ),
         ),
     };
     // A Java exception already pending (a failed string conversion) is replaced, so the
@@ -68,10 +102,34 @@ fn boundary<'local, T>(
     if env.exception_check().unwrap_or(false) {
         let _ = env.exception_clear();
     }
-    if env.throw_new(EXCEPTION, &message).is_err() {
-        log::error!("cannot throw CoreException: {message}");
+    if let Err(e) = throw(env, code, &message) {
+        log::error!(
+            "cannot throw CoreException({}): {message}: {e}",
+            code.name()
+        );
+        // Only if the app's classes do not match the contract: still never return the
+        // fallback as if it were an answer.
+        let _ = env.exception_clear();
+        let _ = env.throw_new("java/lang/IllegalStateException", &message);
     }
     fallback
+}
+
+/// Throws `CoreException(code, message)`. Exports run on the app's threads, so the
+/// app's classes are found by name here.
+fn throw(env: &mut JNIEnv<'_>, code: ErrorCode, message: &str) -> jni::errors::Result<()> {
+    env.with_local_frame(4, |env| {
+        let code = env
+            .get_static_field(ERROR_CODE, code.name(), "Lorg/phonehome/core/ErrorCode;")?
+            .l()?;
+        let message = env.new_string(message)?;
+        let exception = env.new_object(
+            EXCEPTION,
+            "(Lorg/phonehome/core/ErrorCode;Ljava/lang/String;)V",
+            &[JValue::Object(&code), JValue::Object(&message)],
+        )?;
+        env.throw(jni::objects::JThrowable::from(exception))
+    })
 }
 
 fn sessions() -> MutexGuard<'static, HashMap<i64, Session>> {
@@ -121,7 +179,7 @@ pub extern "system" fn Java_org_phonehome_core_NativeCore_start<'local>(
     host: JObject<'local>,
 ) -> jlong {
     boundary(&mut env, 0, |env| {
-        check_fd(tun_fd, "tunFd")?;
+        check_fd(tun_fd, "tunFd").map_err(|e| CoreError::Tun(e.to_string()))?;
         // The core owns the TUN from here on, also when starting fails below.
         // SAFETY: the fd is open (checked) and the app handed it over (`detachFd`).
         let tun = Tun::from_fd(unsafe { OwnedFd::from_raw_fd(tun_fd) });
@@ -138,9 +196,7 @@ pub extern "system" fn Java_org_phonehome_core_NativeCore_start<'local>(
 }
 
 fn take_session(handle: jlong) -> Result<Session, CoreError> {
-    sessions()
-        .remove(&handle)
-        .ok_or_else(|| CoreError::Argument(format!("no session with handle {handle}")))
+    sessions().remove(&handle).ok_or(CoreError::Handle(handle))
 }
 
 #[no_mangle]
@@ -168,7 +224,7 @@ pub extern "system" fn Java_org_phonehome_core_NativeCore_stats<'local>(
         let stats = sessions()
             .get(&handle)
             .map(Session::stats)
-            .ok_or_else(|| CoreError::Argument(format!("no session with handle {handle}")))?;
+            .ok_or(CoreError::Handle(handle))?;
         let json = serde_json::to_string(&stats).map_err(|e| CoreError::Records(e.to_string()))?;
         new_string(env, &json)
     })
@@ -284,6 +340,19 @@ pub extern "system" fn Java_org_phonehome_core_NativeCore_export<'local>(
         file.into_inner()
             .map_err(|e| CoreError::Records(format!("cannot write the export: {e}")))?;
         Ok(written as jlong)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_validateIdentifiers<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    identifiers: JString<'local>,
+) -> jstring {
+    boundary(&mut env, std::ptr::null_mut(), |env| {
+        let json = string(env, &identifiers, "identifiersJson")?;
+        let checked = validate::validate_identifiers(&json)?;
+        new_string(env, &checked)
     })
 }
 

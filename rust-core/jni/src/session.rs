@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 
 use crate::config::CoreConfig;
 use crate::owner::Owners;
-use crate::CoreError;
+use crate::{CoreError, StopReason};
 
 /// What the core asks of the platform, and where its events go (the app's `CoreHost`).
 pub trait Host: Send + Sync + 'static {
@@ -36,7 +36,8 @@ pub trait Host: Send + Sync + 'static {
     ) -> Option<u32>;
     fn app_for_uid(&self, uid: u32) -> Option<String>;
     fn on_finding(&self, json: &str);
-    fn on_stopped(&self, reason: &str);
+    /// The session ended: why, and in words for people.
+    fn on_stopped(&self, reason: StopReason, message: &str);
 }
 
 /// Live counts, as `NativeCore.stats` returns them.
@@ -67,7 +68,7 @@ struct Counters {
 
 enum Event {
     Finding(String),
-    Stopped(String),
+    Stopped(StopReason, String),
 }
 
 /// A running (or finished) session. Dropping it stops it.
@@ -171,15 +172,16 @@ impl Session {
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     relay_until_stopped(tun, relay_config, protect, Box::new(observer), shutdown_rx)
                 }));
-                let reason = match outcome {
-                    Ok(reason) => reason,
-                    Err(panic) => {
-                        format!("internal error (a bug in the core): {}", describe(&panic))
-                    }
+                let (reason, message) = match outcome {
+                    Ok(ended) => ended,
+                    Err(panic) => (
+                        StopReason::Panic,
+                        format!("internal error (a bug in the core): {}", describe(&panic)),
+                    ),
                 };
                 thread_counters.running.store(false, Ordering::Relaxed);
-                log::info!("session ended: {reason}");
-                let _ = events.send(Event::Stopped(reason));
+                log::info!("session ended: {message}");
+                let _ = events.send(Event::Stopped(reason, message));
             })
             .map_err(|e| CoreError::Records(format!("cannot start the relay thread: {e}")))?;
         Ok(Self {
@@ -234,7 +236,7 @@ fn relay_until_stopped(
     protect: Arc<dyn Protect>,
     observer: Box<dyn Observer>,
     shutdown: oneshot::Receiver<()>,
-) -> String {
+) -> (StopReason, String) {
     // The relay thread runs the stack and every upstream socket itself (as `watch` does):
     // cross-thread hand-offs cost more than a second worker gained.
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -242,7 +244,12 @@ fn relay_until_stopped(
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => return format!("cannot start the async runtime: {e}"),
+        Err(e) => {
+            return (
+                StopReason::Failed,
+                format!("cannot start the async runtime: {e}"),
+            )
+        }
     };
     let asked = Arc::new(AtomicBool::new(false));
     let asked_in = asked.clone();
@@ -259,14 +266,14 @@ fn relay_until_stopped(
     ));
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
-        Err(e) => e.to_string(),
+        Err(e) => (StopReason::Failed, e.to_string()),
         Ok(stats) => match stats.tun_closed {
-            Some(why) if !asked.load(Ordering::Relaxed) => {
-                format!("the VPN interface closed: {why}")
-            }
-            _ if asked.load(Ordering::Relaxed) => "stopped".to_owned(),
-            // The shutdown sender went away without a word: the session was dropped.
-            _ => "stopped".to_owned(),
+            Some(why) if !asked.load(Ordering::Relaxed) => (
+                StopReason::TunClosed,
+                format!("the VPN interface closed: {why}"),
+            ),
+            // Asked to, or the shutdown sender went away without a word (dropped).
+            _ => (StopReason::Stopped, "stopped".to_owned()),
         },
     }
 }
@@ -286,12 +293,12 @@ fn deliver(inbox: mpsc::Receiver<Event>, host: &dyn Host) {
     for event in inbox {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &event {
             Event::Finding(json) => host.on_finding(json),
-            Event::Stopped(reason) => host.on_stopped(reason),
+            Event::Stopped(reason, message) => host.on_stopped(*reason, message),
         }));
         if result.is_err() {
             log::error!("an event handler failed; carrying on");
         }
-        if matches!(event, Event::Stopped(_)) {
+        if matches!(event, Event::Stopped(..)) {
             return;
         }
     }

@@ -10,6 +10,7 @@ import android.widget.ImageView
 import android.widget.ListView
 import android.widget.TextView
 import org.phonehome.R
+import org.phonehome.core.Contract
 import org.phonehome.core.NativeCore
 import org.phonehome.model.AppSummary
 import org.phonehome.model.Finding
@@ -32,7 +33,7 @@ class AppsActivity : Activity() {
             val v = convertView ?: layoutInflater.inflate(R.layout.row_app, parent, false)
             val a = apps[position]
             v.findViewById<TextView>(R.id.row_title).text = AppNames.label(this@AppsActivity, a.app)
-            val kinds = a.kinds.filter { it != "encrypted-flow" }.joinToString(", ") { Kinds.name(it) }
+            val kinds = a.kinds.filter { it != Contract.ENCRYPTED_FLOW }.joinToString(", ") { Kinds.name(it) }
             val what = if (kinds.isEmpty()) getString(R.string.apps_only_encrypted) else kinds
             v.findViewById<TextView>(R.id.row_subtitle).text = getString(
                 R.string.apps_row, a.app ?: getString(R.string.app_unknown_explained), a.destinations.size, what,

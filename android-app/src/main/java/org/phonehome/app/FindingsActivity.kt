@@ -10,6 +10,7 @@ import android.widget.ImageView
 import android.widget.LinearLayout
 import android.widget.TextView
 import org.phonehome.R
+import org.phonehome.core.Contract
 import org.phonehome.core.NativeCore
 import org.phonehome.model.AppSummary
 import org.phonehome.model.DestinationSummary
@@ -111,10 +112,10 @@ class FindingsActivity : Activity() {
             val p = Ui.dp(this@FindingsActivity, 8)
             setPadding(p, p / 2, 0, p / 2)
         }
-        val what = if (k.kind == "encrypted-flow") getString(R.string.kind_encrypted, k.count)
+        val what = if (k.kind == Contract.ENCRYPTED_FLOW) getString(R.string.kind_encrypted, k.count)
         else getString(R.string.kind_line, Kinds.name(k.kind), k.count, k.confidence)
         box.addView(Ui.text(this, what))
-        if (k.kind != "encrypted-flow") {
+        if (k.kind != Contract.ENCRYPTED_FLOW) {
             box.addView(Ui.note(this, getString(R.string.kind_forms, k.forms.joinToString(", "), k.places.joinToString(", "))))
         }
         box.addView(

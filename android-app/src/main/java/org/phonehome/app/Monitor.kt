@@ -5,7 +5,6 @@ import android.os.Looper
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
-import org.phonehome.core.CoreException
 import org.phonehome.core.NativeCore
 
 /**
@@ -89,7 +88,7 @@ object Monitor {
     fun <T> query(query: () -> T, done: (T?, String?) -> Unit) {
         worker.execute {
             val result = try {
-                if (!ensureLoaded()) throw CoreException(loadError ?: "core not loaded")
+                if (!ensureLoaded()) throw IllegalStateException(loadError ?: "core not loaded")
                 Result.success(query())
             } catch (e: Exception) {
                 // CoreException, or an IO error around an export: the screen shows the message.

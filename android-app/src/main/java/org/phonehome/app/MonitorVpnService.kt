@@ -24,7 +24,9 @@ import java.util.concurrent.Executors
 import org.phonehome.R
 import org.phonehome.core.CoreException
 import org.phonehome.core.CoreHost
+import org.phonehome.core.ErrorCode
 import org.phonehome.core.NativeCore
+import org.phonehome.core.StopReason
 import org.phonehome.model.CoreConfig
 import org.phonehome.model.Finding
 import org.phonehome.model.FirstSeen
@@ -190,7 +192,7 @@ class MonitorVpnService : VpnService(), CoreHost {
         val dns = upstreamDns
         Monitor.worker.execute {
             val read = IdentifierReader(this).read(s)
-            val (ids, dropped) = Validation.sanitise(store.typedIdentifiers().plus(read.identifiers))
+            val (ids, dropped) = Validation.sanitise(store.typedIdentifiers().plus(read.identifiers), NativeCore::validateIdentifiers)
             warnings.addAll(read.notes)
             if (dropped > 0) warnings.add(resources.getQuantityString(R.plurals.warning_ids_dropped, dropped, dropped))
             if (ids.count == 0) warnings.add(getString(R.string.warning_no_identifiers))
@@ -225,7 +227,7 @@ class MonitorVpnService : VpnService(), CoreHost {
                     return Result.success(handle)
                 } catch (e: CoreException) {
                     error = e
-                    if (e.message?.startsWith("identifiers") != true) break
+                    if (e.code != ErrorCode.BAD_IDENTIFIERS) break
                 }
             }
         } catch (e: java.io.IOException) {
@@ -236,7 +238,7 @@ class MonitorVpnService : VpnService(), CoreHost {
             } catch (_: java.io.IOException) {
             }
         }
-        return Result.failure(error ?: CoreException("the core did not start"))
+        return Result.failure(error ?: IllegalStateException("the core did not start"))
     }
 
     private fun started(result: Result<Long>, ids: Identifiers, warnings: List<String>) {
@@ -536,10 +538,10 @@ class MonitorVpnService : VpnService(), CoreHost {
         }
     }
 
-    override fun onStopped(reason: String) {
-        if (reason == "stopped") return
+    override fun onStopped(reason: StopReason, message: String) {
+        if (reason == StopReason.STOPPED) return
         main.post {
-            if (Monitor.state == Monitor.State.RUNNING) stopMonitor(getString(R.string.error_core_stopped, reason))
+            if (Monitor.state == Monitor.State.RUNNING) stopMonitor(getString(R.string.error_core_stopped, message))
         }
     }
 }

@@ -16,6 +16,7 @@ import android.widget.LinearLayout
 import android.widget.Switch
 import android.widget.Toast
 import org.phonehome.R
+import org.phonehome.core.NativeCore
 import org.phonehome.model.Identifiers
 import org.phonehome.model.Masking
 import org.phonehome.model.Settings
@@ -196,7 +197,11 @@ class SettingsActivity : Activity() {
             phone = text("phone"), serial = text("serial"), mac = text("mac"), email = text("email"),
             adId = text("ad_id"), lat = text("lat"), lon = text("lon"), radiusM = text("radius_m"),
         )
-        val (ids, found) = Validation.parse(typed)
+        if (!Monitor.ensureLoaded()) {
+            problems.addView(Ui.warning(this, getString(R.string.error_core_missing, Monitor.loadError)))
+            return
+        }
+        val (ids, found) = Validation.parse(typed, NativeCore::validateIdentifiers)
         val bad = found.map { getString(R.string.problem_line, it.field, Masking.mask(it.value), it.message) }.toMutableList()
         Settings.mtuProblem(mtu.text.toString())?.let { bad.add(it) }
         Settings.scanLimitProblem(scan.text.toString())?.let { bad.add(it) }

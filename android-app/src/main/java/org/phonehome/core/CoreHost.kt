@@ -34,6 +34,9 @@ interface CoreHost {
     /** A new finding: one JSON object, as a line of `findings.jsonl` has it. */
     fun onFinding(findingJson: String)
 
-    /** The session ended: `"stopped"` when asked to, otherwise why (the TUN failed...). */
-    fun onStopped(reason: String)
+    /**
+     * The session ended: [StopReason.STOPPED] when asked to, otherwise why (the VPN
+     * interface closed, the relay failed). [message] says it in words, for people.
+     */
+    fun onStopped(reason: StopReason, message: String)
 }

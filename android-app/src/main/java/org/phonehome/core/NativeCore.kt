@@ -4,7 +4,8 @@ package org.phonehome.core
  * The bridge to the Rust core (`libphonehome_jni.so`, crate `rust-core/jni`).
  *
  * A running monitor is an opaque handle. Every function throws [CoreException] on bad
- * input, on failure, and if the core panics; nothing else crosses the boundary.
+ * input, on failure, and if the core panics, with an [ErrorCode]; nothing else crosses
+ * the boundary. What both sides share is in the generated [Contract].
  *
  * Configuration (`start`), as JSON; every key but `records_dir` is optional:
  * ```
@@ -14,7 +15,7 @@ package org.phonehome.core
  *   "catalog": "example.org\tExample\tcloud-messaging\tpush\n", // extra catalog lines
  *   "scan_limit": 65536,                         // bytes scanned per flow and direction
  *   "capture": true,                             // keep the first packets of each flow
- *   "mtu": 1500,                                 // the TUN's MTU, 1280-65535 (Builder.setMtu)
+ *   "mtu": 1500,                                 // the TUN's MTU, Contract.MIN_MTU-MAX_MTU
  *   "max_flows": 8192,                           // flows at once; more are refused
  *   "dns": { "listen": ["10.111.0.1"], "upstream": ["192.0.2.53:53"] },
  *   "owner_lookup": "host" | "proc" | "none"     // API 29+: host; below: /proc/net
@@ -58,6 +59,17 @@ object NativeCore {
      * Returns the bytes written.
      */
     @JvmStatic external fun export(recordsDir: String, fd: Int, format: String): Long
+
+    /**
+     * Checks identifiers value by value with the rules the core applies to them (the
+     * identifiers file's), so that the app never starts the core with a value it refuses.
+     * [identifiersJson] has the structure of the configuration's `identifiers`. Returns
+     * `{"identifiers": {...}, "problems": [{"field", "value", "message"}]}`: the values
+     * that pass, normalised as the core keeps them (E.164 numbers, `aa:bb:..` MACs, upper
+     * case region) and each once, and one problem per value that does not, `field` being
+     * the key (`imei`, `contact.phone`, `location.lat`) and `message` why, without the value.
+     */
+    @JvmStatic external fun validateIdentifiers(identifiersJson: String): String
 
     /** Panics inside the core on purpose, to prove a panic arrives as [CoreException]. */
     @JvmStatic external fun panicForTest()

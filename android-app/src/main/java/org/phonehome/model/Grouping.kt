@@ -1,5 +1,7 @@
 package org.phonehome.model
 
+import org.phonehome.core.Contract
+
 /** One identifier kind that went to one destination: in which forms, how often, when. */
 data class KindSummary(
     val kind: String,
@@ -27,7 +29,7 @@ data class DestinationSummary(
     val lastSeen: Long,
 ) {
     /** Identifier kinds only: an encrypted connection alone says who was talked to, not what. */
-    val identifierKinds: List<KindSummary> get() = kinds.filter { it.kind != "encrypted-flow" }
+    val identifierKinds: List<KindSummary> get() = kinds.filter { it.kind != Contract.ENCRYPTED_FLOW }
 }
 
 data class AppSummary(
@@ -100,7 +102,7 @@ class FirstSeen(private val limit: Int = 20_000) {
 
     /** True the first time this finding's triple is seen (encrypted connections never notify). */
     fun observe(f: Finding): Boolean {
-        if (f.kind == "encrypted-flow" || f.direction != "out") return false
+        if (f.kind == Contract.ENCRYPTED_FLOW || f.direction != "out") return false
         val key = key(f.app, f.destination, f.kind)
         if (!seen.add(key)) return false
         if (seen.size > limit) seen.remove(seen.first())

@@ -1,5 +1,7 @@
 package org.phonehome.model
 
+import org.phonehome.core.Contract
+
 /** One contact the user let the app read: the core looks for each of its numbers and addresses. */
 data class Contact(val name: String?, val phone: List<String> = emptyList(), val email: List<String> = emptyList())
 
@@ -108,7 +110,7 @@ data class Identifiers(
                 location = loc?.let {
                     val lat = it.double("lat")
                     val lon = it.double("lon")
-                    if (lat == null || lon == null) null else Location(lat, lon, (it.long("radius_m") ?: 500L).toInt())
+                    if (lat == null || lon == null) null else Location(lat, lon, (it.long("radius_m") ?: Contract.DEFAULT_RADIUS_M.toLong()).toInt())
                 },
             )
         }

@@ -1,5 +1,7 @@
 package org.phonehome.model
 
+import org.phonehome.core.Contract
+
 /**
  * What the user chose. Stored as `key=value` lines in app-private storage; unknown keys
  * are ignored and a bad value falls back to its default (and is reported), so an old or
@@ -40,8 +42,8 @@ data class Settings(
          */
         const val DEFAULT_MTU = 16_000
         /** IPv6 needs at least 1280 on every link; the core takes up to 65535. */
-        const val MIN_MTU = 1280
-        const val MAX_MTU = 65_535
+        const val MIN_MTU = Contract.MIN_MTU
+        const val MAX_MTU = Contract.MAX_MTU
         const val MIN_SCAN_KIB = 1
         const val MAX_SCAN_KIB = 16 * 1024
 
@@ -99,10 +101,10 @@ data class VpnPlan(
 
 /** Builds the TUN plan and the core's configuration from the settings and what the network says. */
 object CoreConfig {
-    const val TUN_V4 = "10.111.0.2"
-    const val DNS_V4 = "10.111.0.1"
-    const val TUN_V6 = "fd70:686f:6e65::2"
-    const val DNS_V6 = "fd70:686f:6e65::1"
+    const val TUN_V4 = Contract.TUN_V4
+    const val DNS_V4 = Contract.DNS_V4
+    const val TUN_V6 = Contract.TUN_V6
+    const val DNS_V6 = Contract.DNS_V6
 
     /**
      * The routes cover everything. Traffic Android keeps off VPNs anyway (IMS for VoLTE and
@@ -110,12 +112,12 @@ object CoreConfig {
      * to route: adding carrier routes here would break calls, so none are added.
      */
     fun plan(settings: Settings, ownPackage: String, upstreamDns: List<String>): VpnPlan {
-        val addresses = mutableListOf(TUN_V4 to 24)
+        val addresses = mutableListOf(TUN_V4 to Contract.TUN_V4_PREFIX)
         val routes = mutableListOf("0.0.0.0" to 0)
         val dns = ArrayList<String>()
         if (upstreamDns(upstreamDns).isNotEmpty()) dns.add(DNS_V4)
         if (settings.ipv6) {
-            addresses.add(TUN_V6 to 64)
+            addresses.add(TUN_V6 to Contract.TUN_V6_PREFIX)
             routes.add("::" to 0)
             if (dns.isNotEmpty()) dns.add(DNS_V6)
         }

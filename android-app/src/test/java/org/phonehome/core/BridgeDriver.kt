@@ -9,6 +9,8 @@ import org.phonehome.model.Identifiers
 import org.phonehome.model.Settings
 import org.phonehome.model.Sms
 import org.phonehome.model.Stats
+import org.phonehome.model.TypedIdentifiers
+import org.phonehome.model.Validation
 import java.nio.file.Files
 import java.nio.file.Paths
 import java.util.concurrent.CountDownLatch
@@ -48,7 +50,7 @@ fun main(args: Array<String>) {
             call()
             out("error.$name", "NO EXCEPTION")
         } catch (e: CoreException) {
-            out("error.$name", "CoreException: ${e.message}")
+            out("error.$name", "CoreException(${e.code}): ${e.message}")
         } catch (e: Throwable) {
             out("error.$name", "WRONG TYPE ${e.javaClass.name}: ${e.message}")
         }
@@ -61,6 +63,12 @@ fun main(args: Array<String>) {
     expectFailure("bad_page") { NativeCore.flows(recordsDir, "{}", 0, -5) }
     expectFailure("bad_format") { NativeCore.export(recordsDir, jsonlFd, "docx") }
     expectFailure("panic") { NativeCore.panicForTest() }
+
+    // The settings screen's check, by the core's rules: what passes and why the rest not.
+    val typed = TypedIdentifiers(region = "cn", imei = "12ab\n49-015420-323751-8", phone = "137 0000 1111", mac = "0200.0044.5566")
+    val (checked, problems) = Validation.parse(typed, NativeCore::validateIdentifiers)
+    out("validate.kept", "${checked.region}|${checked.imei}|${checked.phone}|${checked.mac}")
+    out("validate.problems", problems.joinToString(";") { "${it.field}|${it.value}|${it.message}" })
 
     val handle = NativeCore.start(tunFd, config, host)
     host.handle.set(handle)
@@ -85,7 +93,7 @@ fun main(args: Array<String>) {
     out("findings.second", NativeCore.findings(recordsDir, "{}", 1, 1))
 
     NativeCore.stop(handle)
-    out("stopped", if (host.stopped.await(20, TimeUnit.SECONDS)) host.reason else "NO onStopped")
+    out("stopped", if (host.stopped.await(20, TimeUnit.SECONDS)) "${host.reason}: ${host.message}" else "NO onStopped")
     expectFailure("stats_after_stop") { NativeCore.stats(handle) }
     val flows = NativeCore.flows(recordsDir, "{}", 0, 100)
     out("flows.page", flows)
@@ -110,7 +118,8 @@ private class DriverHost : CoreHost {
     val reentrant = AtomicInteger()
     val eventThreads = java.util.concurrent.ConcurrentSkipListSet<String>()
     val stopped = CountDownLatch(1)
-    @Volatile var reason: String = ""
+    @Volatile var reason: StopReason? = null
+    @Volatile var message: String = ""
 
     override fun protect(fd: Int): Boolean {
         protectCalls.incrementAndGet()
@@ -141,9 +150,10 @@ private class DriverHost : CoreHost {
         findings.incrementAndGet()
     }
 
-    override fun onStopped(reason: String) {
+    override fun onStopped(reason: StopReason, message: String) {
         eventThreads.add(Thread.currentThread().name)
         this.reason = reason
+        this.message = message
         stopped.countDown()
     }
 }
