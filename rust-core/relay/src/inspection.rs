@@ -14,9 +14,9 @@ use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use phonehome_analyzer::offline::parse_segment;
 use phonehome_analyzer::Analyzer;
 use phonehome_capture::PcapngWriter;
+use phonehome_netstack::packet::segment;
 use phonehome_netstack::FlowId;
 use phonehome_record::{Direction, FlowRecord, Proto, Sink};
 
@@ -242,7 +242,7 @@ impl Inspector {
 
 impl Inspector {
     fn flow_of(&self, direction: Direction, packet: &[u8]) -> Option<FlowId> {
-        let seg = parse_segment(packet)?;
+        let seg = segment(packet)?;
         let key = match direction {
             Direction::Out => (seg.src, seg.dst, seg.proto),
             Direction::In => (seg.dst, seg.src, seg.proto),
