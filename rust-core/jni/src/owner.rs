@@ -6,8 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use phonehome_inspector::Attribute;
 use phonehome_record::Proto;
-use phonehome_relay::inspection::Attribute;
 
 use crate::config::OwnerLookup;
 use crate::session::Host;

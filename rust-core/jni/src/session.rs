@@ -11,9 +11,9 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use phonehome_inspector::{Capture, Inspector, TapLimits};
 use phonehome_netstack::FlowId;
 use phonehome_record::{sqlite, Direction, Finding, FlowRecord, Proto, Sink};
-use phonehome_relay::inspection::{Capture, Inspector, TapLimits};
 use phonehome_relay::{Observer, Protect};
 use phonehome_tun::Tun;
 use serde::Serialize;
