@@ -11,7 +11,8 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use phonehome_inspector::{Capture, Inspector, TapLimits};
+use phonehome_inspector::{Capture, Inspector};
+use phonehome_monitor::{Inspection, Monitor};
 use phonehome_netstack::FlowId;
 use phonehome_record::{sqlite, Direction, Finding, FlowRecord, Proto, Sink};
 use phonehome_relay::{Observer, Protect};
@@ -144,19 +145,20 @@ impl Session {
             events: events.clone(),
             counters: counters.clone(),
         };
-        let owners = Owners::new(config.owner_lookup, host.clone());
-        let inspector = Inspector::spawn(
+        let inspection = Inspection {
             analyzer,
-            Box::new(sink),
+            sink: Box::new(sink),
             capture,
-            TapLimits::default(),
-            Box::new(owners),
-        )
-        .map_err(|e| CoreError::Records(format!("cannot start inspection: {e}")))?;
-        let observer = Counting {
-            inner: inspector,
-            counters: counters.clone(),
+            attribute: Box::new(Owners::new(config.owner_lookup, host.clone())),
         };
+        let observer_counters = counters.clone();
+        let monitor = Monitor::start(inspection, |inspector| {
+            Box::new(Counting {
+                inner: inspector,
+                counters: observer_counters,
+            })
+        })
+        .map_err(|e| CoreError::Records(format!("cannot start inspection: {e}")))?;
         let protect = Arc::new(HostProtect {
             host,
             counters: counters.clone(),
@@ -168,7 +170,7 @@ impl Session {
             .name("phonehome-relay".into())
             .spawn(move || {
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    relay_until_stopped(tun, relay_config, protect, Box::new(observer), shutdown_rx)
+                    relay_until_stopped(monitor, tun, relay_config, protect, shutdown_rx)
                 }));
                 let reason = match outcome {
                     Ok(reason) => reason,
@@ -228,35 +230,23 @@ impl Drop for Session {
 }
 
 fn relay_until_stopped(
+    monitor: Monitor,
     tun: Tun,
     config: phonehome_relay::RelayConfig,
     protect: Arc<dyn Protect>,
-    observer: Box<dyn Observer>,
     shutdown: oneshot::Receiver<()>,
 ) -> String {
-    // The relay thread runs the stack and every upstream socket itself (as `watch` does):
-    // cross-thread hand-offs cost more than a second worker gained.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => return format!("cannot start the async runtime: {e}"),
-    };
     let asked = Arc::new(AtomicBool::new(false));
     let asked_in = asked.clone();
-    let result = runtime.block_on(phonehome_relay::run(
-        tun,
-        config,
-        protect,
-        observer,
-        async move {
-            if shutdown.await.is_ok() {
-                asked_in.store(true, Ordering::Relaxed);
-            }
-        },
-    ));
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    let shutdown = async move {
+        if shutdown.await.is_ok() {
+            asked_in.store(true, Ordering::Relaxed);
+        }
+    };
+    let result = match monitor.run(tun, config, protect, shutdown, |relay| relay) {
+        Ok(result) => result,
+        Err(e) => return format!("cannot start the async runtime: {e}"),
+    };
     match result {
         Err(e) => e.to_string(),
         Ok(stats) => match stats.tun_closed {
