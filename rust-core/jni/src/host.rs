@@ -7,8 +7,22 @@ use jni::objects::{GlobalRef, JObject, JValue};
 use jni::{JNIEnv, JavaVM};
 use phonehome_record::Proto;
 
-use crate::session::Host;
 use crate::CoreError;
+
+/// What the core asks of the platform, and where its events go (the app's `CoreHost`).
+pub trait Host: Send + Sync + 'static {
+    /// Keeps a socket out of the VPN; false if the platform refused.
+    fn protect(&self, fd: RawFd) -> bool;
+    fn connection_owner_uid(
+        &self,
+        proto: Proto,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<u32>;
+    fn app_for_uid(&self, uid: u32) -> Option<String>;
+    fn on_finding(&self, json: &str);
+    fn on_stopped(&self, reason: &str);
+}
 
 pub struct JavaHost {
     vm: JavaVM,

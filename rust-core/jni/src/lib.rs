@@ -25,6 +25,7 @@ use phonehome_record::query::{self, Filter, QueryError, Table};
 use phonehome_tun::Tun;
 
 use crate::config::CoreConfig;
+pub use crate::host::Host;
 use crate::session::Session;
 
 /// Everything that can go wrong, as the app's exception message says it.

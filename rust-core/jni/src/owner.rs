@@ -10,7 +10,7 @@ use phonehome_inspector::Attribute;
 use phonehome_record::Proto;
 
 use crate::config::OwnerLookup;
-use crate::session::Host;
+use crate::host::Host;
 
 /// Names each flow's app through the host, caching names per uid.
 pub struct Owners {

@@ -21,23 +21,9 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::config::CoreConfig;
+use crate::host::Host;
 use crate::owner::Owners;
 use crate::CoreError;
-
-/// What the core asks of the platform, and where its events go (the app's `CoreHost`).
-pub trait Host: Send + Sync + 'static {
-    /// Keeps a socket out of the VPN; false if the platform refused.
-    fn protect(&self, fd: RawFd) -> bool;
-    fn connection_owner_uid(
-        &self,
-        proto: Proto,
-        local: SocketAddr,
-        remote: SocketAddr,
-    ) -> Option<u32>;
-    fn app_for_uid(&self, uid: u32) -> Option<String>;
-    fn on_finding(&self, json: &str);
-    fn on_stopped(&self, reason: &str);
-}
 
 /// Live counts, as `NativeCore.stats` returns them.
 #[derive(Debug, Default, Serialize)]
