@@ -19,10 +19,10 @@ use std::time::Duration;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, getpid, ForkResult, Pid};
-use phonehome_analyzer::Analyzer;
+use phonehome_inspector::{Capture, OneApp};
 use phonehome_model::{NullSink, Sink};
+use phonehome_monitor::{Inspection, Monitor, RelayRun};
 use phonehome_netstack::Config as StackConfig;
-use phonehome_relay::inspection::{Capture, Inspector, OneApp, TapLimits};
 use phonehome_relay::{DnsForward, NoProtect, RelayConfig, RelayError, RelayStats};
 use phonehome_store::OutDir;
 use phonehome_tun::Tun;
@@ -128,12 +128,13 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         }
         ForkResult::Parent { child } => {
             drop(child_end);
-            monitor_child(
-                Child::new(child),
-                monitor_end,
-                config,
-                (analyzer, sink, capture, app),
-            )
+            let inspection = Inspection {
+                analyzer,
+                sink,
+                capture,
+                attribute: Box::new(OneApp(app)),
+            };
+            monitor_child(Child::new(child), monitor_end, config, inspection)
         }
     }
 }
@@ -250,7 +251,7 @@ fn monitor_child(
     mut child: Child,
     chan: OwnedFd,
     config: RelayConfig,
-    (analyzer, sink, capture, app): (Analyzer, Box<dyn Sink>, Option<Capture>, Option<String>),
+    inspection: Inspection,
 ) -> Result<u8, WatchError> {
     let tun = match channel::recv_report(&chan).map_err(sys("waiting for the namespace"))? {
         Report::Tun(fd) => Tun::from_fd(fd),
@@ -262,54 +263,29 @@ fn monitor_child(
         }
     };
     // Threads only now: the fork is behind us.
-    let inspector = Inspector::spawn(
-        analyzer,
-        sink,
-        capture,
-        TapLimits::default(),
-        Box::new(OneApp(app)),
-    )
-    .map_err(sys("starting the inspection thread"))?;
-    // One thread for the stack and every upstream socket: handing packets and bytes
-    // between worker threads cost more than it gained (one iperf3 stream: +35% both
-    // ways on a current-thread runtime against two workers; see README, Performance).
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(sys("starting the async runtime"))?;
-    let result = runtime.block_on(supervise(
-        &mut child,
-        chan,
-        tun,
-        config,
-        Box::new(inspector),
-    ));
-    // A relay stuck in a blocking call must not keep the monitor from exiting.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    result
-}
-
-async fn supervise(
-    child: &mut Child,
-    chan: OwnedFd,
-    tun: Tun,
-    config: RelayConfig,
-    observer: Box<dyn phonehome_relay::Observer>,
-) -> Result<u8, WatchError> {
-    let mut sigint = signal(SignalKind::interrupt()).map_err(sys("SIGINT handler"))?;
-    let mut sigterm = signal(SignalKind::terminate()).map_err(sys("SIGTERM handler"))?;
+    let monitor = Monitor::start(inspection, |inspector| Box::new(inspector))
+        .map_err(sys("starting the inspection thread"))?;
     let (stop, stopped) = oneshot::channel::<()>();
     let shutdown = async move {
         // An error means the sender is gone, which also means stop.
         let _ = stopped.await;
     };
-    let mut relay = tokio::spawn(phonehome_relay::run(
-        tun,
-        config,
-        Arc::new(NoProtect),
-        observer,
-        shutdown,
-    ));
+    monitor
+        .run(tun, config, Arc::new(NoProtect), shutdown, |relay| {
+            supervise(&mut child, chan, relay, stop)
+        })
+        .map_err(sys("starting the async runtime"))?
+}
+
+async fn supervise(
+    child: &mut Child,
+    chan: OwnedFd,
+    relay: RelayRun,
+    stop: oneshot::Sender<()>,
+) -> Result<u8, WatchError> {
+    let mut sigint = signal(SignalKind::interrupt()).map_err(sys("SIGINT handler"))?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(sys("SIGTERM handler"))?;
+    let mut relay = tokio::spawn(relay);
     tokio::task::yield_now().await;
     channel::send_go(&chan).map_err(sys("starting the program"))?;
     drop(chan);

@@ -3,101 +3,14 @@
 //! reassembled, and the analyzer sees the same calls the live tap makes.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use phonehome_model::{CloseReason, Destination, Direction, FlowRecord, Proto};
+use phonehome_netstack::packet::segment;
 
 use crate::reassembly::Reassembler;
 use crate::Analyzer;
-
-/// The transport facts of one captured IP packet.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Segment<'a> {
-    pub proto: Proto,
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-    pub seq: u32,
-    pub syn: bool,
-    pub ack: bool,
-    pub fin: bool,
-    pub rst: bool,
-    pub payload: &'a [u8],
-}
-
-/// Parses an IPv4 or IPv6 packet carrying TCP or UDP (no fragments, no extension
-/// headers). Anything else is `None`.
-pub fn parse_segment(p: &[u8]) -> Option<Segment<'_>> {
-    let version = p.first()? >> 4;
-    let (src, dst, proto, l4) = match version {
-        4 => {
-            if p.len() < 20 {
-                return None;
-            }
-            let ihl = usize::from(p[0] & 0x0f) * 4;
-            let total = usize::from(u16::from_be_bytes([*p.get(2)?, *p.get(3)?]));
-            let frag = u16::from_be_bytes([*p.get(6)?, *p.get(7)?]);
-            if ihl < 20 || total < ihl || frag & 0x3fff != 0 {
-                return None;
-            }
-            let src = Ipv4Addr::new(p[12], p[13], p[14], p[15]);
-            let dst = Ipv4Addr::new(p[16], p[17], p[18], p[19]);
-            let end = total.min(p.len());
-            (
-                IpAddr::V4(src),
-                IpAddr::V4(dst),
-                *p.get(9)?,
-                p.get(ihl..end)?,
-            )
-        }
-        6 => {
-            let len = usize::from(u16::from_be_bytes([*p.get(4)?, *p.get(5)?]));
-            let mut a = [0u8; 16];
-            a.copy_from_slice(p.get(8..24)?);
-            let src = Ipv6Addr::from(a);
-            a.copy_from_slice(p.get(24..40)?);
-            let dst = Ipv6Addr::from(a);
-            let end = (40 + len).min(p.len());
-            (
-                IpAddr::V6(src),
-                IpAddr::V6(dst),
-                *p.get(6)?,
-                p.get(40..end)?,
-            )
-        }
-        _ => return None,
-    };
-    let port = |at: usize| Some(u16::from_be_bytes([*l4.get(at)?, *l4.get(at + 1)?]));
-    match proto {
-        6 => {
-            let offset = usize::from(l4.get(12)? >> 4) * 4;
-            let flags = *l4.get(13)?;
-            Some(Segment {
-                proto: Proto::Tcp,
-                src: SocketAddr::new(src, port(0)?),
-                dst: SocketAddr::new(dst, port(2)?),
-                seq: u32::from_be_bytes([l4[4], l4[5], l4[6], l4[7]]),
-                syn: flags & 0x02 != 0,
-                ack: flags & 0x10 != 0,
-                fin: flags & 0x01 != 0,
-                rst: flags & 0x04 != 0,
-                payload: l4.get(offset.max(20)..)?,
-            })
-        }
-        17 => Some(Segment {
-            proto: Proto::Udp,
-            src: SocketAddr::new(src, port(0)?),
-            dst: SocketAddr::new(dst, port(2)?),
-            seq: 0,
-            syn: false,
-            ack: false,
-            fin: false,
-            rst: false,
-            payload: l4.get(8..)?,
-        }),
-        _ => None,
-    }
-}
 
 struct Tracked {
     id: u64,
@@ -118,7 +31,7 @@ pub struct Offline {
     pub analyzer: Analyzer,
     flows: HashMap<(SocketAddr, SocketAddr, Proto), Tracked>,
     next_id: u64,
-    /// Packets that were not TCP or UDP over IP.
+    /// Packets that were not TCP or UDP over IP (or that the relay would not take either).
     pub skipped: u64,
 }
 
@@ -142,7 +55,8 @@ impl Offline {
 
     /// One IP packet captured at `ts`.
     pub fn packet(&mut self, ts: SystemTime, ip: &[u8]) {
-        let Some(seg) = parse_segment(ip) else {
+        // The relay's own parser: a capture is read by the rules its packets were relayed by.
+        let Some(seg) = segment(ip) else {
             self.skipped += 1;
             return;
         };
@@ -256,32 +170,6 @@ impl Offline {
         for flow in open {
             self.end(flow);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_of_both_families_parse_and_garbage_does_not() {
-        let mut v4 = vec![
-            0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-        ];
-        v4.extend_from_slice(&[
-            0x9c, 0x40, 0, 80, 0, 0, 0, 9, 0, 0, 0, 0, 0x50, 0x18, 0, 0, 0, 0, 0, 0,
-        ]);
-        v4.extend_from_slice(b"GET ");
-        let s = parse_segment(&v4).unwrap();
-        assert_eq!(s.proto, Proto::Tcp);
-        assert_eq!(s.src, "10.0.0.1:40000".parse().unwrap());
-        assert_eq!(s.dst, "10.0.0.2:80".parse().unwrap());
-        assert_eq!((s.seq, s.ack, s.syn), (9, true, false));
-        assert_eq!(s.payload, b"GET ");
-        for n in 0..v4.len() {
-            let _ = parse_segment(&v4[..n]);
-        }
-        assert!(parse_segment(&[0x7f; 40]).is_none());
     }
 }
 

@@ -7,11 +7,26 @@ use jni::objects::{GlobalRef, JObject, JValue};
 use jni::{JNIEnv, JavaVM};
 use phonehome_model::Proto;
 
-use crate::session::Host;
 use crate::{CoreError, StopReason};
 
 const STOP_REASON: &str = "org/phonehome/core/StopReason";
 const STOP_REASON_SIG: &str = "Lorg/phonehome/core/StopReason;";
+
+/// What the core asks of the platform, and where its events go (the app's `CoreHost`).
+pub trait Host: Send + Sync + 'static {
+    /// Keeps a socket out of the VPN; false if the platform refused.
+    fn protect(&self, fd: RawFd) -> bool;
+    fn connection_owner_uid(
+        &self,
+        proto: Proto,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<u32>;
+    fn app_for_uid(&self, uid: u32) -> Option<String>;
+    fn on_finding(&self, json: &str);
+    /// The session ended: why, and in words for people.
+    fn on_stopped(&self, reason: StopReason, message: &str);
+}
 
 pub struct JavaHost {
     vm: JavaVM,

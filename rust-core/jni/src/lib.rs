@@ -29,6 +29,7 @@ use phonehome_tun::Tun;
 
 use crate::config::CoreConfig;
 pub use crate::contract::{ErrorCode, StopReason};
+pub use crate::host::Host;
 use crate::session::Session;
 
 /// Everything that can go wrong: its [`ErrorCode`] for the app, its text for people.

@@ -6,11 +6,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use phonehome_inspector::Attribute;
 use phonehome_model::Proto;
-use phonehome_relay::inspection::Attribute;
 
 use crate::config::OwnerLookup;
-use crate::session::Host;
+use crate::host::Host;
 
 /// Names each flow's app through the host, caching names per uid.
 pub struct Owners {

@@ -11,9 +11,10 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use phonehome_inspector::{Capture, Inspector};
 use phonehome_model::{Direction, Finding, FlowRecord, Proto, Sink};
+use phonehome_monitor::{Inspection, Monitor};
 use phonehome_netstack::FlowId;
-use phonehome_relay::inspection::{Capture, Inspector, TapLimits};
 use phonehome_relay::{Observer, Protect};
 use phonehome_store::sqlite;
 use phonehome_tun::Tun;
@@ -21,24 +22,9 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::config::CoreConfig;
+use crate::host::Host;
 use crate::owner::Owners;
 use crate::{CoreError, StopReason};
-
-/// What the core asks of the platform, and where its events go (the app's `CoreHost`).
-pub trait Host: Send + Sync + 'static {
-    /// Keeps a socket out of the VPN; false if the platform refused.
-    fn protect(&self, fd: RawFd) -> bool;
-    fn connection_owner_uid(
-        &self,
-        proto: Proto,
-        local: SocketAddr,
-        remote: SocketAddr,
-    ) -> Option<u32>;
-    fn app_for_uid(&self, uid: u32) -> Option<String>;
-    fn on_finding(&self, json: &str);
-    /// The session ended: why, and in words for people.
-    fn on_stopped(&self, reason: StopReason, message: &str);
-}
 
 /// Live counts, as `NativeCore.stats` returns them.
 #[derive(Debug, Default, Serialize)]
@@ -146,19 +132,20 @@ impl Session {
             events: events.clone(),
             counters: counters.clone(),
         };
-        let owners = Owners::new(config.owner_lookup, host.clone());
-        let inspector = Inspector::spawn(
+        let inspection = Inspection {
             analyzer,
-            Box::new(sink),
+            sink: Box::new(sink),
             capture,
-            TapLimits::default(),
-            Box::new(owners),
-        )
-        .map_err(|e| CoreError::Records(format!("cannot start inspection: {e}")))?;
-        let observer = Counting {
-            inner: inspector,
-            counters: counters.clone(),
+            attribute: Box::new(Owners::new(config.owner_lookup, host.clone())),
         };
+        let observer_counters = counters.clone();
+        let monitor = Monitor::start(inspection, |inspector| {
+            Box::new(Counting {
+                inner: inspector,
+                counters: observer_counters,
+            })
+        })
+        .map_err(|e| CoreError::Records(format!("cannot start inspection: {e}")))?;
         let protect = Arc::new(HostProtect {
             host,
             counters: counters.clone(),
@@ -170,7 +157,7 @@ impl Session {
             .name("phonehome-relay".into())
             .spawn(move || {
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    relay_until_stopped(tun, relay_config, protect, Box::new(observer), shutdown_rx)
+                    relay_until_stopped(monitor, tun, relay_config, protect, shutdown_rx)
                 }));
                 let (reason, message) = match outcome {
                     Ok(ended) => ended,
@@ -231,19 +218,21 @@ impl Drop for Session {
 }
 
 fn relay_until_stopped(
+    monitor: Monitor,
     tun: Tun,
     config: phonehome_relay::RelayConfig,
     protect: Arc<dyn Protect>,
-    observer: Box<dyn Observer>,
     shutdown: oneshot::Receiver<()>,
 ) -> (StopReason, String) {
-    // The relay thread runs the stack and every upstream socket itself (as `watch` does):
-    // cross-thread hand-offs cost more than a second worker gained.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+    let asked = Arc::new(AtomicBool::new(false));
+    let asked_in = asked.clone();
+    let shutdown = async move {
+        if shutdown.await.is_ok() {
+            asked_in.store(true, Ordering::Relaxed);
+        }
+    };
+    let result = match monitor.run(tun, config, protect, shutdown, |relay| relay) {
+        Ok(result) => result,
         Err(e) => {
             return (
                 StopReason::Failed,
@@ -251,20 +240,6 @@ fn relay_until_stopped(
             )
         }
     };
-    let asked = Arc::new(AtomicBool::new(false));
-    let asked_in = asked.clone();
-    let result = runtime.block_on(phonehome_relay::run(
-        tun,
-        config,
-        protect,
-        observer,
-        async move {
-            if shutdown.await.is_ok() {
-                asked_in.store(true, Ordering::Relaxed);
-            }
-        },
-    ));
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Err(e) => (StopReason::Failed, e.to_string()),
         Ok(stats) => match stats.tun_closed {

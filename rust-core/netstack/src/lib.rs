@@ -143,6 +143,7 @@ impl Netstack {
     pub fn receive(&mut self, now: Instant, packet: &[u8]) -> Result<(), DropReason> {
         self.stats.packets_in += 1;
         let result = match packet::parse(packet) {
+            Ok(parsed) if !parsed.relayable() => Err(DropReason::Unsupported),
             Ok(Parsed::Tcp {
                 src,
                 dst,

@@ -13,6 +13,8 @@ use smoltcp::wire::{
     TcpPacket, TcpRepr, TcpSeqNumber, UdpPacket, UdpRepr,
 };
 
+use crate::Proto;
+
 /// Why a packet was not handled. Every variant is counted, none is fatal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DropReason {
@@ -54,6 +56,20 @@ pub enum Parsed<'a> {
     },
 }
 
+impl Parsed<'_> {
+    /// Whether the relay has anyone to forward this to: not multicast housekeeping or a
+    /// broadcast, not from IPv6's unspecified address. Policy of the relay, not of the
+    /// parser, so readers of captures still see such packets.
+    pub fn relayable(&self) -> bool {
+        let (src, dst) = match *self {
+            Parsed::Tcp { src, dst, .. } | Parsed::Udp { src, dst, .. } => (src.ip(), dst.ip()),
+            Parsed::EchoRequest { src, dst, .. } => (src, dst),
+        };
+        let broadcast = matches!(dst, IpAddr::V4(d) if d.is_broadcast());
+        !(dst.is_multicast() || broadcast || (src.is_ipv6() && src.is_unspecified()))
+    }
+}
+
 const HOP_LIMIT: u8 = 64;
 
 fn no_rx_checks() -> ChecksumCapabilities {
@@ -82,9 +98,6 @@ fn parse_v4(packet: &[u8]) -> Result<Parsed<'_>, DropReason> {
     }
     let src = IpAddr::V4(ip.src_addr());
     let dst = IpAddr::V4(ip.dst_addr());
-    if dst.is_multicast() || ip.dst_addr().is_broadcast() {
-        return Err(DropReason::Unsupported);
-    }
     let header_len = usize::from(ip.header_len());
     let total_len = usize::from(ip.total_len());
     let payload = &packet[header_len..total_len];
@@ -98,9 +111,6 @@ fn parse_v6(packet: &[u8]) -> Result<Parsed<'_>, DropReason> {
     let ip = Ipv6Packet::new_checked(packet).map_err(|_| DropReason::Malformed)?;
     let src = IpAddr::V6(ip.src_addr());
     let dst = IpAddr::V6(ip.dst_addr());
-    if dst.is_multicast() || src.is_unspecified() {
-        return Err(DropReason::Unsupported);
-    }
     let payload = ip.payload();
     match ip.next_header() {
         IpProtocol::Icmpv6 => echo_request(src, dst, payload),
@@ -185,6 +195,69 @@ fn transport<'a>(
             })
         }
         _ => Err(DropReason::Unsupported),
+    }
+}
+
+/// A TCP or UDP packet as a reader of captured packets needs it (the analyzer's offline
+/// path, the inspector telling which flow a packet is in): what [`parse`] finds, plus the
+/// FIN flag and TCP payload the stack itself leaves to smoltcp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment<'a> {
+    pub proto: Proto,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// TCP's sequence number; 0 for UDP, as are the flags.
+    pub seq: u32,
+    pub syn: bool,
+    pub ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub payload: &'a [u8],
+}
+
+/// The TCP or UDP segment in an IP packet, by the same rules as [`parse`]; `None` for
+/// anything [`parse`] drops, and for ICMP.
+pub fn segment(packet: &[u8]) -> Option<Segment<'_>> {
+    match parse(packet).ok()? {
+        Parsed::Tcp {
+            src,
+            dst,
+            syn,
+            ack,
+            rst,
+            seq,
+            ..
+        } => {
+            // `parse` has checked both headers, so these views cannot fail.
+            let ip_payload = match packet.first()? >> 4 {
+                4 => Ipv4Packet::new_checked(packet).ok()?.payload(),
+                _ => Ipv6Packet::new_checked(packet).ok()?.payload(),
+            };
+            let tcp = TcpPacket::new_checked(ip_payload).ok()?;
+            Some(Segment {
+                proto: Proto::Tcp,
+                src,
+                dst,
+                seq,
+                syn,
+                ack,
+                fin: tcp.fin(),
+                rst,
+                payload: tcp.payload(),
+            })
+        }
+        Parsed::Udp { src, dst, payload } => Some(Segment {
+            proto: Proto::Udp,
+            src,
+            dst,
+            seq: 0,
+            syn: false,
+            ack: false,
+            fin: false,
+            rst: false,
+            payload,
+        }),
+        Parsed::EchoRequest { .. } => None,
     }
 }
 
@@ -391,5 +464,41 @@ pub fn unreachable(original: &[u8], no_route: bool) -> Option<Vec<u8>> {
             icmp(src, dst, repr.into(), usize::MAX)
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_of_both_families_parse_and_garbage_does_not() {
+        let mut v4 = vec![
+            0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        v4.extend_from_slice(&[
+            0x9c, 0x40, 0, 80, 0, 0, 0, 9, 0, 0, 0, 0, 0x50, 0x18, 0, 0, 0, 0, 0, 0,
+        ]);
+        v4.extend_from_slice(b"GET ");
+        let s = segment(&v4).unwrap();
+        assert_eq!(s.proto, Proto::Tcp);
+        assert_eq!(s.src, "10.0.0.1:40000".parse().unwrap());
+        assert_eq!(s.dst, "10.0.0.2:80".parse().unwrap());
+        assert_eq!((s.seq, s.ack, s.syn), (9, true, false));
+        assert_eq!(s.payload, b"GET ");
+        for n in 0..v4.len() {
+            let _ = segment(&v4[..n]);
+        }
+        assert!(segment(&[0x7f; 40]).is_none());
+        let (a, b) = (
+            "[2001:db8::1]:5353".parse().unwrap(),
+            "[2001:db8::2]:53".parse().unwrap(),
+        );
+        let v6 = udp(a, b, b"query", 1500).unwrap();
+        let s = segment(&v6).unwrap();
+        assert_eq!(
+            (s.proto, s.src, s.dst, s.payload),
+            (Proto::Udp, a, b, &b"query"[..])
+        );
     }
 }

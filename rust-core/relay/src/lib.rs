@@ -8,8 +8,10 @@
 //! stack has taken earlier bytes (a semaphore counting bytes).
 //!
 //! Every outbound socket passes [`Protect::protect`] before it connects or sends.
+//!
+//! What crosses is only shown to an [`Observer`] (`phonehome-inspector` inspects it); the
+//! relay itself does no analysis.
 
-pub mod inspection;
 mod upstream;
 
 use std::collections::HashMap;

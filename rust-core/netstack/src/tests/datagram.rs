@@ -108,3 +108,22 @@ fn echo_requests_are_forwarded_and_replies_keep_the_clients_identifier() {
         assert_eq!((ident, seq), (0x1234, 7));
     }
 }
+
+#[test]
+fn multicast_and_broadcast_are_readable_in_captures_but_never_relayed() {
+    let (mut stack, now) = bare_stack();
+    let client: SocketAddr = "10.111.0.2:5353".parse().unwrap();
+    for dst in ["224.0.0.251:5353", "255.255.255.255:67", "[ff02::fb]:5353"] {
+        let dst: SocketAddr = dst.parse().unwrap();
+        let src = if dst.is_ipv6() {
+            "[fd70:686f:6e65::2]:5353".parse().unwrap()
+        } else {
+            client
+        };
+        let p = udp_packet(src, dst, b"mdns query");
+        let seen = packet::segment(&p).expect("a capture reader sees it");
+        assert_eq!((seen.dst, seen.payload), (dst, &b"mdns query"[..]));
+        assert_eq!(stack.receive(now, &p), Err(DropReason::Unsupported));
+    }
+    assert!(stack.pop_event().is_none());
+}

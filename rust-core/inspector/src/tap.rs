@@ -1,9 +1,6 @@
-//! Inspection off the packet path: the relay's tap hands copies of the first bytes of
-//! each flow to a thread that runs the analyzer and writes the records.
-//!
-//! The tap never waits. Bytes beyond a flow's tap limit are not copied at all, and when
-//! the thread falls behind by more than a byte budget, further data is dropped (and
-//! counted) rather than queued: relaying never slows down for inspection.
+//! The tap: what the relay's packet loop calls. It copies the first bytes of each flow
+//! and the first packets for the capture, and hands them to the inspection thread
+//! without ever waiting for it.
 
 use std::collections::HashMap;
 use std::io;
@@ -14,13 +11,14 @@ use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use phonehome_analyzer::offline::parse_segment;
 use phonehome_analyzer::Analyzer;
-use phonehome_capture::PcapngWriter;
 use phonehome_model::{Direction, FlowRecord, Proto, Sink};
+use phonehome_netstack::packet::segment;
 use phonehome_netstack::FlowId;
+use phonehome_relay::Observer;
 
-use crate::Observer;
+use crate::worker::{Message, Worker};
+use crate::{Attribute, Capture};
 
 /// How much the tap copies per flow and direction, and how far the thread may lag.
 #[derive(Debug, Clone)]
@@ -47,36 +45,7 @@ impl Default for TapLimits {
     }
 }
 
-enum Message {
-    Start(FlowId, Proto, SocketAddr, SocketAddr, Arc<AtomicBool>),
-    /// Data of this flow and direction was dropped: its stream has a hole.
-    Gap(FlowId, Direction),
-    Data(FlowId, Direction, Bytes, SystemTime),
-    End(Box<FlowRecord>),
-    Packet(SystemTime, Vec<u8>, Option<FlowId>),
-}
-
-/// Tells which app or program a flow belongs to. Called on the inspection thread when a
-/// flow starts (while the client's socket still exists), so it may take a moment (a
-/// binder call, reading `/proc/net`) without slowing the relay.
-pub trait Attribute: Send {
-    fn app(&mut self, proto: Proto, src: SocketAddr, dst: SocketAddr) -> Option<String>;
-}
-
-/// Every flow belongs to the same program (Linux `watch`: CMD), or to none known.
-#[derive(Debug, Clone, Default)]
-pub struct OneApp(pub Option<String>);
-
-impl Attribute for OneApp {
-    fn app(&mut self, _: Proto, _: SocketAddr, _: SocketAddr) -> Option<String> {
-        self.0.clone()
-    }
-}
-
-/// Where the capture goes: packets with a comment naming their flow.
-pub type Capture = PcapngWriter<std::io::BufWriter<std::fs::File>>;
-
-/// An [`Observer`] that runs an [`Analyzer`] on its own thread and writes what it finds
+/// The [`Observer`] that runs an [`Analyzer`] on its own thread and writes what it finds
 /// to a [`Sink`].
 pub struct Inspector {
     tx: Option<mpsc::Sender<Message>>,
@@ -123,101 +92,17 @@ impl Inspector {
     /// `capture_per_flow` bytes), each with a comment naming its flow and app.
     /// `attribute` names each flow's app.
     pub fn spawn(
-        mut analyzer: Analyzer,
-        mut sink: Box<dyn Sink>,
-        mut capture: Option<Capture>,
+        analyzer: Analyzer,
+        sink: Box<dyn Sink>,
+        capture: Option<Capture>,
         limits: TapLimits,
-        mut attribute: Box<dyn Attribute>,
+        attribute: Box<dyn Attribute>,
     ) -> io::Result<Self> {
         let capturing = capture.is_some();
-        let (tx, rx) = mpsc::channel::<Message>();
+        let (tx, inbox) = mpsc::channel::<Message>();
         let queued = Arc::new(AtomicUsize::new(0));
-        let thread_queued = queued.clone();
-        let thread = std::thread::Builder::new()
-            .name("phonehome-inspect".into())
-            .spawn(move || {
-                let mut result = Ok(());
-                // Names of flows for capture comments, kept past a flow's end for its
-                // last packets.
-                let mut names: HashMap<FlowId, (Option<String>, Option<String>)> = HashMap::new();
-                let mut follows: HashMap<FlowId, Arc<AtomicBool>> = HashMap::new();
-                let mut keep = |r: io::Result<()>| {
-                    if let Err(e) = r {
-                        log::warn!("cannot write a record: {e}");
-                        result = Err(e);
-                    }
-                };
-                for message in rx {
-                    match message {
-                        Message::Start(id, proto, src, dst, follow) => {
-                            let app = survive(|| attribute.app(proto, src, dst)).flatten();
-                            if capturing {
-                                if names.len() > 65_536 {
-                                    names.clear();
-                                }
-                                names.insert(id, (app.clone(), None));
-                            }
-                            survive(|| analyzer.flow_start(id, proto, src, dst, app));
-                            follows.insert(id, follow);
-                        }
-                        Message::Data(id, dir, data, ts) => {
-                            thread_queued.fetch_sub(data.len(), Ordering::Relaxed);
-                            if survive(|| analyzer.data(id, dir, &data, ts)).is_none() {
-                                survive(|| analyzer.gap(id, dir));
-                            }
-                            if let Some(follow) = follows.get(&id) {
-                                follow.store(analyzer.follows(id), Ordering::Relaxed);
-                            }
-                        }
-                        Message::Gap(id, dir) => {
-                            survive(|| analyzer.gap(id, dir));
-                        }
-                        Message::End(record) => {
-                            follows.remove(&record.flow);
-                            survive(|| analyzer.flow_end(*record));
-                        }
-                        Message::Packet(ts, packet, flow) => {
-                            thread_queued.fetch_sub(packet.len(), Ordering::Relaxed);
-                            if let Some(capture) = &mut capture {
-                                let comment = match flow
-                                    .and_then(|id| Some((id, names.get_mut(&id)?)))
-                                {
-                                    Some((id, (app, host))) => {
-                                        // The analyzer forgets a flow at its end; its
-                                        // last packets still carry the name.
-                                        if let Some(named) =
-                                            analyzer.destination(id).and_then(|d| d.host.clone())
-                                        {
-                                            *host = Some(named);
-                                        }
-                                        format!(
-                                            "flow={id} app={} host={}",
-                                            app.as_deref().unwrap_or("-"),
-                                            host.as_deref().unwrap_or("-")
-                                        )
-                                    }
-                                    None => match flow {
-                                        Some(id) => format!("flow={id} app=- host=-"),
-                                        None => "flow=- app=- host=-".to_owned(),
-                                    },
-                                };
-                                keep(capture.write_packet(ts, &packet, Some(&comment)));
-                            }
-                        }
-                    }
-                    while let Some(finding) = analyzer.pop_finding() {
-                        keep(sink.finding(&finding));
-                    }
-                    while let Some(record) = analyzer.pop_record() {
-                        keep(sink.flow(&record));
-                    }
-                }
-                keep(sink.flush());
-                if let Some(capture) = &mut capture {
-                    keep(capture.flush());
-                }
-                result
-            })?;
+        let thread =
+            Worker::new(analyzer, sink, capture, attribute, queued.clone()).spawn(inbox)?;
         Ok(Self {
             tx: Some(tx),
             thread: Some(thread),
@@ -238,11 +123,10 @@ impl Inspector {
             let _ = tx.send(message);
         }
     }
-}
 
-impl Inspector {
+    /// The flow a packet read from (`Out`) or written to (`In`) the TUN belongs to.
     fn flow_of(&self, direction: Direction, packet: &[u8]) -> Option<FlowId> {
-        let seg = parse_segment(packet)?;
+        let seg = segment(packet)?;
         let key = match direction {
             Direction::Out => (seg.src, seg.dst, seg.proto),
             Direction::In => (seg.dst, seg.src, seg.proto),
@@ -275,18 +159,6 @@ impl Inspector {
         }
         self.queued.fetch_add(packet.len(), Ordering::Relaxed);
         self.send(Message::Packet(SystemTime::now(), packet.to_vec(), flow));
-    }
-}
-
-/// Runs one step of analysis; a bug that panics in it costs that step, not the thread
-/// (and with it every later record).
-fn survive<R>(step: impl FnOnce() -> R) -> Option<R> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
-        Ok(r) => Some(r),
-        Err(_) => {
-            log::error!("inspection failed on one piece of data (a bug); carrying on");
-            None
-        }
     }
 }
 
@@ -397,6 +269,7 @@ impl Drop for Inspector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::OneApp;
     use phonehome_analyzer::Settings;
     use phonehome_catalog::Catalog;
     use phonehome_detect::{Detector, Identifiers, Options};

@@ -1,0 +1,202 @@
+//! The inspection thread: takes what the tap copied, runs the analyzer over it, and
+//! writes what comes out (flow records, findings, the capture).
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use phonehome_analyzer::Analyzer;
+use phonehome_model::{Direction, FlowRecord, Proto, Sink};
+use phonehome_netstack::FlowId;
+
+use crate::{Attribute, Capture};
+
+/// What the tap hands the thread.
+pub(crate) enum Message {
+    /// A flow started; the flag is the tap's, set here while the flow is to be followed.
+    Start(FlowId, Proto, SocketAddr, SocketAddr, Arc<AtomicBool>),
+    /// Data of this flow and direction was dropped: its stream has a hole.
+    Gap(FlowId, Direction),
+    Data(FlowId, Direction, Bytes, SystemTime),
+    End(Box<FlowRecord>),
+    /// A packet for the capture file, and the flow it belongs to if any.
+    Packet(SystemTime, Vec<u8>, Option<FlowId>),
+}
+
+/// The inspection thread's state.
+pub(crate) struct Worker {
+    analyzer: Analyzer,
+    sink: Box<dyn Sink>,
+    capture: Option<Capture>,
+    attribute: Box<dyn Attribute>,
+    /// Bytes the tap has queued and this thread not yet taken (shared with the tap).
+    queued: Arc<AtomicUsize>,
+    /// Names of flows for capture comments, (app, host), kept past a flow's end for its
+    /// last packets.
+    names: HashMap<FlowId, (Option<String>, Option<String>)>,
+    /// The tap's "follow this flow" flag of each open flow.
+    follows: HashMap<FlowId, Arc<AtomicBool>>,
+    /// The latest write error, returned when the thread ends.
+    result: io::Result<()>,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        analyzer: Analyzer,
+        sink: Box<dyn Sink>,
+        capture: Option<Capture>,
+        attribute: Box<dyn Attribute>,
+        queued: Arc<AtomicUsize>,
+    ) -> Self {
+        Self {
+            analyzer,
+            sink,
+            capture,
+            attribute,
+            queued,
+            names: HashMap::new(),
+            follows: HashMap::new(),
+            result: Ok(()),
+        }
+    }
+
+    /// Runs on a thread of its own until the tap hangs up; then flushes and returns the
+    /// latest write error, if any.
+    pub(crate) fn spawn(
+        self,
+        inbox: mpsc::Receiver<Message>,
+    ) -> io::Result<JoinHandle<io::Result<()>>> {
+        std::thread::Builder::new()
+            .name("phonehome-inspect".into())
+            .spawn(move || self.run(inbox))
+    }
+
+    fn run(mut self, inbox: mpsc::Receiver<Message>) -> io::Result<()> {
+        for message in inbox {
+            self.handle(message);
+            self.write_results();
+        }
+        let flushed = self.sink.flush();
+        self.keep(flushed);
+        if let Some(capture) = &mut self.capture {
+            let flushed = capture.flush();
+            self.keep(flushed);
+        }
+        self.result
+    }
+
+    fn handle(&mut self, message: Message) {
+        match message {
+            Message::Start(id, proto, src, dst, follow) => {
+                self.flow_start(id, proto, src, dst, follow);
+            }
+            Message::Data(id, dir, data, ts) => self.data(id, dir, &data, ts),
+            Message::Gap(id, dir) => {
+                survive(|| self.analyzer.gap(id, dir));
+            }
+            Message::End(record) => {
+                self.follows.remove(&record.flow);
+                survive(|| self.analyzer.flow_end(*record));
+            }
+            Message::Packet(ts, packet, flow) => self.packet(ts, &packet, flow),
+        }
+    }
+
+    fn flow_start(
+        &mut self,
+        id: FlowId,
+        proto: Proto,
+        src: SocketAddr,
+        dst: SocketAddr,
+        follow: Arc<AtomicBool>,
+    ) {
+        let app = survive(|| self.attribute.app(proto, src, dst)).flatten();
+        if self.capture.is_some() {
+            if self.names.len() > 65_536 {
+                self.names.clear();
+            }
+            self.names.insert(id, (app.clone(), None));
+        }
+        survive(|| self.analyzer.flow_start(id, proto, src, dst, app));
+        self.follows.insert(id, follow);
+    }
+
+    fn data(&mut self, id: FlowId, dir: Direction, data: &Bytes, ts: SystemTime) {
+        self.queued.fetch_sub(data.len(), Ordering::Relaxed);
+        if survive(|| self.analyzer.data(id, dir, data, ts)).is_none() {
+            // The analyzer may have stopped half-way through these bytes.
+            survive(|| self.analyzer.gap(id, dir));
+        }
+        if let Some(follow) = self.follows.get(&id) {
+            follow.store(self.analyzer.follows(id), Ordering::Relaxed);
+        }
+    }
+
+    fn packet(&mut self, ts: SystemTime, packet: &[u8], flow: Option<FlowId>) {
+        self.queued.fetch_sub(packet.len(), Ordering::Relaxed);
+        if self.capture.is_none() {
+            return;
+        }
+        let comment = self.comment(flow);
+        if let Some(capture) = &mut self.capture {
+            let written = capture.write_packet(ts, packet, Some(&comment));
+            self.keep(written);
+        }
+    }
+
+    /// A captured packet's comment: `flow=ID app=APP host=HOST`, `-` for what is unknown.
+    fn comment(&mut self, flow: Option<FlowId>) -> String {
+        let Some(id) = flow else {
+            return "flow=- app=- host=-".to_owned();
+        };
+        let Some((app, host)) = self.names.get_mut(&id) else {
+            return format!("flow={id} app=- host=-");
+        };
+        // The analyzer forgets a flow at its end; its last packets still carry the name.
+        if let Some(named) = self.analyzer.destination(id).and_then(|d| d.host.clone()) {
+            *host = Some(named);
+        }
+        format!(
+            "flow={id} app={} host={}",
+            app.as_deref().unwrap_or("-"),
+            host.as_deref().unwrap_or("-")
+        )
+    }
+
+    /// Writes what the analyzer has finished: findings, then flow records.
+    fn write_results(&mut self) {
+        while let Some(finding) = self.analyzer.pop_finding() {
+            let written = self.sink.finding(&finding);
+            self.keep(written);
+        }
+        while let Some(record) = self.analyzer.pop_record() {
+            let written = self.sink.flow(&record);
+            self.keep(written);
+        }
+    }
+
+    /// A failed write is logged and remembered; the thread carries on with the rest.
+    fn keep(&mut self, written: io::Result<()>) {
+        if let Err(e) = written {
+            log::warn!("cannot write a record: {e}");
+            self.result = Err(e);
+        }
+    }
+}
+
+/// Runs one step of analysis; a bug that panics in it costs that step, not the thread
+/// (and with it every later record).
+fn survive<R>(step: impl FnOnce() -> R) -> Option<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            log::error!("inspection failed on one piece of data (a bug); carrying on");
+            None
+        }
+    }
+}
