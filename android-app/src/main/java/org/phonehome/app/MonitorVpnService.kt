@@ -40,7 +40,7 @@ import org.phonehome.model.VpnPlan
  *
  * Started by the status screen (after VpnService.prepare consent), or by the system for
  * always-on VPN (null intent or SERVICE_INTERFACE, also after reboot and after the process
- * was killed: START_STICKY). Core calls (start, stop) run on [Monitor.worker], never on the
+ * was killed: START_STICKY). Core calls (start, stop) run on [CoreWorker], never on the
  * main thread; the core's callbacks arrive on its own threads.
  */
 class MonitorVpnService : VpnService(), CoreHost {
@@ -66,7 +66,9 @@ class MonitorVpnService : VpnService(), CoreHost {
 
     private lateinit var store: Store
     private lateinit var cm: ConnectivityManager
-    private val main get() = Monitor.main
+    private val monitor get() = phoneHome.monitor
+    private val worker get() = phoneHome.worker
+    private val main get() = worker.main
 
     /** Findings are handled off the core's threads, one at a time (FirstSeen is not thread-safe). */
     private val events: ExecutorService = Executors.newSingleThreadExecutor { r -> Thread(r, "phonehome-events") }
@@ -144,13 +146,13 @@ class MonitorVpnService : VpnService(), CoreHost {
             unregisterReceiver(screen)
         } catch (_: IllegalArgumentException) {
         }
-        val h = Monitor.handle
+        val h = monitor.handle
         if (h != 0L) {
             // Destroyed without a stop (killed by the system): still let the core write its records.
-            Monitor.handle = 0L
-            Monitor.worker.execute { stopCore(h) }
-            Monitor.since = 0L
-            Monitor.set(Monitor.State.STOPPED)
+            monitor.handle = 0L
+            worker.execute { stopCore(h) }
+            monitor.since = 0L
+            monitor.phase = MonitorState.Phase.STOPPED
         }
         events.execute { store.saveFirstSeen(firstSeen) }
         events.shutdown()
@@ -160,16 +162,16 @@ class MonitorVpnService : VpnService(), CoreHost {
     // ---- starting and stopping -------------------------------------------------------
 
     private fun startMonitor() {
-        when (Monitor.state) {
-            Monitor.State.RUNNING, Monitor.State.STARTING -> {
+        when (monitor.phase) {
+            MonitorState.Phase.RUNNING, MonitorState.Phase.STARTING -> {
                 goForeground(getString(R.string.notification_starting))
                 return
             }
             else -> Unit
         }
-        Monitor.lastError = null
-        Monitor.set(Monitor.State.STARTING)
-        if (!Monitor.ensureLoaded()) return fail(getString(R.string.error_core_missing, Monitor.loadError))
+        monitor.lastError = null
+        monitor.phase = MonitorState.Phase.STARTING
+        if (!worker.ensureLoaded()) return fail(getString(R.string.error_core_missing, worker.loadError))
         if (prepare(this) != null) return fail(getString(R.string.error_no_consent))
 
         settings = store.settings()
@@ -177,7 +179,7 @@ class MonitorVpnService : VpnService(), CoreHost {
         val lp = underlyingLinkProperties()
         upstreamDns = dnsOf(lp)
         val warnings = ArrayList<String>()
-        Monitor.privateDns = privateDnsWarning(lp)
+        monitor.privateDns = privateDnsWarning(lp)
         if (CoreConfig.upstreamDns(upstreamDns).isEmpty()) warnings.add(getString(R.string.warning_dns_unknown))
 
         val tun = establish(CoreConfig.plan(settings, packageName, upstreamDns))
@@ -188,7 +190,7 @@ class MonitorVpnService : VpnService(), CoreHost {
         val recordsDir = store.recordsDir.absolutePath
         val s = settings
         val dns = upstreamDns
-        Monitor.worker.execute {
+        worker.execute {
             val read = IdentifierReader(this).read(s)
             val (ids, dropped) = Validation.sanitise(store.typedIdentifiers().plus(read.identifiers))
             warnings.addAll(read.notes)
@@ -245,23 +247,23 @@ class MonitorVpnService : VpnService(), CoreHost {
             fail(getString(R.string.error_start_failed, result.exceptionOrNull()?.message ?: ""))
             return
         }
-        if (Monitor.state != Monitor.State.STARTING) {
+        if (monitor.phase != MonitorState.Phase.STARTING) {
             // Stopped while starting: end the session that just began.
-            Monitor.worker.execute { stopCore(handle) }
+            worker.execute { stopCore(handle) }
             return
         }
         identifiers = ids
-        Monitor.handle = handle
-        Monitor.since = System.currentTimeMillis()
-        Monitor.warnings = warnings
-        Monitor.set(Monitor.State.RUNNING)
+        monitor.handle = handle
+        monitor.since = System.currentTimeMillis()
+        monitor.warnings = warnings
+        monitor.phase = MonitorState.Phase.RUNNING
         refreshDelay = REFRESH_MS
         main.removeCallbacks(refresh)
         main.post(refresh)
     }
 
     private fun fail(why: String) {
-        Monitor.lastError = why
+        monitor.lastError = why
         // startForegroundService promised a foreground notification: keep the promise, then leave.
         goForeground(why)
         finish()
@@ -269,18 +271,18 @@ class MonitorVpnService : VpnService(), CoreHost {
 
     /** Stops monitoring; [error] says why when it was not the user's choice. */
     private fun stopMonitor(error: String?) {
-        if (error != null) Monitor.lastError = error
+        if (error != null) monitor.lastError = error
         main.removeCallbacks(refresh)
         main.removeCallbacks(restartAfterNetworkChange)
         unregisterNetworkCallback()
-        val h = Monitor.handle
-        Monitor.handle = 0L
-        if (Monitor.state == Monitor.State.STOPPED && h == 0L) {
+        val h = monitor.handle
+        monitor.handle = 0L
+        if (monitor.phase == MonitorState.Phase.STOPPED && h == 0L) {
             finish()
             return
         }
-        Monitor.set(Monitor.State.STOPPING)
-        Monitor.worker.execute {
+        monitor.phase = MonitorState.Phase.STOPPING
+        worker.execute {
             if (h != 0L) stopCore(h)
             main.post { finish() }
         }
@@ -290,15 +292,15 @@ class MonitorVpnService : VpnService(), CoreHost {
         try {
             NativeCore.stop(handle)
         } catch (e: CoreException) {
-            main.post { Monitor.lastError = getString(R.string.error_stop_failed, e.message ?: "") }
+            main.post { monitor.lastError = getString(R.string.error_stop_failed, e.message ?: "") }
         }
     }
 
     private fun finish() {
-        Monitor.since = 0L
-        Monitor.warnings = emptyList()
-        Monitor.privateDns = null
-        Monitor.set(Monitor.State.STOPPED)
+        monitor.since = 0L
+        monitor.warnings = emptyList()
+        monitor.privateDns = null
+        monitor.phase = MonitorState.Phase.STOPPED
         events.execute { store.saveFirstSeen(firstSeen) }
         if (Build.VERSION.SDK_INT >= 24) stopForeground(STOP_FOREGROUND_REMOVE) else legacyStopForeground()
         foreground = false
@@ -337,13 +339,13 @@ class MonitorVpnService : VpnService(), CoreHost {
         return try {
             b.establish()
         } catch (e: IllegalStateException) {
-            Monitor.lastError = e.message
+            monitor.lastError = e.message
             null
         } catch (e: IllegalArgumentException) {
-            Monitor.lastError = e.message
+            monitor.lastError = e.message
             null
         } catch (e: SecurityException) {
-            Monitor.lastError = e.message
+            monitor.lastError = e.message
             null
         }
     }
@@ -375,8 +377,8 @@ class MonitorVpnService : VpnService(), CoreHost {
     }
 
     private fun refreshNotification() {
-        val h = Monitor.handle
-        if (Monitor.state != Monitor.State.RUNNING || h == 0L || !screenOn) return
+        val h = monitor.handle
+        if (monitor.phase != MonitorState.Phase.RUNNING || h == 0L || !screenOn) return
         val stats = try {
             Stats.fromJson(NativeCore.stats(h))
         } catch (_: CoreException) {
@@ -454,22 +456,22 @@ class MonitorVpnService : VpnService(), CoreHost {
      * a new TUN (Android swaps interfaces without dropping the VPN) with the new resolvers.
      */
     private fun restartIfDnsChanged() {
-        if (Monitor.state != Monitor.State.RUNNING) return
+        if (monitor.phase != MonitorState.Phase.RUNNING) return
         val lp = underlyingLinkProperties()
         val dns = dnsOf(lp)
-        val warnings = Monitor.warnings.toMutableList()
-        Monitor.privateDns = privateDnsWarning(lp)
-        Monitor.notifyListeners()
+        val warnings = monitor.warnings.toMutableList()
+        monitor.privateDns = privateDnsWarning(lp)
+        monitor.changed()
         if (dns.isEmpty() || CoreConfig.upstreamDns(dns) == CoreConfig.upstreamDns(upstreamDns)) return
         val tun = establish(CoreConfig.plan(settings, packageName, dns)) ?: return
         upstreamDns = dns
-        val old = Monitor.handle
+        val old = monitor.handle
         val recordsDir = store.recordsDir.absolutePath
         val ids = identifiers
         val s = settings
-        Monitor.set(Monitor.State.STARTING)
-        Monitor.handle = 0L
-        Monitor.worker.execute {
+        monitor.phase = MonitorState.Phase.STARTING
+        monitor.handle = 0L
+        worker.execute {
             if (old != 0L) stopCore(old)
             val result = startCore(tun, recordsDir, ids, s, dns, warnings)
             main.post { started(result, ids, warnings) }
@@ -539,7 +541,7 @@ class MonitorVpnService : VpnService(), CoreHost {
     override fun onStopped(reason: String) {
         if (reason == "stopped") return
         main.post {
-            if (Monitor.state == Monitor.State.RUNNING) stopMonitor(getString(R.string.error_core_stopped, reason))
+            if (monitor.phase == MonitorState.Phase.RUNNING) stopMonitor(getString(R.string.error_core_stopped, reason))
         }
     }
 }
