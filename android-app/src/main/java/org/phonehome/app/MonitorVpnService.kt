@@ -7,6 +7,7 @@ import android.os.Build
 import org.phonehome.R
 import org.phonehome.model.CoreConfig
 import org.phonehome.model.Identifiers
+import org.phonehome.model.ResolverChange
 import org.phonehome.model.Settings
 import org.phonehome.model.StartRetry
 import org.phonehome.model.Validation
@@ -232,7 +233,7 @@ class MonitorVpnService : VpnService() {
         val warnings = monitor.warnings.toMutableList()
         monitor.privateDns = privateDnsWarning(underlying)
         monitor.changed()
-        if (dns.isEmpty() || CoreConfig.upstreamDns(dns) == CoreConfig.upstreamDns(upstreamDns)) return
+        if (!ResolverChange.restartNeeded(running = upstreamDns, now = dns)) return
         val tun = tunnel.establish(CoreConfig.plan(settings, packageName, dns)) { monitor.lastError = it } ?: return
         upstreamDns = dns
         val old = monitor.handle
