@@ -66,7 +66,7 @@ class AppsActivity : Activity() {
     override fun onResume() {
         super.onResume()
         val recordsDir = Store(this).recordsDir.absolutePath
-        Monitor.query({ Grouping.group(Finding.listFromJson(NativeCore.findings(recordsDir, "{}", 0, 5000))) }) { result, error ->
+        phoneHome.worker.query({ Grouping.group(Finding.listFromJson(NativeCore.findings(recordsDir, "{}", 0, 5000))) }) { result, error ->
             if (isDestroyed) return@query
             if (result == null) {
                 empty.text = getString(R.string.query_failed, error ?: "")

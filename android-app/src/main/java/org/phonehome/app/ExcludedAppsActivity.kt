@@ -23,7 +23,7 @@ class ExcludedAppsActivity : Activity() {
         listView.choiceMode = ListView.CHOICE_MODE_MULTIPLE
         Ui.fitSystemBars(listView)
         setContentView(listView)
-        Monitor.query({ AppNames.installed(applicationContext) }) { result, _ ->
+        phoneHome.worker.query({ AppNames.installed(applicationContext) }) { result, _ ->
             if (isDestroyed || result == null) return@query
             apps = result
             listView.adapter = ArrayAdapter(

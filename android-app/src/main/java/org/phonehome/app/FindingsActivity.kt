@@ -66,7 +66,7 @@ class FindingsActivity : Activity() {
         val filter = Json.obj(*listOfNotNull(app?.let { "app" to Json.Str(it) }).toTypedArray()).toString()
         val recordsDir = store.recordsDir.absolutePath
         val max = limit
-        Monitor.query({
+        phoneHome.worker.query({
             val findings = Finding.listFromJson(NativeCore.findings(recordsDir, filter, 0, max))
             findings to Grouping.group(findings)
         }) { result, error ->

@@ -33,7 +33,7 @@ class FlowActivity : Activity() {
         if (session >= 0) fields["session"] = Json.of(session)
         val filter = Json.Obj(fields).toString()
         val recordsDir = Store(this).recordsDir.absolutePath
-        Monitor.query({
+        phoneHome.worker.query({
             Flow.listFromJson(NativeCore.flows(recordsDir, filter, 0, 1)).firstOrNull() to
                 Finding.listFromJson(NativeCore.findings(recordsDir, filter, 0, 500))
         }) { result, error ->

@@ -1,60 +1,34 @@
 package org.phonehome.app
 
-import android.app.Notification
-import android.app.NotificationManager
-import android.app.PendingIntent
-import android.content.BroadcastReceiver
 import android.content.Context
 import android.content.Intent
-import android.content.IntentFilter
-import android.content.pm.PackageManager
-import android.content.pm.ServiceInfo
-import android.net.ConnectivityManager
-import android.net.LinkProperties
-import android.net.Network
 import android.net.VpnService
 import android.os.Build
-import android.os.ParcelFileDescriptor
-import android.os.PowerManager
-import java.net.InetAddress
-import java.net.InetSocketAddress
-import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.ExecutorService
-import java.util.concurrent.Executors
 import org.phonehome.R
-import org.phonehome.core.CoreException
-import org.phonehome.core.CoreHost
-import org.phonehome.core.ErrorCode
 import org.phonehome.core.NativeCore
-import org.phonehome.core.StopReason
 import org.phonehome.model.CoreConfig
-import org.phonehome.model.Finding
-import org.phonehome.model.FirstSeen
 import org.phonehome.model.Identifiers
-import org.phonehome.model.Json
+import org.phonehome.model.ResolverChange
 import org.phonehome.model.Settings
-import org.phonehome.model.Stats
+import org.phonehome.model.StartRetry
 import org.phonehome.model.Validation
-import org.phonehome.model.VpnPlan
 
 /**
  * The VPN: routes every app's packets into a TUN that the Rust core relays and inspects.
+ * This class is the lifecycle only; its parts do the work: [VpnTunnel] (the TUN),
+ * [CoreSession] (the core's start and stop), [CoreCallbacks] (what the core asks of us),
+ * [NotificationRefresher] (live counts), [NetworkWatcher] (resolver changes),
+ * [ForegroundNotice]; the screens see it all through [MonitorState].
  *
  * Started by the status screen (after VpnService.prepare consent), or by the system for
  * always-on VPN (null intent or SERVICE_INTERFACE, also after reboot and after the process
- * was killed: START_STICKY). Core calls (start, stop) run on [Monitor.worker], never on the
+ * was killed: START_STICKY). Core calls (start, stop) run on [CoreWorker], never on the
  * main thread; the core's callbacks arrive on its own threads.
  */
-class MonitorVpnService : VpnService(), CoreHost {
+class MonitorVpnService : VpnService() {
     companion object {
         const val ACTION_START = "org.phonehome.action.START"
         const val ACTION_STOP = "org.phonehome.action.STOP"
-
-        /** Notification refresh while the screen is on; doubles up to the maximum while counts stand still. */
-        private const val REFRESH_MS = 3_000L
-        private const val REFRESH_MAX_MS = 60_000L
-        /** Wait for a network change to settle before restarting the session. */
-        private const val NETWORK_SETTLE_MS = 2_000L
 
         fun start(context: Context) {
             val intent = Intent(context, MonitorVpnService::class.java).setAction(ACTION_START)
@@ -66,56 +40,37 @@ class MonitorVpnService : VpnService(), CoreHost {
         }
     }
 
+    private lateinit var monitor: MonitorState
+    private lateinit var worker: CoreWorker
     private lateinit var store: Store
-    private lateinit var cm: ConnectivityManager
-    private val main get() = Monitor.main
+    private lateinit var notice: ForegroundNotice
+    private lateinit var tunnel: VpnTunnel
+    private lateinit var network: NetworkWatcher
+    private lateinit var refresher: NotificationRefresher
+    private lateinit var callbacks: CoreCallbacks
+    private lateinit var session: CoreSession
 
-    /** Findings are handled off the core's threads, one at a time (FirstSeen is not thread-safe). */
-    private val events: ExecutorService = Executors.newSingleThreadExecutor { r -> Thread(r, "phonehome-events") }
-    private val firstSeen = FirstSeen()
-    private val uidNames = ConcurrentHashMap<Int, String>()
-
-    @Volatile private var notifyDiscoveries = true
-    private var foreground = false
+    // What the running session was started with: a restart on new resolvers keeps the rest.
+    private var settings = Settings()
     private var upstreamDns: List<String> = emptyList()
     private var identifiers = Identifiers()
-    private var settings = Settings()
-    private var networkCallback: ConnectivityManager.NetworkCallback? = null
-
-    private var screenOn = true
-    private var refreshDelay = REFRESH_MS
-    private var lastStats: Stats? = null
-
-    private val refresh = object : Runnable {
-        override fun run() = refreshNotification()
-    }
-
-    private val restartAfterNetworkChange = Runnable { restartIfDnsChanged() }
-
-    private val screen = object : BroadcastReceiver() {
-        override fun onReceive(context: Context, intent: Intent) {
-            screenOn = intent.action == Intent.ACTION_SCREEN_ON
-            main.removeCallbacks(refresh)
-            if (screenOn) {
-                refreshDelay = REFRESH_MS
-                main.post(refresh)
-            }
-        }
-    }
 
     override fun onCreate() {
         super.onCreate()
+        monitor = phoneHome.monitor
+        worker = phoneHome.worker
         store = Store(this)
-        cm = getSystemService(Context.CONNECTIVITY_SERVICE) as ConnectivityManager
         Notifications.createChannels(this)
-        events.execute { store.loadFirstSeen(firstSeen) }
-        screenOn = (getSystemService(Context.POWER_SERVICE) as PowerManager).isInteractive
-        val filter = IntentFilter().apply {
-            addAction(Intent.ACTION_SCREEN_ON)
-            addAction(Intent.ACTION_SCREEN_OFF)
+        notice = ForegroundNotice(this)
+        tunnel = VpnTunnel(this)
+        network = NetworkWatcher(this, worker.main) { restartIfDnsChanged() }
+        refresher = NotificationRefresher(this, worker.main, monitor) { notice.show(it) }
+        callbacks = CoreCallbacks(this, store, worker.main) { reason ->
+            if (monitor.phase == MonitorState.Phase.RUNNING) stopMonitor(getString(R.string.error_core_stopped, reason))
         }
-        // Screen broadcasts come from the system only; on 33+ a runtime receiver must say whether it is exported.
-        if (Build.VERSION.SDK_INT >= 33) registerReceiver(screen, filter, Context.RECEIVER_NOT_EXPORTED) else registerReceiver(screen, filter)
+        session = CoreSession(callbacks)
+        callbacks.loadFirstSeen()
+        refresher.register()
     }
 
     override fun onStartCommand(intent: Intent?, flags: Int, startId: Int): Int {
@@ -139,316 +94,133 @@ class MonitorVpnService : VpnService(), CoreHost {
     }
 
     override fun onDestroy() {
-        main.removeCallbacks(refresh)
-        main.removeCallbacks(restartAfterNetworkChange)
-        unregisterNetworkCallback()
-        try {
-            unregisterReceiver(screen)
-        } catch (_: IllegalArgumentException) {
-        }
-        val h = Monitor.handle
+        refresher.unregister()
+        network.stop()
+        val h = monitor.handle
         if (h != 0L) {
             // Destroyed without a stop (killed by the system): still let the core write its records.
-            Monitor.handle = 0L
-            Monitor.worker.execute { stopCore(h) }
-            Monitor.since = 0L
-            Monitor.set(Monitor.State.STOPPED)
+            monitor.handle = 0L
+            worker.execute { stopCore(h) }
+            monitor.since = 0L
+            monitor.phase = MonitorState.Phase.STOPPED
         }
-        events.execute { store.saveFirstSeen(firstSeen) }
-        events.shutdown()
+        callbacks.close()
         super.onDestroy()
     }
 
     // ---- starting and stopping -------------------------------------------------------
 
     private fun startMonitor() {
-        when (Monitor.state) {
-            Monitor.State.RUNNING, Monitor.State.STARTING -> {
-                goForeground(getString(R.string.notification_starting))
+        when (monitor.phase) {
+            MonitorState.Phase.RUNNING, MonitorState.Phase.STARTING -> {
+                notice.show(getString(R.string.notification_starting))
                 return
             }
             else -> Unit
         }
-        Monitor.lastError = null
-        Monitor.set(Monitor.State.STARTING)
-        if (!Monitor.ensureLoaded()) return fail(getString(R.string.error_core_missing, Monitor.loadError))
+        monitor.lastError = null
+        monitor.phase = MonitorState.Phase.STARTING
+        if (!worker.ensureLoaded()) return fail(getString(R.string.error_core_missing, worker.loadError))
         if (prepare(this) != null) return fail(getString(R.string.error_no_consent))
 
         settings = store.settings()
-        notifyDiscoveries = settings.notifyDiscoveries
-        val lp = underlyingLinkProperties()
-        upstreamDns = dnsOf(lp)
+        callbacks.notifyDiscoveries = settings.notifyDiscoveries
+        val underlying = network.current()
+        upstreamDns = underlying.dns
         val warnings = ArrayList<String>()
-        Monitor.privateDns = privateDnsWarning(lp)
+        monitor.privateDns = privateDnsWarning(underlying)
         if (CoreConfig.upstreamDns(upstreamDns).isEmpty()) warnings.add(getString(R.string.warning_dns_unknown))
 
-        val tun = establish(CoreConfig.plan(settings, packageName, upstreamDns))
+        // A refusal's message is not kept: the consent error below says what to do.
+        val tun = tunnel.establish(CoreConfig.plan(settings, packageName, upstreamDns)) {}
             ?: return fail(getString(R.string.error_no_consent))
-        goForeground(getString(R.string.notification_starting))
-        registerNetworkCallback()
+        notice.show(getString(R.string.notification_starting))
+        network.watch()
 
         val recordsDir = store.recordsDir.absolutePath
         val s = settings
         val dns = upstreamDns
-        Monitor.worker.execute {
-            val read = IdentifierReader(this).read(s)
-            val (ids, dropped) = Validation.sanitise(store.typedIdentifiers().plus(read.identifiers), NativeCore::validateIdentifiers)
-            warnings.addAll(read.notes)
-            if (dropped > 0) warnings.add(resources.getQuantityString(R.plurals.warning_ids_dropped, dropped, dropped))
-            if (ids.count == 0) warnings.add(getString(R.string.warning_no_identifiers))
-            val result = startCore(tun, recordsDir, ids, s, dns, warnings)
-            main.post { started(result, ids, warnings) }
+        worker.execute {
+            val ids = identifiersToLookFor(s, warnings)
+            val outcome = session.start(tun, recordsDir, ids, s, dns)
+            worker.main.post { started(outcome, ids, warnings) }
         }
     }
 
-    /**
-     * Starts the core on a duplicate of the TUN fd (the core owns and closes what it is
-     * given), so that a refused configuration can be retried on the same interface. If the
-     * core refuses the identifiers, the monitor still runs with fewer of them rather than none.
-     */
-    private fun startCore(
-        tun: ParcelFileDescriptor,
-        recordsDir: String,
-        ids: Identifiers,
-        s: Settings,
-        dns: List<String>,
-        warnings: MutableList<String>,
-    ): Result<Long> {
-        val attempts = listOf(ids, ids.copy(contacts = emptyList(), sms = emptyList()), Identifiers(region = null))
-        var error: CoreException? = null
-        try {
-            for ((i, attempt) in attempts.withIndex()) {
-                if (i > 0 && attempt == attempts[i - 1]) continue
-                val config = CoreConfig.json(recordsDir, attempt, s, dns, Build.VERSION.SDK_INT)
-                try {
-                    val fd = tun.dup().detachFd()
-                    val handle = NativeCore.start(fd, config, this)
-                    if (i > 0) warnings.add(getString(R.string.warning_ids_refused, error?.message ?: ""))
-                    return Result.success(handle)
-                } catch (e: CoreException) {
-                    error = e
-                    if (e.code != ErrorCode.BAD_IDENTIFIERS) break
-                }
-            }
-        } catch (e: java.io.IOException) {
-            return Result.failure(e)
-        } finally {
-            try {
-                tun.close()
-            } catch (_: java.io.IOException) {
-            }
-        }
-        return Result.failure(error ?: IllegalStateException("the core did not start"))
+    /** On the worker: the typed and the read identifiers, less what the core would refuse. */
+    private fun identifiersToLookFor(s: Settings, warnings: MutableList<String>): Identifiers {
+        val read = IdentifierReader(this).read(s)
+        val (ids, dropped) = Validation.sanitise(store.typedIdentifiers().plus(read.identifiers), NativeCore::validateIdentifiers)
+        warnings.addAll(read.notes)
+        if (dropped > 0) warnings.add(resources.getQuantityString(R.plurals.warning_ids_dropped, dropped, dropped))
+        if (ids.count == 0) warnings.add(getString(R.string.warning_no_identifiers))
+        return ids
     }
 
-    private fun started(result: Result<Long>, ids: Identifiers, warnings: List<String>) {
-        val handle = result.getOrNull()
-        if (handle == null) {
-            fail(getString(R.string.error_start_failed, result.exceptionOrNull()?.message ?: ""))
-            return
+    private fun started(outcome: StartRetry.Outcome<Long>, ids: Identifiers, warnings: MutableList<String>) {
+        val handle = when (outcome) {
+            is StartRetry.Outcome.Failed -> return fail(getString(R.string.error_start_failed, outcome.message))
+            is StartRetry.Outcome.Started -> outcome.handle
         }
-        if (Monitor.state != Monitor.State.STARTING) {
+        outcome.refusal?.let { warnings.add(getString(R.string.warning_ids_refused, it)) }
+        if (monitor.phase != MonitorState.Phase.STARTING) {
             // Stopped while starting: end the session that just began.
-            Monitor.worker.execute { stopCore(handle) }
+            worker.execute { stopCore(handle) }
             return
         }
         identifiers = ids
-        Monitor.handle = handle
-        Monitor.since = System.currentTimeMillis()
-        Monitor.warnings = warnings
-        Monitor.set(Monitor.State.RUNNING)
-        refreshDelay = REFRESH_MS
-        main.removeCallbacks(refresh)
-        main.post(refresh)
+        monitor.handle = handle
+        monitor.since = System.currentTimeMillis()
+        monitor.warnings = warnings
+        monitor.phase = MonitorState.Phase.RUNNING
+        refresher.restart()
     }
 
     private fun fail(why: String) {
-        Monitor.lastError = why
+        monitor.lastError = why
         // startForegroundService promised a foreground notification: keep the promise, then leave.
-        goForeground(why)
+        notice.show(why)
         finish()
     }
 
     /** Stops monitoring; [error] says why when it was not the user's choice. */
     private fun stopMonitor(error: String?) {
-        if (error != null) Monitor.lastError = error
-        main.removeCallbacks(refresh)
-        main.removeCallbacks(restartAfterNetworkChange)
-        unregisterNetworkCallback()
-        val h = Monitor.handle
-        Monitor.handle = 0L
-        if (Monitor.state == Monitor.State.STOPPED && h == 0L) {
+        if (error != null) monitor.lastError = error
+        refresher.pause()
+        network.stop()
+        val h = monitor.handle
+        monitor.handle = 0L
+        if (monitor.phase == MonitorState.Phase.STOPPED && h == 0L) {
             finish()
             return
         }
-        Monitor.set(Monitor.State.STOPPING)
-        Monitor.worker.execute {
+        monitor.phase = MonitorState.Phase.STOPPING
+        worker.execute {
             if (h != 0L) stopCore(h)
-            main.post { finish() }
+            worker.main.post { finish() }
         }
     }
 
+    /** On the worker. */
     private fun stopCore(handle: Long) {
-        try {
-            NativeCore.stop(handle)
-        } catch (e: CoreException) {
-            main.post { Monitor.lastError = getString(R.string.error_stop_failed, e.message ?: "") }
-        }
+        val error = session.stop(handle) ?: return
+        worker.main.post { monitor.lastError = getString(R.string.error_stop_failed, error) }
     }
 
     private fun finish() {
-        Monitor.since = 0L
-        Monitor.warnings = emptyList()
-        Monitor.privateDns = null
-        Monitor.set(Monitor.State.STOPPED)
-        events.execute { store.saveFirstSeen(firstSeen) }
-        if (Build.VERSION.SDK_INT >= 24) stopForeground(STOP_FOREGROUND_REMOVE) else legacyStopForeground()
-        foreground = false
+        monitor.since = 0L
+        monitor.warnings = emptyList()
+        monitor.privateDns = null
+        monitor.phase = MonitorState.Phase.STOPPED
+        callbacks.saveFirstSeen()
+        notice.remove()
         stopSelf()
-    }
-
-    @Suppress("DEPRECATION")
-    private fun legacyStopForeground() = stopForeground(true)
-
-    // ---- the TUN ------------------------------------------------------------------------
-
-    private fun establish(plan: VpnPlan): ParcelFileDescriptor? {
-        val b = Builder()
-            .setSession(getString(R.string.app_name))
-            .setMtu(plan.mtu)
-            .setBlocking(false)
-            .setConfigureIntent(
-                PendingIntent.getActivity(this, 0, Intent(this, StatusActivity::class.java), PendingIntent.FLAG_IMMUTABLE),
-            )
-        for ((addr, prefix) in plan.addresses) b.addAddress(addr, prefix)
-        // Without an IPv6 address and route Android blocks IPv6 for the VPN's apps, so they
-        // fall back to IPv4 and stay monitored instead of leaking around the TUN.
-        for ((addr, prefix) in plan.routes) b.addRoute(addr, prefix)
-        for (dns in plan.dnsServers) b.addDnsServer(dns)
-        for (pkg in plan.disallowedApps) {
-            try {
-                b.addDisallowedApplication(pkg)
-            } catch (_: PackageManager.NameNotFoundException) {
-                // Uninstalled since it was excluded: nothing to exclude.
-            }
-        }
-        // Follow whatever network is the default (Wi-Fi, mobile) instead of pinning one.
-        b.setUnderlyingNetworks(null)
-        // Apps targeting Q+ see a VPN as metered unless told otherwise; let meteredness follow the real network.
-        if (Build.VERSION.SDK_INT >= 29) b.setMetered(false)
-        return try {
-            b.establish()
-        } catch (e: IllegalStateException) {
-            Monitor.lastError = e.message
-            null
-        } catch (e: IllegalArgumentException) {
-            Monitor.lastError = e.message
-            null
-        } catch (e: SecurityException) {
-            Monitor.lastError = e.message
-            null
-        }
-    }
-
-    /**
-     * Android 14+ requires a foreground service type. A running VPN may use systemExempted;
-     * should a device refuse it (the VPN not yet counted as active), specialUse is declared too.
-     */
-    private fun goForeground(text: String) {
-        val n = Notifications.status(this, text)
-        if (foreground) {
-            (getSystemService(Context.NOTIFICATION_SERVICE) as NotificationManager).notify(Notifications.ID_STATUS, n)
-            return
-        }
-        if (Build.VERSION.SDK_INT >= 34) {
-            try {
-                startForeground(Notifications.ID_STATUS, n, ServiceInfo.FOREGROUND_SERVICE_TYPE_SYSTEM_EXEMPTED)
-            } catch (_: RuntimeException) {
-                startForegroundSpecialUse(n)
-            }
-        } else {
-            startForeground(Notifications.ID_STATUS, n)
-        }
-        foreground = true
-    }
-
-    private fun startForegroundSpecialUse(n: Notification) {
-        if (Build.VERSION.SDK_INT >= 34) startForeground(Notifications.ID_STATUS, n, ServiceInfo.FOREGROUND_SERVICE_TYPE_SPECIAL_USE)
-    }
-
-    private fun refreshNotification() {
-        val h = Monitor.handle
-        if (Monitor.state != Monitor.State.RUNNING || h == 0L || !screenOn) return
-        val stats = try {
-            Stats.fromJson(NativeCore.stats(h))
-        } catch (_: CoreException) {
-            return
-        } catch (_: org.phonehome.model.JsonException) {
-            return
-        }
-        if (stats != lastStats) {
-            goForeground(stats.summary())
-            refreshDelay = REFRESH_MS
-        } else {
-            // Nothing moves: look less often (battery), back to fast on the next change or screen-on.
-            refreshDelay = (refreshDelay * 2).coerceAtMost(REFRESH_MAX_MS)
-        }
-        lastStats = stats
-        main.postDelayed(refresh, refreshDelay)
     }
 
     // ---- the network underneath --------------------------------------------------------
 
-    /** Our own package is excluded from the VPN, so our default network is the real one. */
-    private fun underlyingLinkProperties(): LinkProperties? {
-        val net = cm.activeNetwork ?: return null
-        return cm.getLinkProperties(net)
-    }
-
-    private fun dnsOf(lp: LinkProperties?): List<String> =
-        lp?.dnsServers?.mapNotNull { it.hostAddress }.orEmpty()
-
-    /**
-     * Private DNS in strict mode sends every name inside DNS-over-TLS to a fixed server:
-     * the core then learns names only from TLS SNI and QUIC. "Automatic" falls back to
-     * plain DNS through the TUN, which the core answers.
-     */
-    private fun privateDnsWarning(lp: LinkProperties?): String? {
-        if (Build.VERSION.SDK_INT < 28 || lp == null) return null
-        val server = lp.privateDnsServerName
-        return if (lp.isPrivateDnsActive && server != null) getString(R.string.warning_private_dns_strict, server) else null
-    }
-
-    private fun registerNetworkCallback() {
-        if (networkCallback != null) return
-        val cb = object : ConnectivityManager.NetworkCallback() {
-            override fun onLinkPropertiesChanged(network: Network, linkProperties: LinkProperties) {
-                main.removeCallbacks(restartAfterNetworkChange)
-                main.postDelayed(restartAfterNetworkChange, NETWORK_SETTLE_MS)
-            }
-
-            override fun onAvailable(network: Network) {
-                main.removeCallbacks(restartAfterNetworkChange)
-                main.postDelayed(restartAfterNetworkChange, NETWORK_SETTLE_MS)
-            }
-        }
-        try {
-            cm.registerDefaultNetworkCallback(cb)
-            networkCallback = cb
-        } catch (_: RuntimeException) {
-            // Too many callbacks registered by this app: resolvers then stay as they were at start.
-        }
-    }
-
-    private fun unregisterNetworkCallback() {
-        networkCallback?.let {
-            try {
-                cm.unregisterNetworkCallback(it)
-            } catch (_: IllegalArgumentException) {
-            }
-        }
-        networkCallback = null
-    }
+    private fun privateDnsWarning(underlying: NetworkWatcher.Underlying): String? =
+        underlying.strictPrivateDns?.let { getString(R.string.warning_private_dns_strict, it) }
 
     /**
      * The core forwards DNS to the resolvers it was given at start. Moving from Wi-Fi (a
@@ -456,92 +228,25 @@ class MonitorVpnService : VpnService(), CoreHost {
      * a new TUN (Android swaps interfaces without dropping the VPN) with the new resolvers.
      */
     private fun restartIfDnsChanged() {
-        if (Monitor.state != Monitor.State.RUNNING) return
-        val lp = underlyingLinkProperties()
-        val dns = dnsOf(lp)
-        val warnings = Monitor.warnings.toMutableList()
-        Monitor.privateDns = privateDnsWarning(lp)
-        Monitor.notifyListeners()
-        if (dns.isEmpty() || CoreConfig.upstreamDns(dns) == CoreConfig.upstreamDns(upstreamDns)) return
-        val tun = establish(CoreConfig.plan(settings, packageName, dns)) ?: return
+        if (monitor.phase != MonitorState.Phase.RUNNING) return
+        val underlying = network.current()
+        val dns = underlying.dns
+        val warnings = monitor.warnings.toMutableList()
+        monitor.privateDns = privateDnsWarning(underlying)
+        monitor.changed()
+        if (!ResolverChange.restartNeeded(running = upstreamDns, now = dns)) return
+        val tun = tunnel.establish(CoreConfig.plan(settings, packageName, dns)) { monitor.lastError = it } ?: return
         upstreamDns = dns
-        val old = Monitor.handle
+        val old = monitor.handle
         val recordsDir = store.recordsDir.absolutePath
         val ids = identifiers
         val s = settings
-        Monitor.set(Monitor.State.STARTING)
-        Monitor.handle = 0L
-        Monitor.worker.execute {
+        monitor.phase = MonitorState.Phase.STARTING
+        monitor.handle = 0L
+        worker.execute {
             if (old != 0L) stopCore(old)
-            val result = startCore(tun, recordsDir, ids, s, dns, warnings)
-            main.post { started(result, ids, warnings) }
-        }
-    }
-
-    // ---- CoreHost: called on the core's threads -----------------------------------------
-
-    override fun protect(fd: Int): Boolean = super.protect(fd)
-
-    override fun connectionOwnerUid(
-        protocol: Int,
-        localAddress: String,
-        localPort: Int,
-        remoteAddress: String,
-        remotePort: Int,
-    ): Int {
-        if (Build.VERSION.SDK_INT < 29 || !numeric(localAddress) || !numeric(remoteAddress)) return -1
-        return try {
-            cm.getConnectionOwnerUid(
-                protocol,
-                InetSocketAddress(InetAddress.getByName(localAddress), localPort),
-                InetSocketAddress(InetAddress.getByName(remoteAddress), remotePort),
-            )
-        } catch (_: SecurityException) {
-            -1
-        } catch (_: IllegalArgumentException) {
-            -1
-        } catch (_: java.net.UnknownHostException) {
-            -1
-        }
-    }
-
-    // getByName must never resolve a name on the core's thread: numeric addresses only.
-    private fun numeric(a: String): Boolean =
-        a.isNotEmpty() && a.all { it in '0'..'9' || it in 'a'..'f' || it in 'A'..'F' || it == ':' || it == '.' }
-
-    override fun appForUid(uid: Int): String? {
-        if (uid < 0) return null
-        uidNames[uid]?.let { return it }
-        val name = packageManager.getNameForUid(uid) ?: return null
-        uidNames[uid] = name
-        return name
-    }
-
-    override fun onFinding(findingJson: String) {
-        // After onDestroy the executor is shut down: an exception here would land in the core's thread.
-        if (events.isShutdown) return
-        try {
-            events.execute { handleFinding(findingJson) }
-        } catch (_: java.util.concurrent.RejectedExecutionException) {
-        }
-    }
-
-    private fun handleFinding(findingJson: String) {
-        val f = try {
-            Finding.fromJson(Json.parse(findingJson))
-        } catch (_: org.phonehome.model.JsonException) {
-            null
-        } ?: return
-        if (firstSeen.observe(f)) {
-            store.saveFirstSeen(firstSeen)
-            if (notifyDiscoveries) Notifications.discovery(this, f, AppNames.label(this, f.app))
-        }
-    }
-
-    override fun onStopped(reason: StopReason, message: String) {
-        if (reason == StopReason.STOPPED) return
-        main.post {
-            if (Monitor.state == Monitor.State.RUNNING) stopMonitor(getString(R.string.error_core_stopped, message))
+            val outcome = session.start(tun, recordsDir, ids, s, dns)
+            worker.main.post { started(outcome, ids, warnings) }
         }
     }
 }

@@ -35,6 +35,7 @@ class SettingsActivity : Activity() {
     }
 
     private lateinit var store: Store
+    private val monitor get() = phoneHome.monitor
     private lateinit var settings: Settings
     private val fields = LinkedHashMap<String, EditText>()
     private lateinit var readPhone: Switch
@@ -197,8 +198,8 @@ class SettingsActivity : Activity() {
             phone = text("phone"), serial = text("serial"), mac = text("mac"), email = text("email"),
             adId = text("ad_id"), lat = text("lat"), lon = text("lon"), radiusM = text("radius_m"),
         )
-        if (!Monitor.ensureLoaded()) {
-            problems.addView(Ui.warning(this, getString(R.string.error_core_missing, Monitor.loadError)))
+        if (!phoneHome.worker.ensureLoaded()) {
+            problems.addView(Ui.warning(this, getString(R.string.error_core_missing, phoneHome.worker.loadError)))
             return
         }
         val (ids, found) = Validation.parse(typed, NativeCore::validateIdentifiers)
@@ -219,7 +220,7 @@ class SettingsActivity : Activity() {
         store.saveSettings(settings)
         store.saveTypedIdentifiers(ids)
         if (quiet) return
-        if (Monitor.state == Monitor.State.RUNNING) {
+        if (monitor.phase == MonitorState.Phase.RUNNING) {
             AlertDialog.Builder(this)
                 .setMessage(R.string.saved_restart)
                 .setPositiveButton(R.string.restart_now) { _, _ -> restartMonitor() }
@@ -234,13 +235,13 @@ class SettingsActivity : Activity() {
         MonitorVpnService.stop(this)
         val started = object : () -> Unit {
             override fun invoke() {
-                if (Monitor.state == Monitor.State.STOPPED) {
-                    Monitor.unlisten(this)
+                if (monitor.phase == MonitorState.Phase.STOPPED) {
+                    monitor.unlisten(this)
                     MonitorVpnService.start(applicationContext)
                 }
             }
         }
-        Monitor.listen(started)
+        monitor.listen(started)
     }
 
     /** Reads now, on the worker, and shows what Android handed over, masked until tapped. */
@@ -248,7 +249,7 @@ class SettingsActivity : Activity() {
         readResult.removeAllViews()
         readResult.addView(Ui.note(this, getString(R.string.loading)))
         val s = settings.copy(readPhone = readPhone.isChecked, readContacts = readContacts.isChecked, readSms = readSms.isChecked)
-        Monitor.query({ IdentifierReader(applicationContext).read(s) }) { result, error ->
+        phoneHome.worker.query({ IdentifierReader(applicationContext).read(s) }) { result, error ->
             if (isDestroyed) return@query
             readResult.removeAllViews()
             if (result == null) {

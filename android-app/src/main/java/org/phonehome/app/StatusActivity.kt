@@ -26,6 +26,7 @@ class StatusActivity : Activity() {
     }
 
     private lateinit var store: Store
+    private val monitor get() = phoneHome.monitor
     private lateinit var state: TextView
     private lateinit var counts: TextView
     private lateinit var toggle: Button
@@ -37,7 +38,7 @@ class StatusActivity : Activity() {
         override fun run() {
             if (!visible) return
             renderCounts()
-            Monitor.main.postDelayed(this, POLL_MS)
+            phoneHome.worker.main.postDelayed(this, POLL_MS)
         }
     }
 
@@ -76,23 +77,23 @@ class StatusActivity : Activity() {
     override fun onResume() {
         super.onResume()
         visible = true
-        Monitor.listen(listener)
+        monitor.listen(listener)
         render()
-        Monitor.main.post(poll)
+        phoneHome.worker.main.post(poll)
     }
 
     override fun onPause() {
         visible = false
-        Monitor.unlisten(listener)
-        Monitor.main.removeCallbacks(poll)
+        monitor.unlisten(listener)
+        phoneHome.worker.main.removeCallbacks(poll)
         super.onPause()
     }
 
     private fun onToggle() {
-        when (Monitor.state) {
-            Monitor.State.RUNNING, Monitor.State.STARTING -> MonitorVpnService.stop(this)
-            Monitor.State.STOPPING -> Unit
-            Monitor.State.STOPPED -> askNotificationsThenStart()
+        when (monitor.phase) {
+            MonitorState.Phase.RUNNING, MonitorState.Phase.STARTING -> MonitorVpnService.stop(this)
+            MonitorState.Phase.STOPPING -> Unit
+            MonitorState.Phase.STOPPED -> askNotificationsThenStart()
         }
     }
 
@@ -146,32 +147,32 @@ class StatusActivity : Activity() {
 
     private fun render() {
         state.text = getString(
-            when (Monitor.state) {
-                Monitor.State.STOPPED -> R.string.state_stopped
-                Monitor.State.STARTING -> R.string.state_starting
-                Monitor.State.RUNNING -> R.string.state_running
-                Monitor.State.STOPPING -> R.string.state_stopping
+            when (monitor.phase) {
+                MonitorState.Phase.STOPPED -> R.string.state_stopped
+                MonitorState.Phase.STARTING -> R.string.state_starting
+                MonitorState.Phase.RUNNING -> R.string.state_running
+                MonitorState.Phase.STOPPING -> R.string.state_stopping
             },
         )
-        toggle.text = getString(if (Monitor.state == Monitor.State.STOPPED) R.string.start else R.string.stop)
-        toggle.isEnabled = Monitor.state != Monitor.State.STOPPING
+        toggle.text = getString(if (monitor.phase == MonitorState.Phase.STOPPED) R.string.start else R.string.stop)
+        toggle.isEnabled = monitor.phase != MonitorState.Phase.STOPPING
         warnings.removeAllViews()
-        Monitor.lastError?.let { warnings.addView(Ui.warning(this, it)) }
-        Monitor.privateDns?.let { warnings.addView(Ui.warning(this, it)) }
-        for (w in Monitor.warnings) warnings.addView(Ui.warning(this, w))
+        monitor.lastError?.let { warnings.addView(Ui.warning(this, it)) }
+        monitor.privateDns?.let { warnings.addView(Ui.warning(this, it)) }
+        for (w in monitor.warnings) warnings.addView(Ui.warning(this, w))
         if (Build.VERSION.SDK_INT >= 33 && checkSelfPermission(Manifest.permission.POST_NOTIFICATIONS) != PackageManager.PERMISSION_GRANTED) {
             warnings.addView(Ui.warning(this, getString(R.string.warning_notifications_off)))
         }
-        if (Monitor.state == Monitor.State.STOPPED && store.typedIdentifiers().count == 0) {
+        if (monitor.phase == MonitorState.Phase.STOPPED && store.typedIdentifiers().count == 0) {
             warnings.addView(Ui.warning(this, getString(R.string.hint_add_identifiers)))
         }
         renderCounts()
     }
 
     private fun renderCounts() {
-        val h = Monitor.handle
-        if (Monitor.state != Monitor.State.RUNNING || h == 0L) {
-            counts.text = if (Monitor.state == Monitor.State.STOPPED) getString(R.string.counts_stopped) else ""
+        val h = monitor.handle
+        if (monitor.phase != MonitorState.Phase.RUNNING || h == 0L) {
+            counts.text = if (monitor.phase == MonitorState.Phase.STOPPED) getString(R.string.counts_stopped) else ""
             return
         }
         val stats = try {
@@ -180,7 +181,7 @@ class StatusActivity : Activity() {
             counts.text = e.message
             return
         }
-        val running = Format.duration(System.currentTimeMillis() - Monitor.since)
+        val running = Format.duration(System.currentTimeMillis() - monitor.since)
         val lines = mutableListOf(
             getString(R.string.counts_running, running),
             getString(R.string.counts_flows, Format.count(stats.flowsOpen), Format.count(stats.flowsTotal)),
@@ -195,7 +196,7 @@ class StatusActivity : Activity() {
     private fun export(format: Exporter.Format) {
         Toast.makeText(this, R.string.export_working, Toast.LENGTH_SHORT).show()
         val recordsDir = store.recordsDir.absolutePath
-        Monitor.query({ Exporter.write(applicationContext, recordsDir, format) }) { file, error ->
+        phoneHome.worker.query({ Exporter.write(applicationContext, recordsDir, format) }) { file, error ->
             if (isDestroyed) return@query
             if (file == null) {
                 Toast.makeText(this, getString(R.string.export_failed, error ?: ""), Toast.LENGTH_LONG).show()

@@ -1,0 +1,54 @@
+package org.phonehome.app
+
+import android.os.Handler
+import android.os.Looper
+import java.util.concurrent.ExecutorService
+import java.util.concurrent.Executors
+import org.phonehome.core.NativeCore
+
+/**
+ * One background thread for the core's calls (start, stop, queries, exports), so the UI
+ * never waits on SQLite or the core's threads; results come back through [main].
+ */
+class CoreWorker {
+    val main = Handler(Looper.getMainLooper())
+    private val executor: ExecutorService = Executors.newSingleThreadExecutor { r -> Thread(r, "phonehome-worker") }
+
+    /** Whether libphonehome_jni loaded; null until tried. */
+    private var loaded: Boolean? = null
+    var loadError: String? = null
+        private set
+
+    fun execute(task: () -> Unit) = executor.execute(task)
+
+    @Synchronized
+    fun ensureLoaded(): Boolean {
+        loaded?.let { return it }
+        val ok = try {
+            NativeCore.load()
+            true
+        } catch (e: UnsatisfiedLinkError) {
+            loadError = e.message ?: "libphonehome_jni.so is missing"
+            false
+        }
+        loaded = ok
+        return ok
+    }
+
+    /**
+     * Runs [query] on the worker and hands its result (or the core's error message) to
+     * [done] on the main thread.
+     */
+    fun <T> query(query: () -> T, done: (T?, String?) -> Unit) {
+        executor.execute {
+            val result = try {
+                if (!ensureLoaded()) throw IllegalStateException(loadError ?: "core not loaded")
+                Result.success(query())
+            } catch (e: Exception) {
+                // CoreException, or an IO error around an export: the screen shows the message.
+                Result.failure(e)
+            }
+            main.post { done(result.getOrNull(), result.exceptionOrNull()?.message) }
+        }
+    }
+}
