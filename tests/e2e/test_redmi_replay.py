@@ -48,8 +48,8 @@ import pytest
 
 import harness
 from harness import (
-    CLIENTS, CLOUD_V4, CLOUD_V6, PY, SERVERS, clean_env, kill_group, parse_endpoint,
-    parse_time, sh, tail,
+    CLIENTS, CLOUD_V4, CLOUD_V6, PY, SERVERS, clean_env, parse_endpoint,
+    parse_time, sh, stop_group, tail,
 )
 
 XIAOMI = "api.account.xiaomi.com"
@@ -385,7 +385,7 @@ class Capture:
         deadline = time.monotonic() + 20
         while b"Capturing on" not in self.log.read_bytes():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                kill_group(self.proc)
+                stop_group(self.proc)
                 raise RuntimeError(f"tshark did not start capturing:\n{tail(self.log)}")
             time.sleep(0.05)
 
@@ -395,7 +395,7 @@ class Capture:
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                kill_group(self.proc)
+                stop_group(self.proc)
         assert self.path.is_file() and self.path.stat().st_size > 0, tail(self.log)
 
 
