@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+# The device identity bench/run and the end-to-end tests pass to `phonehome watch --ids`.
+IDS = Path(__file__).resolve().parent / "ids.toml"
+
 
 def child_env(**extra: str) -> dict[str, str]:
     """Environment for every child: no proxies (curl and python obey them), the sbin
