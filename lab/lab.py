@@ -143,7 +143,8 @@ def wait_until(what: str, pred: Callable[[], bool], timeout: float = 15.0,
                 raise RuntimeError(f"{p.name} exited {p.popen.returncode} while waiting for "
                                    f"{what}:\n{tail(p.log)}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
+            logs = "".join(f"\n{p.name}'s log:\n{tail(p.log)}" for p in procs)
+            raise RuntimeError(f"timed out waiting for {what}{logs}")
         time.sleep(0.05)
 
 
