@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "lab"))
 import lab  # noqa: E402  (the lab bench/run shares)
-from lab import IDS, sh, stop_group, tail  # noqa: E402,F401  (for the test modules)
+from lab import IDS, sh, spawn, stop_group, tail, wait_until  # noqa: E402,F401  (for the test modules)
 SERVERS = HERE / "servers"
 CLIENTS = HERE / "clients"
 PY = sys.executable
