@@ -219,11 +219,6 @@ class Namespaces:
         sh(["ip", "-n", ns, "link", "set", "lo", "up"])
         return ns
 
-    def adopt(self, ns: str) -> str:
-        """Have destroy() remove a namespace created elsewhere."""
-        self.names.append(ns)
-        return ns
-
     def veth(self, ns_a: str, dev_a: str, addrs_a: list[str],
              ns_b: str, dev_b: str, addrs_b: list[str]) -> None:
         """A veth pair between two namespaces, addressed (CIDR; IPv6 without DAD) and up."""
