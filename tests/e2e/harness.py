@@ -19,8 +19,6 @@ import ipaddress
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,6 +27,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "lab"))
+import lab  # noqa: E402  (the lab bench/run shares)
+from lab import IDS, sh, spawn, stop_group, tail, wait_until  # noqa: E402,F401  (for the test modules)
 SERVERS = HERE / "servers"
 CLIENTS = HERE / "clients"
 PY = sys.executable
@@ -67,88 +68,13 @@ CLOSE_KINDS = {
 
 
 def clean_env() -> dict[str, str]:
-    """Environment for every child: no proxies (curl and python would obey them)."""
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env["PATH"] = env.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PHONEHOME_E2E_SABOTAGE"] = "1" if SABOTAGE else "0"
-    return env
-
-
-def sh(argv: list[str], timeout: float = 30, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [str(a) for a in argv],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-    )
-    if check and proc.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(map(str, argv))} exited {proc.returncode}\n"
-            f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
-        )
-    return proc
-
-
-def tail(path: Path, n: int = 4000) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return "<no log>"
-    return data[-n:].decode(errors="replace")
-
-
-def kill_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
-    """Stop a child we started in its own session, and everything in its process group."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-@dataclass
-class Server:
-    name: str
-    proc: subprocess.Popen
-    log: Path
+    """Environment for every child (lab.child_env), telling servers whether to sabotage."""
+    return lab.child_env(PHONEHOME_E2E_SABOTAGE="1" if SABOTAGE else "0")
 
 
 _counter = 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _remove_stale() -> None:
-    """Remove namespaces left behind by an earlier run that was killed outright."""
-    out = sh(["ip", "netns", "list"], check=False).stdout
-    for line in out.splitlines():
-        m = re.match(r"^(ph-(?:host|cloud)-(\d+)-\d+)\b", line)
-        if not m or _alive(int(m.group(2))):
-            continue
-        name = m.group(1)
-        for pid in sh(["ip", "netns", "pids", name], check=False).stdout.split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        sh(["ip", "netns", "del", name], check=False)
-        shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)
+# ph-host-, ph-cloud- (and test_jni's ph-phone-) namespaces, made by the run with that pid.
+STALE = r"^ph-[a-z]+-(?P<pid>\d+)-\d+\b"
 
 
 class Topology:
@@ -165,36 +91,24 @@ class Topology:
         self.veth_cloud = f"phc{os.getpid() % 10**7}x{_counter}"[:15]
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.servers: list[Server] = []
-        self._created: list[str] = []
+        self.servers: list[lab.Proc] = []
+        self.namespaces = lab.Namespaces()
 
     # -- lifecycle -------------------------------------------------------------------
 
     def create(self) -> "Topology":
-        _remove_stale()
+        lab.remove_stale(STALE)
         try:
-            for ns in (self.host, self.cloud):
-                sh(["ip", "netns", "add", ns])
-                self._created.append(ns)
-                sh(["ip", "-n", ns, "link", "set", "lo", "up"])
-            sh(["ip", "link", "add", self.veth_host, "netns", self.host,
-                "type", "veth", "peer", "name", self.veth_cloud, "netns", self.cloud])
-            for ns, dev, v4, v6 in (
-                (self.host, self.veth_host, HOST_V4, HOST_V6),
-                (self.cloud, self.veth_cloud, CLOUD_V4, CLOUD_V6),
-            ):
-                sh(["ip", "-n", ns, "addr", "add", f"{v4}/24", "dev", dev])
-                sh(["ip", "-n", ns, "addr", "add", f"{v6}/64", "dev", dev, "nodad"])
-                sh(["ip", "-n", ns, "link", "set", dev, "up"])
+            self.namespaces.add(self.host)
+            self.namespaces.add(self.cloud)
+            self.namespaces.veth(self.host, self.veth_host, [f"{HOST_V4}/24", f"{HOST_V6}/64"],
+                                 self.cloud, self.veth_cloud, [f"{CLOUD_V4}/24", f"{CLOUD_V6}/64"])
             # The monitor forwards echo requests with unprivileged ICMP sockets.
             sh(["ip", "netns", "exec", self.host,
                 "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"])
-            # `ip netns exec` bind-mounts this over /etc/resolv.conf, so the host
-            # namespace's resolver (and anything that falls back to it) is dnsmasq in the
-            # cloud namespace, never the machine's real one.
-            etc = Path("/etc/netns") / self.host
-            etc.mkdir(parents=True, exist_ok=True)
-            (etc / "resolv.conf").write_text(f"nameserver {CLOUD_V4}\n")
+            # The host namespace's resolver (and anything that falls back to it) is dnsmasq
+            # in the cloud namespace, never the machine's real one.
+            self.namespaces.resolv_conf(self.host, CLOUD_V4)
             self._check_isolated()
         except BaseException:
             self.destroy()
@@ -220,64 +134,34 @@ class Topology:
 
     def destroy(self) -> None:
         for srv in reversed(self.servers):
-            kill_group(srv.proc)
+            srv.stop()
         self.servers.clear()
-        for ns in self._created:
-            # Anything else still running in our namespace was started by this harness.
-            for pid in sh(["ip", "netns", "pids", ns], check=False).stdout.split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
-        for ns in reversed(self._created):
-            for _ in range(50):
-                if sh(["ip", "netns", "del", ns], check=False).returncode == 0:
-                    break
-                time.sleep(0.1)
-        self._created.clear()
-        shutil.rmtree(Path("/etc/netns") / self.host, ignore_errors=True)
+        self.namespaces.destroy()
 
     # -- servers ---------------------------------------------------------------------
 
     def start(self, name: str, argv: list, ns: str | None = None,
-              listen: list[tuple[str, int]] = (), timeout: float = 15) -> Server:
+              listen: list[tuple[str, int]] = (), timeout: float = 15) -> lab.Proc:
         """Start a server in the cloud namespace and wait until it listens.
 
         listen: (proto, port) pairs, proto "tcp" or "udp", to wait for.
         """
         ns = ns or self.cloud
-        log = self.workdir / f"{name}.log"
-        logf = open(log, "wb")
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", ns, *map(str, argv)],
-            stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-            env=clean_env(), start_new_session=True,
-        )
-        logf.close()
-        srv = Server(name, proc, log)
+        srv = lab.spawn(name, ns, argv, self.workdir, env=clean_env())
         self.servers.append(srv)
-        deadline = time.monotonic() + timeout
         for proto, port in listen:
-            flag = "-Hltn" if proto == "tcp" else "-Hlun"
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited {proc.returncode}:\n{tail(log)}")
-                out = sh(["ip", "netns", "exec", ns, "ss", flag, f"sport = :{port}"]).stdout
-                local = {line.split()[3] for line in out.splitlines() if len(line.split()) > 3}
-                # Both families must be bound before tests start.
-                v4 = local & {f"{CLOUD_V4}:{port}", f"0.0.0.0:{port}", f"*:{port}"}
-                v6 = local & {f"[{CLOUD_V6}]:{port}", f"[::]:{port}", f"*:{port}"}
-                if v4 and v6:
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} not listening on {proto}/{port}:\n{tail(log)}")
-                time.sleep(0.05)
+            # Both families must be bound before tests start.
+            def bound(proto=proto, port=port) -> bool:
+                local = lab.listening(ns, proto, port)
+                return bool(local & {f"{CLOUD_V4}:{port}", f"0.0.0.0:{port}", f"*:{port}"}
+                            and local & {f"[{CLOUD_V6}]:{port}", f"[::]:{port}", f"*:{port}"})
+            lab.wait_until(f"{name} listening on {proto}/{port}", bound, timeout, procs=[srv])
         return srv
 
     def check_servers(self) -> None:
         for srv in self.servers:
-            if srv.proc.poll() is not None:
-                raise AssertionError(f"server {srv.name} died ({srv.proc.returncode}):\n{tail(srv.log)}")
+            if srv.died():
+                raise AssertionError(f"server {srv.died()}")
 
 
 # -- client runner -------------------------------------------------------------------
@@ -430,7 +314,7 @@ class Runner:
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            kill_group(proc, grace=2)
+            stop_group(proc, grace=2)
             try:
                 out, err = proc.communicate(timeout=5)
             except subprocess.TimeoutExpired:  # something outside the group holds the pipes

@@ -16,11 +16,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import struct
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
@@ -63,14 +61,11 @@ def phone(topo):
     ns = topo.host.replace("ph-host", "ph-phone")
     tun = f"phj{os.getpid() % 10**6}"[:15]
     fd = open_tun(tun)
-    sh(["ip", "netns", "add", ns])
-    topo._created.append(ns)
-    etc = Path("/etc/netns") / ns
-    etc.mkdir(parents=True, exist_ok=True)
-    (etc / "resolv.conf").write_text(f"nameserver {WATCHED_DNS[0]}\n")
+    # Removed with the topology's namespaces, /etc/netns/NS included.
+    topo.namespaces.add(ns)
+    topo.namespaces.resolv_conf(ns, WATCHED_DNS[0])
     try:
         sh(["ip", "link", "set", tun, "netns", ns])
-        sh(["ip", "-n", ns, "link", "set", "lo", "up"])
         # What Builder.setMtu gives the app's TUN by default (Settings.DEFAULT_MTU).
         sh(["ip", "-n", ns, "link", "set", tun, "mtu", "16000", "up"])
         sh(["ip", "-n", ns, "addr", "add", f"{WATCHED_V4}/24", "dev", tun])
@@ -80,7 +75,6 @@ def phone(topo):
         yield ns, fd
     finally:
         os.close(fd)
-        shutil.rmtree(etc, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

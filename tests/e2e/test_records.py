@@ -8,22 +8,19 @@ import subprocess
 
 import pytest
 
-from harness import CLOUD_V4, CURL, DIRECT, PHONEHOME_BIN
+from harness import CLOUD_V4, CURL, DIRECT, IDS, PHONEHOME_BIN
 
 pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
 
-IDS = 'region = "CN"\nimei = ["861234567890123"]\nphone = ["+8613800138000"]\n'
 
 
 @pytest.fixture(scope="module")
-def watched(runner, nginx, tmp_path_factory):
-    d = tmp_path_factory.mktemp("records")
-    ids = d / "ids.toml"
-    ids.write_text(IDS)
+def watched(runner, nginx):
+    # The shared identity (lab/ids.toml) has this IMEI and phone number.
     url = f"http://{CLOUD_V4}/?imei=861234567890123&tel=%2B8613800138000"
-    res = runner.run(CURL + ["-o", "/dev/null", url], timeout=60, watch_args=["--ids", ids])
+    res = runner.run(CURL + ["-o", "/dev/null", url], timeout=60, watch_args=["--ids", IDS])
     assert res.returncode == 0, res.describe()
-    return res.out_dir, ids
+    return res.out_dir, IDS
 
 
 def test_tshark_reads_the_capture_and_every_packet_names_its_flow(watched):

@@ -48,8 +48,8 @@ import pytest
 
 import harness
 from harness import (
-    CLIENTS, CLOUD_V4, CLOUD_V6, PY, SERVERS, clean_env, kill_group, parse_endpoint,
-    parse_time, sh, tail,
+    CLIENTS, CLOUD_V4, CLOUD_V6, PY, SERVERS, clean_env, parse_endpoint,
+    parse_time, sh, spawn, tail, wait_until,
 )
 
 XIAOMI = "api.account.xiaomi.com"
@@ -375,27 +375,26 @@ class Capture:
 
     def __init__(self, topo, path: Path):
         self.path = path
-        self.log = path.with_suffix(".log")
-        with open(self.log, "wb") as logf:
-            self.proc = subprocess.Popen(
-                ["ip", "netns", "exec", topo.host, "tshark", "-n", "-i", topo.veth_host,
-                 "-w", str(path)],
-                stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
-                env=clean_env(), start_new_session=True)
-        deadline = time.monotonic() + 20
-        while b"Capturing on" not in self.log.read_bytes():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                kill_group(self.proc)
-                raise RuntimeError(f"tshark did not start capturing:\n{tail(self.log)}")
-            time.sleep(0.05)
+        # Logs to PATH with the suffix .log.
+        self.proc = spawn(path.stem, topo.host, ["tshark", "-n", "-i", topo.veth_host, "-w", path],
+                          path.parent, env=clean_env())
+        self.log = self.proc.log
+        try:
+            wait_until("tshark capturing", lambda: b"Capturing on" in self.log.read_bytes(), 20,
+                       procs=[self.proc])
+        except RuntimeError:
+            self.proc.stop()
+            raise
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc.alive():
+            # On SIGINT tshark writes out what it captured and exits.
             os.killpg(self.proc.pid, signal.SIGINT)
             try:
-                self.proc.wait(timeout=15)
+                self.proc.popen.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                kill_group(self.proc)
+                pass
+        self.proc.stop()
         assert self.path.is_file() and self.path.stat().st_size > 0, tail(self.log)
 
 
