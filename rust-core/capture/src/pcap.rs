@@ -4,8 +4,9 @@ use std::io::Read;
 use std::time::{Duration, SystemTime};
 
 use crate::bytes::{Endian, Fields};
+use crate::error::{CaptureError, ErrorKind};
+use crate::packet::{LinkType, Packet, MAX_BLOCK_LEN};
 use crate::source::Source;
-use crate::{CaptureError, ErrorKind, LinkType, Packet, MAX_BLOCK_LEN};
 
 const GLOBAL_HEADER_LEN: usize = 24;
 const RECORD_HEADER_LEN: usize = 16;

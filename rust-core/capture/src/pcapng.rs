@@ -5,8 +5,9 @@ use std::io::Read;
 use std::time::{Duration, SystemTime};
 
 use crate::bytes::{Endian, Fields};
+use crate::error::{CaptureError, ErrorKind};
+use crate::packet::{LinkType, Packet, MAX_BLOCK_LEN};
 use crate::source::Source;
-use crate::{CaptureError, ErrorKind, LinkType, Packet, MAX_BLOCK_LEN};
 
 pub(crate) const SHB: u32 = 0x0A0D_0D0A;
 pub(crate) const IDB: u32 = 1;

@@ -4,8 +4,8 @@
 use std::io::{self, Write};
 use std::time::SystemTime;
 
+use crate::packet::LinkType;
 use crate::pcapng::{pad4, BYTE_ORDER_MAGIC, EPB, IDB, IF_TSRESOL, OPT_COMMENT, OPT_ENDOFOPT, SHB};
-use crate::LinkType;
 
 /// `shb_userappl`: the application that wrote the section.
 const SHB_USERAPPL: u16 = 4;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{Confidence, DigestForm, Encoding, Kind, Where};
+use phonehome_model::{Confidence, DigestForm, Encoding, Kind, Where};
 
 /// One finding in the scanned bytes.
 #[derive(Debug, Clone, PartialEq, Serialize)]

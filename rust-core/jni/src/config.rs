@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::contract::{MAX_MTU, MIN_MTU};
-use crate::CoreError;
+use crate::error::CoreError;
 
 /// Who owns a flow: the app asks Android (API 29+), or the core reads `/proc/net` (below
 /// 29, where `getConnectionOwnerUid` does not exist), or nobody.

@@ -7,7 +7,8 @@ use jni::objects::{GlobalRef, JObject, JValue};
 use jni::{JNIEnv, JavaVM};
 use phonehome_model::Proto;
 
-use crate::{CoreError, StopReason};
+use crate::contract::StopReason;
+use crate::error::CoreError;
 
 const STOP_REASON: &str = "org/phonehome/core/StopReason";
 const STOP_REASON_SIG: &str = "Lorg/phonehome/core/StopReason;";

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod contract;
+mod error;
 mod host;
 pub mod owner;
 pub mod session;
@@ -24,54 +25,14 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use jni::objects::{JClass, JObject, JString, JValue};
 use jni::sys::{jint, jlong, jstring};
 use jni::JNIEnv;
-use phonehome_store::query::{self, Filter, QueryError, Table};
+use phonehome_store::query::{self, Filter, Table};
 use phonehome_tun::Tun;
 
 use crate::config::CoreConfig;
 pub use crate::contract::{ErrorCode, StopReason};
+pub use crate::error::CoreError;
 pub use crate::host::Host;
 use crate::session::Session;
-
-/// Everything that can go wrong: its [`ErrorCode`] for the app, its text for people.
-#[derive(Debug, thiserror::Error)]
-pub enum CoreError {
-    #[error("{0}")]
-    Config(String),
-    #[error("identifiers: {0}")]
-    Identifiers(phonehome_detect::IdsError),
-    #[error("{0}")]
-    Argument(String),
-    #[error("no session with handle {0}")]
-    Handle(i64),
-    #[error("{0}")]
-    Tun(String),
-    /// Files of the records directory (and threads a session needs).
-    #[error("{0}")]
-    Records(String),
-    #[error(transparent)]
-    Query(#[from] QueryError),
-    #[error("the Java side failed: {0}")]
-    Jni(#[from] jni::errors::Error),
-}
-
-impl CoreError {
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            CoreError::Config(_) => ErrorCode::BadConfig,
-            CoreError::Identifiers(_) => ErrorCode::BadIdentifiers,
-            CoreError::Argument(_) => ErrorCode::BadArgument,
-            CoreError::Handle(_) => ErrorCode::BadHandle,
-            CoreError::Tun(_) => ErrorCode::Tun,
-            CoreError::Records(_) => ErrorCode::Io,
-            CoreError::Query(QueryError::Filter(_) | QueryError::Page { .. }) => {
-                ErrorCode::BadArgument
-            }
-            CoreError::Query(QueryError::Missing(_) | QueryError::Sql(_)) => ErrorCode::Store,
-            CoreError::Query(QueryError::Write(_)) => ErrorCode::Io,
-            CoreError::Jni(_) => ErrorCode::Jni,
-        }
-    }
-}
 
 const EXCEPTION: &str = "org/phonehome/core/CoreException";
 const ERROR_CODE: &str = "org/phonehome/core/ErrorCode";

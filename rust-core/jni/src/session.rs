@@ -22,9 +22,10 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use crate::config::CoreConfig;
+use crate::contract::StopReason;
+use crate::error::CoreError;
 use crate::host::Host;
 use crate::owner::Owners;
-use crate::{CoreError, StopReason};
 
 /// Live counts, as `NativeCore.stats` returns them.
 #[derive(Debug, Default, Serialize)]

@@ -10,7 +10,7 @@
 use phonehome_detect::{check, check_coordinate, Coordinate, Field};
 use serde::{Deserialize, Serialize};
 
-use crate::CoreError;
+use crate::error::CoreError;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]

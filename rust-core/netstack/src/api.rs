@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-#[cfg(doc)]
-use crate::Netstack;
-use crate::{CloseReason, Proto};
+use phonehome_model::{CloseReason, Proto};
 
 /// Identifies a flow for the lifetime of one stack.
 pub type FlowId = u64;
@@ -69,20 +67,22 @@ pub enum ConnectError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A client asked for a new TCP connection: connect to `dst`, then call
-    /// [`Netstack::tcp_connected`] or [`Netstack::tcp_connect_failed`].
+    /// [`Netstack::tcp_connected`](crate::Netstack::tcp_connected) or
+    /// [`Netstack::tcp_connect_failed`](crate::Netstack::tcp_connect_failed).
     TcpConnect {
         id: FlowId,
         src: SocketAddr,
         dst: SocketAddr,
     },
-    /// Client bytes, in order, to write upstream; call [`Netstack::tcp_written`] once
-    /// they are written.
+    /// Client bytes, in order, to write upstream; call
+    /// [`Netstack::tcp_written`](crate::Netstack::tcp_written) once they are written.
     TcpData { id: FlowId, data: Bytes },
     /// The client finished sending (all `TcpData` came before): shut down the upstream
     /// write side.
     TcpEof { id: FlowId },
-    /// The stack took `len` more bytes given with [`Netstack::tcp_send`] into its send
-    /// buffer: the shell may read that much more from upstream.
+    /// The stack took `len` more bytes given with
+    /// [`Netstack::tcp_send`](crate::Netstack::tcp_send) into its send buffer: the shell
+    /// may read that much more from upstream.
     TcpSent { id: FlowId, len: usize },
     /// A datagram for `dst`; the first of a flow asks the shell to open its socket.
     UdpSend {
@@ -91,7 +91,8 @@ pub enum Event {
         dst: SocketAddr,
         data: Bytes,
     },
-    /// An echo request for `dst`; answer with [`Netstack::echo_reply`].
+    /// An echo request for `dst`; answer with
+    /// [`Netstack::echo_reply`](crate::Netstack::echo_reply).
     EchoRequest {
         id: FlowId,
         src: IpAddr,

@@ -5,9 +5,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use bytes::Bytes;
+use phonehome_model::CloseReason;
 
+use crate::api::{Event, FlowId};
 use crate::flows::{Flow, Kind};
-use crate::{packet, CloseReason, DropReason, Event, FlowId, Netstack};
+use crate::packet::{self, DropReason};
+use crate::stack::Netstack;
 
 impl Netstack {
     pub(crate) fn receive_udp(

@@ -1,12 +1,12 @@
-//! The flow table: what a flow is, how one is added under the limits, and how one ends.
-//! Every flow, whatever its protocol, leaves the table through [`Netstack::finish`], which
-//! reports it to the shell.
+//! The flow table's entries: what a flow is and what its packets are matched on. The
+//! table itself, and how a flow is added and ends, are in `stack`.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::tcp::TcpFlow;
-use crate::{CloseReason, DropReason, Event, FlowEnd, FlowId, Netstack, Proto};
+use crate::api::FlowId;
+use crate::tcp_flow::{OpenTcp, TcpFlow};
 
 /// What a client's packet is matched on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,86 +46,10 @@ impl Kind {
     }
 }
 
-impl Netstack {
-    pub(crate) fn count_drop(&mut self, reason: DropReason) {
-        match reason {
-            DropReason::Malformed => self.stats.malformed += 1,
-            DropReason::Unsupported => self.stats.unsupported += 1,
-            DropReason::FlowLimit => self.stats.flow_limit += 1,
-            DropReason::TooBig => self.stats.too_big += 1,
-        }
-    }
-
-    /// The table holds `max_flows` already: a new flow must be refused.
-    pub(crate) fn full(&self) -> bool {
-        self.flows.len() >= self.config.max_flows
-    }
-
-    pub(crate) fn new_id(&mut self) -> FlowId {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
-    }
-
-    pub(crate) fn insert(
-        &mut self,
-        now: Instant,
-        src: SocketAddr,
-        dst: SocketAddr,
-        kind: Kind,
-    ) -> FlowId {
-        let id = self.new_id();
-        let key = kind.key(src, dst);
-        let idle = self.idle_timeout(&kind, dst);
-        self.flows.insert(
-            id,
-            Flow {
-                key,
-                src,
-                dst,
-                start: now,
-                last_active: now,
-                bytes_out: 0,
-                bytes_in: 0,
-                kind,
-            },
-        );
-        self.keys.insert(key, id);
-        let deadline = now + idle;
-        self.next_sweep = Some(self.next_sweep.map_or(deadline, |d| d.min(deadline)));
-        id
-    }
-
-    pub(crate) fn idle_timeout(&self, kind: &Kind, dst: SocketAddr) -> Duration {
-        match kind {
-            Kind::Tcp(_) => self.config.tcp_idle,
-            Kind::Udp if dst.port() == 53 => self.config.dns_idle,
-            Kind::Udp => self.config.udp_idle,
-            Kind::Echo { .. } => self.config.icmp_idle,
-        }
-    }
-
-    /// Removes a flow and reports it.
-    pub(crate) fn finish(&mut self, id: FlowId, now: Instant, reason: CloseReason) {
-        let Some(flow) = self.flows.remove(&id) else {
-            return;
-        };
-        self.keys.remove(&flow.key);
-        let proto = match flow.kind {
-            Kind::Tcp(_) => Proto::Tcp,
-            Kind::Udp => Proto::Udp,
-            Kind::Echo { .. } => Proto::Icmp,
-        };
-        self.events.push_back(Event::Closed(FlowEnd {
-            id,
-            proto,
-            src: flow.src,
-            dst: flow.dst,
-            bytes_out: flow.bytes_out,
-            bytes_in: flow.bytes_in,
-            start: flow.start,
-            end: now,
-            reason,
-        }));
+/// Flow `id`, if it is a TCP flow with its socket open.
+pub(crate) fn open_tcp(flows: &mut HashMap<FlowId, Flow>, id: FlowId) -> Option<&mut OpenTcp> {
+    match flows.get_mut(&id).map(|f| &mut f.kind) {
+        Some(Kind::Tcp(TcpFlow::Open(open))) => Some(open),
+        _ => None,
     }
 }

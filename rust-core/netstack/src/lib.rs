@@ -19,9 +19,8 @@
 //!
 //! On the way out, [`Netstack::shutdown`], then steps 3 once more.
 //!
-//! The parts:
+//! The parts, each using only those below it (this file, the driver, uses them all):
 //!
-//! - `flows`: the flow table, its limit, and how a flow ends and is reported.
 //! - `tcp`: a smoltcp socket per flow, in a socket set of its own that is polled only when
 //!   the flow has work (packets, commands, a due timer), so a packet costs the same with
 //!   one flow open or thousands. A client's SYN is held until the shell has connected
@@ -29,115 +28,36 @@
 //!   unreachable destination is refused to the client too, never "connected then reset".
 //! - `datagram`: UDP and ICMP echo bypass smoltcp: a NAT table maps each (client,
 //!   destination) to a flow the shell serves with its own socket.
-//! - `timers`: smoltcp's per-flow timers and the idle deadlines.
-//! - [`packet`]: parsing what the TUN gives, building the few packets the stack makes.
+//! - `stack`: what the stack holds; the flow table, its limit, the idle sweep, and how a
+//!   flow ends and is reported.
+//! - `timers`: smoltcp's per-flow timers, one heap for all flows.
+//! - `flows`: the table's entries; `tcp_flow`: one TCP flow's socket, buffers and phase,
+//!   and moving its bytes.
+//! - `api`, [`packet`], `device`: what the shell and the stack exchange, parsing what the
+//!   TUN gives and building the few packets the stack makes, smoltcp's packet queues.
 
 mod api;
 mod datagram;
 mod device;
 mod flows;
 pub mod packet;
+mod stack;
 mod tcp;
+mod tcp_flow;
 mod timers;
 
-use std::collections::{HashMap, VecDeque};
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
-
-use smoltcp::iface::{Interface, SocketSet};
-use smoltcp::wire::{HardwareAddress, IpCidr};
 
 pub use phonehome_model::{CloseReason, Proto};
 
 pub use api::{Config, ConnectError, Event, FlowEnd, FlowId, Stats};
-use device::QueueDevice;
-use flows::{Flow, Key, Kind};
+use flows::Kind;
 pub use packet::DropReason;
 use packet::Parsed;
-use tcp::TcpFlow;
-use timers::Timers;
-
-/// The stack. See the crate documentation.
-pub struct Netstack {
-    config: Config,
-    epoch: Instant,
-    iface: Interface,
-    device: QueueDevice,
-    flows: HashMap<FlowId, Flow>,
-    keys: HashMap<Key, FlowId>,
-    next_id: FlowId,
-    /// No idle deadline falls before this.
-    next_sweep: Option<Instant>,
-    events: VecDeque<Event>,
-    /// Open TCP flows with packets, commands or an expired timer since their last poll.
-    due: Vec<FlowId>,
-    /// smoltcp's timers, soonest first. An entry whose flow is gone or whose timer moved
-    /// is stale and skipped.
-    timers: Timers,
-    /// Segments of no flow, answered with RST by smoltcp from `no_sockets`.
-    strays: Vec<Vec<u8>>,
-    no_sockets: SocketSet<'static>,
-    stats: Stats,
-}
-
-impl std::fmt::Debug for Netstack {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Netstack")
-            .field("flows", &self.flows.len())
-            .field("stats", &self.stats)
-            .finish_non_exhaustive()
-    }
-}
+pub use stack::Netstack;
+use tcp_flow::TcpFlow;
 
 impl Netstack {
-    /// A stack whose clock starts at `now`.
-    pub fn new(config: Config, now: Instant) -> Self {
-        let mut device = QueueDevice::new(config.mtu);
-        let mut iface_config = smoltcp::iface::Config::new(HardwareAddress::Ip);
-        iface_config.random_seed = seed(now);
-        let mut iface = Interface::new(iface_config, &mut device, smoltcp::time::Instant::ZERO);
-        // Accept every destination, and reach every client directly: a /0 network on
-        // each family makes every address "on link", so no route lookup can fail.
-        iface.set_any_ip(true);
-        iface.update_ip_addrs(|addrs| {
-            let v4 = IpCidr::new(Ipv4Addr::new(0, 0, 0, 1).into(), 0);
-            let v6 = IpCidr::new(
-                Ipv6Addr::new(0xfd70, 0x686f, 0x6e65, 0, 0, 0, 0, 1).into(),
-                0,
-            );
-            // Two addresses always fit the interface's fixed-size list.
-            let _ = addrs.push(v4);
-            let _ = addrs.push(v6);
-        });
-        Self {
-            config,
-            epoch: now,
-            iface,
-            device,
-            flows: HashMap::new(),
-            keys: HashMap::new(),
-            next_id: 1,
-            next_sweep: None,
-            events: VecDeque::new(),
-            due: Vec::new(),
-            timers: Timers::new(),
-            strays: Vec::new(),
-            no_sockets: SocketSet::new(Vec::new()),
-            stats: Stats::default(),
-        }
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    pub fn stats(&self) -> Stats {
-        Stats {
-            open_flows: self.flows.len() as u64,
-            ..self.stats.clone()
-        }
-    }
-
     /// Takes one packet read from the TUN. Packets the stack cannot use are dropped and
     /// counted; the reason is returned for the caller's curiosity.
     pub fn receive(&mut self, now: Instant, packet: &[u8]) -> Result<(), DropReason> {
@@ -227,23 +147,23 @@ impl Netstack {
         }
     }
 
-    pub(crate) fn push_packet(&mut self, packet: Vec<u8>) {
-        self.device.tx.push_back(packet);
+    /// Marks due the flows whose timer expired by `now`, and sweeps idle flows if one
+    /// may have run out.
+    fn run_timers(&mut self, now: Instant) {
+        if self.next_sweep.is_some_and(|at| at <= now) {
+            self.sweep_idle(now);
+        }
+        timers::expire(&mut self.timers, &mut self.flows, &mut self.due, now);
     }
 
-    pub(crate) fn smol_now(&self, now: Instant) -> smoltcp::time::Instant {
-        let micros = now.saturating_duration_since(self.epoch).as_micros();
-        smoltcp::time::Instant::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
+    /// The earliest timer or idle deadline.
+    fn next_timer(&mut self) -> Option<Instant> {
+        let timer = timers::next(&mut self.timers, &mut self.flows);
+        match (timer, self.next_sweep) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
-}
-
-/// smoltcp picks initial sequence numbers from this seed; it needs no secrecy, only to
-/// differ between runs, which the monotonic clock's reading provides.
-fn seed(now: Instant) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(now.elapsed().as_nanos() as u64);
-    h.finish()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use smoltcp::wire::{
     TcpPacket, TcpRepr, TcpSeqNumber, UdpPacket, UdpRepr,
 };
 
-use crate::Proto;
+use phonehome_model::Proto;
 
 /// Why a packet was not handled. Every variant is counted, none is fatal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use smoltcp::socket::tcp;
 use smoltcp::wire::{IpAddress, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket, TcpRepr};
 
 use super::harness::*;
-use crate::tcp::open_tcp;
+use crate::flows::open_tcp;
 use crate::{CloseReason, Config, ConnectError, Event, FlowEnd, Netstack};
 
 #[test]

@@ -6,7 +6,7 @@
 //! the flow. The combinations that matter have names below ([`Phase::is_draining`],
 //! [`Phase::close_reason`]).
 
-use crate::CloseReason;
+use phonehome_model::CloseReason;
 
 /// How far one direction of a flow has got toward its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
