@@ -2,7 +2,7 @@
 //!
 //! Commands go in (start, stop, stats, queries, export); events come out on the core's
 //! own thread through the app's `CoreHost`. A running session is an opaque handle (an id
-//! in a table here), never a pointer. Every export runs inside [`boundary`]: an error or
+//! in a table here), never a pointer. Every export runs inside `boundary`: an error or
 //! a panic becomes one `CoreException` with a typed [`ErrorCode`] and a message for
 //! people, and nothing else crosses. The codes and shared constants are in [`contract`].
 
