@@ -74,14 +74,20 @@ impl JavaHost {
         match result {
             Ok(value) => Some(value),
             Err(e) => {
-                if env.exception_check().unwrap_or(false) {
-                    let _ = env.exception_describe();
-                    let _ = env.exception_clear();
-                }
-                log::warn!("CoreHost.{name} failed: {e}");
+                Self::failed(&mut env, name, &e);
                 None
             }
         }
+    }
+
+    /// A callback failed: a Java exception it threw is described and cleared, since it
+    /// must not stay pending on a thread the core reuses.
+    fn failed(env: &mut JNIEnv<'_>, name: &str, e: &jni::errors::Error) {
+        if env.exception_check().unwrap_or(false) {
+            let _ = env.exception_describe();
+            let _ = env.exception_clear();
+        }
+        log::warn!("CoreHost.{name} failed: {e}");
     }
 
     fn string_arg<'a>(env: &mut JNIEnv<'a>, text: &str) -> Option<JObject<'a>> {
@@ -129,12 +135,7 @@ impl Host for JavaHost {
                 )?
                 .i()
             })
-            .map_err(|e| {
-                if env.exception_check().unwrap_or(false) {
-                    let _ = env.exception_clear();
-                }
-                log::warn!("CoreHost.connectionOwnerUid failed: {e}");
-            })
+            .map_err(|e| Self::failed(&mut env, "connectionOwnerUid", &e))
             .ok()?;
         u32::try_from(uid).ok()
     }
@@ -180,11 +181,7 @@ impl Host for JavaHost {
             Ok(())
         });
         if let Err(e) = result {
-            if env.exception_check().unwrap_or(false) {
-                let _ = env.exception_describe();
-                let _ = env.exception_clear();
-            }
-            log::warn!("CoreHost.onStopped failed: {e}");
+            Self::failed(&mut env, "onStopped", &e);
         }
     }
 }
@@ -248,11 +245,7 @@ impl JavaHost {
             Ok(())
         });
         if let Err(e) = result {
-            if env.exception_check().unwrap_or(false) {
-                let _ = env.exception_describe();
-                let _ = env.exception_clear();
-            }
-            log::warn!("CoreHost.{name} failed: {e}");
+            Self::failed(&mut env, name, &e);
         }
     }
 }

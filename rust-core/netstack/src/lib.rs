@@ -72,6 +72,7 @@ impl Netstack {
                 rst,
                 seq,
                 seq_len,
+                ..
             }) => self.receive_tcp(now, packet, src, dst, syn && !ack && !rst, (seq, seq_len)),
             Ok(Parsed::Udp { src, dst, payload }) => self.receive_udp(now, src, dst, payload),
             Ok(Parsed::EchoRequest {

@@ -38,9 +38,12 @@ pub enum Parsed<'a> {
         syn: bool,
         ack: bool,
         rst: bool,
+        fin: bool,
         seq: u32,
         /// Bytes the segment occupies in sequence space (payload, SYN and FIN).
         seq_len: u32,
+        /// What smoltcp will read; readers of captures need it too.
+        payload: &'a [u8],
     },
     Udp {
         src: SocketAddr,
@@ -170,16 +173,18 @@ fn transport<'a>(
             if tcp.src_port() == 0 || tcp.dst_port() == 0 {
                 return Err(DropReason::Malformed);
             }
-            let body = payload.len() - usize::from(tcp.header_len());
-            let seq_len = body as u32 + u32::from(tcp.syn()) + u32::from(tcp.fin());
+            let body = &payload[usize::from(tcp.header_len())..];
+            let seq_len = body.len() as u32 + u32::from(tcp.syn()) + u32::from(tcp.fin());
             Ok(Parsed::Tcp {
                 src: SocketAddr::new(src, tcp.src_port()),
                 dst: SocketAddr::new(dst, tcp.dst_port()),
                 syn: tcp.syn(),
                 ack: tcp.ack(),
                 rst: tcp.rst(),
+                fin: tcp.fin(),
                 seq: tcp.seq_number().0 as u32,
                 seq_len,
+                payload: body,
             })
         }
         IpProtocol::Udp => {
@@ -199,8 +204,7 @@ fn transport<'a>(
 }
 
 /// A TCP or UDP packet as a reader of captured packets needs it (the analyzer's offline
-/// path, the inspector telling which flow a packet is in): what [`parse`] finds, plus the
-/// FIN flag and TCP payload the stack itself leaves to smoltcp.
+/// path, the inspector telling which flow a packet is in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment<'a> {
     pub proto: Proto,
@@ -225,27 +229,21 @@ pub fn segment(packet: &[u8]) -> Option<Segment<'_>> {
             syn,
             ack,
             rst,
+            fin,
             seq,
+            payload,
             ..
-        } => {
-            // `parse` has checked both headers, so these views cannot fail.
-            let ip_payload = match packet.first()? >> 4 {
-                4 => Ipv4Packet::new_checked(packet).ok()?.payload(),
-                _ => Ipv6Packet::new_checked(packet).ok()?.payload(),
-            };
-            let tcp = TcpPacket::new_checked(ip_payload).ok()?;
-            Some(Segment {
-                proto: Proto::Tcp,
-                src,
-                dst,
-                seq,
-                syn,
-                ack,
-                fin: tcp.fin(),
-                rst,
-                payload: tcp.payload(),
-            })
-        }
+        } => Some(Segment {
+            proto: Proto::Tcp,
+            src,
+            dst,
+            seq,
+            syn,
+            ack,
+            fin,
+            rst,
+            payload,
+        }),
         Parsed::Udp { src, dst, payload } => Some(Segment {
             proto: Proto::Udp,
             src,
