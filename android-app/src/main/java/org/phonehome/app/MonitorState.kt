@@ -1,17 +1,16 @@
 package org.phonehome.app
 
 import java.util.concurrent.CopyOnWriteArrayList
+import org.phonehome.model.MonitorPhase
 
 /**
  * The monitor's state as the screens see it. One instance, owned by [PhoneHomeApp]; the
- * service changes it, activities observe it while they are visible. Read and written on
- * the main thread.
+ * service's [MonitorRun] changes it, activities observe it while they are visible. Read
+ * and written on the main thread.
  */
 class MonitorState {
-    enum class Phase { STOPPED, STARTING, RUNNING, STOPPING }
-
     /** Observers hear of every change of phase, and of whatever [changed] is called for. */
-    var phase: Phase = Phase.STOPPED
+    var phase: MonitorPhase = MonitorPhase.STOPPED
         set(value) {
             if (field == value) return
             field = value

@@ -10,6 +10,7 @@ import android.os.PowerManager
 import org.phonehome.core.CoreException
 import org.phonehome.core.NativeCore
 import org.phonehome.model.JsonException
+import org.phonehome.model.MonitorPhase
 import org.phonehome.model.RefreshBackoff
 import org.phonehome.model.Stats
 
@@ -71,7 +72,7 @@ class NotificationRefresher(
 
     private fun refresh() {
         val h = monitor.handle
-        if (monitor.phase != MonitorState.Phase.RUNNING || h == 0L || !screenOn) return
+        if (monitor.phase != MonitorPhase.RUNNING || h == 0L || !screenOn) return
         val stats = try {
             Stats.fromJson(NativeCore.stats(h))
         } catch (_: CoreException) {

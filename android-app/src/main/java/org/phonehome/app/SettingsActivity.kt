@@ -19,6 +19,7 @@ import org.phonehome.R
 import org.phonehome.core.NativeCore
 import org.phonehome.model.Identifiers
 import org.phonehome.model.Masking
+import org.phonehome.model.MonitorPhase
 import org.phonehome.model.Settings
 import org.phonehome.model.TypedIdentifiers
 import org.phonehome.model.Validation
@@ -220,7 +221,7 @@ class SettingsActivity : Activity() {
         store.saveSettings(settings)
         store.saveTypedIdentifiers(ids)
         if (quiet) return
-        if (monitor.phase == MonitorState.Phase.RUNNING) {
+        if (monitor.phase == MonitorPhase.RUNNING) {
             AlertDialog.Builder(this)
                 .setMessage(R.string.saved_restart)
                 .setPositiveButton(R.string.restart_now) { _, _ -> restartMonitor() }
@@ -235,7 +236,7 @@ class SettingsActivity : Activity() {
         MonitorVpnService.stop(this)
         val started = object : () -> Unit {
             override fun invoke() {
-                if (monitor.phase == MonitorState.Phase.STOPPED) {
+                if (monitor.phase == MonitorPhase.STOPPED) {
                     monitor.unlisten(this)
                     MonitorVpnService.start(applicationContext)
                 }

@@ -15,6 +15,7 @@ import android.widget.Toast
 import org.phonehome.R
 import org.phonehome.core.NativeCore
 import org.phonehome.model.Format
+import org.phonehome.model.MonitorPhase
 import org.phonehome.model.Stats
 
 /** Start and stop, live counts, warnings, and the way to everything else. */
@@ -91,9 +92,9 @@ class StatusActivity : Activity() {
 
     private fun onToggle() {
         when (monitor.phase) {
-            MonitorState.Phase.RUNNING, MonitorState.Phase.STARTING -> MonitorVpnService.stop(this)
-            MonitorState.Phase.STOPPING -> Unit
-            MonitorState.Phase.STOPPED -> askNotificationsThenStart()
+            MonitorPhase.RUNNING, MonitorPhase.STARTING -> MonitorVpnService.stop(this)
+            MonitorPhase.STOPPING -> Unit
+            MonitorPhase.STOPPED -> askNotificationsThenStart()
         }
     }
 
@@ -148,14 +149,14 @@ class StatusActivity : Activity() {
     private fun render() {
         state.text = getString(
             when (monitor.phase) {
-                MonitorState.Phase.STOPPED -> R.string.state_stopped
-                MonitorState.Phase.STARTING -> R.string.state_starting
-                MonitorState.Phase.RUNNING -> R.string.state_running
-                MonitorState.Phase.STOPPING -> R.string.state_stopping
+                MonitorPhase.STOPPED -> R.string.state_stopped
+                MonitorPhase.STARTING -> R.string.state_starting
+                MonitorPhase.RUNNING -> R.string.state_running
+                MonitorPhase.STOPPING -> R.string.state_stopping
             },
         )
-        toggle.text = getString(if (monitor.phase == MonitorState.Phase.STOPPED) R.string.start else R.string.stop)
-        toggle.isEnabled = monitor.phase != MonitorState.Phase.STOPPING
+        toggle.text = getString(if (monitor.phase == MonitorPhase.STOPPED) R.string.start else R.string.stop)
+        toggle.isEnabled = monitor.phase != MonitorPhase.STOPPING
         warnings.removeAllViews()
         monitor.lastError?.let { warnings.addView(Ui.warning(this, it)) }
         monitor.privateDns?.let { warnings.addView(Ui.warning(this, it)) }
@@ -163,7 +164,7 @@ class StatusActivity : Activity() {
         if (Build.VERSION.SDK_INT >= 33 && checkSelfPermission(Manifest.permission.POST_NOTIFICATIONS) != PackageManager.PERMISSION_GRANTED) {
             warnings.addView(Ui.warning(this, getString(R.string.warning_notifications_off)))
         }
-        if (monitor.phase == MonitorState.Phase.STOPPED && store.typedIdentifiers().count == 0) {
+        if (monitor.phase == MonitorPhase.STOPPED && store.typedIdentifiers().count == 0) {
             warnings.addView(Ui.warning(this, getString(R.string.hint_add_identifiers)))
         }
         renderCounts()
@@ -171,8 +172,8 @@ class StatusActivity : Activity() {
 
     private fun renderCounts() {
         val h = monitor.handle
-        if (monitor.phase != MonitorState.Phase.RUNNING || h == 0L) {
-            counts.text = if (monitor.phase == MonitorState.Phase.STOPPED) getString(R.string.counts_stopped) else ""
+        if (monitor.phase != MonitorPhase.RUNNING || h == 0L) {
+            counts.text = if (monitor.phase == MonitorPhase.STOPPED) getString(R.string.counts_stopped) else ""
             return
         }
         val stats = try {
