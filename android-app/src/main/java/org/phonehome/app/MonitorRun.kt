@@ -117,7 +117,7 @@ class MonitorRun(
         if (!RunSteps.runningSessionConcerned(monitor.phase)) return
         val underlying = network.current()
         val dns = underlying.dns
-        val before = warnings
+        val before = StartWarnings.restarting(warnings, dns)
         monitor.privateDns = privateDnsWarning(underlying)
         monitor.changed()
         if (!ResolverChange.restartNeeded(running = upstreamDns, now = dns)) return

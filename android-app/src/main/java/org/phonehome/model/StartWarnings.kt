@@ -34,8 +34,18 @@ object StartWarnings {
 
     /**
      * Once the core runs: the warnings found before, and the core's [refusal] if it took
-     * fewer identifiers. A restart on new resolvers passes the running session's warnings.
+     * fewer identifiers.
      */
     fun started(before: List<StartWarning>, refusal: String?): List<StartWarning> =
         before + listOfNotNull(refusal?.let { StartWarning.IdsRefused(it) })
+
+    /**
+     * A restart on the network's new [resolvers] keeps what the identifiers gave, but the
+     * DNS warning follows the new network and the new session's core answers again.
+     */
+    fun restarting(running: List<StartWarning>, resolvers: List<String>): List<StartWarning> =
+        buildList {
+            if (CoreConfig.upstreamDns(resolvers).isEmpty()) add(StartWarning.DnsUnknown)
+            running.filterNotTo(this) { it is StartWarning.DnsUnknown || it is StartWarning.IdsRefused }
+        }
 }

@@ -61,4 +61,18 @@ class StartWarningsTest {
     fun `a core that took every identifier adds nothing`() {
         assertEquals(listOf(StartWarning.DnsUnknown), StartWarnings.started(listOf(StartWarning.DnsUnknown), refusal = null))
     }
+
+    @Test
+    fun `a restart on new resolvers shows the core's refusal once, not once per session`() {
+        val first = StartWarnings.started(listOf(StartWarning.NoIdentifiers), refusal = "identifiers: sms 3 is not valid")
+        val again = StartWarnings.started(StartWarnings.restarting(first, resolvers), refusal = "identifiers: sms 3 is not valid")
+        assertEquals(first, again)
+    }
+
+    @Test
+    fun `a restart on a network with usable resolvers drops the DNS warning, and one without adds it`() {
+        val onWifi = listOf(StartWarning.DnsUnknown, StartWarning.Note("SMS: permission refused"))
+        assertEquals(listOf(StartWarning.Note("SMS: permission refused")), StartWarnings.restarting(onWifi, resolvers))
+        assertEquals(onWifi, StartWarnings.restarting(onWifi.drop(1), listOf("fe80::1%rmnet0")))
+    }
 }
