@@ -76,6 +76,26 @@ def test_analyze_of_a_damaged_capture_names_the_offset_and_keeps_earlier_finding
     assert got.returncode == 125 and "junk.pcap" in got.stderr, got.stderr
 
 
+def test_analyze_of_a_capture_cut_to_a_snap_length_still_reads_the_captured_bytes(watched, tmp_path):
+    """A capture taken with a snap length (tcpdump -s, Wireshark's packet limit) keeps only
+    each packet's first bytes, so its IP lengths say more than is there: the packets are
+    still read (none skipped), with what was captured."""
+    out, ids = watched
+    short = tmp_path / "snap150.pcapng"
+    got = subprocess.run(["editcap", "-s", "150", str(out / "capture.pcapng"), str(short)],
+                         capture_output=True, text=True, timeout=60)
+    assert got.returncode == 0, got.stderr
+    got = subprocess.run([str(PHONEHOME_BIN), "analyze", "--ids", str(ids), "--out", str(tmp_path / "a"),
+                          str(short)], capture_output=True, text=True, timeout=60)
+    assert got.returncode == 0, got.stderr
+    assert "(0 packets not TCP/UDP over IP)" in got.stderr, got.stderr
+    flows = [json.loads(line) for line in (tmp_path / "a" / "flows.jsonl").read_text().splitlines()]
+    http = [f for f in flows if f["dst"] == f"{CLOUD_V4}:80" and f["bytes_out"] > 0]
+    assert len(http) == 1, flows
+    # The request and the response were both longer than 150 bytes: cut, not lost.
+    assert http[0]["bytes_out"] > 100 and http[0]["bytes_in"] > 100, http
+
+
 @pytest.mark.parametrize("flag,content,expect", [
     ("--ids", 'imei = ["12ab"]\n', "line 1"),
     ("--ids", 'imei = "861234567890123"\nbogus = 1\n', "line"),

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use phonehome_model::{CloseReason, Destination, Direction, FlowRecord, Proto};
-use phonehome_netstack::packet::segment;
+use phonehome_netstack::packet::{fit_to_capture, segment};
 
 use crate::reassembly::Reassembler;
 use crate::Analyzer;
@@ -56,7 +56,16 @@ impl Offline {
     /// One IP packet captured at `ts`.
     pub fn packet(&mut self, ts: SystemTime, ip: &[u8]) {
         // The relay's own parser: a capture is read by the rules its packets were relayed by.
-        let Some(seg) = segment(ip) else {
+        // A capture made with a snap length cuts long packets: read what was captured.
+        let fitted;
+        let seg = match segment(ip) {
+            Some(seg) => Some(seg),
+            None => {
+                fitted = fit_to_capture(ip);
+                fitted.as_deref().and_then(segment)
+            }
+        };
+        let Some(seg) = seg else {
             self.skipped += 1;
             return;
         };

@@ -259,6 +259,43 @@ pub fn segment(packet: &[u8]) -> Option<Segment<'_>> {
     }
 }
 
+/// A copy of a packet a capture cut short (a snap length), with its IP and UDP length
+/// fields shrunk to the bytes captured, so that [`segment`] reads what is there; `None`
+/// when nothing was cut or the headers themselves were.
+pub fn fit_to_capture(packet: &[u8]) -> Option<Vec<u8>> {
+    let mut copy = packet.to_vec();
+    let captured = copy.len();
+    let (header, proto) = match packet.first()? >> 4 {
+        4 => {
+            let mut ip = Ipv4Packet::new_unchecked(&mut copy[..]);
+            let header = usize::from(ip.header_len());
+            if captured < header.max(20) || usize::from(ip.total_len()) <= captured {
+                return None;
+            }
+            ip.set_total_len(u16::try_from(captured).ok()?);
+            (header, ip.next_header())
+        }
+        6 => {
+            let mut ip = Ipv6Packet::new_unchecked(&mut copy[..]);
+            if captured < 40 || 40 + usize::from(ip.payload_len()) <= captured {
+                return None;
+            }
+            ip.set_payload_len(u16::try_from(captured - 40).ok()?);
+            (40, ip.next_header())
+        }
+        _ => return None,
+    };
+    if proto == IpProtocol::Udp {
+        let left = captured.checked_sub(header)?;
+        let mut udp = UdpPacket::new_unchecked(copy.get_mut(header..)?);
+        if left < 8 {
+            return None;
+        }
+        udp.set_len(udp.len().min(u16::try_from(left).ok()?));
+    }
+    Some(copy)
+}
+
 /// IP header length for a packet from `addr`'s family.
 fn ip_header_len(addr: IpAddr) -> usize {
     match addr {
@@ -493,6 +530,14 @@ mod tests {
             "[2001:db8::2]:53".parse().unwrap(),
         );
         let v6 = udp(a, b, b"query", 1500).unwrap();
+        let cut = &v6[..v6.len() - 2];
+        assert!(segment(cut).is_none(), "a cut packet does not add up");
+        let fitted = fit_to_capture(cut).unwrap();
+        assert_eq!(segment(&fitted).unwrap().payload, b"que");
+        assert!(fit_to_capture(&v6).is_none(), "nothing was cut");
+        let cut_v4 = &v4[..v4.len() - 2];
+        let fitted = fit_to_capture(cut_v4).unwrap();
+        assert_eq!(segment(&fitted).unwrap().payload, b"GE");
         let s = segment(&v6).unwrap();
         assert_eq!(
             (s.proto, s.src, s.dst, s.payload),
