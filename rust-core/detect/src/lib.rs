@@ -19,6 +19,7 @@ mod structure;
 mod tables;
 
 pub use detector::{Detector, Options};
+pub use encode::luhn_ok;
 pub use hit::Hit;
 pub use ids::{
     check, check_coordinate, Contact, Coordinate, Field, Identifiers, IdsError, Location, Sms,

@@ -112,8 +112,10 @@ pub enum PhoneProblem {
 /// Spaces, dashes, dots, slashes and parentheses between digits are allowed.
 pub fn parse(raw: &str, region_hint: Option<&'static Region>) -> Result<Number, PhoneProblem> {
     let trimmed = raw.trim();
-    let plus = trimmed.starts_with('+');
-    let body = if plus { &trimmed[1..] } else { trimmed };
+    // The "+" may sit inside the parentheses some write the country code in: "(+86) 138…".
+    let unbracketed = trimmed.trim_start_matches('(');
+    let plus = unbracketed.starts_with('+');
+    let body = if plus { &unbracketed[1..] } else { trimmed };
     let mut digits = String::new();
     for c in body.chars() {
         match c {

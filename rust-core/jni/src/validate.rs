@@ -7,7 +7,7 @@
 //! that pass, normalised as the core keeps them and each once, and one problem per value
 //! that does not. `message` says why without repeating the value (the app masks it).
 
-use phonehome_detect::{check, check_coordinate, Coordinate, Field};
+use phonehome_detect::{check, check_coordinate, luhn_ok, Coordinate, Field};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
@@ -99,7 +99,12 @@ struct Checker {
 
 impl Checker {
     fn one(&mut self, field: Field, key: &str, value: &str) -> Option<String> {
-        match check(field, value, self.region.as_deref()) {
+        let checked =
+            check(field, value, self.region.as_deref()).and_then(|kept| match slip(field, &kept) {
+                Some(why) => Err(why.to_owned()),
+                None => Ok(kept),
+            });
+        match checked {
             Ok(kept) => Some(kept),
             Err(message) => {
                 self.problems.push(Problem {
@@ -135,6 +140,21 @@ impl Checker {
                 })
             })
             .ok()
+    }
+}
+
+/// A typing slip in a value the user typed or a phone read: a real IMEI of 15 digits ends
+/// in its Luhn check digit, and every ICCID starts with the telecom prefix 89 (ITU-T
+/// E.118). The identifiers file does not insist, so that made-up test identities work.
+fn slip(field: Field, kept: &str) -> Option<&'static str> {
+    match field {
+        Field::Imei if kept.len() == 15 && !luhn_ok(kept.as_bytes()) => {
+            Some("has a last digit (check digit) that does not match: mistyped?")
+        }
+        Field::Iccid if !kept.starts_with("89") => {
+            Some("does not start with 89, as every ICCID does")
+        }
+        _ => None,
     }
 }
 
@@ -261,6 +281,32 @@ mod tests {
             ]
         );
         assert_eq!(out["problems"][0]["message"], "is not 14 to 16 digits");
+    }
+
+    #[test]
+    fn a_typed_imei_whose_check_digit_does_not_match_is_a_slip() {
+        let out = checked(json!({"imei": ["490154203237519", "490154203237518"]}));
+        assert_eq!(out["identifiers"]["imei"], json!(["490154203237518"]));
+        assert_eq!(problems(&out), [("imei".into(), "490154203237519".into())]);
+        assert!(out["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("check digit"));
+    }
+
+    #[test]
+    fn a_typed_iccid_must_start_with_89() {
+        let out = checked(json!({"iccid": ["12860012345678901234"]}));
+        assert_eq!(
+            problems(&out),
+            [("iccid".into(), "12860012345678901234".into())]
+        );
+    }
+
+    #[test]
+    fn a_country_code_written_in_parentheses_is_read() {
+        let out = checked(json!({"phone": ["(+86) 138 0013 8000"]}));
+        assert_eq!(out["identifiers"]["phone"], json!(["+8613800138000"]));
     }
 
     #[test]

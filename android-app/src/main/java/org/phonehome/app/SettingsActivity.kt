@@ -199,11 +199,11 @@ class SettingsActivity : Activity() {
             phone = text("phone"), serial = text("serial"), mac = text("mac"), email = text("email"),
             adId = text("ad_id"), lat = text("lat"), lon = text("lon"), radiusM = text("radius_m"),
         )
-        if (!phoneHome.worker.ensureLoaded()) {
-            problems.addView(Ui.warning(this, getString(R.string.error_core_missing, phoneHome.worker.loadError)))
-            return
-        }
-        val (ids, found) = Validation.parse(typed, NativeCore::validateIdentifiers)
+        // Without the core the identifiers cannot be checked: they keep what was saved, the
+        // other settings are still saved.
+        val loaded = phoneHome.worker.ensureLoaded()
+        if (!loaded) problems.addView(Ui.warning(this, getString(R.string.error_core_missing, phoneHome.worker.loadError)))
+        val (ids, found) = if (loaded) Validation.parse(typed, NativeCore::validateIdentifiers) else null to emptyList()
         val bad = found.map { getString(R.string.problem_line, it.field, Masking.mask(it.value), it.message) }.toMutableList()
         Settings.mtuProblem(mtu.text.toString())?.let { bad.add(it) }
         Settings.scanLimitProblem(scan.text.toString())?.let { bad.add(it) }
@@ -219,7 +219,7 @@ class SettingsActivity : Activity() {
             excludedApps = store.settings().excludedApps,
         )
         store.saveSettings(settings)
-        store.saveTypedIdentifiers(ids)
+        if (ids != null) store.saveTypedIdentifiers(ids)
         if (quiet) return
         if (monitor.phase == MonitorPhase.RUNNING) {
             AlertDialog.Builder(this)

@@ -94,8 +94,9 @@ object Validation {
         val lt = latText.trim()
         val ln = lonText.trim()
         if (lt.isEmpty() && ln.isEmpty()) return null
-        val lat = lt.replace(',', '.').toDoubleOrNull()
-        val lon = ln.replace(',', '.').toDoubleOrNull()
+        // "NaN" and "1e999" parse as doubles, but no place is there.
+        val lat = lt.replace(',', '.').toDoubleOrNull()?.takeIf { it.isFinite() }
+        val lon = ln.replace(',', '.').toDoubleOrNull()?.takeIf { it.isFinite() }
         val rt = radiusText.trim()
         val radius = if (rt.isEmpty()) Contract.DEFAULT_RADIUS_M else rt.toIntOrNull()
         if (lat == null) problems.add(Problem("location.lat", lt, "is not a number"))

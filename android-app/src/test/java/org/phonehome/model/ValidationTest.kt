@@ -67,6 +67,15 @@ class ValidationTest {
     }
 
     @Test
+    fun `NaN and numbers too large for a double are not numbers either (they used to crash the save)`() {
+        for (bad in listOf("NaN", "Infinity", "1e999")) {
+            val (ids, problems) = Validation.parse(TypedIdentifiers(lat = bad, lon = "0"), FakeCore(allFine))
+            assertEquals(listOf("location.lat"), problems.map { it.field })
+            assertNull(ids.location)
+        }
+    }
+
+    @Test
     fun `sanitising counts every value the core refused`() {
         val core = FakeCore(
             """{"identifiers":{"imsi":["460011234567890"]},"problems":[
