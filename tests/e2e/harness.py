@@ -54,17 +54,15 @@ SABOTAGE = os.environ.get("PHONEHOME_E2E_SABOTAGE") == "1"
 
 PHONEHOME_BIN = Path(os.environ.get("PHONEHOME_BIN", REPO / "target" / "release" / "phonehome"))
 
-CLOSE_KINDS = {
-    "closed",
-    "client_reset",
-    "server_reset",
-    "refused",
-    "unreachable",
-    "connect_timeout",
-    "idle",
-    "flow_limit",
-    "shutdown",
-}
+def _contract_list(name: str) -> set[str]:
+    """A list of the generated contract the core and the app share (rust-core/jni/src/contract.rs)."""
+    kt = (REPO / "android-app/src/main/java/org/phonehome/core/Contract.kt").read_text()
+    block = re.search(rf"val {name} = listOf\((.*?)\)", kt, re.S)
+    assert block, f"{name} is not in Contract.kt"
+    return set(re.findall(r'"([^"]+)"', block.group(1)))
+
+
+CLOSE_KINDS = _contract_list("CLOSE_REASONS")
 
 
 def clean_env() -> dict[str, str]:
