@@ -1,12 +1,13 @@
 //! `phonehome analyze`: the detector over an existing capture (pcap or pcapng).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
 
 use clap::Args;
 use phonehome_analyzer::offline::Offline;
-use phonehome_capture::{ip_payload, CaptureReader};
+use phonehome_capture::{ip_payload, CaptureReader, LinkType};
 use phonehome_model::{NullSink, Sink};
 use phonehome_store::OutDir;
 
@@ -43,6 +44,20 @@ pub enum AnalyzeError {
     },
     #[error("cannot write records: {0}")]
     Records(std::io::Error),
+    #[error("{}: {} not supported: {SUPPORTED}", path.display(), list(linktypes))]
+    UnsupportedLink {
+        path: PathBuf,
+        linktypes: Vec<LinkType>,
+    },
+}
+
+const SUPPORTED: &str = "PhoneHome reads raw IP, Ethernet, Linux cooked and loopback captures";
+
+/// `link type 105 (IEEE 802.11) is`, or several joined with `and ... are`.
+fn list(linktypes: &[LinkType]) -> String {
+    let names: Vec<String> = linktypes.iter().map(LinkType::to_string).collect();
+    let verb = if names.len() == 1 { "is" } else { "are" };
+    format!("{} {verb}", names.join(" and "))
 }
 
 /// Exit status when the capture was corrupt part-way (what came before is recorded).
@@ -50,10 +65,6 @@ const CORRUPT: u8 = 1;
 
 pub fn run(args: AnalyzeArgs) -> Result<u8, AnalyzeError> {
     let analyzer = build_analyzer(&args.detection)?;
-    let mut sink: Box<dyn Sink> = match &args.out {
-        Some(dir) => Box::new(OutDir::create(dir).map_err(AnalyzeError::Records)?),
-        None => Box::new(NullSink),
-    };
     let file = File::open(&args.capture).map_err(|source| AnalyzeError::Open {
         path: args.capture.clone(),
         source,
@@ -63,13 +74,33 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, AnalyzeError> {
             path: args.capture.clone(),
             source,
         })?;
+    // A pcap file has one link type, known from its header: refuse it before reading on.
+    // A pcapng file declares its interfaces as it goes, so it is judged by its packets.
+    if let CaptureReader::Pcap(pcap) = &reader {
+        if !pcap.linktype().is_supported() {
+            return Err(AnalyzeError::UnsupportedLink {
+                path: args.capture,
+                linktypes: vec![pcap.linktype()],
+            });
+        }
+    }
+    let mut sink: Box<dyn Sink> = match &args.out {
+        Some(dir) => Box::new(OutDir::create(dir).map_err(AnalyzeError::Records)?),
+        None => Box::new(NullSink),
+    };
     let mut offline = Offline::new(analyzer);
     let mut failure = None;
     let (mut packets, mut findings, mut flows) = (0u64, 0u64, 0u64);
+    // Packets on link types PhoneHome cannot read (pcapng interfaces), per link type.
+    let mut unsupported: BTreeMap<u16, u64> = BTreeMap::new();
     for packet in reader {
         match packet {
             Ok(packet) => {
                 packets += 1;
+                if !packet.linktype.is_supported() {
+                    *unsupported.entry(packet.linktype.0).or_default() += 1;
+                    continue;
+                }
                 match ip_payload(&packet) {
                     Some(ip) => offline.packet(packet.ts, ip),
                     None => offline.skipped += 1,
@@ -85,6 +116,21 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, AnalyzeError> {
     offline.finish();
     drain(&mut offline, sink.as_mut(), &mut findings, &mut flows)?;
     sink.flush().map_err(AnalyzeError::Records)?;
+    let skipped_links: u64 = unsupported.values().sum();
+    if skipped_links > 0 && skipped_links == packets {
+        // Nothing was on a link PhoneHome reads: refuse it, as a pcap file would be.
+        return Err(AnalyzeError::UnsupportedLink {
+            path: args.capture,
+            linktypes: unsupported.into_keys().map(LinkType).collect(),
+        });
+    }
+    for (linktype, n) in &unsupported {
+        let s = if *n == 1 { "" } else { "s" };
+        eprintln!(
+            "phonehome: warning: skipped {n} packet{s} on {}, which is not supported ({SUPPORTED})",
+            LinkType(*linktype)
+        );
+    }
     eprintln!(
         "phonehome: {packets} packets, {flows} flows, {findings} findings ({} packets not TCP/UDP over IP)",
         offline.skipped

@@ -1,6 +1,7 @@
 """The records a watch run leaves: tshark (from Debian, not ours) reads capture.pcapng
 with a comment naming each packet's flow; phonehome report summarises the findings; and
-analyze on a capture cut short names the offset of the damage and keeps what came before."""
+analyze on a capture cut short names the offset of the damage and keeps what came before,
+and analyze refuses (or, per pcapng interface, skips) a link type it cannot read."""
 
 import json
 import os
@@ -94,6 +95,53 @@ def test_analyze_of_a_capture_cut_to_a_snap_length_still_reads_the_captured_byte
     assert len(http) == 1, flows
     # The request and the response were both longer than 150 bytes: cut, not lost.
     assert http[0]["bytes_out"] > 100 and http[0]["bytes_in"] > 100, http
+
+
+def text2pcap(tmp_path, name, args, hexdump):
+    """A capture written by Wireshark's text2pcap (not ours) from a hex dump."""
+    dump = tmp_path / (name + ".txt")
+    dump.write_text(hexdump)
+    cap = tmp_path / name
+    got = subprocess.run(["text2pcap", "-q", *args, str(dump), str(cap)], capture_output=True,
+                         text=True, timeout=30)
+    assert got.returncode == 0, got.stderr
+    return cap
+
+
+# An 802.11 data frame header (frame control, duration, three addresses, sequence).
+WIFI_FRAME = "0000  08 02 00 00 ff ff ff ff ff ff 00 11 22 33 44 55\n0010  00 11 22 33 44 55 00 00\n"
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_analyze_of_a_capture_on_an_unsupported_link_type_names_it_and_fails(tmp_path, fmt):
+    """A Wi-Fi capture (LINKTYPE_IEEE802_11, 105) is refused with its link type named, not
+    read as a capture of nothing."""
+    cap = text2pcap(tmp_path, "wifi." + fmt, ["-F", fmt, "-l", "105"], WIFI_FRAME)
+    got = subprocess.run([str(PHONEHOME_BIN), "analyze", str(cap)], capture_output=True, text=True,
+                         timeout=30)
+    assert got.returncode == 125, (got.returncode, got.stderr)
+    assert "link type 105 (IEEE 802.11) is not supported" in got.stderr, got.stderr
+    assert "wifi." + fmt in got.stderr, got.stderr
+
+
+def test_analyze_of_a_pcapng_with_one_unsupported_interface_skips_it_with_a_warning(tmp_path):
+    """mergecap puts an Ethernet capture and a Wi-Fi one into one pcapng, one interface
+    each: the Ethernet packet is analyzed, the Wi-Fi one skipped with a warning naming its
+    link type, and the exit status stays 0."""
+    eth = text2pcap(tmp_path, "eth.pcapng", ["-e", "0x800", "-4", "10.0.0.1,10.0.0.2",
+                                             "-u", "40000,9999"], "0000  68 65 6c 6c 6f\n")
+    wifi = text2pcap(tmp_path, "wifi.pcapng", ["-l", "105"], WIFI_FRAME)
+    both = tmp_path / "both.pcapng"
+    got = subprocess.run(["mergecap", "-F", "pcapng", "-w", str(both), str(eth), str(wifi)],
+                         capture_output=True, text=True, timeout=30)
+    assert got.returncode == 0, got.stderr
+    got = subprocess.run([str(PHONEHOME_BIN), "analyze", "--out", str(tmp_path / "a"), str(both)],
+                         capture_output=True, text=True, timeout=30)
+    assert got.returncode == 0, (got.returncode, got.stderr)
+    assert "skipped 1 packet on link type 105 (IEEE 802.11)" in got.stderr, got.stderr
+    assert "(0 packets not TCP/UDP over IP)" in got.stderr, got.stderr
+    flows = [json.loads(line) for line in (tmp_path / "a" / "flows.jsonl").read_text().splitlines()]
+    assert [(f["proto"], f["dst"], f["bytes_out"]) for f in flows] == [("udp", "10.0.0.2:9999", 5)], flows
 
 
 @pytest.mark.parametrize("flag,content,expect", [

@@ -1,6 +1,7 @@
 //! What a capture holds: packets, their link types, and the IP packet inside a frame.
 //! Both readers make [`Packet`]s and cap what they allocate at [`MAX_BLOCK_LEN`].
 
+use std::fmt;
 use std::time::SystemTime;
 
 /// Largest block or record a reader accepts; bigger length fields are treated as damage
@@ -25,6 +26,73 @@ impl LinkType {
     pub const IPV6: LinkType = LinkType(229);
     /// Linux "cooked" capture v2.
     pub const LINUX_SLL2: LinkType = LinkType(276);
+
+    /// Whether [`ip_payload`] reads this link type's frames: raw IP, Ethernet, Linux
+    /// cooked (v1, v2) and loopback (BSD, OpenBSD).
+    pub fn is_supported(self) -> bool {
+        matches!(
+            self,
+            LinkType::NULL
+                | LinkType::ETHERNET
+                | LinkType::RAW
+                | LinkType::LOOP
+                | LinkType::LINUX_SLL
+                | LinkType::IPV4
+                | LinkType::IPV6
+                | LinkType::LINUX_SLL2
+        )
+    }
+
+    /// A short name for messages, for the supported link types and the common others of
+    /// the tcpdump.org registry; `None` for numbers not listed here.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0 => "BSD loopback",
+            1 => "Ethernet",
+            6 => "IEEE 802.5 Token Ring",
+            8 => "SLIP",
+            9 => "PPP",
+            10 => "FDDI",
+            50 => "PPP in HDLC-like framing",
+            51 => "PPPoE",
+            101 => "raw IP",
+            104 => "Cisco HDLC",
+            105 => "IEEE 802.11",
+            107 => "Frame Relay",
+            108 => "OpenBSD loopback",
+            113 => "Linux cooked v1",
+            119 => "IEEE 802.11 with Prism header",
+            127 => "IEEE 802.11 with radiotap header",
+            147..=162 => "user-defined",
+            163 => "IEEE 802.11 with AVS header",
+            187 => "Bluetooth HCI H4",
+            189 => "Linux USB",
+            192 => "IEEE 802.11 with PPI header",
+            195 => "IEEE 802.15.4",
+            220 => "Linux USB (memory-mapped)",
+            228 => "raw IPv4",
+            229 => "raw IPv6",
+            239 => "Linux NFLOG",
+            249 => "USBPcap",
+            251 => "Bluetooth LE link layer",
+            253 => "Linux netlink",
+            276 => "Linux cooked v2",
+            _ => return None,
+        })
+    }
+}
+
+/// `link type 105 (IEEE 802.11)`; `link type 999 (unknown)` for numbers [`LinkType::name`]
+/// does not list.
+impl fmt::Display for LinkType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "link type {} ({})",
+            self.0,
+            self.name().unwrap_or("unknown")
+        )
+    }
 }
 
 /// One captured packet.
@@ -45,8 +113,8 @@ const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 /// The IP packet inside a captured frame, or `None` if the frame is not IPv4/IPv6 or
-/// its link type is not supported (RAW, ETHERNET with 802.1Q/802.1ad tags, LINUX_SLL,
-/// LINUX_SLL2, NULL, LOOP, IPV4, IPV6).
+/// its link type is not supported (see [`LinkType::is_supported`]: RAW, ETHERNET with
+/// 802.1Q/802.1ad tags, LINUX_SLL, LINUX_SLL2, NULL, LOOP, IPV4, IPV6).
 pub fn ip_payload(packet: &Packet) -> Option<&[u8]> {
     let d = packet.data.as_slice();
     let be16 = |at: usize| -> Option<u16> {

@@ -624,3 +624,40 @@ fn comment_longer_than_an_option_is_cut_on_a_char_boundary() {
     assert_eq!(c.len(), 65_534);
     assert!(long.starts_with(c));
 }
+
+#[test]
+fn only_the_link_types_ip_payload_reads_are_supported() {
+    let ether = [&[0u8; 12][..], &[8, 0], &IPV4].concat();
+    let null = [&[2u8, 0, 0, 0][..], &IPV4].concat();
+    let frames: [&[u8]; 4] = [&IPV4, &IPV6, &ether, &null];
+    for t in 0..=u16::MAX {
+        let lt = LinkType(t);
+        if !lt.is_supported() {
+            for f in frames {
+                assert_eq!(ip_payload(&pkt(lt, f)), None, "{lt}");
+            }
+        }
+    }
+    for lt in [
+        LinkType::NULL,
+        LinkType::ETHERNET,
+        LinkType::RAW,
+        LinkType::LOOP,
+        LinkType::LINUX_SLL,
+        LinkType::IPV4,
+        LinkType::IPV6,
+        LinkType::LINUX_SLL2,
+    ] {
+        assert!(lt.is_supported() && lt.name().is_some(), "{lt}");
+    }
+}
+
+#[test]
+fn link_types_display_their_number_and_name() {
+    assert_eq!(LinkType(105).to_string(), "link type 105 (IEEE 802.11)");
+    assert_eq!(
+        LinkType::LINUX_SLL2.to_string(),
+        "link type 276 (Linux cooked v2)"
+    );
+    assert_eq!(LinkType(65_000).to_string(), "link type 65000 (unknown)");
+}
