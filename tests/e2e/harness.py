@@ -287,14 +287,16 @@ class Runner:
     def client_v6(self) -> str:
         return WATCHED_V6 if self.watched else HOST_V6
 
-    def command(self, argv: list, out_dir: Path, watch_args: list = ()) -> list[str]:
-        """watch_args: more `phonehome watch` options (e.g. `--ids FILE`)."""
+    def command(self, argv: list, out_dir: Path, watch_args: list = (),
+                dns: str = CLOUD_V4) -> list[str]:
+        """watch_args: more `phonehome watch` options (e.g. `--ids FILE`); dns: the
+        upstream resolver the monitor forwards to (`--dns`)."""
         argv = [str(a) for a in argv]
         base = ["ip", "netns", "exec", self.topo.host]
         if not self.watched:
             return base + argv
         return base + [str(PHONEHOME_BIN), "watch", "--out", str(out_dir),
-                       "--dns", CLOUD_V4, *map(str, watch_args), "--", *argv]
+                       "--dns", dns, *map(str, watch_args), "--", *argv]
 
     def _out_dir(self) -> Path:
         self._n += 1
@@ -302,10 +304,11 @@ class Runner:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-    def run(self, argv: list, timeout: float, watch_args: list = ()) -> Result:
+    def run(self, argv: list, timeout: float, watch_args: list = (),
+            dns: str = CLOUD_V4) -> Result:
         """Run to completion; a run that outlives `timeout` is killed and fails the test."""
         out_dir = self._out_dir()
-        cmd = self.command(argv, out_dir, watch_args)
+        cmd = self.command(argv, out_dir, watch_args, dns)
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=clean_env(), start_new_session=True)

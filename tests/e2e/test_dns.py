@@ -81,3 +81,47 @@ def test_other_ports_of_the_monitor_dns_address_are_refused(runner, dns_server, 
         assert res.returncode == 7, res.describe()  # 7: could not connect
         tcp = [f for f in res.flows() if f["proto"] == "tcp"]
         assert [f["close"] for f in tcp] == ["refused"], tcp
+
+
+# Upstream resolvers that cannot answer. The monitor's answer must come long before
+# dig's own 20 s wait: dig then prints the status instead of "timed out".
+# - a closed port of the cloud namespace: ICMP port unreachable (ECONNREFUSED);
+# - an address of the shared link where no host is: no ARP reply, host unreachable
+#   (EHOSTUNREACH) after the kernel's ~3 s of neighbour probes;
+# - an address with no route at all (TEST-NET-1): ENETUNREACH as the socket connects;
+# - a port where a server reads but never answers: only the monitor's timeout helps.
+SILENT_PORT = 5399
+
+
+@pytest.fixture(scope="module")
+def silent_dns(topo):
+    """A UDP socket on both families of the cloud namespace that swallows every query."""
+    code = ("import socket, time\n"
+            "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+            "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+            f"s.bind(('::', {SILENT_PORT}))\n"
+            "while True:\n"
+            "    s.recv(65536)\n")
+    return topo.start("silent-dns", ["python3", "-c", code], listen=[("udp", SILENT_PORT)])
+
+
+@pytest.mark.parametrize("upstream", [
+    f"{CLOUD_V4}:5353",
+    f"[{CLOUD_V6}]:5353",
+    "10.201.0.99",
+    "192.0.2.1",
+    f"{CLOUD_V4}:{SILENT_PORT}",
+])
+def test_unreachable_upstream_resolver_answers_servfail(runner, silent_dns, upstream):
+    if not runner.watched:
+        pytest.skip("the monitor's resolver exists only under watch")
+    res = runner.run(["dig", "+tries=1", "+time=20", "+nocookie", "cloud.test", "A"],
+                     timeout=60, dns=upstream)
+    assert "status: SERVFAIL" in res.stdout, res.describe()
+    assert res.returncode == 0, res.describe()
+    # The question is echoed, and the answer came from the monitor's resolver.
+    assert re.search(r"^;cloud\.test\.\s+IN\s+A\s*$", res.stdout, re.M), res.stdout
+    assert server_used(res.stdout) == runner.resolvers[0], res.stdout
+    # dig tries the next nameserver after a SERVFAIL; every query was to the monitor.
+    udp = [f for f in res.flows() if f["proto"] == "udp"]
+    assert udp and all(f["dst"].endswith(":53") for f in udp), udp

@@ -269,6 +269,47 @@ pub fn parse_tcp(stream: &[u8]) -> Result<(DnsAnswer, usize), DnsError> {
     Ok((parse(msg)?, 2 + len))
 }
 
+/// RCODE 2: the server could not answer (RFC 1035 section 4.1.1).
+pub const RCODE_SERVFAIL: u8 = 2;
+
+/// The SERVFAIL answer to a query, for a resolver that cannot reach its upstream: the
+/// query's ID, QR set, its opcode and the RD and CD bits kept, RA set, RCODE 2, and its
+/// one question echoed; no records (an EDNS query gets no OPT back, which RFC 6891
+/// allows). `None` for anything that is not a well-formed single-question query, which
+/// is then left unanswered.
+pub fn servfail(query: &[u8]) -> Option<Vec<u8>> {
+    const QR: u16 = 0x8000;
+    const OPCODE: u16 = 0x7800;
+    const RD: u16 = 0x0100;
+    const RA: u16 = 0x0080;
+    const CD: u16 = 0x0010;
+    let msg = Message::new_checked(query).ok()?;
+    if msg.is_response() || msg.question_count() != 1 {
+        return None;
+    }
+    // The first name of a message has nothing before it to point back to: plain labels
+    // only, so the echoed question reads the same behind the new header.
+    let mut at = HEADER_LEN;
+    loop {
+        let len = usize::from(*query.get(at)?);
+        if len & 0xc0 != 0 || at + 1 + len - HEADER_LEN > MAX_NAME_WIRE {
+            return None;
+        }
+        at += 1 + len;
+        if len == 0 {
+            break;
+        }
+    }
+    let question = query.get(HEADER_LEN..at + 4)?;
+    let flags = QR | (msg.flags() & (OPCODE | RD | CD)) | RA | u16::from(RCODE_SERVFAIL);
+    let mut out = Vec::with_capacity(HEADER_LEN + question.len());
+    for field in [msg.id(), flags, 1, 0, 0, 0] {
+        out.extend_from_slice(&field.to_be_bytes());
+    }
+    out.extend_from_slice(question);
+    Some(out)
+}
+
 /// Reads a name at the reader's position (advancing past it) in message `msg`.
 fn read_name(msg: &[u8], r: &mut Reader<'_>) -> Result<String, DnsError> {
     let (name, end) = name_at(msg, r.pos())?;

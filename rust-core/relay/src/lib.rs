@@ -30,7 +30,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::mpsc;
 
-use upstream::{DatagramUpstream, TcpUpstream};
+use upstream::{DatagramUpstream, DnsPending, TcpUpstream};
 
 /// Lets an outbound socket bypass the VPN before it connects (Android: `VpnService.protect`).
 pub trait Protect: Send + Sync + 'static {
@@ -64,12 +64,22 @@ pub trait Observer: Send {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// DNS the watched side sends to `listen` addresses is forwarded to `upstream`.
+/// DNS the watched side sends to `listen` addresses is forwarded to `upstream`. A UDP
+/// query the upstream resolver cannot take (no route, ICMP unreachable) or leaves
+/// unanswered for [`DNS_ANSWER_TIMEOUT`] is answered SERVFAIL by the relay.
 #[derive(Debug, Clone)]
 pub struct DnsForward {
     pub listen: Vec<IpAddr>,
     pub upstream: SocketAddr,
 }
+
+/// How long a query forwarded to the upstream resolver waits before the client gets
+/// SERVFAIL. Under the 5 s a stub resolver waits for one try (glibc's RES_TIMEOUT,
+/// Android's DnsResolver), so the client hears of the failure before it gives up on that
+/// try, and well over the second or two a resolver takes to recurse for a name on a
+/// cold cache, so a slow but working upstream still answers. (A late answer still
+/// reaches the client, which has moved on.)
+pub const DNS_ANSWER_TIMEOUT: Duration = Duration::from_secs(4);
 
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -356,9 +366,14 @@ impl Relay {
     /// Where a flow to `dst` really goes: DNS to the monitor's own address is forwarded.
     fn upstream_of(&self, dst: SocketAddr) -> SocketAddr {
         match &self.config.dns {
-            Some(dns) if dst.port() == 53 && dns.listen.contains(&dst.ip()) => dns.upstream,
+            Some(dns) if self.is_monitor_dns(dst) => dns.upstream,
             _ => dst,
         }
+    }
+
+    /// Whether `dst` is the monitor's own resolver (port 53 of a DNS address).
+    fn is_monitor_dns(&self, dst: SocketAddr) -> bool {
+        matches!(&self.config.dns, Some(dns) if dst.port() == 53 && dns.listen.contains(&dst.ip()))
     }
 
     /// Only DNS on port 53 lives at the monitor's own DNS addresses; anything else there is
@@ -412,8 +427,18 @@ impl Relay {
                 Event::UdpSend { id, src, dst, data } => {
                     if !self.datagrams.contains_key(&id) {
                         let target = self.upstream_of(dst);
+                        let dns = self.is_monitor_dns(dst).then(|| {
+                            Arc::new(DnsPending::new(id, DNS_ANSWER_TIMEOUT, &self.commands))
+                        });
                         let opened =
-                            DatagramUpstream::udp(id, target, &*self.protect, &self.commands);
+                            DatagramUpstream::udp(id, target, &*self.protect, &self.commands, dns);
+                        if opened.is_err() && self.is_monitor_dns(dst) {
+                            // No socket to the resolver (no route to it): the query
+                            // is answered at once.
+                            if let Some(servfail) = phonehome_inspect::dns::servfail(&data) {
+                                self.stack.udp_reply(Instant::now(), id, &servfail);
+                            }
+                        }
                         self.open_datagram(id, Proto::Udp, src, dst, opened);
                     }
                     if let Some(up) = self.datagrams.get(&id) {

@@ -3,15 +3,15 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use phonehome_netstack::{ConnectError, FlowId};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::{Command, Protect};
@@ -201,6 +201,119 @@ pub(crate) struct DatagramUpstream {
     socket: Arc<UdpSocket>,
     kind: DatagramKind,
     reader: JoinHandle<()>,
+    /// Set for DNS forwarded from the monitor's own resolver address.
+    dns: Option<Arc<DnsPending>>,
+}
+
+/// Most queries of one DNS flow waiting for the upstream resolver at once; a client
+/// asks one or two at a time, so more are not tracked (they still go out).
+const MAX_PENDING_QUERIES: usize = 64;
+
+/// Queries forwarded to the upstream resolver and not answered yet, each with the
+/// SERVFAIL the client gets if the resolver cannot be reached or stays silent.
+pub(crate) struct DnsPending {
+    id: FlowId,
+    timeout: Duration,
+    queries: Mutex<Vec<PendingQuery>>,
+    /// Wakes the reader task to look at a new deadline.
+    added: Notify,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+struct PendingQuery {
+    txid: u16,
+    deadline: Instant,
+    servfail: Bytes,
+}
+
+impl DnsPending {
+    pub(crate) fn new(
+        id: FlowId,
+        timeout: Duration,
+        commands: &mpsc::UnboundedSender<Command>,
+    ) -> Self {
+        Self {
+            id,
+            timeout,
+            queries: Mutex::new(Vec::new()),
+            added: Notify::new(),
+            commands: commands.clone(),
+        }
+    }
+
+    fn queries(&self) -> std::sync::MutexGuard<'_, Vec<PendingQuery>> {
+        self.queries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Remembers `query` before it goes out; false for one that cannot be parsed (it
+    /// goes out all the same, but is never answered here).
+    fn add(&self, query: &[u8]) -> bool {
+        let Some(servfail) = phonehome_inspect::dns::servfail(query) else {
+            return false;
+        };
+        let mut queries = self.queries();
+        if queries.len() >= MAX_PENDING_QUERIES {
+            return false;
+        }
+        queries.push(PendingQuery {
+            txid: u16::from_be_bytes([query[0], query[1]]),
+            deadline: Instant::now() + self.timeout,
+            servfail: Bytes::from(servfail),
+        });
+        drop(queries);
+        self.added.notify_one();
+        true
+    }
+
+    /// The resolver answered `reply`: its query no longer waits.
+    fn answered(&self, reply: &[u8]) {
+        if let [hi, lo, ..] = *reply {
+            let txid = u16::from_be_bytes([hi, lo]);
+            self.queries().retain(|q| q.txid != txid);
+        }
+    }
+
+    /// Answers SERVFAIL to every waiting query whose deadline is at or before `by`
+    /// (all of them when `by` is `None`: the resolver cannot be reached).
+    fn fail(&self, by: Option<Instant>) {
+        let failed: Vec<PendingQuery> = {
+            let mut queries = self.queries();
+            let (failed, waiting) = queries
+                .drain(..)
+                .partition(|q| by.is_none_or(|by| q.deadline <= by));
+            *queries = waiting;
+            failed
+        };
+        for q in failed {
+            log::debug!("flow {}: upstream DNS did not answer: SERVFAIL", self.id);
+            let _ = self.commands.send(Command::UdpReply(self.id, q.servfail));
+        }
+    }
+
+    /// Waits until a waiting query's deadline passes (or a new query is added, whose
+    /// deadline may come sooner).
+    async fn next_deadline(&self) {
+        let next = self.queries().iter().map(|q| q.deadline).min();
+        match next {
+            Some(at) => {
+                tokio::select! {
+                    () = self.added.notified() => {}
+                    () = tokio::time::sleep_until(at.into()) => {}
+                }
+            }
+            None => self.added.notified().await,
+        }
+    }
+}
+
+/// Errors on a connected UDP socket that say its peer cannot be reached (an ICMP error
+/// came back, or there is no route), as opposed to a full buffer.
+fn unreachable(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused | HostUnreachable | NetworkUnreachable
+    ) || e.raw_os_error() == Some(libc::EHOSTDOWN)
 }
 
 #[derive(Clone, Copy)]
@@ -221,11 +334,14 @@ impl Drop for DatagramUpstream {
 }
 
 impl DatagramUpstream {
+    /// `dns`: the flow carries DNS for the monitor's resolver; its queries are answered
+    /// SERVFAIL when the upstream resolver cannot be reached.
     pub(crate) fn udp(
         id: FlowId,
         target: SocketAddr,
         protect: &dyn Protect,
         commands: &mpsc::UnboundedSender<Command>,
+        dns: Option<Arc<DnsPending>>,
     ) -> io::Result<Self> {
         let socket = Socket::new(
             Domain::for_address(target),
@@ -241,11 +357,13 @@ impl DatagramUpstream {
             socket.clone(),
             DatagramKind::Udp,
             commands.clone(),
+            dns.clone(),
         ));
         Ok(Self {
             socket,
             kind: DatagramKind::Udp,
             reader,
+            dns,
         })
     }
 
@@ -277,20 +395,35 @@ impl DatagramUpstream {
             ident: id as u16,
         };
         let socket = Arc::new(UdpSocket::from_std(socket.into())?);
-        let reader = tokio::spawn(read_datagrams(id, socket.clone(), kind, commands.clone()));
+        let reader = tokio::spawn(read_datagrams(
+            id,
+            socket.clone(),
+            kind,
+            commands.clone(),
+            None,
+        ));
         Ok(Self {
             socket,
             kind,
             reader,
+            dns: None,
         })
     }
 
     pub(crate) fn send(&self, data: &[u8]) {
+        // A DNS query waits for its answer from before it leaves: an ICMP error may come
+        // back before this returns, and the reader task must find the query then.
+        let tracked = self.dns.as_ref().is_some_and(|dns| dns.add(data));
         // Straight to the kernel: tokio's `try_send` reports WouldBlock on a new socket
         // until the reactor has seen it writable, which would drop every first datagram.
         // UDP may drop; a full socket buffer drops like a full router queue would.
         if let Err(e) = SockRef::from(&*self.socket).send(data) {
             log::debug!("datagram not sent: {e}");
+            // A lost DNS query waits for its timeout; one that cannot reach the
+            // resolver at all is answered now.
+            if let (true, Some(dns)) = (tracked && unreachable(&e), &self.dns) {
+                dns.fail(None);
+            }
         }
     }
 
@@ -318,20 +451,45 @@ async fn read_datagrams(
     socket: Arc<UdpSocket>,
     kind: DatagramKind,
     commands: mpsc::UnboundedSender<Command>,
+    dns: Option<Arc<DnsPending>>,
 ) {
     let mut buf = vec![0u8; 65_536];
     loop {
-        let n = match socket.recv(&mut buf).await {
+        let received = match &dns {
+            None => socket.recv(&mut buf).await,
+            Some(dns) => tokio::select! {
+                received = socket.recv(&mut buf) => received,
+                () = dns.next_deadline() => {
+                    dns.fail(Some(Instant::now()));
+                    continue;
+                }
+            },
+        };
+        let n = match received {
             Ok(n) => n,
-            // A previous datagram drew an ICMP error; UDP goes on.
+            // A previous datagram drew an ICMP error; UDP goes on. DNS queries waiting
+            // for that resolver get SERVFAIL instead of the client's own timeout.
+            Err(e) if dns.is_some() && unreachable(&e) => {
+                log::debug!("flow {id}: upstream DNS unreachable: {e}");
+                if let Some(dns) = &dns {
+                    dns.fail(None);
+                }
+                continue;
+            }
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => continue,
             Err(e) => {
                 log::debug!("flow {id}: datagram socket failed: {e}");
+                if let Some(dns) = &dns {
+                    dns.fail(None);
+                }
                 let _ = commands.send(Command::DatagramFailed(id));
                 return;
             }
         };
         let msg = &buf[..n];
+        if let Some(dns) = &dns {
+            dns.answered(msg);
+        }
         let command = match kind {
             DatagramKind::Udp => Command::UdpReply(id, Bytes::copy_from_slice(msg)),
             DatagramKind::Echo { v6, raw, ident } => {

@@ -263,6 +263,70 @@ fn bad_a_length_is_an_error() {
     assert_eq!(parse(&m.0), Err(DnsError::BadRecord("A length")));
 }
 
+/// A query as dig sends it: ID 0xbeef, RD and AD set, one question, an EDNS OPT record.
+fn dig_query() -> Vec<u8> {
+    let mut m = Msg::new(0xbeef, 0x0120, 1, 0);
+    m.0[11] = 1; // ARCOUNT
+    m.question(&name("Cloud.test"), TYPE_A);
+    m.0.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+    m.0
+}
+
+#[test]
+fn servfail_keeps_id_and_question() {
+    let query = dig_query();
+    let answer = servfail(&query).expect("a well-formed query is answered");
+    let msg = Message::new_checked(&answer[..]).unwrap();
+    assert_eq!(msg.id(), 0xbeef);
+    assert!(msg.is_response());
+    assert_eq!(msg.rcode(), RCODE_SERVFAIL);
+    assert_eq!(msg.opcode(), 0);
+    // RD kept, RA set, AD (what the query asked to be told) not claimed.
+    assert_eq!(msg.flags(), 0x8182);
+    assert_eq!((msg.question_count(), msg.answer_count()), (1, 0));
+    assert_eq!((msg.authority_count(), msg.additional_count()), (0, 0));
+    // The question exactly as asked (case kept), and nothing after it.
+    assert_eq!(&answer[HEADER_LEN..], &query[HEADER_LEN..HEADER_LEN + 16]);
+    let read = parse(&answer).unwrap();
+    assert_eq!(
+        (read.query.as_str(), read.query_type),
+        ("cloud.test", TYPE_A)
+    );
+    assert!(read.records.is_empty());
+}
+
+#[test]
+fn servfail_keeps_opcode_and_checking_disabled() {
+    // Opcode 2 (STATUS) with CD and without RD.
+    let mut m = Msg::new(7, 0x1010, 1, 0);
+    m.question(&name("."), TYPE_AAAA);
+    let answer = servfail(&m.0).unwrap();
+    assert_eq!(Message::new_checked(&answer[..]).unwrap().flags(), 0x9092);
+}
+
+#[test]
+fn no_servfail_for_what_is_not_a_single_question_query() {
+    // A response (QR set) is never answered.
+    let mut response = dig_query();
+    response[2] |= 0x80;
+    assert_eq!(servfail(&response), None);
+    // No question, or two.
+    assert_eq!(servfail(&Msg::new(1, 0x0100, 0, 0).0), None);
+    let mut two = Msg::new(1, 0x0100, 2, 0);
+    two.question(&name("a.test"), TYPE_A);
+    two.question(&name("b.test"), TYPE_A);
+    assert_eq!(servfail(&two.0), None);
+    // A question that points elsewhere, or loops.
+    let mut pointing = Msg::new(1, 0x0100, 1, 0);
+    pointing.question(&ptr(12), TYPE_A);
+    assert_eq!(servfail(&pointing.0), None);
+    // Cut anywhere inside the header or the question.
+    let query = dig_query();
+    for len in 0..HEADER_LEN + 16 {
+        assert_eq!(servfail(&query[..len]), None, "cut at {len}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -272,6 +336,18 @@ proptest! {
             let _ = a.address_names();
         }
         let _ = parse_tcp(&bytes);
+        if let Some(answer) = servfail(&bytes) {
+            prop_assert_eq!(Message::new_checked(&answer[..]).unwrap().rcode(), RCODE_SERVFAIL);
+        }
+    }
+
+    #[test]
+    fn mutated_queries_never_panic(bytes in mutated(dig_query())) {
+        if let Some(answer) = servfail(&bytes) {
+            let read = parse(&answer).unwrap();
+            prop_assert!(read.is_response);
+            prop_assert_eq!(read.rcode, RCODE_SERVFAIL);
+        }
     }
 
     #[test]
