@@ -12,7 +12,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use phonehome_model::{NullSink, Sink};
 use phonehome_monitor::{Inspection, Monitor, RelayRun};
 use phonehome_netstack::Config as StackConfig;
 use phonehome_relay::{DnsForward, NoProtect, RelayConfig, RelayError, RelayStats};
-use phonehome_store::OutDir;
+use phonehome_store::{OutDir, RecordDir};
 use phonehome_tun::Tun;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::oneshot;
@@ -41,8 +41,6 @@ const RELAY_END_GRACE: Duration = Duration::from_secs(1);
 pub enum WatchError {
     #[error("no upstream DNS server: {0}; pass --dns IP[:PORT]")]
     NoUpstream(String),
-    #[error("cannot create output directory {}: {source}", path.display())]
-    OutDir { path: PathBuf, source: io::Error },
     #[error("{0}")]
     Sink(io::Error),
     #[error(transparent)]
@@ -81,8 +79,14 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     };
     log::info!("upstream DNS: {upstream}");
     let analyzer = crate::detection::build_analyzer(&args.detection)?;
-    let sink = open_sink(args.out.as_deref())?;
-    let capture = open_capture(args.out.as_deref())?;
+    let records = args
+        .out
+        .as_deref()
+        .map(RecordDir::open)
+        .transpose()
+        .map_err(WatchError::Sink)?;
+    let sink = open_sink(records.as_ref())?;
+    let capture = open_capture(records.as_ref())?;
     // Every flow in the namespace comes from CMD or what it starts: name them after it.
     let app = args.cmd.first().map(|c| {
         let name = Path::new(c).file_name().unwrap_or(c.as_os_str());
@@ -149,27 +153,19 @@ fn upstream_from_resolv_conf(path: &Path) -> Result<SocketAddr, WatchError> {
         })
 }
 
-fn open_sink(out: Option<&Path>) -> Result<Box<dyn Sink>, WatchError> {
+fn open_sink(out: Option<&RecordDir>) -> Result<Box<dyn Sink>, WatchError> {
     let Some(dir) = out else {
         return Ok(Box::new(NullSink));
     };
-    fs::create_dir_all(dir).map_err(|source| WatchError::OutDir {
-        path: dir.to_owned(),
-        source,
-    })?;
-    Ok(Box::new(OutDir::create(dir).map_err(WatchError::Sink)?))
+    Ok(Box::new(OutDir::create_in(dir).map_err(WatchError::Sink)?))
 }
 
 /// `DIR/capture.pcapng`: the first packets of every flow, each commented with its flow.
-fn open_capture(out: Option<&Path>) -> Result<Option<Capture>, WatchError> {
+fn open_capture(out: Option<&RecordDir>) -> Result<Option<Capture>, WatchError> {
     let Some(dir) = out else {
         return Ok(None);
     };
-    let path = dir.join("capture.pcapng");
-    let file = fs::File::create(&path).map_err(|source| WatchError::OutDir {
-        path: path.clone(),
-        source,
-    })?;
+    let file = dir.create("capture.pcapng").map_err(WatchError::Sink)?;
     let writer =
         phonehome_capture::PcapngWriter::new(io::BufWriter::new(file)).map_err(WatchError::Sink)?;
     Ok(Some(writer))
@@ -373,6 +369,7 @@ fn forward_stop(child: &Child) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn exit_codes_follow_the_shell() {
@@ -416,10 +413,15 @@ mod tests {
         let dir = std::env::temp_dir()
             .join(format!("phonehome-out-test.{}", std::process::id()))
             .join("nested");
-        let sink = open_sink(Some(&dir)).unwrap();
+        let records = RecordDir::open(&dir).unwrap();
+        let sink = open_sink(Some(&records)).unwrap();
         drop(sink);
-        assert!(dir.join("flows.jsonl").is_file());
-        assert!(dir.join("findings.jsonl").is_file());
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for name in ["flows.jsonl", "findings.jsonl", "phonehome.sqlite"] {
+            assert!(dir.join(name).is_file());
+            assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+        }
         fs::remove_dir_all(dir.parent().unwrap()).unwrap();
     }
 }

@@ -5,6 +5,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -107,7 +108,7 @@ impl Session {
     /// Starts relaying `tun` and recording into the configured records directory.
     pub fn start(tun: Tun, config: CoreConfig, host: Arc<dyn Host>) -> Result<Self, CoreError> {
         let dir = &config.records_dir;
-        std::fs::create_dir_all(dir)
+        private_dir(dir)
             .map_err(|e| CoreError::Records(format!("cannot create {}: {e}", dir.display())))?;
         let id = next_session_id();
         let store = sqlite::Store::open(&store_path(dir), id)
@@ -280,14 +281,30 @@ fn deliver(inbox: mpsc::Receiver<Event>, host: &dyn Host) {
     }
 }
 
+/// Creates `dir` (and missing parents) owner-only: the records hold raw identifiers. It
+/// lives in the app's private storage, which the app alone may write.
+fn private_dir(dir: &Path) -> io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 fn open_capture(dir: &Path, session: i64) -> Result<Capture, CoreError> {
     let captures = captures_dir(dir);
     let fail =
         |e: io::Error| CoreError::Records(format!("cannot write {}: {e}", captures.display()));
-    std::fs::create_dir_all(&captures).map_err(fail)?;
+    private_dir(&captures).map_err(fail)?;
     prune_captures(&captures, CAPTURE_BUDGET);
-    let file =
-        std::fs::File::create(captures.join(format!("session-{session}.pcapng"))).map_err(fail)?;
+    // Owner-only and never through a link, as `watch` writes its records.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(captures.join(format!("session-{session}.pcapng")))
+        .map_err(fail)?;
     phonehome_capture::PcapngWriter::new(io::BufWriter::new(file)).map_err(fail)
 }
 

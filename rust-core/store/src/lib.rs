@@ -1,14 +1,18 @@
 //! Where records are written and read back: [`JsonLines`], the SQLite store
 //! ([`sqlite::Store`]), the output directory of one run ([`OutDir`]), and queries and
-//! exports over the store ([`query`]). The types themselves are `phonehome-model`'s.
+//! exports over the store ([`query`]); [`records::RecordDir`] opens the directory so that
+//! records are never written through links (owner-only modes). The types themselves are `phonehome-model`'s.
 
 pub mod query;
+pub mod records;
 pub mod sqlite;
 
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+
+pub use records::RecordDir;
 
 use phonehome_model::{Finding, FlowRecord, Sink};
 use serde::Serialize;
@@ -63,23 +67,40 @@ impl fmt::Debug for OutDir {
 }
 
 impl OutDir {
-    /// Creates `dir` if needed and the files in it (existing ones are replaced).
+    /// The SQLite database and the files SQLite keeps beside it.
+    const DB_FILES: [&'static str; 3] = [
+        sqlite::FILE_NAME,
+        "phonehome.sqlite-wal",
+        "phonehome.sqlite-shm",
+    ];
+
+    /// Opens `dir` as a [`RecordDir`] (created 0700 if needed; refused if it is a link,
+    /// another user's or writable by others) and creates the files in it.
     pub fn create(dir: &Path) -> io::Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
-        })?;
-        let db_path = dir.join(sqlite::FILE_NAME);
-        for stale in [
-            db_path.clone(),
-            dir.join("phonehome.sqlite-wal"),
-            dir.join("phonehome.sqlite-shm"),
-        ] {
-            let _ = std::fs::remove_file(stale);
+        Self::create_in(&RecordDir::open(dir)?)
+    }
+
+    /// Creates the files in `dir`, mode 0600; earlier ones are replaced, links refused.
+    pub fn create_in(dir: &RecordDir) -> io::Result<Self> {
+        for stale in Self::DB_FILES {
+            dir.remove_stale(stale)?;
+        }
+        let flows = JsonLines::new(BufWriter::new(dir.create("flows.jsonl")?));
+        let findings = JsonLines::new(BufWriter::new(dir.create("findings.jsonl")?));
+        // Created here, empty and 0600, so SQLite opens it rather than a path of its
+        // choosing; its -wal and -shm take the database's mode and SQLite opens them
+        // without following links.
+        drop(dir.create_new(sqlite::FILE_NAME)?);
+        let db_path = dir.path().join(sqlite::FILE_NAME);
+        let db = sqlite::Store::open(&db_path, 0)
+            .map_err(|e| io::Error::other(format!("cannot open {}: {e}", db_path.display())))?;
+        for name in Self::DB_FILES {
+            dir.restrict(name)?;
         }
         Ok(Self {
-            flows: JsonLines::create(&dir.join("flows.jsonl"))?,
-            findings: JsonLines::create(&dir.join("findings.jsonl"))?,
-            db: sqlite::Store::open(&db_path, 0).map_err(io::Error::other)?,
+            flows,
+            findings,
+            db,
         })
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OpenFlags};
 
 use phonehome_model::{Category, Finding, FlowRecord, HostSource, Sink};
 
@@ -95,7 +95,9 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (or creates) the store for one run numbered `session` (0 for `watch`).
     pub fn open(path: &Path, session: i64) -> rusqlite::Result<Self> {
-        let db = Connection::open(path)?;
+        // Never through a link at `path` (SQLite opens -wal and -shm that way anyway).
+        let flags = OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let db = Connection::open_with_flags(path, flags)?;
         db.execute_batch(SCHEMA)?;
         Ok(Self {
             db,
