@@ -2,12 +2,13 @@
 //! the scan limit, turned into an [`Analyzer`].
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use phonehome_analyzer::{Analyzer, Settings};
 use phonehome_catalog::Catalog;
-use phonehome_detect::{Detector, Identifiers, Options};
+use phonehome_detect::{check_file_size, Detector, Identifiers, Options, MAX_FILE_BYTES};
 
 #[derive(Debug, Args, Clone)]
 pub struct DetectionArgs {
@@ -44,9 +45,24 @@ fn read(path: &Path) -> Result<String, DetectionError> {
     })
 }
 
-/// Reads the identifiers file: JSON when it looks like JSON, TOML otherwise.
+/// Reads the identifiers file: JSON when it looks like JSON, TOML otherwise. A file over
+/// [`MAX_FILE_BYTES`] is refused before it is read.
 pub fn load_identifiers(path: &Path) -> Result<Identifiers, DetectionError> {
-    let text = read(path)?;
+    let read_error = |source| DetectionError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(read_error)?;
+    let len = file.metadata().map_err(read_error)?.len();
+    check_file_size(len).map_err(|message| DetectionError::Invalid {
+        path: path.to_owned(),
+        message,
+    })?;
+    // A pipe has no length: read one byte more than allowed, for the parser to refuse.
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(read_error)?;
     let parsed = if text.trim_start().starts_with('{') {
         Identifiers::from_json(&text)
     } else {

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from harness import CLOUD_V4, CURL, DIRECT, IDS, PHONEHOME_BIN
+from harness import CLOUD_V4, CURL, DIRECT, IDS, PHONEHOME_BIN, REPO
 
 pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
 
@@ -156,3 +156,56 @@ def test_a_bad_identifiers_or_catalog_file_is_refused_with_its_line(tmp_path, fl
                          capture_output=True, text=True, timeout=30)
     assert got.returncode == 125, got
     assert expect in got.stderr and "bad.txt" in got.stderr, got.stderr
+
+
+def _refused(ids, tmp_path):
+    got = subprocess.run([str(PHONEHOME_BIN), "watch", "--ids", str(ids), "--dns", CLOUD_V4, "--", "true"],
+                         capture_output=True, text=True, timeout=120)
+    assert got.returncode == 125, (got.returncode, got.stderr[-2000:])
+    assert ids.name in got.stderr, got.stderr[-2000:]
+    return got.stderr
+
+
+def test_an_identifiers_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    # One 100 MB value: refused by the file size, not by running out of memory.
+    ids = tmp_path / "huge.toml"
+    with open(ids, "w") as f:
+        f.write('[[sms]]\ntext = "')
+        chunk = "a" * (1 << 20)
+        for _ in range(100):
+            f.write(chunk)
+        f.write('"\n')
+    err = _refused(ids, tmp_path)
+    assert "16 MiB" in err and "limit" in err, err[-2000:]
+
+
+def test_a_value_over_its_length_limit_is_refused_with_its_line(tmp_path):
+    ids = tmp_path / "long.toml"
+    ids.write_text('imei = ["861234567890123"]\n\n[[sms]]\ntext = "' + "a" * 5000 + '"\n')
+    err = _refused(ids, tmp_path)
+    assert "line 4, column 8: sms text is 5000 bytes, over the limit of 1024" in err, err[-2000:]
+
+
+def test_a_million_imeis_are_refused_with_a_limit_not_an_allocation_failure(tmp_path):
+    ids = tmp_path / "million.toml"
+    ids.write_text("imei = [" + ",".join(f'"{861000000000000 + i}"' for i in range(1_000_001)) + "]\n")
+    err = _refused(ids, tmp_path)
+    assert "limit" in err, err[-2000:]
+
+
+def test_more_values_than_the_limit_are_refused_with_the_first_one_over(tmp_path):
+    ids = tmp_path / "many.toml"
+    ids.write_text("imei = [\n" + "".join(f'"{861000000000000 + i}",\n' for i in range(100_001)) + "]\n")
+    err = _refused(ids, tmp_path)
+    assert "line 100002, column 1: imei: more than 100000 values, the limit for an identifiers file" in err, \
+        err[-2000:]
+
+
+def test_a_hundred_thousand_values_load_and_the_run_succeeds(tmp_path):
+    # 100,000 contacts, one phone number each (the most an identifiers file may hold).
+    ids = tmp_path / "contacts.toml"
+    ids.write_text("".join(f'[[contact]]\nphone = ["+86139{i:08d}"]\n' for i in range(100_000)))
+    cap = REPO / "rust-core" / "capture" / "tests" / "data" / "lo-ethernet-editcap.pcap"
+    got = subprocess.run([str(PHONEHOME_BIN), "analyze", "--ids", str(ids), "--out", str(tmp_path / "a"), str(cap)],
+                         capture_output=True, text=True, timeout=600)
+    assert got.returncode == 0, got.stderr[-2000:]

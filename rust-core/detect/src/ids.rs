@@ -70,9 +70,31 @@ pub struct IdsError {
 /// The radius when `[location]` gives none.
 pub const DEFAULT_RADIUS_M: f64 = 500.0;
 
+/// The largest identifiers file (or JSON from the app) that is read at all: 100,000
+/// values of a few dozen bytes each fit many times over.
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+
+/// The most values (every string of every list, table and array of tables, `region`
+/// aside) a file may hold. Each value becomes a few dozen patterns of the matcher, so
+/// this bounds the matcher's memory and build time.
+pub const MAX_VALUES: usize = 100_000;
+
+/// Why `len` bytes of identifiers are too many to read, as `FILE: ...` ends.
+pub fn check_file_size(len: u64) -> Result<(), String> {
+    if len > MAX_FILE_BYTES as u64 {
+        Err(format!(
+            "is {len} bytes, over the limit of {} MiB for an identifiers file",
+            MAX_FILE_BYTES >> 20
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 impl Identifiers {
     /// Parses and validates the TOML identifiers file.
     pub fn from_toml(src: &str) -> Result<Identifiers, IdsError> {
+        too_big(src)?;
         let raw: Raw<toml::Spanned<String>, toml::Spanned<f64>> =
             toml::from_str(src).map_err(|e| {
                 let at = e.span().map(|s| s.start).unwrap_or(0);
@@ -83,6 +105,7 @@ impl Identifiers {
 
     /// Parses and validates the same structure as JSON (what the Android app passes).
     pub fn from_json(src: &str) -> Result<Identifiers, IdsError> {
+        too_big(src)?;
         let raw: Raw<Plain<String>, Plain<f64>> = serde_json::from_str(src).map_err(|e| {
             let full = e.to_string();
             // serde_json appends " at line L column C"; we print those ourselves.
@@ -107,6 +130,14 @@ impl Identifiers {
                 ..Identifiers::default()
             }
     }
+}
+
+fn too_big(src: &str) -> Result<(), IdsError> {
+    check_file_size(src.len() as u64).map_err(|why| IdsError {
+        line: 1,
+        column: 1,
+        message: format!("the identifiers {}", why.replacen("is", "are", 1)),
+    })
 }
 
 fn at_offset(src: &str, offset: usize, message: String) -> IdsError {
@@ -232,6 +263,9 @@ impl Ctx<'_> {
         let s = v.value();
         let needle = serde_json::to_string(s).unwrap_or_default();
         let label = field.label();
+        if let Err(why) = length(field, s) {
+            return Err(self.err_at(v, &needle, format!("{label} {why}")));
+        }
         if s.trim().is_empty() {
             return Err(self.err_at(v, &needle, format!("{label} is an empty string")));
         }
@@ -288,6 +322,30 @@ impl Field {
             Field::SmsText => "sms text",
         }
     }
+
+    /// The longest value, in bytes, the field takes: what a real value can need with
+    /// room to spare. Fixed formats are bounded by their rule too; this keeps the error
+    /// short and the check cheap for a value of megabytes.
+    pub fn max_bytes(self) -> usize {
+        match self {
+            Field::SmsText => 1024,
+            Field::Carrier | Field::ContactName | Field::Email | Field::ContactEmail => 256,
+            _ => 64,
+        }
+    }
+}
+
+/// The field's length limit, before any other rule.
+fn length(field: Field, s: &str) -> Result<(), String> {
+    let max = field.max_bytes();
+    if s.len() > max {
+        Err(format!(
+            "is {} bytes, over the limit of {max} bytes",
+            s.len()
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// A number of the `[location]` table.
@@ -322,6 +380,7 @@ impl Coordinate {
 /// (normalised), or why not, without the field and the value: the caller shows those its
 /// own way (the app masks them).
 pub fn check(field: Field, value: &str, region: Option<&str>) -> Result<String, String> {
+    length(field, value)?;
     if value.trim().is_empty() {
         return Err("is an empty string".into());
     }
@@ -494,8 +553,54 @@ fn email(s: &str) -> Result<String, String> {
 }
 
 impl<S: Located<String>, F: Located<f64>> Raw<S, F> {
+    /// Refuses more than [`MAX_VALUES`] values before any is checked or compiled,
+    /// pointing at the first value over the limit.
+    fn count(&self, ctx: &Ctx) -> Result<(), IdsError> {
+        let lists = [
+            (Field::Imei, &self.imei),
+            (Field::Imsi, &self.imsi),
+            (Field::Iccid, &self.iccid),
+            (Field::Phone, &self.phone),
+            (Field::Carrier, &self.carrier),
+            (Field::AndroidId, &self.android_id),
+            (Field::AdId, &self.ad_id),
+            (Field::Serial, &self.serial),
+            (Field::Mac, &self.mac),
+            (Field::Email, &self.email),
+        ];
+        let contacts = self.contact.iter().flat_map(|c| {
+            let name = c.name.iter().map(|n| (Field::ContactName, n));
+            let phone = c.phone.iter().map(|p| (Field::ContactPhone, p));
+            let email = c.email.iter().map(|e| (Field::ContactEmail, e));
+            name.chain(phone).chain(email)
+        });
+        let sms = self.sms.iter().flat_map(|m| {
+            let peer = m.peer.iter().map(|p| (Field::SmsPeer, p));
+            let text = m.text.iter().map(|t| (Field::SmsText, t));
+            peer.chain(text)
+        });
+        let mut all = lists
+            .into_iter()
+            .flat_map(|(f, vs)| vs.iter().map(move |v| (f, v)))
+            .chain(contacts)
+            .chain(sms);
+        if let Some((field, v)) = all.nth(MAX_VALUES) {
+            let needle = serde_json::to_string(v.value()).unwrap_or_default();
+            return Err(ctx.err_at(
+                v,
+                &needle,
+                format!(
+                    "{}: more than {MAX_VALUES} values, the limit for an identifiers file",
+                    field.label()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn validate(self, src: &str) -> Result<Identifiers, IdsError> {
         let mut ctx = Ctx { src, region: None };
+        self.count(&ctx)?;
         let region = match &self.region {
             None => None,
             Some(v) => Some(ctx.string(Field::Region, v)?),
@@ -792,6 +897,60 @@ mod tests {
             check_coordinate(Coordinate::Lat, 91.0),
             Err("is out of range -90 to 90".into())
         );
+    }
+
+    #[test]
+    fn a_value_over_its_length_limit_is_refused_without_quoting_it() {
+        let long = "a".repeat(1025);
+        let err = Identifiers::from_toml(&format!("[[sms]]\ntext = \"{long}\"")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2, column 8: sms text is 1025 bytes, over the limit of 1024 bytes"
+        );
+        assert!(Identifiers::from_toml(&format!("[[sms]]\ntext = \"{}\"", &long[1..])).is_ok());
+        let err = Identifiers::from_json(&format!("{{\"carrier\": [\"{long}\"]}}")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1, column 14: carrier is 1025 bytes, over the limit of 256 bytes"
+        );
+        assert_eq!(
+            check(Field::Imei, &"1".repeat(65), None),
+            Err("is 65 bytes, over the limit of 64 bytes".into())
+        );
+    }
+
+    #[test]
+    fn more_values_than_the_limit_are_refused_at_the_first_one_over() {
+        let imeis = |n: usize| {
+            let list: Vec<String> = (0..n)
+                .map(|i| format!("\"{}\"", 861_000_000_000_000u64 + i as u64))
+                .collect();
+            format!("imei = [\n{}\n]\n", list.join(",\n"))
+        };
+        let ids = Identifiers::from_toml(&imeis(MAX_VALUES)).unwrap();
+        assert_eq!(ids.imei.len(), MAX_VALUES);
+        let err = Identifiers::from_toml(&imeis(MAX_VALUES + 1)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "line {}, column 1: imei: more than {MAX_VALUES} values, the limit for an identifiers file",
+                MAX_VALUES + 2
+            )
+        );
+        // Values of every list and table count together.
+        let mut src = imeis(MAX_VALUES);
+        src.push_str("[[contact]]\nname = \"Li Wei\"\n");
+        let err = Identifiers::from_toml(&src).unwrap_err();
+        assert!(err.message.starts_with("contact name: more than"), "{err}");
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_refused_before_parsing() {
+        let src = format!("{{\"carrier\": \"{}\"}}", "a".repeat(MAX_FILE_BYTES));
+        let err = Identifiers::from_json(&src).unwrap_err();
+        assert_eq!((err.line, err.column), (1, 1));
+        assert!(err.message.contains("over the limit of 16 MiB"), "{err}");
+        assert!(check_file_size(MAX_FILE_BYTES as u64).is_ok());
     }
 
     #[test]

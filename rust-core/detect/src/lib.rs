@@ -22,8 +22,8 @@ pub use detector::{Detector, Options};
 pub use encode::luhn_ok;
 pub use hit::Hit;
 pub use ids::{
-    check, check_coordinate, Contact, Coordinate, Field, Identifiers, IdsError, Location, Sms,
-    DEFAULT_RADIUS_M,
+    check, check_coordinate, check_file_size, Contact, Coordinate, Field, Identifiers, IdsError,
+    Location, Sms, DEFAULT_RADIUS_M, MAX_FILE_BYTES, MAX_VALUES,
 };
 /// The names a hit carries are the records' own types.
 pub use phonehome_model::{Confidence, DigestForm, Encoding, Kind, Where};
