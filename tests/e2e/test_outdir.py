@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from harness import CLOUD_V4, DIRECT, PHONEHOME_BIN
+from harness import CLOUD_V4, DIRECT, PHONEHOME_BIN, REPO
 
 pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
 
@@ -66,9 +66,9 @@ def test_analyze_refuses_a_planted_symlink_too(tmp_path):
     out = tmp_path / "out"
     out.mkdir(mode=0o700)
     (out / "findings.jsonl").symlink_to(target)
-    junk = tmp_path / "junk.pcap"
-    junk.write_bytes(b"\0" * 64)
-    got = subprocess.run([str(PHONEHOME_BIN), "analyze", "--out", str(out), str(junk)],
+    # A real capture: a file that is not one is refused before --out is looked at.
+    cap = REPO / "rust-core" / "capture" / "tests" / "data" / "lo-ethernet-editcap.pcap"
+    got = subprocess.run([str(PHONEHOME_BIN), "analyze", "--out", str(out), str(cap)],
                          capture_output=True, text=True, timeout=60)
     assert target.read_bytes() == VICTIM_TEXT.encode()
     assert got.returncode == 125, got
