@@ -11,7 +11,7 @@ use rusqlite::Connection;
 
 /// One line per table, column and index, in name order; SQLite's and Android's own tables
 /// (`sqlite_sequence`, `android_metadata`) are left out. The app's test writes the same.
-fn describe(db: &Connection) -> String {
+fn describe(db: &Connection) -> rusqlite::Result<String> {
     let mut out = String::new();
     let names: Vec<(String, String, String)> = db
         .prepare(
@@ -19,41 +19,34 @@ fn describe(db: &Connection) -> String {
              WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%'
                AND name != 'android_metadata'
              ORDER BY type DESC, name",
-        )
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
     for (kind, name, table) in names {
         if kind == "table" {
             out.push_str(&format!("table {name}\n"));
-            let mut columns = db.prepare(&format!("PRAGMA table_info({name})")).unwrap();
-            let rows = columns
-                .query_map([], |r| {
-                    Ok(format!(
-                        "  column {} {} notnull={} pk={}\n",
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(5)?,
-                    ))
-                })
-                .unwrap();
+            let mut columns = db.prepare(&format!("PRAGMA table_info({name})"))?;
+            let rows = columns.query_map([], |r| {
+                Ok(format!(
+                    "  column {} {} notnull={} pk={}\n",
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            })?;
             for row in rows {
-                out.push_str(&row.unwrap());
+                out.push_str(&row?);
             }
         } else {
-            let mut columns = db.prepare(&format!("PRAGMA index_info({name})")).unwrap();
+            let mut columns = db.prepare(&format!("PRAGMA index_info({name})"))?;
             let cols: Vec<String> = columns
-                .query_map([], |r| r.get(2))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
+                .query_map([], |r| r.get(2))?
+                .collect::<Result<_, _>>()?;
             out.push_str(&format!("index {name} on {table} ({})\n", cols.join(", ")));
         }
     }
-    out
+    Ok(out)
 }
 
 fn expected() -> PathBuf {
@@ -66,7 +59,7 @@ fn the_schema_file_makes_the_tables_written_down_for_the_app() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::open(&dir.join(FILE_NAME), 0).unwrap();
-    let have = describe(store.connection());
+    let have = describe(store.connection()).unwrap();
     drop(store);
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(
