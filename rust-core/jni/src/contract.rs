@@ -248,7 +248,9 @@ mod tests {
                 "connect_timeout",
                 "idle",
                 "flow_limit",
-                "shutdown"
+                "shutdown",
+                "forbidden",
+                "spoofed"
             ]
         );
     }

@@ -94,5 +94,7 @@ object Contract {
         "idle",
         "flow_limit",
         "shutdown",
+        "forbidden",
+        "spoofed",
     )
 }
