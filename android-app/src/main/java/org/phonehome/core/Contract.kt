@@ -87,6 +87,7 @@ object Contract {
         "idle",
         "flow_limit",
         "shutdown",
+        "handshake_timeout",
         "forbidden",
         "spoofed",
     )
