@@ -249,6 +249,7 @@ mod tests {
                 "idle",
                 "flow_limit",
                 "shutdown",
+                "handshake_timeout",
                 "forbidden",
                 "spoofed"
             ]

@@ -94,6 +94,7 @@ object Contract {
         "idle",
         "flow_limit",
         "shutdown",
+        "handshake_timeout",
         "forbidden",
         "spoofed",
     )
