@@ -8,6 +8,7 @@ mod pidns;
 mod report;
 mod resolv;
 mod sandbox;
+mod summary;
 mod watch;
 
 use std::process::ExitCode;

@@ -9,11 +9,12 @@
 use std::ffi::{CString, OsString};
 use std::fs;
 use std::io;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
@@ -34,6 +35,7 @@ use crate::channel::{self, Report};
 use crate::cli::WatchArgs;
 use crate::resolv;
 use crate::sandbox::{self, Plan};
+use crate::summary::{self, Counting, Tally};
 
 /// How long CMD may outlive a relay that ended by itself (see [`supervise`]).
 const RELAY_END_GRACE: Duration = Duration::from_secs(1);
@@ -82,6 +84,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     let analyzer = crate::detection::build_analyzer(&args.detection)?;
     // Everything is checked before the records of an earlier run in --out are replaced:
     // the directory here, the namespace once the child reports it ready.
+    let out = args.out.clone();
     let records = args
         .out
         .as_deref()
@@ -141,12 +144,17 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         }
         ForkResult::Parent { child } => {
             drop(child_end);
+            let tally = Arc::new(Mutex::new(Tally::default()));
             let inspection = Unopened {
                 analyzer,
                 records,
                 app,
+                tally: tally.clone(),
             };
-            monitor_child(Child::new(child), monitor_end, config, inspection)
+            let code = monitor_child(Child::new(child), monitor_end, config, inspection)?;
+            let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+            eprint!("{}", summary::summary(&tally, out.as_deref()));
+            Ok(code)
         }
     }
 }
@@ -178,6 +186,8 @@ struct Unopened {
     analyzer: Analyzer,
     records: Option<RecordDir>,
     app: Option<String>,
+    /// What the summary and the live line report.
+    tally: Arc<Mutex<Tally>>,
 }
 
 impl Unopened {
@@ -185,7 +195,7 @@ impl Unopened {
     fn open(self) -> Result<Inspection, WatchError> {
         Ok(Inspection {
             analyzer: self.analyzer,
-            sink: open_sink(self.records.as_ref())?,
+            sink: Box::new(Counting::new(open_sink(self.records.as_ref())?, self.tally)),
             capture: open_capture(self.records.as_ref())?,
             attribute: Box::new(OneApp(self.app)),
         })
@@ -307,6 +317,7 @@ fn monitor_child(
             return Err(WatchError::SetupDied(describe(status)));
         }
     };
+    let tally = inspection.tally.clone();
     let inspection = inspection.open()?;
     // Threads only now: the fork is behind us.
     let monitor = Monitor::start(inspection, |inspector| Box::new(inspector))
@@ -318,7 +329,7 @@ fn monitor_child(
     };
     monitor
         .run(tun, config, Arc::new(NoProtect), shutdown, |relay| {
-            supervise(&mut child, chan, relay, stop)
+            supervise(&mut child, chan, relay, stop, tally)
         })
         .map_err(sys("starting the async runtime"))?
 }
@@ -328,7 +339,11 @@ async fn supervise(
     chan: OwnedFd,
     relay: RelayRun,
     stop: oneshot::Sender<()>,
+    tally: Arc<Mutex<Tally>>,
 ) -> Result<u8, WatchError> {
+    // The live line, on a terminal only (a log file gets the summary alone).
+    let live = io::stderr().is_terminal();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigint = signal(SignalKind::interrupt()).map_err(sys("SIGINT handler"))?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(sys("SIGTERM handler"))?;
     let mut relay = tokio::spawn(relay);
@@ -348,6 +363,10 @@ async fn supervise(
     let status = loop {
         tokio::select! {
             status = &mut exited => break status,
+            _ = tick.tick(), if live => {
+                let line = summary::live_line(&tally.lock().unwrap_or_else(|e| e.into_inner()));
+                eprint!("\r{line}\x1b[K");
+            }
             _ = sigint.recv() => forward_stop(child),
             _ = sigterm.recv() => forward_stop(child),
             result = &mut relay, if early.is_none() => {
@@ -369,6 +388,9 @@ async fn supervise(
             }
         }
     };
+    if live {
+        eprint!("\r\x1b[K");
+    }
     let status = status
         .map_err(|join| sys("waitpid")(io::Error::other(join.to_string())))?
         .map_err(sys("waitpid"))?;
