@@ -8,9 +8,16 @@
 //! SIGKILL (the child's own parent-death signal). Init passes stop signals on to CMD
 //! (an init ignores signals it has no handler for) and reaps orphans.
 //!
+//! Unless `--keep-root`, init also gives up root before it starts CMD: it enters a user
+//! namespace of its own, whose root the parent (still root outside) maps to an
+//! unprivileged uid and gid. CMD is then root only of that user namespace, which owns no
+//! other namespace: it can use the network as any program does, but cannot enter the
+//! caller's namespaces, change its own network, mount, or open the monitor's records.
+//!
 //! Everything here runs in single-threaded forked processes and ends in exec or `_exit`.
 
 use std::ffi::CString;
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -72,14 +79,17 @@ fn wait_for(pid: Pid) -> i32 {
     }
 }
 
-/// Runs `argv` as the only program of a new PID namespace; exits with its exit code.
-pub fn run(argv: &[CString]) -> ! {
+/// Runs `argv` as the only program of a new PID namespace, as root of a user namespace
+/// mapped to `unprivileged` (uid, gid) when given; exits with its exit code.
+pub fn run(argv: &[CString], unprivileged: Option<(u32, u32)>) -> ! {
     if let Err(err) = unshare(CloneFlags::CLONE_NEWPID) {
         eprintln!("phonehome: cannot give the program a PID namespace: {err}");
         exit_now(SETUP_FAILED);
     }
-    // Init learns that this process died from the pipe closing.
-    let Ok((alive_r, alive_w)) = pipe() else {
+    // Init learns that this process died from `alive` closing, and that its user
+    // namespace is mapped from a byte on it; this process, that init entered its user
+    // namespace, from a byte on `unshared`.
+    let (Ok((alive_r, alive_w)), Ok((unshared_r, unshared_w))) = (pipe(), pipe()) else {
         exit_now(SETUP_FAILED)
     };
     // SAFETY: this process is single-threaded (a forked child of the single-threaded
@@ -87,10 +97,20 @@ pub fn run(argv: &[CString]) -> ! {
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             drop(alive_w);
-            init(argv, alive_r)
+            drop(unshared_r);
+            init(argv, alive_r, unprivileged.map(|_| unshared_w))
         }
         Ok(ForkResult::Parent { child }) => {
             drop(alive_r);
+            drop(unshared_w);
+            if let Some((uid, gid)) = unprivileged {
+                if let Err(err) = map_user_namespace(child, uid, gid, unshared_r, &alive_w) {
+                    eprintln!("phonehome: cannot run the program without privileges: {err} (--keep-root runs it as root)");
+                    let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+                    let _ = wait_for(child);
+                    exit_now(SETUP_FAILED);
+                }
+            }
             pass_signals_to(child);
             let code = wait_for(child);
             drop(alive_w);
@@ -103,22 +123,72 @@ pub fn run(argv: &[CString]) -> ! {
     }
 }
 
+/// Waits for init to enter its user namespace, maps that namespace's root to `uid` and
+/// `gid`, and tells init so.
+fn map_user_namespace(
+    init: Pid,
+    uid: u32,
+    gid: u32,
+    unshared: OwnedFd,
+    go: &OwnedFd,
+) -> std::io::Result<()> {
+    let mut byte = [0u8; 1];
+    if std::fs::File::from(unshared).read(&mut byte)? != 1 {
+        return Err(std::io::Error::other(
+            "init ended before entering its user namespace",
+        ));
+    }
+    std::fs::write(format!("/proc/{init}/uid_map"), format!("0 {uid} 1\n"))?;
+    std::fs::write(format!("/proc/{init}/gid_map"), format!("0 {gid} 1\n"))?;
+    std::fs::File::from(go.try_clone()?).write_all(b"m")
+}
+
+/// Enters a user namespace of its own, waits for the parent to map it, and becomes its
+/// root (which is `uid`/`gid` outside, with no capability there).
+fn give_up_root(unshared: OwnedFd, parent_alive: &OwnedFd) -> Result<(), String> {
+    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare(CLONE_NEWUSER): {e}"))?;
+    std::fs::File::from(unshared)
+        .write_all(b"u")
+        .map_err(|e| format!("telling the parent: {e}"))?;
+    let mut byte = [0u8; 1];
+    let mut alive = std::fs::File::from(parent_alive.try_clone().map_err(|e| e.to_string())?);
+    match alive.read(&mut byte) {
+        Ok(1) => {}
+        _ => return Err("the parent did not map the user namespace".into()),
+    }
+    nix::unistd::setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
+    let root_gid = nix::unistd::Gid::from_raw(0);
+    let root_uid = nix::unistd::Uid::from_raw(0);
+    nix::unistd::setresgid(root_gid, root_gid, root_gid).map_err(|e| format!("setresgid: {e}"))?;
+    nix::unistd::setresuid(root_uid, root_uid, root_uid).map_err(|e| format!("setresuid: {e}"))
+}
+
 /// PID 1 of the program's namespace.
-fn init(argv: &[CString], parent_alive: OwnedFd) -> ! {
-    // Die with the parent. If it died before the prctl, its end of the pipe is closed.
+fn init(argv: &[CString], parent_alive: OwnedFd, unprivileged: Option<OwnedFd>) -> ! {
+    // The program's `ps` and /proc show its own namespace: a /proc mounted in a mount
+    // namespace of init's own (the parent still needs the caller's /proc to map init's
+    // user namespace). Done while still root, which mounting needs.
+    if let Err(err) = unshare(CloneFlags::CLONE_NEWNS).and_then(|()| {
+        mount(
+            Some("proc"),
+            "/proc",
+            Some("proc"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            None::<&str>,
+        )
+    }) {
+        log::warn!("cannot mount /proc for the program's PID namespace: {err}");
+    }
+    if let Some(unshared) = unprivileged {
+        if let Err(err) = give_up_root(unshared, &parent_alive) {
+            eprintln!("phonehome: cannot run the program without privileges: {err} (--keep-root runs it as root)");
+            exit_now(SETUP_FAILED);
+        }
+    }
+    // Die with the parent (set after the change of credentials, which clears it). If
+    // the parent died before the prctl, its end of the pipe is closed.
     if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() || parent_gone(&parent_alive) {
         exit_now(SETUP_FAILED);
-    }
-    // The program's `ps` and /proc show its own namespace. The mount namespace is
-    // private (sandbox::setup), so this stays inside it.
-    if let Err(err) = mount(
-        Some("proc"),
-        "/proc",
-        Some("proc"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None::<&str>,
-    ) {
-        log::warn!("cannot mount /proc for the program's PID namespace: {err}");
     }
     // SAFETY: single-threaded, as above.
     let program = match unsafe { fork() } {

@@ -92,6 +92,9 @@ pub struct Plan {
     pub mtu: u32,
     /// CMD and its arguments; never empty.
     pub argv: Vec<CString>,
+    /// Who CMD runs as outside its namespaces, when `watch` runs as root without
+    /// `--keep-root`: root of a user namespace of its own, mapped to this uid and gid.
+    pub unprivileged: Option<(u32, u32)>,
 }
 
 /// The forked child: sets up the namespace, hands the TUN to the monitor, waits for its
@@ -122,7 +125,7 @@ pub fn child_main(chan: OwnedFd, monitor: Pid, plan: &Plan) -> ! {
         Ok(false) | Err(_) => exit_now(SETUP_FAILED),
     }
     drop(chan);
-    crate::pidns::run(&plan.argv)
+    crate::pidns::run(&plan.argv, plan.unprivileged)
 }
 
 /// Ends the child at once: no atexit handlers, no destructors of state copied from the
@@ -218,6 +221,11 @@ fn configure_interfaces(mtu: u32, ipv6: bool) -> Result<(), SetupError> {
         if let Err(e) = std::fs::write(&knob, "0") {
             log::debug!("namespace: cannot write {knob}: {e}");
         }
+    }
+    // Unprivileged ICMP sockets for every group, so ping works for a CMD without
+    // capabilities (this namespace's setting only). Best effort, as above.
+    if let Err(e) = std::fs::write("/proc/sys/net/ipv4/ping_group_range", "0 2147483647") {
+        log::debug!("namespace: cannot allow unprivileged ping: {e}");
     }
     let mtu = mtu.to_string();
     let v4 = format!("{ADDR_V4}/{PREFIX_V4}");

@@ -103,6 +103,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         name.to_string_lossy().into_owned()
     });
     let plan = Plan {
+        unprivileged: unprivileged_user(args.keep_root),
         mtu: args.mtu,
         argv: args
             .cmd
@@ -157,6 +158,27 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
             Ok(code)
         }
     }
+}
+
+/// Who CMD runs as outside its namespaces: for `watch` run as root without
+/// `--keep-root`, the user who ran sudo, or nobody. `None`: CMD keeps root, or `watch`
+/// itself is not root (CMD is then root of a user namespace mapped to the caller).
+fn unprivileged_user(keep_root: bool) -> Option<(u32, u32)> {
+    if keep_root || !nix::unistd::geteuid().is_root() {
+        return None;
+    }
+    const NOBODY: (u32, u32) = (65_534, 65_534);
+    let id = |name: &str| {
+        std::env::var(name)
+            .ok()?
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n != 0)
+    };
+    Some(match (id("SUDO_UID"), id("SUDO_GID")) {
+        (Some(uid), Some(gid)) => (uid, gid),
+        _ => NOBODY,
+    })
 }
 
 /// Whether `program` is something execvp would run: a path to an executable file, or a
