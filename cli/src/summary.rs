@@ -18,6 +18,11 @@ pub struct Tally {
     pub findings: u64,
     /// Destination (host, or address) -> identifier kinds sent there.
     pub sent_to: BTreeMap<String, BTreeSet<&'static str>>,
+    /// Refused, never relayed: the flow table was full; a martian destination; a
+    /// source not CMD's. Known when the relay ends.
+    pub refused_full: u64,
+    pub refused_forbidden: u64,
+    pub refused_spoofed: u64,
 }
 
 /// A [`Sink`] that counts what passes into the tally, then hands it on.
@@ -114,6 +119,23 @@ pub fn summary(t: &Tally, records: Option<&std::path::Path>) -> String {
             t.sent_to.len() - SHOWN
         );
     }
+    let refused = [
+        (t.refused_full, "with the flow table full"),
+        (t.refused_forbidden, "to forbidden addresses"),
+        (t.refused_spoofed, "from spoofed sources"),
+    ];
+    if refused.iter().any(|&(n, _)| n > 0) {
+        let parts: Vec<String> = refused
+            .iter()
+            .filter(|&&(n, _)| n > 0)
+            .map(|(n, why)| format!("{n} {why}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  refused packets: {} (the records keep at most 32 refusals a second)",
+            parts.join(", ")
+        );
+    }
     match records {
         Some(dir) => {
             let _ = writeln!(
@@ -155,5 +177,11 @@ mod tests {
         assert!(text.starts_with("phonehome: 3 flows, 2.0 KB out, 50.0 KB in, 2 findings\n"));
         assert!(text.contains("  sent to api.account.xiaomi.com: imei, phone\n"));
         assert!(text.contains("records in run1"));
+        assert!(!text.contains("refused"));
+        t.refused_full = 5_000;
+        t.refused_spoofed = 3;
+        let text = summary(&t, None);
+        assert!(text
+            .contains("  refused packets: 5000 with the flow table full, 3 from spoofed sources"));
     }
 }

@@ -442,6 +442,12 @@ async fn supervise(
         }
     };
     log::info!("relay: {stats:?}");
+    {
+        let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+        t.refused_full = stats.stack.flow_limit;
+        t.refused_forbidden = stats.stack.forbidden;
+        t.refused_spoofed = stats.stack.spoofed;
+    }
     Ok(exit_code(status))
 }
 
