@@ -60,6 +60,13 @@ pub struct WatchArgs {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_flows: u64,
 
+    /// Run CMD as root with every capability (when `watch` runs as root). By default it
+    /// runs as root of a user namespace of its own, mapped to the invoking user (SUDO_UID)
+    /// or to nobody, with no power outside its namespaces: it cannot enter the caller's
+    /// namespaces or reach the records. See README, "What watch guarantees".
+    #[arg(long)]
+    pub keep_root: bool,
+
     /// The program to run, and its arguments (put `--` before it).
     #[arg(
         value_name = "CMD",

@@ -4,9 +4,11 @@ mod analyze;
 mod channel;
 mod cli;
 mod detection;
+mod pidns;
 mod report;
 mod resolv;
 mod sandbox;
+mod summary;
 mod watch;
 
 use std::process::ExitCode;

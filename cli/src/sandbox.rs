@@ -2,7 +2,8 @@
 //! their only way out, and the resolv.conf that sends its DNS to the monitor.
 //!
 //! Everything here runs in the forked child of `phonehome watch`, which is
-//! single-threaded, and ends in exec(CMD) or `_exit`.
+//! single-threaded, and ends in `_exit` (CMD itself runs in its own PID namespace,
+//! [`crate::pidns`]).
 
 use std::ffi::CString;
 use std::fs::{self, OpenOptions};
@@ -91,6 +92,9 @@ pub struct Plan {
     pub mtu: u32,
     /// CMD and its arguments; never empty.
     pub argv: Vec<CString>,
+    /// Who CMD runs as outside its namespaces, when `watch` runs as root without
+    /// `--keep-root`: root of a user namespace of its own, mapped to this uid and gid.
+    pub unprivileged: Option<(u32, u32)>,
 }
 
 /// The forked child: sets up the namespace, hands the TUN to the monitor, waits for its
@@ -121,7 +125,7 @@ pub fn child_main(chan: OwnedFd, monitor: Pid, plan: &Plan) -> ! {
         Ok(false) | Err(_) => exit_now(SETUP_FAILED),
     }
     drop(chan);
-    exec(&plan.argv)
+    crate::pidns::run(&plan.argv, plan.unprivileged)
 }
 
 /// Ends the child at once: no atexit handlers, no destructors of state copied from the
@@ -131,7 +135,7 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-fn exec(argv: &[CString]) -> ! {
+pub fn exec(argv: &[CString]) -> ! {
     let Some(program) = argv.first() else {
         exit_now(EXEC_FAILED)
     };
@@ -217,6 +221,11 @@ fn configure_interfaces(mtu: u32, ipv6: bool) -> Result<(), SetupError> {
         if let Err(e) = std::fs::write(&knob, "0") {
             log::debug!("namespace: cannot write {knob}: {e}");
         }
+    }
+    // Unprivileged ICMP sockets for every group, so ping works for a CMD without
+    // capabilities (this namespace's setting only). Best effort, as above.
+    if let Err(e) = std::fs::write("/proc/sys/net/ipv4/ping_group_range", "0 2147483647") {
+        log::debug!("namespace: cannot allow unprivileged ping: {e}");
     }
     let mtu = mtu.to_string();
     let v4 = format!("{ADDR_V4}/{PREFIX_V4}");

@@ -9,16 +9,18 @@
 use std::ffi::{CString, OsString};
 use std::fs;
 use std::io;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, getpid, ForkResult, Pid};
+use phonehome_analyzer::Analyzer;
 use phonehome_inspector::{Capture, OneApp};
 use phonehome_model::{NullSink, Sink};
 use phonehome_monitor::{Inspection, Monitor, RelayRun};
@@ -33,6 +35,7 @@ use crate::channel::{self, Report};
 use crate::cli::WatchArgs;
 use crate::resolv;
 use crate::sandbox::{self, Plan};
+use crate::summary::{self, Counting, Tally};
 
 /// How long CMD may outlive a relay that ended by itself (see [`supervise`]).
 const RELAY_END_GRACE: Duration = Duration::from_secs(1);
@@ -79,20 +82,28 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     };
     log::info!("upstream DNS: {upstream}");
     let analyzer = crate::detection::build_analyzer(&args.detection)?;
+    // Everything is checked before the records of an earlier run in --out are replaced:
+    // the directory here, the namespace once the child reports it ready.
+    let out = args.out.clone();
     let records = args
         .out
         .as_deref()
         .map(RecordDir::open)
         .transpose()
         .map_err(WatchError::Sink)?;
-    let sink = open_sink(records.as_ref())?;
-    let capture = open_capture(records.as_ref())?;
+    if let Some(program) = args.cmd.first() {
+        if let Err(why) = runnable(program) {
+            eprintln!("phonehome: cannot run {}: {why}", program.to_string_lossy());
+            return Ok(sandbox::EXEC_FAILED as u8);
+        }
+    }
     // Every flow in the namespace comes from CMD or what it starts: name them after it.
     let app = args.cmd.first().map(|c| {
         let name = Path::new(c).file_name().unwrap_or(c.as_os_str());
         name.to_string_lossy().into_owned()
     });
     let plan = Plan {
+        unprivileged: unprivileged_user(args.keep_root),
         mtu: args.mtu,
         argv: args
             .cmd
@@ -134,14 +145,82 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         }
         ForkResult::Parent { child } => {
             drop(child_end);
-            let inspection = Inspection {
+            let tally = Arc::new(Mutex::new(Tally::default()));
+            let inspection = Unopened {
                 analyzer,
-                sink,
-                capture,
-                attribute: Box::new(OneApp(app)),
+                records,
+                app,
+                tally: tally.clone(),
             };
-            monitor_child(Child::new(child), monitor_end, config, inspection)
+            let code = monitor_child(Child::new(child), monitor_end, config, inspection)?;
+            let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+            eprint!("{}", summary::summary(&tally, out.as_deref()));
+            Ok(code)
         }
+    }
+}
+
+/// Who CMD runs as outside its namespaces: for `watch` run as root without
+/// `--keep-root`, the user who ran sudo, or nobody. `None`: CMD keeps root, or `watch`
+/// itself is not root (CMD is then root of a user namespace mapped to the caller).
+fn unprivileged_user(keep_root: bool) -> Option<(u32, u32)> {
+    if keep_root || !nix::unistd::geteuid().is_root() {
+        return None;
+    }
+    const NOBODY: (u32, u32) = (65_534, 65_534);
+    let id = |name: &str| {
+        std::env::var(name)
+            .ok()?
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n != 0)
+    };
+    Some(match (id("SUDO_UID"), id("SUDO_GID")) {
+        (Some(uid), Some(gid)) => (uid, gid),
+        _ => NOBODY,
+    })
+}
+
+/// Whether `program` is something execvp would run: a path to an executable file, or a
+/// name found as one on PATH. Checked up front so that a typo costs no records.
+fn runnable(program: &std::ffi::OsStr) -> Result<(), &'static str> {
+    use nix::unistd::{access, AccessFlags};
+    let executable = |path: &Path| {
+        path.metadata().is_ok_and(|m| m.is_file()) && access(path, AccessFlags::X_OK).is_ok()
+    };
+    if program.as_bytes().contains(&b'/') {
+        return if executable(Path::new(program)) {
+            Ok(())
+        } else {
+            Err("no such executable file")
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    if std::env::split_paths(&path).any(|dir| executable(&dir.join(program))) {
+        Ok(())
+    } else {
+        Err("not found on PATH")
+    }
+}
+
+/// What the inspection needs, with the record files not yet opened.
+struct Unopened {
+    analyzer: Analyzer,
+    records: Option<RecordDir>,
+    app: Option<String>,
+    /// What the summary and the live line report.
+    tally: Arc<Mutex<Tally>>,
+}
+
+impl Unopened {
+    /// Opens the record files (replacing an earlier run's) once the namespace is ready.
+    fn open(self) -> Result<Inspection, WatchError> {
+        Ok(Inspection {
+            analyzer: self.analyzer,
+            sink: Box::new(Counting::new(open_sink(self.records.as_ref())?, self.tally)),
+            capture: open_capture(self.records.as_ref())?,
+            attribute: Box::new(OneApp(self.app)),
+        })
     }
 }
 
@@ -249,7 +328,7 @@ fn monitor_child(
     mut child: Child,
     chan: OwnedFd,
     config: RelayConfig,
-    inspection: Inspection,
+    inspection: Unopened,
 ) -> Result<u8, WatchError> {
     let tun = match channel::recv_report(&chan).map_err(sys("waiting for the namespace"))? {
         Report::Tun(fd) => Tun::from_fd(fd),
@@ -260,6 +339,8 @@ fn monitor_child(
             return Err(WatchError::SetupDied(describe(status)));
         }
     };
+    let tally = inspection.tally.clone();
+    let inspection = inspection.open()?;
     // Threads only now: the fork is behind us.
     let monitor = Monitor::start(inspection, |inspector| Box::new(inspector))
         .map_err(sys("starting the inspection thread"))?;
@@ -270,7 +351,7 @@ fn monitor_child(
     };
     monitor
         .run(tun, config, Arc::new(NoProtect), shutdown, |relay| {
-            supervise(&mut child, chan, relay, stop)
+            supervise(&mut child, chan, relay, stop, tally)
         })
         .map_err(sys("starting the async runtime"))?
 }
@@ -280,7 +361,11 @@ async fn supervise(
     chan: OwnedFd,
     relay: RelayRun,
     stop: oneshot::Sender<()>,
+    tally: Arc<Mutex<Tally>>,
 ) -> Result<u8, WatchError> {
+    // The live line, on a terminal only (a log file gets the summary alone).
+    let live = io::stderr().is_terminal();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigint = signal(SignalKind::interrupt()).map_err(sys("SIGINT handler"))?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(sys("SIGTERM handler"))?;
     let mut relay = tokio::spawn(relay);
@@ -300,6 +385,10 @@ async fn supervise(
     let status = loop {
         tokio::select! {
             status = &mut exited => break status,
+            _ = tick.tick(), if live => {
+                let line = summary::live_line(&tally.lock().unwrap_or_else(|e| e.into_inner()));
+                eprint!("\r{line}\x1b[K");
+            }
             _ = sigint.recv() => forward_stop(child),
             _ = sigterm.recv() => forward_stop(child),
             result = &mut relay, if early.is_none() => {
@@ -321,6 +410,9 @@ async fn supervise(
             }
         }
     };
+    if live {
+        eprint!("\r\x1b[K");
+    }
     let status = status
         .map_err(|join| sys("waitpid")(io::Error::other(join.to_string())))?
         .map_err(sys("waitpid"))?;
@@ -350,6 +442,12 @@ async fn supervise(
         }
     };
     log::info!("relay: {stats:?}");
+    {
+        let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+        t.refused_full = stats.stack.flow_limit;
+        t.refused_forbidden = stats.stack.forbidden;
+        t.refused_spoofed = stats.stack.spoofed;
+    }
     Ok(exit_code(status))
 }
 

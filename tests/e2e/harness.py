@@ -288,14 +288,19 @@ class Runner:
         return WATCHED_V6 if self.watched else HOST_V6
 
     def command(self, argv: list, out_dir: Path, watch_args: list = (),
-                dns: str = CLOUD_V4) -> list[str]:
+                dns: str = CLOUD_V4, keep_root: bool = True) -> list[str]:
         """watch_args: more `phonehome watch` options (e.g. `--ids FILE`); dns: the
-        upstream resolver the monitor forwards to (`--dns`)."""
+        upstream resolver the monitor forwards to (`--dns`).
+
+        keep_root: CMD runs as root (`--keep-root`). The clients write into the test's
+        temporary directories, which are root's, and some write raw packets or firewall
+        rules; test_isolation.py runs CMD the default way, without privileges."""
         argv = [str(a) for a in argv]
         base = ["ip", "netns", "exec", self.topo.host]
         if not self.watched:
             return base + argv
-        return base + [str(PHONEHOME_BIN), "watch", "--out", str(out_dir),
+        root = ["--keep-root"] if keep_root else []
+        return base + [str(PHONEHOME_BIN), "watch", *root, "--out", str(out_dir),
                        "--dns", dns, *map(str, watch_args), "--", *argv]
 
     def _out_dir(self) -> Path:

@@ -50,3 +50,21 @@ def test_packets_for_the_callers_loopback_are_refused_and_recorded(runner, senti
     # Nothing from a spoofed source was relayed to the cloud.
     relayed = [f for f in flows if f["dst"] == f"{CLOUD_V4}:80"]
     assert all(f["close"] == "spoofed" for f in relayed), relayed
+
+
+def test_a_flood_of_refused_packets_is_counted_not_recorded_one_by_one(runner):
+    """Issue 15, defect 10: 3,000 spoofed SYNs (~120 KB) must not become 3,000 records;
+    the summary counts them all."""
+    if not runner.watched:
+        pytest.skip("the kernel path has no monitor to refuse anything")
+    flood = ("import sys; sys.path.insert(0, sys.argv[1]); "
+             "from crafted import packet, send, syn; "
+             f"send('{TUN_NAME}', [packet('10.111.0.77', '{CLOUD_V4}', 6, syn(1024 + i, 80)) "
+             "for i in range(3000)])")
+    start = time.monotonic()
+    res = runner.run([PY, "-c", flood, CLIENTS], timeout=60)
+    seconds = time.monotonic() - start
+    assert res.returncode == 0, res.describe()
+    spoofed = [f for f in res.flows() if f["close"] == "spoofed"]
+    assert 1 <= len(spoofed) <= 32 * (int(seconds) + 2), (len(spoofed), seconds)
+    assert "refused packets: 3000 from spoofed sources" in res.stderr, res.stderr

@@ -20,9 +20,12 @@ VICTIM_TEXT = "root-owned content that must survive\n"
 
 
 def watch(out, *cmd, timeout=60):
+    """CMD keeps root: one test has it look at the records while they are written, which
+    an unprivileged CMD cannot (test_isolation.py)."""
     cmd = cmd or ("true",)
-    return subprocess.run([str(PHONEHOME_BIN), "watch", "--out", str(out), "--dns", CLOUD_V4,
-                           "--", *cmd], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([str(PHONEHOME_BIN), "watch", "--keep-root", "--out", str(out),
+                           "--dns", CLOUD_V4, "--", *cmd], capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def mode(path):

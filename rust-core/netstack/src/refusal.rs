@@ -10,8 +10,8 @@ use crate::api::{Event, FlowEnd};
 use crate::packet::{self, DropReason, Parsed};
 use crate::stack::Netstack;
 
-/// Refusals recorded per second at most: a flood of crafted packets costs counters,
-/// not records.
+/// Refusals (martian, spoofed, table full) recorded per second at most: a flood of
+/// crafted packets costs counters, not records.
 const RECORDS_PER_SECOND: u32 = 32;
 
 /// How many refusals were recorded in the current one-second window.
@@ -22,7 +22,7 @@ pub(crate) struct RecordBudget {
 }
 
 impl RecordBudget {
-    fn take(&mut self, now: Instant) -> bool {
+    pub(crate) fn take(&mut self, now: Instant) -> bool {
         let current = self
             .window
             .filter(|&start| now.saturating_duration_since(start) < Duration::from_secs(1));

@@ -65,6 +65,11 @@ impl Netstack {
             if let Some(rst) = packet::tcp_refusal(src, dst, seq, seq_len) {
                 self.push_packet(rst);
             }
+            // Counted always (Stats::flow_limit), recorded within the refusal budget: a
+            // flood of SYNs costs counters, not megabytes of records.
+            if !self.refusal_records.take(now) {
+                return Err(DropReason::FlowLimit);
+            }
             let id = self.new_id();
             self.events.push_back(Event::Closed(FlowEnd {
                 id,

@@ -126,6 +126,13 @@ fn a_flood_never_pushes_out_an_established_flow() {
         .iter()
         .all(|e| !established_flows.contains(&e.id)));
     assert_eq!(link.stack.stats().open_flows, 4);
+    // Every refusal is counted; only a second's budget of them is recorded.
+    assert_eq!(link.stack.stats().flow_limit, 200);
+    assert!(
+        (1..=32).contains(&closed(&events).len()),
+        "{}",
+        closed(&events).len()
+    );
 }
 
 #[test]

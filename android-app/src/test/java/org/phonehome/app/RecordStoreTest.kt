@@ -129,6 +129,42 @@ class RecordStoreTest {
     }
 
     @Test
+    fun `the lines the core sends fill every column the queries use`() {
+        // Lines a real session sent (tests/e2e/test_jni.py's, curl sending the IMEI).
+        val flowLine = """{"flow":2,"proto":"tcp","src":"[fd70:686f:6e65::2]:38570","dst":"[fd00:201::2]:80",""" +
+            """"bytes_out":115,"bytes_in":202,"start":"2026-12-02T16:32:12.070Z","end":"2026-12-02T16:32:12.084Z",""" +
+            """"close":"closed","app":"org.example.curl","host":"api.account.xiaomi.com","host_source":"http",""" +
+            """"vendor":"Xiaomi","category":"cloud-messaging","service":"MIUI Cloud Messaging / Mi account"}"""
+        val findingLine = """{"ts":"2026-12-02T16:32:12.071Z","flow":2,"app":"org.example.curl","proto":"tcp",""" +
+            """"src":"[fd70:686f:6e65::2]:38570","dst":"[fd00:201::2]:80","host":"api.account.xiaomi.com",""" +
+            """"host_source":"http","vendor":"Xiaomi","category":"cloud-messaging",""" +
+            """"service":"MIUI Cloud Messaging / Mi account","kind":"imei","encoding":"plain","digest_form":null,""" +
+            """"truncated":false,"where":"url","direction":"out","confidence":"exact","evidence":"imei=86*********0128",""" +
+            """"bytes_out":null,"bytes_in":null,"start":null,"end":null}"""
+        store.insertBatch(1796229132000, "$flowLine\n", "$findingLine\n")
+        fun row(sql: String): List<String?> = store.readableDatabase.rawQuery(sql, null).use { c ->
+            assertTrue(c.moveToFirst())
+            (0 until c.columnCount).map { if (c.isNull(it)) null else c.getString(it) }
+        }
+        assertEquals(
+            listOf(
+                "1796229132000", "2", "tcp", "[fd70:686f:6e65::2]:38570", "[fd00:201::2]:80", "org.example.curl",
+                "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "MIUI Cloud Messaging / Mi account",
+                "115", "202", "1796229132070", "1796229132084", "closed", flowLine,
+            ),
+            row("SELECT * FROM flows"),
+        )
+        assertEquals(
+            listOf(
+                "1", "1796229132000", "1796229132071", "2", "org.example.curl", "tcp", "[fd00:201::2]:80",
+                "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "imei", "plain", null, "0", "url",
+                "out", "exact", "imei=86*********0128", null, null, findingLine,
+            ),
+            row("SELECT * FROM findings"),
+        )
+    }
+
+    @Test
     fun `pages come newest first with their session and id`() {
         twoSessions()
         val all = store.findings(RecordFilter(), 0, 100)
