@@ -52,6 +52,13 @@ android {
         unitTests.isIncludeAndroidResources = true
     }
 
+    // Native libraries stored deflated and extracted at install, as android-app/build-apk
+    // packs them (Debian's zipalign cannot give an uncompressed one the 16 KiB zip
+    // alignment Android 15+ asks); both builds then leave extractNativeLibs at true.
+    packaging {
+        jniLibs.useLegacyPackaging = true
+    }
+
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17

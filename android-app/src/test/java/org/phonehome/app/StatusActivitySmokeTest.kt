@@ -1,5 +1,7 @@
 package org.phonehome.app
 
+import android.graphics.Bitmap
+import android.graphics.Canvas
 import android.view.View
 import android.view.ViewGroup
 import android.widget.TextView
@@ -10,6 +12,8 @@ import org.junit.runner.RunWith
 import org.phonehome.R
 import org.robolectric.Robolectric
 import org.robolectric.RobolectricTestRunner
+import org.robolectric.annotation.Config
+import org.robolectric.annotation.GraphicsMode
 
 /**
  * The app's code on Android 16's framework (Robolectric), with the resources of the app's
@@ -29,6 +33,24 @@ class StatusActivitySmokeTest {
             val titles = textViews(activity.window.decorView).filter { it.text.toString() == "PhoneHome" }
             assertTrue("a TextView reads PhoneHome", titles.isNotEmpty())
             assertTrue("the title is shown, not just present", titles.any { it.isShown && it.width > 0 && it.height > 0 })
+        }
+    }
+
+    @Test
+    @GraphicsMode(GraphicsMode.Mode.NATIVE)
+    @Config(qualifiers = "w411dp-h891dp-xxhdpi")
+    fun `native graphics draw the status screen into a bitmap`() {
+        Robolectric.buildActivity(StatusActivity::class.java).setup().use { controller ->
+            val decor = controller.get().window.decorView
+            assertTrue("laid out at the asked size", decor.width > 1000 && decor.height > 2000)
+            val bitmap = Bitmap.createBitmap(decor.width, decor.height, Bitmap.Config.ARGB_8888)
+            decor.draw(Canvas(bitmap))
+            // Real drawing (Android's own Skia) leaves many colours: text, bars, buttons.
+            val colours = HashSet<Int>()
+            for (y in 0 until bitmap.height step 7) {
+                for (x in 0 until bitmap.width step 7) colours.add(bitmap.getPixel(x, y))
+            }
+            assertTrue("only ${colours.size} colours drawn", colours.size > 20)
         }
     }
 
