@@ -176,6 +176,16 @@ def prepare(abi: Abi, work: Path, api: int = API, table: list[Symbol] | None = N
     return env
 
 
+def ensure_rust_targets(abis: list[Abi], repo: Path) -> None:
+    """rustup target add what is missing, in repo so that its rust-toolchain.toml applies."""
+    installed = subprocess.run(["rustup", "target", "list", "--installed"], cwd=repo,
+                               check=True, capture_output=True, text=True).stdout.split()
+    missing = [a.rust for a in abis if a.rust not in installed]
+    if missing:
+        subprocess.run(["rustup", "target", "add", *missing], cwd=repo, check=True,
+                       stdin=subprocess.DEVNULL)
+
+
 def cargo_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The caller's environment without what would override the per-target flags."""
     env = dict(os.environ if base is None else base)
