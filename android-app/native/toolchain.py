@@ -141,6 +141,22 @@ def make_linker(abi: Abi, bindir: Path, stubs: Path, api: int = API) -> Path:
         "#!/bin/sh\n"
         f"# rustc's linker for {abi.rust}: Debian's clang driving lld against the API-{api}\n"
         "# stub libraries; -nostdlib because the NDK's crt objects and libraries are not here.\n"
+        "#\n"
+        "# rustc's version script makes global every #[no_mangle] symbol of every crate, so\n"
+        "# also the unwinding crate's _Unwind_*; ART looks up only JNI_OnLoad and Java_*, so\n"
+        "# a copy of the script keeps those global and lets the rest fall to its local: *.\n"
+        "for arg do\n"
+        "    shift\n"
+        "    case $arg in\n"
+        "        -Wl,--version-script=*)\n"
+        '            list=${arg#-Wl,--version-script=}\n'
+        "            sed -E -e '/^[[:space:]]*(JNI_OnLoad|Java_[A-Za-z0-9_$]*);[[:space:]]*$/b' \\\n"
+        "                -e '/^[[:space:]]*[A-Za-z_.$][A-Za-z0-9_.$]*;[[:space:]]*$/d' \\\n"
+        '                "$list" >"$list.jni" || exit 1\n'
+        '            arg=-Wl,--version-script=$list.jni ;;\n'
+        "    esac\n"
+        '    set -- "$@" "$arg"\n'
+        "done\n"
         f'exec clang --target={abi.clang}{api} -fuse-ld=lld -nostdlib -L"{stubs}" "$@"\n')
     wrapper.chmod(0o755)
     return wrapper

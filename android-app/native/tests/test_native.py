@@ -330,6 +330,21 @@ def test_wrapper_link_fails_for_a_symbol_newer_than_api_24(work, envs, abi):
     link(work, envs, abi, "old", calls=("arc4random_buf",))
 
 
+def test_wrapper_keeps_only_jni_symbols_of_rustcs_version_script(work, envs):
+    # rustc lists every #[no_mangle] symbol of every crate (the unwinding crate's _Unwind_*
+    # too); what the wrapper links exports only what ART looks up.
+    obj = assemble(work, "x86_64", "listed", exports=("JNI_OnLoad", "Java_a_B_c", "_Unwind_Resume"))
+    script = work / "rustc-list"
+    script.write_text("{\n  global:\n    JNI_OnLoad;\n    Java_a_B_c;\n    _Unwind_Resume;\n\n"
+                      "  local:\n    *;\n};\n")
+    out = work / "listed.so"
+    toolchain.run([wrapper(work, "x86_64"), "-shared", "-o", out, obj, "-lc", "-s",
+                   f"-Wl,--version-script={script}", f"-Wl,-z,max-page-size={toolchain.PAGE}"])
+    exported = {s.name for s in elfcheck.exports(elfcheck.parse(out.read_bytes()))}
+    assert exported == {"JNI_OnLoad", "Java_a_B_c"}
+    assert elfcheck.check(out, "x86_64", API, TABLE) == []
+
+
 # --- the C guard -----------------------------------------------------------------------
 
 BUILD_RS = r'''
