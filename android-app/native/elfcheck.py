@@ -17,7 +17,7 @@ ALLOWED_NEEDED = set(toolchain.LIBRARIES)
 
 PT_LOAD = 1
 SHT_SYMTAB, SHT_DYNAMIC, SHT_DYNSYM = 2, 6, 11
-SHT_GNU_VERNEED, SHT_GNU_VERSYM = 0x6FFFFFFE, 0x6FFFFFFF
+SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM = 0x6FFFFFFD, 0x6FFFFFFE, 0x6FFFFFFF
 DT_NULL, DT_NEEDED, DT_TEXTREL, DT_FLAGS = 0, 1, 22, 30
 DF_TEXTREL = 0x4
 STB_GLOBAL, STB_WEAK = 1, 2
@@ -33,7 +33,8 @@ class DynSym:
     type: int
     visibility: int
     defined: bool
-    version: str | None = None  # the needed version (verneed), if the import is versioned
+    # The version: needed (verneed) for an import, defined (verdef) for a definition.
+    version: str | None = None
     version_file: str | None = None  # the library that version is needed from
 
 
@@ -122,6 +123,20 @@ def parse(data: bytes) -> Elf:
                 break
             at += nxt
 
+    # The defined versions: version index -> name (index 1, the file itself, is left out)
+    defined_versions: dict[int, str] = {}
+    if SHT_GNU_VERDEF in by_type:
+        _, (_, _, offset, size, link, _) = by_type[SHT_GNU_VERDEF]
+        at = offset
+        while True:
+            _, flags, ndx, cnt, _, aux, nxt = struct.unpack_from("<HHHHIII", data, at)
+            if cnt and not flags & 0x1:  # VER_FLG_BASE names the file, not a version
+                (name, _) = struct.unpack_from("<II", data, at + aux)
+                defined_versions[ndx] = cstr(link, name)
+            if not nxt:
+                break
+            at += nxt
+
     if SHT_DYNSYM in by_type:
         index, (_, _, offset, size, link, entsize) = by_type[SHT_DYNSYM]
         versym = by_type.get(SHT_GNU_VERSYM)
@@ -137,6 +152,8 @@ def parse(data: bytes) -> Elf:
                 (ver,) = struct.unpack_from("<H", data, versym[1][2] + 2 * n)
                 if (ver & 0x7FFF) in needed_versions and not sym.defined:
                     sym.version, sym.version_file = needed_versions[ver & 0x7FFF]
+                elif sym.defined:
+                    sym.version = defined_versions.get(ver & 0x7FFF)
             elf.dynsyms.append(sym)
     return elf
 
