@@ -22,15 +22,16 @@ val rustAbis = listOf(
 
 android {
     namespace = "org.phonehome"
-    compileSdk = 36
+    compileSdk = libs.versions.compileSdk.get().toInt()
     ndkVersion = libs.versions.ndk.get()
 
     defaultConfig {
         applicationId = "org.phonehome"
-        minSdk = 24
-        targetSdk = 36
-        versionCode = 1
-        versionName = "0.1.0"
+        // gradle/libs.versions.toml: the SDK-free build (android-app/build-apk) reads the same.
+        minSdk = libs.versions.minSdk.get().toInt()
+        targetSdk = libs.versions.targetSdk.get().toInt()
+        versionCode = libs.versions.versionCode.get().toInt()
+        versionName = libs.versions.versionName.get()
         ndk {
             abiFilters += rustAbis.map { it.abi }
         }
@@ -46,6 +47,11 @@ android {
         }
     }
 
+    // Robolectric tests load the app's resources (AGP writes test_config.properties for them).
+    testOptions {
+        unitTests.isIncludeAndroidResources = true
+    }
+
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -54,6 +60,9 @@ android {
     sourceSets {
         getByName("main") {
             java.srcDir("src/main/java")
+            // The records store's schema (phonehome.sql), the same file the Rust store reads:
+            // that folder holds nothing else, so it is the app's assets folder as it is.
+            assets.srcDir("../rust-core/store/schema")
             // jniLibs: the cargo outputs, added per variant below (androidComponents).
         }
         getByName("test") {
@@ -65,11 +74,12 @@ android {
 dependencies {
     implementation(libs.kotlin.stdlib)
     testImplementation(libs.junit)
+    testImplementation(libs.robolectric)
 }
 
 /**
  * `cargo build --release -p phonehome-jni --target TRIPLE` from the repository root, with
- * the NDK's clang as linker and C compiler (build scripts compile C, e.g. SQLite), then
+ * the NDK's clang as linker (and as C compiler, should a dependency ever compile C), then
  * copies `libphonehome_jni.so` to [outputDir]. Cargo decides itself what is up to date,
  * so the task always runs it.
  */

@@ -26,12 +26,19 @@ pub struct Config {
     pub tcp_up_window: usize,
     /// A TCP flow with no traffic either way for this long is reset on both sides.
     pub tcp_idle: Duration,
+    /// A TCP flow whose client leaves our SYN-ACK unanswered this long is dropped, as a
+    /// kernel drops a half-open connection (Linux gives up after about a minute of
+    /// retries; a client behind a TUN answers within milliseconds).
+    pub tcp_handshake: Duration,
     /// UDP flows to port 53 are forgotten after this long without traffic.
     pub dns_idle: Duration,
     /// Other UDP flows are forgotten after this long without traffic.
     pub udp_idle: Duration,
     /// Echo flows are forgotten after this long without traffic.
     pub icmp_idle: Duration,
+    /// The client's own addresses (the TUN's). A packet from any other source is
+    /// refused as spoofed; when empty, only martian sources are.
+    pub clients: Vec<IpAddr>,
 }
 
 impl Default for Config {
@@ -43,9 +50,11 @@ impl Default for Config {
             tcp_tx_buffer: 256 * 1024,
             tcp_up_window: 256 * 1024,
             tcp_idle: Duration::from_secs(2 * 3600),
+            tcp_handshake: Duration::from_secs(10),
             dns_idle: Duration::from_secs(10),
             udp_idle: Duration::from_secs(120),
             icmp_idle: Duration::from_secs(10),
+            clients: Vec::new(),
         }
     }
 }
@@ -128,6 +137,10 @@ pub struct Stats {
     pub unsupported: u64,
     pub flow_limit: u64,
     pub too_big: u64,
+    /// Packets to a martian destination (loopback, link-local, ...), refused.
+    pub forbidden: u64,
+    /// Packets from a source that is not the client's, refused.
+    pub spoofed: u64,
     pub tcp_flows: u64,
     pub udp_flows: u64,
     pub icmp_flows: u64,

@@ -11,13 +11,11 @@ import android.widget.LinearLayout
 import android.widget.TextView
 import org.phonehome.R
 import org.phonehome.core.Contract
-import org.phonehome.core.NativeCore
 import org.phonehome.model.AppSummary
 import org.phonehome.model.DestinationSummary
 import org.phonehome.model.Finding
 import org.phonehome.model.Format
 import org.phonehome.model.Grouping
-import org.phonehome.model.Json
 import org.phonehome.model.KindSummary
 import org.phonehome.model.Kinds
 
@@ -33,14 +31,12 @@ class FindingsActivity : Activity() {
         private const val MENU_MORE = 2
     }
 
-    private lateinit var store: Store
     private lateinit var list: LinearLayout
     private var app: String? = null
     private var limit = PAGE
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        store = Store(this)
         app = intent.getStringExtra(EXTRA_APP)
         title = if (app != null) AppNames.label(this, app) else getString(R.string.findings_title)
         list = Ui.column(this)
@@ -63,11 +59,11 @@ class FindingsActivity : Activity() {
     private fun load() {
         list.removeAllViews()
         list.addView(Ui.note(this, getString(R.string.loading)))
-        val filter = Json.obj(*listOfNotNull(app?.let { "app" to Json.Str(it) }).toTypedArray()).toString()
-        val recordsDir = store.recordsDir.absolutePath
+        val filter = RecordFilter(app = app)
+        val records = phoneHome.records
         val max = limit
         phoneHome.worker.query({
-            val findings = Finding.listFromJson(NativeCore.findings(recordsDir, filter, 0, max))
+            val findings = records.findings(filter, 0, max)
             findings to Grouping.group(findings)
         }) { result, error ->
             if (isDestroyed) return@query
