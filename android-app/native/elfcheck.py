@@ -244,8 +244,8 @@ def summary(path: Path) -> str:
     elf = parse(Path(path).read_bytes())
     counts: dict[str, int] = {}
     for sym in imports(elf):
-        key = (f"{sym.version_file} @{sym.version}" if sym.version
-               else "weak" if sym.bind == STB_WEAK else "unversioned")
+        key = ("weak" if sym.bind == STB_WEAK
+               else f"{sym.version_file} @{sym.version}" if sym.version else "unversioned")
         counts[key] = counts.get(key, 0) + 1
     names = [s.name for s in exports(elf)]
     java = sum(n.startswith("Java_") for n in names)
