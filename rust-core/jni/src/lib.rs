@@ -16,6 +16,11 @@ pub mod owner;
 pub mod session;
 pub mod validate;
 
+// Links the unwinder that stands in for the NDK's libunwind on 64-bit Android (see
+// Cargo.toml); nothing names it, so without this it would not be linked at all.
+#[cfg(all(target_os = "android", target_pointer_width = "64"))]
+use unwinding as _;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Write};
