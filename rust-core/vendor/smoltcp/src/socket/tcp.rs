@@ -141,7 +141,10 @@ impl fmt::Display for State {
 /// RFC 6298: (2.1) Until a round-trip time (RTT) measurement has been made for a
 /// segment sent between the sender and receiver, the sender SHOULD
 /// set RTO <- 1 second,
-const RTTE_INITIAL_RTO: u32 = 1000;
+///
+/// PhoneHome: 100 ms. Its sockets only ever talk to a client on the same device, over a
+/// TUN whose round trip is microseconds; 1 s made every lost SYN-ACK cost a second.
+const RTTE_INITIAL_RTO: u32 = 100;
 
 // Minimum "safety margin" for the RTO that kicks in when the
 // variance gets very low.
@@ -152,7 +155,10 @@ const RTTE_K: u32 = 4;
 
 // RFC 6298 (2.4): Whenever RTO is computed, if it is less than 1 second, then the
 // RTO SHOULD be rounded up to 1 second.
-const RTTE_MIN_RTO: u32 = 1000;
+///
+/// PhoneHome: 10 ms, for the same reason: with a 1 s floor, losses on the TUN stalled a
+/// flow for 1, 2, 4 s (issue 15, defect 4).
+const RTTE_MIN_RTO: u32 = 10;
 
 // RFC 6298 (2.5) A maximum value MAY be placed on RTO provided it is at least 60
 // seconds
@@ -521,6 +527,13 @@ pub struct Socket<'a> {
     /// The number of packets received directly after
     /// each other which have the same ACK number.
     local_rx_dup_acks: u8,
+    /// PhoneHome (NewReno, RFC 6582): while recovering from a fast retransmit, the highest
+    /// sequence number sent when it began. An ACK below it is partial: the next hole is
+    /// retransmitted at once instead of waiting for three more duplicate ACKs or the RTO.
+    recovery_end: Option<TcpSeqNumber>,
+    /// PhoneHome: the pending fast retransmit is for a partial ACK inside a recovery that
+    /// already told the congestion controller of the loss.
+    partial_ack_retransmit: bool,
     /// If a fast retransmit needs to occur
     pending_fast_retransmit: bool,
 
@@ -613,6 +626,8 @@ impl<'a> Socket<'a> {
             local_rx_last_ack: None,
             local_rx_last_seq: None,
             local_rx_dup_acks: 0,
+            recovery_end: None,
+            partial_ack_retransmit: false,
             pending_fast_retransmit: false,
             ack_delay: Some(ACK_DELAY_DEFAULT),
             ack_delay_timer: AckDelayTimer::Idle,
@@ -2118,6 +2133,7 @@ impl<'a> Socket<'a> {
 
                     if self.local_rx_dup_acks == 3 {
                         self.timer.set_for_fast_retransmit();
+                        self.recovery_end = Some(self.remote_last_seq);
                         net_debug!("started fast retransmit");
                     }
 
@@ -2187,6 +2203,16 @@ impl<'a> Socket<'a> {
                 self.timer.set_for_idle(cx.now(), self.keep_alive);
             }
             _ => {}
+        }
+
+        // PhoneHome (NewReno): a partial ACK during recovery retransmits the next hole now.
+        if let (Some(end), Some(ack_number)) = (self.recovery_end, repr.ack_number) {
+            if ack_number >= end || ack_all {
+                self.recovery_end = None;
+            } else if ack_len > 0 && self.local_rx_dup_acks == 0 {
+                self.timer.set_for_fast_retransmit();
+                self.partial_ack_retransmit = true;
+            }
         }
 
         // start/stop the Zero Window Probe timer.
@@ -2489,15 +2515,20 @@ impl<'a> Socket<'a> {
 
                 // Inform RTTE, so that it can can handle RTO backoff
                 self.rtte.on_rto();
+                self.recovery_end = None;
+                self.partial_ack_retransmit = false;
             } else {
                 // If a fast rentrasmit timer expired, we should resend only the earliest unAcked segment
                 net_debug!("retransmitting for fast-retransmit");
 
                 // Inform the congestion controller that we're doing a fast retransmit and should enter the fast recovery state
-                let in_flight = self.flight_size();
-                self.congestion_controller
-                    .inner_mut()
-                    .on_loss(cx.now(), in_flight);
+                // PhoneHome: once per recovery, not again for each partial ACK.
+                if !core::mem::take(&mut self.partial_ack_retransmit) {
+                    let in_flight = self.flight_size();
+                    self.congestion_controller
+                        .inner_mut()
+                        .on_loss(cx.now(), in_flight);
+                }
 
                 self.pending_fast_retransmit = true;
             }
