@@ -53,3 +53,4 @@ def test_download_through_2pct_tun_loss_both_ways_completes_intact(runner, nginx
     assert stats["size_download"] == mid.size, stats
     assert sha256_file(body) == mid.sha256
     assert stats["time_total"] < HANG_GUARD_S, stats
+    print(f"16 MiB through 2% loss each way in {stats['time_total']:.2f} s")
