@@ -5,4 +5,5 @@ mod datagram;
 mod handshake;
 mod harness;
 mod input;
+mod loss;
 mod tcp;
