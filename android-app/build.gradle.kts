@@ -22,15 +22,16 @@ val rustAbis = listOf(
 
 android {
     namespace = "org.phonehome"
-    compileSdk = 36
+    compileSdk = libs.versions.compileSdk.get().toInt()
     ndkVersion = libs.versions.ndk.get()
 
     defaultConfig {
         applicationId = "org.phonehome"
-        minSdk = 24
-        targetSdk = 36
-        versionCode = 1
-        versionName = "0.1.0"
+        // gradle/libs.versions.toml: the SDK-free build (android-app/build-apk) reads the same.
+        minSdk = libs.versions.minSdk.get().toInt()
+        targetSdk = libs.versions.targetSdk.get().toInt()
+        versionCode = libs.versions.versionCode.get().toInt()
+        versionName = libs.versions.versionName.get()
         ndk {
             abiFilters += rustAbis.map { it.abi }
         }
@@ -44,6 +45,11 @@ android {
             proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"), "proguard-rules.pro")
             // Signing is left to the builder (assembleDebug signs with the debug key).
         }
+    }
+
+    // Robolectric tests load the app's resources (AGP writes test_config.properties for them).
+    testOptions {
+        unitTests.isIncludeAndroidResources = true
     }
 
     compileOptions {
@@ -65,6 +71,7 @@ android {
 dependencies {
     implementation(libs.kotlin.stdlib)
     testImplementation(libs.junit)
+    testImplementation(libs.robolectric)
 }
 
 /**

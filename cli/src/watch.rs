@@ -107,6 +107,8 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         stack: StackConfig {
             mtu: args.mtu as usize,
             max_flows: args.max_flows as usize,
+            // The program's only addresses: anything else it writes to the TUN is spoofed.
+            clients: vec![sandbox::ADDR_V4.into(), sandbox::ADDR_V6.into()],
             ..Default::default()
         },
         dns: Some(DnsForward {

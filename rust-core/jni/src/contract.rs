@@ -234,7 +234,9 @@ mod tests {
                 "connect_timeout",
                 "idle",
                 "flow_limit",
-                "shutdown"
+                "shutdown",
+                "forbidden",
+                "spoofed"
             ]
         );
     }

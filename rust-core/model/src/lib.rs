@@ -46,6 +46,10 @@ pub enum CloseReason {
     Idle,
     /// Refused because the flow table was full.
     FlowLimit,
+    /// Never relayed: the destination was loopback, link-local or otherwise martian.
+    Forbidden,
+    /// Never relayed: the source was not the client's.
+    Spoofed,
     /// The monitor stopped while the flow was open.
     Shutdown,
 }
@@ -59,6 +63,8 @@ wire_names!(CloseReason {
     Idle => "idle",
     FlowLimit => "flow_limit",
     Shutdown => "shutdown",
+    Forbidden => "forbidden",
+    Spoofed => "spoofed",
 });
 
 /// How the monitor learned a destination's name.

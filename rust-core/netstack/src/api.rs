@@ -32,6 +32,9 @@ pub struct Config {
     pub udp_idle: Duration,
     /// Echo flows are forgotten after this long without traffic.
     pub icmp_idle: Duration,
+    /// The client's own addresses (the TUN's). A packet from any other source is
+    /// refused as spoofed; when empty, only martian sources are.
+    pub clients: Vec<IpAddr>,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             dns_idle: Duration::from_secs(10),
             udp_idle: Duration::from_secs(120),
             icmp_idle: Duration::from_secs(10),
+            clients: Vec::new(),
         }
     }
 }
@@ -128,6 +132,10 @@ pub struct Stats {
     pub unsupported: u64,
     pub flow_limit: u64,
     pub too_big: u64,
+    /// Packets to a martian destination (loopback, link-local, ...), refused.
+    pub forbidden: u64,
+    /// Packets from a source that is not the client's, refused.
+    pub spoofed: u64,
     pub tcp_flows: u64,
     pub udp_flows: u64,
     pub icmp_flows: u64,

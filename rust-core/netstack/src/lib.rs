@@ -33,6 +33,8 @@
 //! - `timers`: smoltcp's per-flow timers, one heap for all flows.
 //! - `flows`: the table's entries; `tcp_flow`: one TCP flow's socket, buffers and phase,
 //!   and moving its bytes.
+//! - `refusal`: what happens to packets `packet` refuses (martian destinations,
+//!   foreign sources): the answer, if any, and a record.
 //! - `api`, [`packet`], `device`: what the shell and the stack exchange, parsing what the
 //!   TUN gives and building the few packets the stack makes, smoltcp's packet queues.
 
@@ -41,6 +43,7 @@ mod datagram;
 mod device;
 mod flows;
 pub mod packet;
+mod refusal;
 mod stack;
 mod tcp;
 mod tcp_flow;
@@ -63,8 +66,29 @@ impl Netstack {
     pub fn receive(&mut self, now: Instant, packet: &[u8]) -> Result<(), DropReason> {
         self.stats.packets_in += 1;
         let result = match packet::parse(packet) {
-            Ok(parsed) if !parsed.relayable() => Err(DropReason::Unsupported),
-            Ok(Parsed::Tcp {
+            Ok(parsed) => match parsed.admit(&self.config.clients) {
+                Ok(()) => self.dispatch(now, packet, parsed),
+                Err(reason) => {
+                    self.refuse(now, packet, &parsed, reason);
+                    Err(reason)
+                }
+            },
+            Err(reason) => Err(reason),
+        };
+        if let Err(reason) = result {
+            self.count_drop(reason);
+        }
+        result
+    }
+
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        parsed: Parsed<'_>,
+    ) -> Result<(), DropReason> {
+        match parsed {
+            Parsed::Tcp {
                 src,
                 dst,
                 syn,
@@ -73,21 +97,16 @@ impl Netstack {
                 seq,
                 seq_len,
                 ..
-            }) => self.receive_tcp(now, packet, src, dst, syn && !ack && !rst, (seq, seq_len)),
-            Ok(Parsed::Udp { src, dst, payload }) => self.receive_udp(now, src, dst, payload),
-            Ok(Parsed::EchoRequest {
+            } => self.receive_tcp(now, packet, src, dst, syn && !ack && !rst, (seq, seq_len)),
+            Parsed::Udp { src, dst, payload } => self.receive_udp(now, src, dst, payload),
+            Parsed::EchoRequest {
                 src,
                 dst,
                 ident,
                 seq,
                 data,
-            }) => self.receive_echo(now, src, dst, ident, seq, data),
-            Err(reason) => Err(reason),
-        };
-        if let Err(reason) = result {
-            self.count_drop(reason);
+            } => self.receive_echo(now, src, dst, ident, seq, data),
         }
-        result
     }
 
     /// Runs timers and moves data between smoltcp and the shell. Call after feeding

@@ -27,6 +27,13 @@ pub enum DropReason {
     FlowLimit,
     /// A reply too large for the TUN's MTU.
     TooBig,
+    /// A destination the relay must never connect to for a client: loopback,
+    /// unspecified, link-local or reserved. Upstream sockets are the monitor's own, so
+    /// such a packet would reach the monitor's host, not the network.
+    Forbidden,
+    /// A source that is not the client's: martian, or not one of the addresses the
+    /// client was given ([`Config::clients`](crate::Config::clients)).
+    Spoofed,
 }
 
 /// The parts of an incoming packet the flow table needs.
@@ -60,16 +67,56 @@ pub enum Parsed<'a> {
 }
 
 impl Parsed<'_> {
-    /// Whether the relay has anyone to forward this to: not multicast housekeeping or a
-    /// broadcast, not from IPv6's unspecified address. Policy of the relay, not of the
-    /// parser, so readers of captures still see such packets.
-    pub fn relayable(&self) -> bool {
-        let (src, dst) = match *self {
+    /// The packet's addresses.
+    pub fn addresses(&self) -> (IpAddr, IpAddr) {
+        match *self {
             Parsed::Tcp { src, dst, .. } | Parsed::Udp { src, dst, .. } => (src.ip(), dst.ip()),
             Parsed::EchoRequest { src, dst, .. } => (src, dst),
-        };
+        }
+    }
+
+    /// Whether the relay may forward this for a client whose own addresses are
+    /// `clients` (any non-martian source when empty). Multicast housekeeping and
+    /// broadcasts have nobody to go to (`Unsupported`); martian destinations
+    /// (`Forbidden`) and foreign sources (`Spoofed`) are refused. Policy of the relay,
+    /// not of the parser, so readers of captures still see such packets.
+    pub fn admit(&self, clients: &[IpAddr]) -> Result<(), DropReason> {
+        let (src, dst) = self.addresses();
         let broadcast = matches!(dst, IpAddr::V4(d) if d.is_broadcast());
-        !(dst.is_multicast() || broadcast || (src.is_ipv6() && src.is_unspecified()))
+        if dst.is_multicast() || broadcast || (src.is_ipv6() && src.is_unspecified()) {
+            return Err(DropReason::Unsupported);
+        }
+        if martian(dst) {
+            return Err(DropReason::Forbidden);
+        }
+        let foreign = if clients.is_empty() {
+            martian(src)
+        } else {
+            !clients.contains(&src)
+        };
+        if foreign {
+            return Err(DropReason::Spoofed);
+        }
+        Ok(())
+    }
+}
+
+/// An address no packet from a client may name, as source or destination: this host
+/// (loopback, unspecified, `0.0.0.0/8`), the link (link-local), reserved space
+/// (`240.0.0.0/4`), and IPv6 forms that smuggle an IPv4 address (`::ffff:0:0/96`
+/// mapped, `::/96` compatible), which no client puts on the wire.
+pub fn martian(addr: IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => {
+            let [first, ..] = a.octets();
+            first == 0 || a.is_loopback() || a.is_link_local() || first >= 240
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            let embeds_v4 = s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0);
+            let link_local = s[0] & 0xffc0 == 0xfe80;
+            a.is_loopback() || a.is_unspecified() || embeds_v4 || link_local || a.is_multicast()
+        }
     }
 }
 

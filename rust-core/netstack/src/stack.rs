@@ -15,6 +15,7 @@ use crate::api::{Config, Event, FlowEnd, FlowId, Stats};
 use crate::device::QueueDevice;
 use crate::flows::{open_tcp, Flow, Key, Kind};
 use crate::packet::DropReason;
+use crate::refusal::RecordBudget;
 use crate::tcp_flow::mark_due;
 use crate::timers::Timers;
 
@@ -37,6 +38,8 @@ pub struct Netstack {
     pub(crate) timers: Timers,
     /// Segments of no flow, answered with RST by smoltcp from `no_sockets`.
     pub(crate) strays: Vec<Vec<u8>>,
+    /// Limits how many refused packets become records.
+    pub(crate) refusal_records: RecordBudget,
     pub(crate) no_sockets: SocketSet<'static>,
     pub(crate) stats: Stats,
 }
@@ -83,6 +86,7 @@ impl Netstack {
             due: Vec::new(),
             timers: Timers::new(),
             strays: Vec::new(),
+            refusal_records: RecordBudget::default(),
             no_sockets: SocketSet::new(Vec::new()),
             stats: Stats::default(),
         }
@@ -114,6 +118,8 @@ impl Netstack {
             DropReason::Unsupported => self.stats.unsupported += 1,
             DropReason::FlowLimit => self.stats.flow_limit += 1,
             DropReason::TooBig => self.stats.too_big += 1,
+            DropReason::Forbidden => self.stats.forbidden += 1,
+            DropReason::Spoofed => self.stats.spoofed += 1,
         }
     }
 

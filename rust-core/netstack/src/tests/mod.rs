@@ -1,5 +1,6 @@
 //! The stack's tests, by part; `harness` is the bench they share.
 
+mod admission;
 mod datagram;
 mod harness;
 mod input;

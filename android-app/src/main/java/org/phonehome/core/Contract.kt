@@ -87,5 +87,7 @@ object Contract {
         "idle",
         "flow_limit",
         "shutdown",
+        "forbidden",
+        "spoofed",
     )
 }
