@@ -39,10 +39,15 @@ class CoreWorker {
      * Runs [query] on the worker and hands its result (or the core's error message) to
      * [done] on the main thread.
      */
-    fun <T> query(query: () -> T, done: (T?, String?) -> Unit) {
+    fun <T> query(query: () -> T, done: (T?, String?) -> Unit) = run(true, query, done)
+
+    /** Like [query], for work that does not need the core (installed apps, the phone's identifiers). */
+    fun <T> background(work: () -> T, done: (T?, String?) -> Unit) = run(false, work, done)
+
+    private fun <T> run(needsCore: Boolean, query: () -> T, done: (T?, String?) -> Unit) {
         executor.execute {
             val result = try {
-                if (!ensureLoaded()) throw IllegalStateException(loadError ?: "core not loaded")
+                if (needsCore && !ensureLoaded()) throw IllegalStateException(loadError ?: "core not loaded")
                 Result.success(query())
             } catch (e: Exception) {
                 // CoreException, or an IO error around an export: the screen shows the message.

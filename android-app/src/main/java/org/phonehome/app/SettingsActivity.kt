@@ -280,12 +280,12 @@ class SettingsActivity : Screen() {
         readResult.removeAllViews()
         readResult.addView(Ui.note(this, getString(R.string.loading)))
         val s = settings.copy(readPhone = readPhone.isChecked, readContacts = readContacts.isChecked, readSms = readSms.isChecked)
-        phoneHome.worker.query({ IdentifierReader(applicationContext).read(s) }) { result, error ->
-            if (isDestroyed) return@query
+        phoneHome.worker.background({ IdentifierReader(applicationContext).read(s) }) { result, error ->
+            if (isDestroyed) return@background
             readResult.removeAllViews()
             if (result == null) {
                 readResult.addView(Ui.warning(this, error ?: ""))
-                return@query
+                return@background
             }
             val ids: Identifiers = result.identifiers
             fun row(label: Int, values: List<String>) {

@@ -52,6 +52,7 @@ class StatusActivity : Screen() {
     private lateinit var liveFindings: TextView
     private lateinit var liveExtra: TextView
     private lateinit var warnings: LinearLayout
+    private lateinit var lastError: LinearLayout
     private lateinit var todayHeadline: TextView
     private lateinit var todayKinds: TextView
     private lateinit var todayApps: TextView
@@ -91,6 +92,9 @@ class StatusActivity : Screen() {
         monitorCard.addView(stateRow)
         stateDetail = Ui.note(this, "")
         monitorCard.addView(stateDetail)
+        // Why the last start or session failed: next to the control, not below the fold.
+        lastError = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
+        monitorCard.addView(lastError)
         val (open, openValue) = Ui.tile(this, getString(R.string.live_open))
         val (total, totalValue) = Ui.tile(this, getString(R.string.live_total))
         val (sent, sentValue) = Ui.tile(this, getString(R.string.live_sent))
@@ -106,9 +110,6 @@ class StatusActivity : Screen() {
         toggle = Ui.button(this, getString(R.string.start)) { onToggle() }.apply { id = R.id.monitor_toggle }
         monitorCard.addView(toggle)
         col.addView(monitorCard)
-
-        warnings = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
-        col.addView(warnings)
 
         // Today: what was sent, by whom, to whom.
         val todayCard = Ui.card(this)
@@ -129,6 +130,10 @@ class StatusActivity : Screen() {
         todayCard.addView(Ui.divider(this))
         todayCard.addView(Ui.entry(this, getString(R.string.open_findings), getString(R.string.open_findings_why)) { startActivity(Intent(this, FindingsActivity::class.java)) })
         col.addView(todayCard)
+
+        // What the user should know or do, below what happened.
+        warnings = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
+        col.addView(warnings)
 
         // The rest of the app.
         val more = Ui.card(this)
@@ -250,7 +255,8 @@ class StatusActivity : Screen() {
         Ui.style(toggle, if (phase == MonitorPhase.STOPPED) Ui.ButtonKind.PRIMARY else Ui.ButtonKind.OUTLINED)
         toggle.isEnabled = phase != MonitorPhase.STOPPING
         warnings.removeAllViews()
-        monitor.lastError?.let { warnings.addView(Ui.warning(this, it)) }
+        lastError.removeAllViews()
+        monitor.lastError?.let { lastError.addView(Ui.warning(this, it)) }
         monitor.privateDns?.let { warnings.addView(Ui.warning(this, it)) }
         for (w in monitor.warnings) warnings.addView(Ui.warning(this, w))
         if (Build.VERSION.SDK_INT >= 33 && checkSelfPermission(Manifest.permission.POST_NOTIFICATIONS) != PackageManager.PERMISSION_GRANTED) {
