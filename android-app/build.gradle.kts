@@ -60,6 +60,9 @@ android {
     sourceSets {
         getByName("main") {
             java.srcDir("src/main/java")
+            // The records store's schema (phonehome.sql), the same file the Rust store reads:
+            // that folder holds nothing else, so it is the app's assets folder as it is.
+            assets.srcDir("../rust-core/store/schema")
             // jniLibs: the cargo outputs, added per variant below (androidComponents).
         }
         getByName("test") {
@@ -76,7 +79,7 @@ dependencies {
 
 /**
  * `cargo build --release -p phonehome-jni --target TRIPLE` from the repository root, with
- * the NDK's clang as linker and C compiler (build scripts compile C, e.g. SQLite), then
+ * the NDK's clang as linker (and as C compiler, should a dependency ever compile C), then
  * copies `libphonehome_jni.so` to [outputDir]. Cargo decides itself what is up to date,
  * so the task always runs it.
  */

@@ -137,6 +137,19 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, AnalyzeError> {
     );
     match failure {
         None => Ok(0),
+        // A capture whose writer was killed ends in the middle of its last block.
+        Some(source) if matches!(source.kind, phonehome_capture::ErrorKind::Truncated { .. }) => {
+            eprintln!(
+                "phonehome: warning: {} ends in an incomplete {} at byte offset {} (a capture cut short, by a killed monitor for example); skipped it",
+                args.capture.display(),
+                match source.kind {
+                    phonehome_capture::ErrorKind::Truncated { what, .. } => what,
+                    _ => "block",
+                },
+                source.offset
+            );
+            Ok(0)
+        }
         Some(source) => {
             let err = AnalyzeError::Capture {
                 path: args.capture,

@@ -4,6 +4,7 @@ mod analyze;
 mod channel;
 mod cli;
 mod detection;
+mod pidns;
 mod report;
 mod resolv;
 mod sandbox;

@@ -41,10 +41,18 @@ struct Seen {
 
 pub fn run(args: ReportArgs) -> Result<u8, ReportError> {
     let path = args.dir.join("findings.jsonl");
-    let text = fs::read_to_string(&path).map_err(|source| ReportError::Read {
+    let mut text = fs::read_to_string(&path).map_err(|source| ReportError::Read {
         path: path.clone(),
         source,
     })?;
+    if let Some(cut) = cut_final_line(&text) {
+        eprintln!(
+            "phonehome: warning: {} ends in an incomplete line ({} bytes, a run that was killed?); skipped it",
+            path.display(),
+            text.len() - cut
+        );
+        text.truncate(cut);
+    }
     print!(
         "{}",
         render(&text).map_err(|(line, message)| ReportError::Bad {
@@ -54,6 +62,15 @@ pub fn run(args: ReportArgs) -> Result<u8, ReportError> {
         })?
     );
     Ok(0)
+}
+
+/// Where an unfinished last line starts: a file written line by line whose writer was
+/// killed may end without its newline. `None` if the text ends with one.
+fn cut_final_line(text: &str) -> Option<usize> {
+    if text.is_empty() || text.ends_with('\n') {
+        return None;
+    }
+    Some(text.rfind('\n').map_or(0, |i| i + 1))
 }
 
 fn field(v: &Value, key: &str) -> String {
@@ -165,5 +182,13 @@ mod tests {
             render("\n{\"kind\":\"imei\"}\nnot json\n").unwrap_err().0,
             3
         );
+    }
+
+    #[test]
+    fn only_an_unfinished_last_line_is_cut() {
+        assert_eq!(cut_final_line(""), None);
+        assert_eq!(cut_final_line("{}\n{}\n"), None);
+        assert_eq!(cut_final_line("{\"kind\":\"imei\"}\n{\"ki"), Some(16));
+        assert_eq!(cut_final_line("{\"ki"), Some(0));
     }
 }

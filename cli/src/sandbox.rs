@@ -2,7 +2,8 @@
 //! their only way out, and the resolv.conf that sends its DNS to the monitor.
 //!
 //! Everything here runs in the forked child of `phonehome watch`, which is
-//! single-threaded, and ends in exec(CMD) or `_exit`.
+//! single-threaded, and ends in `_exit` (CMD itself runs in its own PID namespace,
+//! [`crate::pidns`]).
 
 use std::ffi::CString;
 use std::fs::{self, OpenOptions};
@@ -121,7 +122,7 @@ pub fn child_main(chan: OwnedFd, monitor: Pid, plan: &Plan) -> ! {
         Ok(false) | Err(_) => exit_now(SETUP_FAILED),
     }
     drop(chan);
-    exec(&plan.argv)
+    crate::pidns::run(&plan.argv)
 }
 
 /// Ends the child at once: no atexit handlers, no destructors of state copied from the
@@ -131,7 +132,7 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-fn exec(argv: &[CString]) -> ! {
+pub fn exec(argv: &[CString]) -> ! {
     let Some(program) = argv.first() else {
         exit_now(EXEC_FAILED)
     };

@@ -11,7 +11,7 @@ use std::fs;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +19,7 @@ use std::time::Duration;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, getpid, ForkResult, Pid};
+use phonehome_analyzer::Analyzer;
 use phonehome_inspector::{Capture, OneApp};
 use phonehome_model::{NullSink, Sink};
 use phonehome_monitor::{Inspection, Monitor, RelayRun};
@@ -79,14 +80,20 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     };
     log::info!("upstream DNS: {upstream}");
     let analyzer = crate::detection::build_analyzer(&args.detection)?;
+    // Everything is checked before the records of an earlier run in --out are replaced:
+    // the directory here, the namespace once the child reports it ready.
     let records = args
         .out
         .as_deref()
         .map(RecordDir::open)
         .transpose()
         .map_err(WatchError::Sink)?;
-    let sink = open_sink(records.as_ref())?;
-    let capture = open_capture(records.as_ref())?;
+    if let Some(program) = args.cmd.first() {
+        if let Err(why) = runnable(program) {
+            eprintln!("phonehome: cannot run {}: {why}", program.to_string_lossy());
+            return Ok(sandbox::EXEC_FAILED as u8);
+        }
+    }
     // Every flow in the namespace comes from CMD or what it starts: name them after it.
     let app = args.cmd.first().map(|c| {
         let name = Path::new(c).file_name().unwrap_or(c.as_os_str());
@@ -134,14 +141,54 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         }
         ForkResult::Parent { child } => {
             drop(child_end);
-            let inspection = Inspection {
+            let inspection = Unopened {
                 analyzer,
-                sink,
-                capture,
-                attribute: Box::new(OneApp(app)),
+                records,
+                app,
             };
             monitor_child(Child::new(child), monitor_end, config, inspection)
         }
+    }
+}
+
+/// Whether `program` is something execvp would run: a path to an executable file, or a
+/// name found as one on PATH. Checked up front so that a typo costs no records.
+fn runnable(program: &std::ffi::OsStr) -> Result<(), &'static str> {
+    use nix::unistd::{access, AccessFlags};
+    let executable = |path: &Path| {
+        path.metadata().is_ok_and(|m| m.is_file()) && access(path, AccessFlags::X_OK).is_ok()
+    };
+    if program.as_bytes().contains(&b'/') {
+        return if executable(Path::new(program)) {
+            Ok(())
+        } else {
+            Err("no such executable file")
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    if std::env::split_paths(&path).any(|dir| executable(&dir.join(program))) {
+        Ok(())
+    } else {
+        Err("not found on PATH")
+    }
+}
+
+/// What the inspection needs, with the record files not yet opened.
+struct Unopened {
+    analyzer: Analyzer,
+    records: Option<RecordDir>,
+    app: Option<String>,
+}
+
+impl Unopened {
+    /// Opens the record files (replacing an earlier run's) once the namespace is ready.
+    fn open(self) -> Result<Inspection, WatchError> {
+        Ok(Inspection {
+            analyzer: self.analyzer,
+            sink: open_sink(self.records.as_ref())?,
+            capture: open_capture(self.records.as_ref())?,
+            attribute: Box::new(OneApp(self.app)),
+        })
     }
 }
 
@@ -249,7 +296,7 @@ fn monitor_child(
     mut child: Child,
     chan: OwnedFd,
     config: RelayConfig,
-    inspection: Inspection,
+    inspection: Unopened,
 ) -> Result<u8, WatchError> {
     let tun = match channel::recv_report(&chan).map_err(sys("waiting for the namespace"))? {
         Report::Tun(fd) => Tun::from_fd(fd),
@@ -260,6 +307,7 @@ fn monitor_child(
             return Err(WatchError::SetupDied(describe(status)));
         }
     };
+    let inspection = inspection.open()?;
     // Threads only now: the fork is behind us.
     let monitor = Monitor::start(inspection, |inspector| Box::new(inspector))
         .map_err(sys("starting the inspection thread"))?;

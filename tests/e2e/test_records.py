@@ -60,15 +60,31 @@ def test_report_names_what_left_for_which_host(watched):
 def test_analyze_of_a_damaged_capture_names_the_offset_and_keeps_earlier_findings(watched, tmp_path):
     out, ids = watched
     data = (out / "capture.pcapng").read_bytes()
-    # Cut into the middle of the last block: everything before it stays readable.
+    # Cut into the middle of the last block (as a killed monitor leaves it): a warning,
+    # and everything before it is read.
     cut = tmp_path / "cut.pcapng"
     cut.write_bytes(data[:-7])
     got = subprocess.run([str(PHONEHOME_BIN), "analyze", "--ids", str(ids), "--out", str(tmp_path / "a"),
                           str(cut)], capture_output=True, text=True, timeout=60)
-    assert got.returncode == 1, got.stderr
-    assert "offset" in got.stderr, got.stderr
+    assert got.returncode == 0, got.stderr
+    assert "warning" in got.stderr and "offset" in got.stderr, got.stderr
     findings = [json.loads(line) for line in (tmp_path / "a" / "findings.jsonl").read_text().splitlines()]
     assert {(f["kind"], f["encoding"]) for f in findings} >= {("imei", "plain"), ("phone", "url")}
+    # A block in the middle whose length is impossible: an error naming the offset, and
+    # the blocks before it still read.
+    blocks, at = [], 0
+    while at + 8 <= len(data):
+        blocks.append(at)
+        at += int.from_bytes(data[at + 4:at + 8], "little")
+    middle = blocks[len(blocks) // 2]
+    broken = bytearray(data)
+    broken[middle + 4:middle + 8] = (0xFFFFFFF0).to_bytes(4, "little")
+    damaged = tmp_path / "damaged.pcapng"
+    damaged.write_bytes(bytes(broken))
+    got = subprocess.run([str(PHONEHOME_BIN), "analyze", str(damaged)], capture_output=True,
+                         text=True, timeout=60)
+    assert got.returncode == 1, got.stderr
+    assert f"offset {middle}" in got.stderr, got.stderr
     # Garbage is refused with a clear error, not a crash.
     junk = tmp_path / "junk.pcap"
     junk.write_bytes(os.urandom(64))

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use phonehome_analyzer::Analyzer;
@@ -43,7 +43,15 @@ pub(crate) struct Worker {
     follows: HashMap<FlowId, Arc<AtomicBool>>,
     /// The latest write error, returned when the thread ends.
     result: io::Result<()>,
+    /// Records written since the last flush, and when that was.
+    unflushed: bool,
+    flushed_at: Instant,
 }
+
+/// Records reach the files at least this often while traffic flows (and whenever the
+/// thread runs out of work), so a monitor killed with SIGKILL loses at most this much,
+/// and the JSONL files, the SQLite store and the capture end at the same record.
+const FLUSH_EVERY: Duration = Duration::from_millis(250);
 
 impl Worker {
     pub(crate) fn new(
@@ -62,6 +70,8 @@ impl Worker {
             names: HashMap::new(),
             follows: HashMap::new(),
             result: Ok(()),
+            unflushed: false,
+            flushed_at: Instant::now(),
         }
     }
 
@@ -77,9 +87,33 @@ impl Worker {
     }
 
     fn run(mut self, inbox: mpsc::Receiver<Message>) -> io::Result<()> {
-        for message in inbox {
+        loop {
+            let message = match inbox.try_recv() {
+                Ok(message) => message,
+                Err(mpsc::TryRecvError::Empty) => {
+                    self.flush();
+                    match inbox.recv() {
+                        Ok(message) => message,
+                        Err(mpsc::RecvError) => break,
+                    }
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            };
             self.handle(message);
             self.write_results();
+            if self.flushed_at.elapsed() >= FLUSH_EVERY {
+                self.flush();
+            }
+        }
+        self.unflushed = true;
+        self.flush();
+        self.result
+    }
+
+    /// Puts what was written since the last flush into the files.
+    fn flush(&mut self) {
+        if !self.unflushed {
+            return;
         }
         let flushed = self.sink.flush();
         self.keep(flushed);
@@ -87,7 +121,8 @@ impl Worker {
             let flushed = capture.flush();
             self.keep(flushed);
         }
-        self.result
+        self.unflushed = false;
+        self.flushed_at = Instant::now();
     }
 
     fn handle(&mut self, message: Message) {
@@ -145,6 +180,7 @@ impl Worker {
         let comment = self.comment(flow);
         if let Some(capture) = &mut self.capture {
             let written = capture.write_packet(ts, packet, Some(&comment));
+            self.unflushed = true;
             self.keep(written);
         }
     }
@@ -171,10 +207,12 @@ impl Worker {
     /// Writes what the analyzer has finished: findings, then flow records.
     fn write_results(&mut self) {
         while let Some(finding) = self.analyzer.pop_finding() {
+            self.unflushed = true;
             let written = self.sink.finding(&finding);
             self.keep(written);
         }
         while let Some(record) = self.analyzer.pop_record() {
+            self.unflushed = true;
             let written = self.sink.flow(&record);
             self.keep(written);
         }

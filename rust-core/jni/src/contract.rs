@@ -1,6 +1,6 @@
 //! What the core and the app agree on, written once: the codes `CoreException` carries,
 //! the reasons `CoreHost.onStopped` gets, and the constants both sides use (the TUN's
-//! address plan, MTU limits, finding kinds, close reasons).
+//! address plan, MTU limits, finding kinds, close reasons, how records are batched).
 //!
 //! The app's `org/phonehome/core/Contract.kt` is generated from this file by [`kotlin`];
 //! the test `contract_kt_is_current` fails when the committed file is stale, and
@@ -46,7 +46,7 @@ wire_enum! {
         BadConfig = "BAD_CONFIG",
         /// The configuration's identifiers were refused (a start may be retried with fewer).
         BadIdentifiers = "BAD_IDENTIFIERS",
-        /// A null, a bad filter or page, an unknown export format, a closed fd.
+        /// A null where a value is needed, a closed file descriptor.
         BadArgument = "BAD_ARGUMENT",
         /// No session has this handle (never started, or already stopped).
         BadHandle = "BAD_HANDLE",
@@ -54,8 +54,6 @@ wire_enum! {
         Tun = "TUN",
         /// Files could not be read or written: records directory, captures, an export.
         Io = "IO",
-        /// The records store could not be opened or read.
-        Store = "STORE",
         /// The Java side failed (a string conversion, an allocation).
         Jni = "JNI",
         /// A bug in the core: it panicked.
@@ -88,6 +86,13 @@ pub const DNS_V6: &str = "fd70:686f:6e65::1";
 /// MTU limits of `CoreConfig`: 1280 is IPv6's minimum, and the routes include `::/0`.
 pub const MIN_MTU: usize = 1280;
 pub const MAX_MTU: usize = 65_535;
+
+/// Records in one `CoreHost.onRecords` batch at most.
+pub const MAX_BATCH: usize = 256;
+/// How long a record waits at most for its batch to fill, in milliseconds.
+pub const BATCH_INTERVAL_MS: u64 = 250;
+/// Records waiting for the app at most; newer ones are dropped (stats' `records_dropped`).
+pub const MAX_QUEUED_RECORDS: usize = 8192;
 
 /// The kind of the finding an encrypted flow leaves (who was talked to, not what).
 pub const ENCRYPTED_FLOW: &str = Kind::EncryptedFlow.as_str();
@@ -153,6 +158,15 @@ object Contract {{
 
     /** The radius of a location without one, in metres. */
     const val DEFAULT_RADIUS_M = {radius}
+
+    /** Records in one [CoreHost.onRecords] batch at most. */
+    const val MAX_BATCH = {MAX_BATCH}
+
+    /** How long a record waits at most for its batch to fill, in milliseconds. */
+    const val BATCH_INTERVAL_MS = {BATCH_INTERVAL_MS}L
+
+    /** Records waiting for the app at most; newer ones are dropped (stats' `records_dropped`). */
+    const val MAX_QUEUED_RECORDS = {MAX_QUEUED_RECORDS}
 
     /** The kind of the finding an encrypted flow leaves. */
     const val ENCRYPTED_FLOW = "{ENCRYPTED_FLOW}"
@@ -235,6 +249,7 @@ mod tests {
                 "idle",
                 "flow_limit",
                 "shutdown",
+                "handshake_timeout",
                 "forbidden",
                 "spoofed"
             ]

@@ -1,7 +1,5 @@
 //! The core's one error type, and the [`ErrorCode`] each of its kinds crosses JNI as.
 
-use phonehome_store::query::QueryError;
-
 use crate::contract::ErrorCode;
 
 /// Everything that can go wrong: its [`ErrorCode`] for the app, its text for people.
@@ -20,8 +18,6 @@ pub enum CoreError {
     /// Files of the records directory (and threads a session needs).
     #[error("{0}")]
     Records(String),
-    #[error(transparent)]
-    Query(#[from] QueryError),
     #[error("the Java side failed: {0}")]
     Jni(#[from] jni::errors::Error),
 }
@@ -35,11 +31,6 @@ impl CoreError {
             CoreError::Handle(_) => ErrorCode::BadHandle,
             CoreError::Tun(_) => ErrorCode::Tun,
             CoreError::Records(_) => ErrorCode::Io,
-            CoreError::Query(QueryError::Filter(_) | QueryError::Page { .. }) => {
-                ErrorCode::BadArgument
-            }
-            CoreError::Query(QueryError::Missing(_) | QueryError::Sql(_)) => ErrorCode::Store,
-            CoreError::Query(QueryError::Write(_)) => ErrorCode::Io,
             CoreError::Jni(_) => ErrorCode::Jni,
         }
     }

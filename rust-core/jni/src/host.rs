@@ -9,6 +9,7 @@ use phonehome_model::Proto;
 
 use crate::contract::StopReason;
 use crate::error::CoreError;
+use crate::outbox::Batch;
 
 const STOP_REASON: &str = "org/phonehome/core/StopReason";
 const STOP_REASON_SIG: &str = "Lorg/phonehome/core/StopReason;";
@@ -24,7 +25,8 @@ pub trait Host: Send + Sync + 'static {
         remote: SocketAddr,
     ) -> Option<u32>;
     fn app_for_uid(&self, uid: u32) -> Option<String>;
-    fn on_finding(&self, json: &str);
+    /// Flow records and findings of `session`, as JSON lines (see [`Batch`]).
+    fn on_records(&self, session: i64, batch: &Batch);
     /// The session ended: why, and in words for people.
     fn on_stopped(&self, reason: StopReason, message: &str);
 }
@@ -158,8 +160,28 @@ impl Host for JavaHost {
         .flatten()
     }
 
-    fn on_finding(&self, json: &str) {
-        self.event("onFinding", json);
+    fn on_records(&self, session: i64, batch: &Batch) {
+        let Some(mut env) = self.attach() else {
+            return;
+        };
+        let result = env.with_local_frame(4, |env| -> jni::errors::Result<()> {
+            let flows = env.new_string(&batch.flows)?;
+            let findings = env.new_string(&batch.findings)?;
+            env.call_method(
+                self.host.as_obj(),
+                "onRecords",
+                "(JLjava/lang/String;Ljava/lang/String;)V",
+                &[
+                    JValue::Long(session),
+                    JValue::Object(&flows),
+                    JValue::Object(&findings),
+                ],
+            )?;
+            Ok(())
+        });
+        if let Err(e) = result {
+            Self::failed(&mut env, "onRecords", &e);
+        }
     }
 
     fn on_stopped(&self, reason: StopReason, message: &str) {
@@ -228,25 +250,6 @@ impl JavaHost {
             }
         }
         Some(env)
-    }
-
-    fn event(&self, name: &str, text: &str) {
-        let Some(mut env) = self.attach() else {
-            return;
-        };
-        let result = env.with_local_frame(4, |env| -> jni::errors::Result<()> {
-            let arg = env.new_string(text)?;
-            env.call_method(
-                self.host.as_obj(),
-                name,
-                "(Ljava/lang/String;)V",
-                &[JValue::Object(&arg)],
-            )?;
-            Ok(())
-        });
-        if let Err(e) = result {
-            Self::failed(&mut env, name, &e);
-        }
     }
 }
 

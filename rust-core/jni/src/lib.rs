@@ -1,7 +1,8 @@
 //! The JNI bridge of the Android app (`org.phonehome.core.NativeCore`).
 //!
-//! Commands go in (start, stop, stats, queries, export); events come out on the core's
-//! own thread through the app's `CoreHost`. A running session is an opaque handle (an id
+//! Commands go in (start, stop, stats, the capture's export, identifier checks); events
+//! come out on the core's own thread through the app's `CoreHost`: flow records and
+//! findings in batches (the app keeps them in its own SQLite store), then the session's end. A running session is an opaque handle (an id
 //! in a table here), never a pointer. Every export runs inside `boundary`: an error or
 //! a panic becomes one `CoreException` with a typed [`ErrorCode`] and a message for
 //! people, and nothing else crosses. The codes and shared constants are in [`contract`].
@@ -10,6 +11,7 @@ pub mod config;
 pub mod contract;
 mod error;
 mod host;
+pub mod outbox;
 pub mod owner;
 pub mod session;
 pub mod validate;
@@ -25,13 +27,13 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use jni::objects::{JClass, JObject, JString, JValue};
 use jni::sys::{jint, jlong, jstring};
 use jni::JNIEnv;
-use phonehome_store::query::{self, Filter, Table};
 use phonehome_tun::Tun;
 
 use crate::config::CoreConfig;
 pub use crate::contract::{ErrorCode, StopReason};
 pub use crate::error::CoreError;
 pub use crate::host::Host;
+pub use crate::outbox::{Batch, Limits};
 use crate::session::Session;
 
 const EXCEPTION: &str = "org/phonehome/core/CoreException";
@@ -192,100 +194,30 @@ pub extern "system" fn Java_org_phonehome_core_NativeCore_stats<'local>(
     })
 }
 
-fn page<'local>(
-    env: &mut JNIEnv<'local>,
-    records_dir: &JString<'local>,
-    filter: &JString<'local>,
-    offset: jint,
-    limit: jint,
-    table: Table,
-) -> Result<jstring, CoreError> {
-    let dir = string(env, records_dir, "recordsDir")?;
-    let filter = if filter.is_null() {
-        Filter::default()
-    } else {
-        Filter::from_json(&string(env, filter, "filterJson")?)?
-    };
-    let (offset, limit) = (i64::from(offset), i64::from(limit));
-    query::check_page(offset, limit)?;
-    let db = query::open(&session::store_path(Path::new(&dir)))?;
-    let rows = match table {
-        Table::Findings => query::findings(&db, &filter, offset, limit)?,
-        Table::Flows => query::flows(&db, &filter, offset, limit)?,
-    };
-    let json = serde_json::Value::Array(rows).to_string();
-    new_string(env, &json)
+/// Writes every session's capture to `out`, oldest first; returns the bytes written. Each
+/// session's file is a complete pcapng section: one after another they are one valid
+/// multi-section file.
+pub fn export_capture(records_dir: &Path, out: &mut dyn Write) -> Result<u64, CoreError> {
+    let failed = |e: io::Error| CoreError::Records(format!("cannot write the export: {e}"));
+    let mut written = 0;
+    for path in session::capture_files(&session::captures_dir(records_dir)) {
+        let mut file = File::open(&path)
+            .map_err(|e| CoreError::Records(format!("cannot read {}: {e}", path.display())))?;
+        written += io::copy(&mut file, out).map_err(failed)?;
+    }
+    out.flush().map_err(failed)?;
+    Ok(written)
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_phonehome_core_NativeCore_findings<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    records_dir: JString<'local>,
-    filter: JString<'local>,
-    offset: jint,
-    limit: jint,
-) -> jstring {
-    boundary(&mut env, std::ptr::null_mut(), |env| {
-        page(env, &records_dir, &filter, offset, limit, Table::Findings)
-    })
-}
-
-#[no_mangle]
-pub extern "system" fn Java_org_phonehome_core_NativeCore_flows<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    records_dir: JString<'local>,
-    filter: JString<'local>,
-    offset: jint,
-    limit: jint,
-) -> jstring {
-    boundary(&mut env, std::ptr::null_mut(), |env| {
-        page(env, &records_dir, &filter, offset, limit, Table::Flows)
-    })
-}
-
-/// Writes the records in `format` to `out`; returns the bytes written.
-pub fn export(records_dir: &Path, format: &str, out: &mut dyn Write) -> Result<u64, CoreError> {
-    let table = match format {
-        "findings.jsonl" => Table::Findings,
-        "flows.jsonl" => Table::Flows,
-        "pcapng" => {
-            // Each session's file is a complete pcapng section; one after another they
-            // are one valid multi-section file.
-            let mut written = 0;
-            for path in session::capture_files(&session::captures_dir(records_dir)) {
-                let mut file = File::open(&path).map_err(|e| {
-                    CoreError::Records(format!("cannot read {}: {e}", path.display()))
-                })?;
-                written += io::copy(&mut file, out)
-                    .map_err(|e| CoreError::Records(format!("cannot write the export: {e}")))?;
-            }
-            out.flush()
-                .map_err(|e| CoreError::Records(format!("cannot write the export: {e}")))?;
-            return Ok(written);
-        }
-        other => {
-            return Err(CoreError::Argument(format!(
-                "unknown export format {other:?} (findings.jsonl, flows.jsonl or pcapng)"
-            )))
-        }
-    };
-    let db = query::open(&session::store_path(records_dir))?;
-    Ok(query::export_jsonl(&db, table, out)?)
-}
-
-#[no_mangle]
-pub extern "system" fn Java_org_phonehome_core_NativeCore_export<'local>(
+pub extern "system" fn Java_org_phonehome_core_NativeCore_exportCapture<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     records_dir: JString<'local>,
     fd: jint,
-    format: JString<'local>,
 ) -> jlong {
     boundary(&mut env, 0, |env| {
         let dir = string(env, &records_dir, "recordsDir")?;
-        let format = string(env, &format, "format")?;
         check_fd(fd, "fd")?;
         // The fd stays the caller's: write through a duplicate.
         // SAFETY: dup of an open fd (checked above); the result is owned here.
@@ -298,7 +230,7 @@ pub extern "system" fn Java_org_phonehome_core_NativeCore_export<'local>(
         }
         // SAFETY: `copy` is a fresh descriptor nobody else owns.
         let mut file = io::BufWriter::new(File::from(unsafe { OwnedFd::from_raw_fd(copy) }));
-        let written = export(Path::new(&dir), &format, &mut file)?;
+        let written = export_capture(Path::new(&dir), &mut file)?;
         file.into_inner()
             .map_err(|e| CoreError::Records(format!("cannot write the export: {e}")))?;
         Ok(written as jlong)

@@ -1,6 +1,8 @@
 //! One monitoring session: the relay on its own thread over the app's TUN, inspection
-//! into the SQLite store (and a capture), live counts, and events to the app on a thread
-//! of their own. Nothing here knows about JNI; `lib.rs` adapts it.
+//! (flow records and findings to the app in batches, the first packets to a capture file),
+//! live counts, and events to the app on a thread of their own ([`Outbox`]). The app keeps
+//! the records in its own SQLite store; the core keeps only the capture. Nothing here knows
+//! about JNI; `lib.rs` adapts it.
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,7 +10,7 @@ use std::os::fd::RawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,7 +19,6 @@ use phonehome_model::{Direction, Finding, FlowRecord, Proto, Sink};
 use phonehome_monitor::{Inspection, Monitor};
 use phonehome_netstack::FlowId;
 use phonehome_relay::{Observer, Protect};
-use phonehome_store::sqlite;
 use phonehome_tun::Tun;
 use serde::Serialize;
 use tokio::sync::oneshot;
@@ -26,6 +27,7 @@ use crate::config::CoreConfig;
 use crate::contract::StopReason;
 use crate::error::CoreError;
 use crate::host::Host;
+use crate::outbox::{Limits, Line, Outbox};
 use crate::owner::Owners;
 
 /// Live counts, as `NativeCore.stats` returns them.
@@ -40,6 +42,8 @@ pub struct Stats {
     pub findings: u64,
     pub dropped: u64,
     pub protect_failures: u64,
+    /// Records the app did not take in time (see [`Outbox`]).
+    pub records_dropped: u64,
 }
 
 #[derive(Debug, Default)]
@@ -54,15 +58,11 @@ struct Counters {
     protect_failures: AtomicU64,
 }
 
-enum Event {
-    Finding(String),
-    Stopped(StopReason, String),
-}
-
 /// A running (or finished) session. Dropping it stops it.
 pub struct Session {
     id: i64,
     counters: Arc<Counters>,
+    outbox: Arc<Outbox>,
     shutdown: Option<oneshot::Sender<()>>,
     relay: Option<JoinHandle<()>>,
 }
@@ -73,11 +73,6 @@ impl std::fmt::Debug for Session {
             .field("id", &self.id)
             .finish_non_exhaustive()
     }
-}
-
-/// Store file inside the records directory.
-pub fn store_path(records_dir: &Path) -> PathBuf {
-    records_dir.join(sqlite::FILE_NAME)
 }
 
 /// Captures of all sessions, one file each, oldest first by name.
@@ -105,14 +100,23 @@ fn next_session_id() -> i64 {
 }
 
 impl Session {
-    /// Starts relaying `tun` and recording into the configured records directory.
+    /// Starts relaying `tun`; records go to `host` in batches, the capture (if configured)
+    /// into the records directory.
     pub fn start(tun: Tun, config: CoreConfig, host: Arc<dyn Host>) -> Result<Self, CoreError> {
+        Self::start_with(tun, config, host, Limits::default())
+    }
+
+    /// [`Session::start`] with other batching limits.
+    pub fn start_with(
+        tun: Tun,
+        config: CoreConfig,
+        host: Arc<dyn Host>,
+        limits: Limits,
+    ) -> Result<Self, CoreError> {
         let dir = &config.records_dir;
         private_dir(dir)
             .map_err(|e| CoreError::Records(format!("cannot create {}: {e}", dir.display())))?;
         let id = next_session_id();
-        let store = sqlite::Store::open(&store_path(dir), id)
-            .map_err(|e| CoreError::Records(format!("cannot open the records store: {e}")))?;
         let capture = if config.capture {
             Some(open_capture(dir, id)?)
         } else {
@@ -121,17 +125,10 @@ impl Session {
         let analyzer = config.analyzer()?;
         let counters = Arc::new(Counters::default());
         counters.running.store(true, Ordering::Relaxed);
-
-        let (events, inbox) = mpsc::channel::<Event>();
-        let event_host = host.clone();
-        std::thread::Builder::new()
-            .name("phonehome-events".into())
-            .spawn(move || deliver(inbox, &*event_host))
-            .map_err(|e| CoreError::Records(format!("cannot start the event thread: {e}")))?;
+        let outbox = Arc::new(Outbox::new(limits));
 
         let sink = EventSink {
-            store,
-            events: events.clone(),
+            outbox: outbox.clone(),
             counters: counters.clone(),
         };
         let inspection = Inspection {
@@ -148,6 +145,9 @@ impl Session {
             })
         })
         .map_err(|e| CoreError::Records(format!("cannot start inspection: {e}")))?;
+        outbox
+            .spawn(id, host.clone())
+            .map_err(|e| CoreError::Records(format!("cannot start the event thread: {e}")))?;
         let protect = Arc::new(HostProtect {
             host,
             counters: counters.clone(),
@@ -155,6 +155,7 @@ impl Session {
         let relay_config = config.relay();
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let thread_counters = counters.clone();
+        let thread_outbox = outbox.clone();
         let relay = std::thread::Builder::new()
             .name("phonehome-relay".into())
             .spawn(move || {
@@ -170,12 +171,22 @@ impl Session {
                 };
                 thread_counters.running.store(false, Ordering::Relaxed);
                 log::info!("session ended: {message}");
-                let _ = events.send(Event::Stopped(reason, message));
-            })
-            .map_err(|e| CoreError::Records(format!("cannot start the relay thread: {e}")))?;
+                // Inspection has ended (the relay finished it): every record is queued.
+                thread_outbox.stopped(reason, message);
+            });
+        let relay = match relay {
+            Ok(relay) => relay,
+            Err(e) => {
+                outbox.abandon();
+                return Err(CoreError::Records(format!(
+                    "cannot start the relay thread: {e}"
+                )));
+            }
+        };
         Ok(Self {
             id,
             counters,
+            outbox,
             shutdown: Some(shutdown),
             relay: Some(relay),
         })
@@ -198,11 +209,12 @@ impl Session {
             findings: get(&c.findings),
             dropped: get(&c.dropped),
             protect_failures: get(&c.protect_failures),
+            records_dropped: self.outbox.dropped(),
         }
     }
 
-    /// Stops relaying and returns once every record is written. The host hears
-    /// `on_stopped` on the event thread right after.
+    /// Stops relaying and returns once every record is queued for the host, which gets
+    /// the last batches and then `on_stopped` on the event thread.
     pub fn stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
@@ -262,22 +274,6 @@ fn describe(panic: &Box<dyn std::any::Any + Send>) -> String {
         s.clone()
     } else {
         "panic".to_owned()
-    }
-}
-
-/// Hands events to the host one at a time, on this thread only.
-fn deliver(inbox: mpsc::Receiver<Event>, host: &dyn Host) {
-    for event in inbox {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match &event {
-            Event::Finding(json) => host.on_finding(json),
-            Event::Stopped(reason, message) => host.on_stopped(*reason, message),
-        }));
-        if result.is_err() {
-            log::error!("an event handler failed; carrying on");
-        }
-        if matches!(event, Event::Stopped(..)) {
-            return;
-        }
     }
 }
 
@@ -345,31 +341,32 @@ fn prune_captures(captures: &Path, budget: u64) {
     }
 }
 
-/// Records into the store, counts findings, and tells the host about each.
+/// Queues each record's JSON line for the host, and counts findings.
 struct EventSink {
-    store: sqlite::Store,
-    events: mpsc::Sender<Event>,
+    outbox: Arc<Outbox>,
     counters: Arc<Counters>,
+}
+
+fn json_line<T: Serialize>(record: &T) -> io::Result<String> {
+    serde_json::to_string(record).map_err(io::Error::other)
 }
 
 impl Sink for EventSink {
     fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
-        self.store.flow(record)
+        self.outbox.push(Line::Flow(json_line(record)?));
+        Ok(())
     }
 
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
         self.counters.findings.fetch_add(1, Ordering::Relaxed);
-        let written = self.store.finding(finding);
-        // The UI reads findings back from the store: make each visible at once.
-        let committed = self.store.flush();
-        if let Ok(json) = serde_json::to_string(finding) {
-            let _ = self.events.send(Event::Finding(json));
-        }
-        written.and(committed)
+        self.outbox.push(Line::Finding(json_line(finding)?));
+        Ok(())
     }
 
+    /// Nothing to do: the event thread sends batches on its own clock, and the rest when
+    /// the session ends.
     fn flush(&mut self) -> io::Result<()> {
-        self.store.flush()
+        Ok(())
     }
 }
 

@@ -46,6 +46,8 @@ pub enum CloseReason {
     Idle,
     /// Refused because the flow table was full.
     FlowLimit,
+    /// The client never completed the TCP handshake (its SYN-ACK went unanswered).
+    HandshakeTimeout,
     /// Never relayed: the destination was loopback, link-local or otherwise martian.
     Forbidden,
     /// Never relayed: the source was not the client's.
@@ -63,6 +65,7 @@ wire_names!(CloseReason {
     Idle => "idle",
     FlowLimit => "flow_limit",
     Shutdown => "shutdown",
+    HandshakeTimeout => "handshake_timeout",
     Forbidden => "forbidden",
     Spoofed => "spoofed",
 });

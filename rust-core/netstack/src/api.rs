@@ -26,6 +26,10 @@ pub struct Config {
     pub tcp_up_window: usize,
     /// A TCP flow with no traffic either way for this long is reset on both sides.
     pub tcp_idle: Duration,
+    /// A TCP flow whose client leaves our SYN-ACK unanswered this long is dropped, as a
+    /// kernel drops a half-open connection (Linux gives up after about a minute of
+    /// retries; a client behind a TUN answers within milliseconds).
+    pub tcp_handshake: Duration,
     /// UDP flows to port 53 are forgotten after this long without traffic.
     pub dns_idle: Duration,
     /// Other UDP flows are forgotten after this long without traffic.
@@ -46,6 +50,7 @@ impl Default for Config {
             tcp_tx_buffer: 256 * 1024,
             tcp_up_window: 256 * 1024,
             tcp_idle: Duration::from_secs(2 * 3600),
+            tcp_handshake: Duration::from_secs(10),
             dns_idle: Duration::from_secs(10),
             udp_idle: Duration::from_secs(120),
             icmp_idle: Duration::from_secs(10),

@@ -16,7 +16,7 @@ use crate::device::QueueDevice;
 use crate::flows::{open_tcp, Flow, Key, Kind};
 use crate::packet::DropReason;
 use crate::refusal::RecordBudget;
-use crate::tcp_flow::mark_due;
+use crate::tcp_flow::{mark_due, TcpFlow};
 use crate::timers::Timers;
 
 /// The stack. See the crate documentation.
@@ -38,6 +38,9 @@ pub struct Netstack {
     pub(crate) timers: Timers,
     /// Segments of no flow, answered with RST by smoltcp from `no_sockets`.
     pub(crate) strays: Vec<Vec<u8>>,
+    /// TCP flows in the order they were made, to find the oldest half-open one when the
+    /// table is full; ids of flows that are gone or established are skipped lazily.
+    pub(crate) embryos: VecDeque<FlowId>,
     /// Limits how many refused packets become records.
     pub(crate) refusal_records: RecordBudget,
     pub(crate) no_sockets: SocketSet<'static>,
@@ -86,6 +89,7 @@ impl Netstack {
             due: Vec::new(),
             timers: Timers::new(),
             strays: Vec::new(),
+            embryos: VecDeque::new(),
             refusal_records: RecordBudget::default(),
             no_sockets: SocketSet::new(Vec::new()),
             stats: Stats::default(),
@@ -158,13 +162,53 @@ impl Netstack {
             },
         );
         self.keys.insert(key, id);
-        let deadline = now + idle;
-        self.next_sweep = Some(self.next_sweep.map_or(deadline, |d| d.min(deadline)));
+        self.sweep_by(now + idle);
         id
+    }
+
+    /// Makes sure the idle sweep runs no later than `deadline`.
+    pub(crate) fn sweep_by(&mut self, deadline: Instant) {
+        self.next_sweep = Some(self.next_sweep.map_or(deadline, |d| d.min(deadline)));
+    }
+
+    /// Whether flow `id` is a TCP flow that has not completed its handshake: still
+    /// waiting for the upstream connect, or its SYN-ACK unanswered.
+    fn embryonic(&self, id: FlowId) -> bool {
+        match self.flows.get(&id).map(|f| &f.kind) {
+            Some(Kind::Tcp(TcpFlow::Connecting { .. })) => true,
+            Some(Kind::Tcp(TcpFlow::Open(open))) => open.handshaking(),
+            _ => false,
+        }
+    }
+
+    /// Remembers a new TCP flow as a candidate for [`Netstack::evict_embryo`].
+    pub(crate) fn note_embryo(&mut self, id: FlowId) {
+        self.embryos.push_back(id);
+        // Established flows leave the queue only when they reach its front: compact it
+        // now and then, so it stays in proportion to the table.
+        if self.embryos.len() > 2 * self.config.max_flows + 64 {
+            let mut queue = std::mem::take(&mut self.embryos);
+            queue.retain(|&id| self.embryonic(id));
+            self.embryos = queue;
+        }
+    }
+
+    /// Frees a place in a full table by dropping the oldest half-open TCP flow, as a
+    /// kernel's SYN queue drops its oldest entry under a flood: spoofed SYNs can then
+    /// only push each other out, never an established flow. False if there is none.
+    pub(crate) fn evict_embryo(&mut self, now: Instant) -> bool {
+        while let Some(id) = self.embryos.pop_front() {
+            if self.embryonic(id) {
+                self.finish(id, now, CloseReason::FlowLimit);
+                return true;
+            }
+        }
+        false
     }
 
     pub(crate) fn idle_timeout(&self, kind: &Kind, dst: SocketAddr) -> Duration {
         match kind {
+            Kind::Tcp(TcpFlow::Open(open)) if open.handshaking() => self.config.tcp_handshake,
             Kind::Tcp(_) => self.config.tcp_idle,
             Kind::Udp if dst.port() == 53 => self.config.dns_idle,
             Kind::Udp => self.config.udp_idle,
@@ -212,7 +256,12 @@ impl Netstack {
         for id in expired {
             if let Some(open) = open_tcp(&mut self.flows, id) {
                 // Reset the client now; the shell resets the server on `Closed`.
-                open.abort(CloseReason::Idle);
+                let reason = if open.handshaking() {
+                    CloseReason::HandshakeTimeout
+                } else {
+                    CloseReason::Idle
+                };
+                open.abort(reason);
                 mark_due(&mut self.due, id, open);
             } else {
                 self.finish(id, now, CloseReason::Idle);

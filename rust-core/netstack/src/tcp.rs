@@ -61,7 +61,7 @@ impl Netstack {
             self.strays.push(packet.to_vec());
             return Ok(());
         }
-        if self.full() {
+        if self.full() && !self.evict_embryo(now) {
             if let Some(rst) = packet::tcp_refusal(src, dst, seq, seq_len) {
                 self.push_packet(rst);
             }
@@ -88,6 +88,7 @@ impl Netstack {
             }),
         );
         self.stats.tcp_flows += 1;
+        self.note_embryo(id);
         self.events.push_back(Event::TcpConnect { id, src, dst });
         Ok(())
     }
@@ -102,6 +103,8 @@ impl Netstack {
         };
         let syn = std::mem::take(syn);
         let dst = flow.dst;
+        // The handshake clock starts with our SYN-ACK, however long the connect took.
+        flow.last_active = now;
         let mut socket = tcp::Socket::new(
             tcp::SocketBuffer::new(vec![0; self.config.tcp_rx_buffer]),
             tcp::SocketBuffer::new(vec![0; self.config.tcp_tx_buffer]),
@@ -123,6 +126,8 @@ impl Netstack {
             self.config.tcp_up_window,
         ))));
         self.poll_flow(now, id);
+        // The SYN-ACK is out: the client has `tcp_handshake` to answer it.
+        self.sweep_by(now + self.config.tcp_handshake);
     }
 
     /// Connecting upstream failed: refuse the client the way the destination did.

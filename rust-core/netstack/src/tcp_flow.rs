@@ -106,6 +106,11 @@ impl OpenTcp {
         self.socket().abort();
     }
 
+    /// The client has not answered our SYN-ACK yet: the flow is half open.
+    pub(crate) fn handshaking(&self) -> bool {
+        self.set.get::<tcp::Socket>(self.handle).state() == tcp::State::SynReceived
+    }
+
     pub(crate) fn socket(&mut self) -> &mut tcp::Socket<'static> {
         self.set.get_mut::<tcp::Socket>(self.handle)
     }

@@ -316,10 +316,11 @@ struct Relay {
     trim: TrimPolicy,
 }
 
-/// When to give freed memory back: once a crowd of TCP flows has thinned to a quarter.
+/// When to give freed memory back: once a crowd of flows (TCP, UDP, echo) has thinned
+/// to a quarter.
 #[derive(Debug, Default)]
 struct TrimPolicy {
-    /// Most TCP flows open at once since the last trim.
+    /// Most flows open at once since the last trim.
     peak: usize,
 }
 
@@ -406,7 +407,7 @@ impl Relay {
                         self.config.stack.tcp_tx_buffer,
                     );
                     self.tcp.insert(id, upstream);
-                    self.trim.opened(self.tcp.len());
+                    self.trim.opened(self.open_flows());
                 }
                 Event::TcpData { id, data } => {
                     self.observer.data(id, Direction::Out, &data);
@@ -475,6 +476,11 @@ impl Relay {
         }
     }
 
+    /// Flows with an upstream socket.
+    fn open_flows(&self) -> usize {
+        self.tcp.len() + self.datagrams.len()
+    }
+
     fn open_datagram(
         &mut self,
         id: FlowId,
@@ -487,6 +493,7 @@ impl Relay {
             Ok(up) => {
                 self.observer.flow_start(id, proto, src, dst);
                 self.datagrams.insert(id, up);
+                self.trim.opened(self.open_flows());
             }
             Err(e) => {
                 log::debug!("flow {id}: cannot open a {proto:?} socket: {e}");
@@ -496,13 +503,17 @@ impl Relay {
     }
 
     fn closed(&mut self, end: FlowEnd) {
-        if let Some(up) = self.tcp.remove(&end.id) {
-            up.close(end.reason != phonehome_model::CloseReason::Closed);
-            if self.trim.closed(self.tcp.len()) {
-                return_freed_memory();
+        let had_tcp = match self.tcp.remove(&end.id) {
+            Some(up) => {
+                up.close(end.reason != phonehome_model::CloseReason::Closed);
+                true
             }
+            None => false,
+        };
+        let had_datagram = self.datagrams.remove(&end.id).is_some();
+        if (had_tcp || had_datagram) && self.trim.closed(self.open_flows()) {
+            return_freed_memory();
         }
-        self.datagrams.remove(&end.id);
         let record = FlowRecord {
             flow: end.id,
             proto: end.proto,

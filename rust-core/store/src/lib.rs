@@ -17,10 +17,12 @@ pub use records::RecordDir;
 use phonehome_model::{Finding, FlowRecord, Sink};
 use serde::Serialize;
 
-/// One JSON object per line.
+/// One JSON object per line. Lines are kept until [`JsonLines::flush`] and written out
+/// whole, so the file never ends in part of a line, even if the process is killed.
 #[derive(Debug)]
 pub struct JsonLines<W: Write> {
     out: W,
+    pending: Vec<u8>,
 }
 
 impl JsonLines<BufWriter<File>> {
@@ -35,28 +37,47 @@ impl JsonLines<BufWriter<File>> {
 
 impl<W: Write> JsonLines<W> {
     pub fn new(out: W) -> Self {
-        Self { out }
+        Self {
+            out,
+            pending: Vec::new(),
+        }
     }
 
     pub fn write<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, value)?;
-        self.out.write_all(b"\n")
+        let mark = self.pending.len();
+        if let Err(e) = serde_json::to_writer(&mut self.pending, value) {
+            self.pending.truncate(mark);
+            return Err(e.into());
+        }
+        self.pending.push(b'\n');
+        Ok(())
     }
 
+    /// Bytes of lines kept, not yet written.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Writes the lines kept so far, in one piece.
     pub fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.out.write_all(&self.pending)?;
+            self.pending.clear();
+        }
         self.out.flush()
     }
 
-    pub fn into_inner(self) -> W {
-        self.out
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.flush()?;
+        Ok(self.out)
     }
 }
 
 /// The records of one run in a directory: `flows.jsonl`, `findings.jsonl` and the
 /// SQLite database `phonehome.sqlite`.
 pub struct OutDir {
-    flows: JsonLines<BufWriter<File>>,
-    findings: JsonLines<BufWriter<File>>,
+    flows: JsonLines<File>,
+    findings: JsonLines<File>,
     db: sqlite::Store,
 }
 
@@ -85,8 +106,8 @@ impl OutDir {
         for stale in Self::DB_FILES {
             dir.remove_stale(stale)?;
         }
-        let flows = JsonLines::new(BufWriter::new(dir.create("flows.jsonl")?));
-        let findings = JsonLines::new(BufWriter::new(dir.create("findings.jsonl")?));
+        let flows = JsonLines::new(dir.create("flows.jsonl")?);
+        let findings = JsonLines::new(dir.create("findings.jsonl")?);
         // Created here, empty and 0600, so SQLite opens it rather than a path of its
         // choosing; its -wal and -shm take the database's mode and SQLite opens them
         // without following links.
@@ -105,21 +126,38 @@ impl OutDir {
     }
 }
 
+impl OutDir {
+    /// Lines kept in memory before they are written out with a commit anyway, so a long
+    /// `analyze` holds a bounded amount.
+    const MOST_PENDING: usize = 1 << 20;
+
+    fn flush_if_large(&mut self) -> io::Result<()> {
+        if self.flows.pending() + self.findings.pending() > Self::MOST_PENDING {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
 impl Sink for OutDir {
     fn flow(&mut self, record: &FlowRecord) -> io::Result<()> {
         self.flows.write(record)?;
-        self.db.insert_flow(record).map_err(io::Error::other)
+        self.db.insert_flow(record).map_err(io::Error::other)?;
+        self.flush_if_large()
     }
 
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
         self.findings.write(finding)?;
-        self.db.insert_finding(finding).map_err(io::Error::other)
+        self.db.insert_finding(finding).map_err(io::Error::other)?;
+        self.flush_if_large()
     }
 
+    /// The store commits first, then the JSONL lines go out, so a kill between the two
+    /// leaves the files one flush behind the store, never ahead of it.
     fn flush(&mut self) -> io::Result<()> {
+        self.db.commit().map_err(io::Error::other)?;
         self.flows.flush()?;
-        self.findings.flush()?;
-        self.db.commit().map_err(io::Error::other)
+        self.findings.flush()
     }
 }
 
@@ -152,7 +190,7 @@ mod tests {
         let mut sink = JsonLines::new(Vec::new());
         sink.write(&record).unwrap();
         sink.write(&record).unwrap();
-        let text = String::from_utf8(sink.into_inner()).unwrap();
+        let text = String::from_utf8(sink.into_inner().unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();

@@ -251,8 +251,17 @@ mod tests {
         }
     }
 
+    /// A test's folder, removed when the test ends.
+    struct TempDir(std::path::PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
     /// Two sessions in one store, as the app keeps them: flow ids repeat across them.
-    fn store(name: &str) -> std::path::PathBuf {
+    fn store(name: &str) -> (TempDir, std::path::PathBuf) {
         let dir =
             std::env::temp_dir().join(format!("phonehome-query-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -268,12 +277,13 @@ mod tests {
                 .unwrap();
             s.commit().unwrap();
         }
-        path
+        (TempDir(dir), path)
     }
 
     #[test]
     fn pages_come_newest_first_with_their_session_and_id() {
-        let db = open(&store("pages")).unwrap();
+        let (_dir, path) = store("pages");
+        let db = open(&path).unwrap();
         let all = findings(&db, &Filter::default(), 0, 100).unwrap();
         assert_eq!(all.len(), 4);
         let ids: Vec<i64> = all.iter().map(|f| f["id"].as_i64().unwrap()).collect();
@@ -290,7 +300,8 @@ mod tests {
 
     #[test]
     fn filters_narrow_by_app_kind_session_and_flow() {
-        let db = open(&store("filters")).unwrap();
+        let (_dir, path) = store("filters");
+        let db = open(&path).unwrap();
         let f = Filter::from_json(r#"{"app": "com.b", "session": 1}"#).unwrap();
         let rows = findings(&db, &f, 0, 10).unwrap();
         assert_eq!(rows.len(), 1);
@@ -310,7 +321,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `colour`"), "{err}");
-        let db = open(&store("bad")).unwrap();
+        let (_dir, path) = store("bad");
+        let db = open(&path).unwrap();
         for (offset, limit) in [(-1, 10), (0, 0), (0, MAX_PAGE + 1)] {
             let err = findings(&db, &Filter::default(), offset, limit).unwrap_err();
             assert!(err.to_string().contains("page limit"), "{err}");
@@ -321,7 +333,8 @@ mod tests {
 
     #[test]
     fn an_export_is_every_row_as_its_original_json_line() {
-        let db = open(&store("export")).unwrap();
+        let (_dir, path) = store("export");
+        let db = open(&path).unwrap();
         let mut out = Vec::new();
         let n = export_jsonl(&db, Table::Findings, &mut out).unwrap();
         assert_eq!(n as usize, out.len());

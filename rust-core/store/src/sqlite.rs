@@ -11,56 +11,8 @@ use phonehome_model::{Category, Finding, FlowRecord, HostSource, Sink};
 /// File name of the store inside an output directory.
 pub const FILE_NAME: &str = "phonehome.sqlite";
 
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
-CREATE TABLE IF NOT EXISTS flows (
-    session INTEGER NOT NULL,
-    id INTEGER NOT NULL,
-    proto TEXT NOT NULL,
-    src TEXT NOT NULL,
-    dst TEXT NOT NULL,
-    app TEXT,
-    host TEXT,
-    host_source TEXT,
-    vendor TEXT,
-    category TEXT,
-    service TEXT,
-    bytes_out INTEGER NOT NULL,
-    bytes_in INTEGER NOT NULL,
-    start_ms INTEGER NOT NULL,
-    end_ms INTEGER NOT NULL,
-    close TEXT NOT NULL,
-    json TEXT NOT NULL,
-    PRIMARY KEY (session, id)
-);
-CREATE TABLE IF NOT EXISTS findings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session INTEGER NOT NULL,
-    ts_ms INTEGER NOT NULL,
-    flow INTEGER NOT NULL,
-    app TEXT,
-    proto TEXT NOT NULL,
-    dst TEXT NOT NULL,
-    host TEXT,
-    host_source TEXT,
-    vendor TEXT,
-    category TEXT,
-    kind TEXT NOT NULL,
-    encoding TEXT NOT NULL,
-    digest_form TEXT,
-    truncated INTEGER NOT NULL,
-    place TEXT NOT NULL,
-    direction TEXT NOT NULL,
-    confidence TEXT NOT NULL,
-    evidence TEXT NOT NULL,
-    bytes_out INTEGER,
-    bytes_in INTEGER,
-    json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);
-CREATE INDEX IF NOT EXISTS flows_by_end ON flows (end_ms);
-";
+/// The schema, shared with the Android app (which ships `schema/` as its assets folder).
+pub const SCHEMA: &str = include_str!("../schema/phonehome.sql");
 
 fn millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)

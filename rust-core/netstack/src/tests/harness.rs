@@ -7,9 +7,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use smoltcp::iface::{Config as IfaceConfig, Interface, SocketHandle, SocketSet};
-use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
+use smoltcp::phy::{ChecksumCapabilities, Device, DeviceCapabilities, Medium, RxToken, TxToken};
 use smoltcp::socket::tcp;
-use smoltcp::wire::{HardwareAddress, IpCidr, Ipv4Packet, Ipv6Packet};
+use smoltcp::wire::{
+    HardwareAddress, IpAddress, IpCidr, IpProtocol, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr,
+    TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
+};
 
 use crate::{packet, Config, Event, FlowEnd, FlowId, Netstack};
 
@@ -297,4 +300,65 @@ pub(super) fn echo_request(src: IpAddr, dst: IpAddr, ident: u16, seq: u16, data:
         icmp.fill_checksum(&s, &d);
     }
     p
+}
+
+/// A client's SYN from `src` to `dst`, as a kernel would write it to the TUN.
+pub(super) fn syn(src: SocketAddr, dst: SocketAddr) -> Vec<u8> {
+    let tcp = TcpRepr {
+        src_port: src.port(),
+        dst_port: dst.port(),
+        control: TcpControl::Syn,
+        seq_number: TcpSeqNumber(1000),
+        ack_number: None,
+        window_len: 64_240,
+        window_scale: None,
+        max_seg_size: Some(1460),
+        sack_permitted: false,
+        sack_ranges: [None; 3],
+        timestamp: None,
+        payload: &[],
+    };
+    let caps = ChecksumCapabilities::default();
+    let (s, d) = (IpAddress::from(src.ip()), IpAddress::from(dst.ip()));
+    match (src.ip(), dst.ip()) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let ip = Ipv4Repr {
+                src_addr: a,
+                dst_addr: b,
+                next_header: IpProtocol::Tcp,
+                payload_len: tcp.buffer_len(),
+                hop_limit: 64,
+            };
+            let mut buf = vec![0; ip.buffer_len() + tcp.buffer_len()];
+            let mut p = Ipv4Packet::new_unchecked(&mut buf[..]);
+            ip.emit(&mut p, &caps);
+            tcp.emit(
+                &mut TcpPacket::new_unchecked(p.payload_mut()),
+                &s,
+                &d,
+                &caps,
+            );
+            buf
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let ip = Ipv6Repr {
+                src_addr: a,
+                dst_addr: b,
+                next_header: IpProtocol::Tcp,
+                payload_len: tcp.buffer_len(),
+                hop_limit: 64,
+            };
+            let mut buf = vec![0; ip.buffer_len() + tcp.buffer_len()];
+            let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+            ip.emit(&mut p);
+            tcp.emit(
+                &mut TcpPacket::new_unchecked(p.payload_mut()),
+                &s,
+                &d,
+                &caps,
+            );
+            buf
+        }
+        _ => unreachable!("one address family"),
+    }
 }

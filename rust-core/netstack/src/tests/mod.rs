@@ -2,6 +2,7 @@
 
 mod admission;
 mod datagram;
+mod handshake;
 mod harness;
 mod input;
 mod tcp;

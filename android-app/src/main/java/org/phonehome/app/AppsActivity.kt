@@ -10,9 +10,7 @@ import android.widget.ListView
 import android.widget.TextView
 import org.phonehome.R
 import org.phonehome.core.Contract
-import org.phonehome.core.NativeCore
 import org.phonehome.model.AppSummary
-import org.phonehome.model.Finding
 import org.phonehome.model.Format
 import org.phonehome.model.Grouping
 import org.phonehome.model.Kinds
@@ -71,8 +69,8 @@ class AppsActivity : Screen() {
 
     override fun onResume() {
         super.onResume()
-        val recordsDir = Store(this).recordsDir.absolutePath
-        phoneHome.worker.query({ Grouping.group(Finding.listFromJson(NativeCore.findings(recordsDir, "{}", 0, 5000))) }) { result, error ->
+        val records = phoneHome.records
+        phoneHome.worker.query({ Grouping.group(records.findings(RecordFilter(), 0, 5000)) }) { result, error ->
             if (isDestroyed) return@query
             if (result == null) {
                 empty.text = getString(R.string.query_failed, error ?: "")

@@ -1,10 +1,12 @@
 package org.phonehome.app
 
 import android.content.Context
+import android.database.SQLException
 import android.net.ConnectivityManager
 import android.net.VpnService
 import android.os.Build
 import android.os.Handler
+import android.util.Log
 import java.net.InetAddress
 import java.net.InetSocketAddress
 import java.net.UnknownHostException
@@ -16,24 +18,28 @@ import org.phonehome.core.CoreHost
 import org.phonehome.core.StopReason
 import org.phonehome.model.Finding
 import org.phonehome.model.FirstSeen
-import org.phonehome.model.Json
-import org.phonehome.model.JsonException
 
 /**
  * What the core asks of the platform while a session runs (called on the core's threads):
- * protect sockets, name a connection's owner, notify first discoveries. A session that
- * ends on its own is handed to [stoppedUnasked] on the main thread, with the core's reason.
+ * protect sockets, name a connection's owner, keep the records it sends in [records], notify
+ * first discoveries. A session that ends on its own is handed to [stoppedUnasked] on the main
+ * thread, with the core's reason.
  */
 class CoreCallbacks(
     private val service: VpnService,
     private val store: Store,
     private val main: Handler,
+    private val records: RecordStore = service.phoneHome.records,
     private val stoppedUnasked: (String) -> Unit,
 ) : CoreHost {
     /** Whether a first discovery raises a notification (the settings the session started with). */
     @Volatile var notifyDiscoveries = true
 
     private val cm = service.getSystemService(Context.CONNECTIVITY_SERVICE) as ConnectivityManager
+
+    /** Batches whose transaction failed (the disk full, say): their records are lost. */
+    @Volatile var storeFailures = 0
+        private set
 
     /** Findings are handled off the core's threads, one at a time (FirstSeen is not thread-safe). */
     private val events: ExecutorService = Executors.newSingleThreadExecutor { r -> Thread(r, "phonehome-events") }
@@ -87,21 +93,27 @@ class CoreCallbacks(
         return name
     }
 
-    override fun onFinding(findingJson: String) {
+    override fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String) {
+        // Stored here, on the core's event thread, one transaction per batch: while it runs
+        // the core queues what comes next (bounded, see CoreHost.onRecords), so a slow disk
+        // never piles batches up in the app's memory.
+        val inserted = try {
+            records.insertBatch(session, flowsJsonl, findingsJsonl)
+        } catch (e: SQLException) {
+            storeFailures++
+            Log.w("phonehome", "cannot store a batch of records: ${e.message}")
+            return
+        }
         // After close the executor is shut down: an exception here would land in the core's thread.
-        if (events.isShutdown) return
+        if (inserted.findings.isEmpty() || events.isShutdown) return
         try {
-            events.execute { handleFinding(findingJson) }
+            events.execute { inserted.findings.forEach(::handleFinding) }
         } catch (_: RejectedExecutionException) {
         }
     }
 
-    private fun handleFinding(findingJson: String) {
-        val f = try {
-            Finding.fromJson(Json.parse(findingJson))
-        } catch (_: JsonException) {
-            null
-        } ?: return
+    /** Notifies a finding the first time its app, destination and kind are seen together (it is stored already). */
+    private fun handleFinding(f: Finding) {
         if (firstSeen.observe(f)) {
             store.saveFirstSeen(firstSeen)
             if (notifyDiscoveries) Notifications.discovery(service, f, AppNames.label(service, f.app))

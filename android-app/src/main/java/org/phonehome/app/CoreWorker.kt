@@ -7,8 +7,9 @@ import java.util.concurrent.Executors
 import org.phonehome.core.NativeCore
 
 /**
- * One background thread for the core's calls (start, stop, queries, exports), so the UI
- * never waits on SQLite or the core's threads; results come back through [main].
+ * One background thread for the core's calls (start, stop, exports) and the screens'
+ * queries of the records store, so the UI never waits on SQLite or the core's threads;
+ * results come back through [main].
  */
 class CoreWorker {
     val main = Handler(Looper.getMainLooper())
@@ -35,19 +36,19 @@ class CoreWorker {
         return ok
     }
 
+    /** Throws, saying why, unless the core is loaded: for work that calls [NativeCore]. */
+    fun requireCore() {
+        if (!ensureLoaded()) throw IllegalStateException(loadError ?: "core not loaded")
+    }
+
     /**
-     * Runs [query] on the worker and hands its result (or the core's error message) to
-     * [done] on the main thread.
+     * Runs [query] on the worker and hands its result (or the error's message) to [done] on
+     * the main thread. Reading the records store needs no core; what calls [NativeCore]
+     * calls [requireCore] first.
      */
-    fun <T> query(query: () -> T, done: (T?, String?) -> Unit) = run(true, query, done)
-
-    /** Like [query], for work that does not need the core (installed apps, the phone's identifiers). */
-    fun <T> background(work: () -> T, done: (T?, String?) -> Unit) = run(false, work, done)
-
-    private fun <T> run(needsCore: Boolean, query: () -> T, done: (T?, String?) -> Unit) {
+    fun <T> query(query: () -> T, done: (T?, String?) -> Unit) {
         executor.execute {
             val result = try {
-                if (needsCore && !ensureLoaded()) throw IllegalStateException(loadError ?: "core not loaded")
                 Result.success(query())
             } catch (e: Exception) {
                 // CoreException, or an IO error around an export: the screen shows the message.

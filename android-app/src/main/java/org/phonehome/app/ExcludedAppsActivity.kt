@@ -28,8 +28,8 @@ class ExcludedAppsActivity : Screen() {
         root.addView(Ui.note(this, getString(R.string.excluded_explained)).apply { setPadding(p, p, p, p / 2) })
         root.addView(listView, android.widget.LinearLayout.LayoutParams(android.view.ViewGroup.LayoutParams.MATCH_PARENT, 0, 1f))
         setScreen(getString(R.string.excluded_title), root, scrolls = false)
-        phoneHome.worker.background({ AppNames.installed(applicationContext) }) { result, _ ->
-            if (isDestroyed || result == null) return@background
+        phoneHome.worker.query({ AppNames.installed(applicationContext) }) { result, _ ->
+            if (isDestroyed || result == null) return@query
             apps = result
             listView.adapter = ArrayAdapter(
                 this, android.R.layout.simple_list_item_multiple_choice,

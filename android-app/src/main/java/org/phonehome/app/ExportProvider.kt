@@ -74,22 +74,32 @@ class ExportProvider : ContentProvider() {
         throw UnsupportedOperationException("read-only")
 }
 
-/** Writes one export with the core and offers it through the share sheet. */
+/**
+ * Writes one export and offers it through the share sheet: the JSON lines from the app's
+ * records store, the capture (which the core keeps in [recordsDir]) with the core.
+ */
 object Exporter {
-    enum class Format(val core: String, val extension: String) {
-        FINDINGS("findings.jsonl", "findings.jsonl"),
-        FLOWS("flows.jsonl", "flows.jsonl"),
-        PCAPNG("pcapng", "pcapng"),
+    enum class Format(val table: RecordStore.Table?, val extension: String) {
+        FINDINGS(RecordStore.Table.FINDINGS, "findings.jsonl"),
+        FLOWS(RecordStore.Table.FLOWS, "flows.jsonl"),
+        PCAPNG(null, "pcapng"),
     }
 
     /** Runs on the worker; returns the file written. Older exports are removed first (they may be large). */
     fun write(context: Context, recordsDir: String, format: Format): File {
+        val app = context.phoneHome
+        if (format.table == null) app.worker.requireCore()
         val dir = ExportProvider.dir(context)
         dir.listFiles()?.forEach { it.delete() }
         val stamp = org.phonehome.model.Format.rfc3339(System.currentTimeMillis()).take(19).replace(":", "").replace("-", "")
         val file = File(dir, "phonehome-$stamp.${format.extension}")
-        ParcelFileDescriptor.open(file, ParcelFileDescriptor.MODE_CREATE or ParcelFileDescriptor.MODE_TRUNCATE or ParcelFileDescriptor.MODE_WRITE_ONLY).use { pfd ->
-            NativeCore.export(recordsDir, pfd.fd, format.core)
+        val table = format.table
+        if (table != null) {
+            file.outputStream().buffered().use { app.records.exportJsonl(table, it) }
+        } else {
+            ParcelFileDescriptor.open(file, ParcelFileDescriptor.MODE_CREATE or ParcelFileDescriptor.MODE_TRUNCATE or ParcelFileDescriptor.MODE_WRITE_ONLY).use { pfd ->
+                NativeCore.exportCapture(recordsDir, pfd.fd)
+            }
         }
         return file
     }

@@ -8,14 +8,12 @@ import android.view.View
 import android.widget.LinearLayout
 import org.phonehome.R
 import org.phonehome.core.Contract
-import org.phonehome.core.NativeCore
 import org.phonehome.model.AppLine
 import org.phonehome.model.AppSummary
 import org.phonehome.model.DestinationSummary
 import org.phonehome.model.Finding
 import org.phonehome.model.Format
 import org.phonehome.model.Grouping
-import org.phonehome.model.Json
 import org.phonehome.model.KindSummary
 import org.phonehome.model.Kinds
 
@@ -32,14 +30,12 @@ class FindingsActivity : Screen() {
         private const val MENU_MORE = 2
     }
 
-    private lateinit var store: Store
     private lateinit var list: LinearLayout
     private var app: String? = null
     private var limit = PAGE
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        store = Store(this)
         app = intent.getStringExtra(EXTRA_APP)
         list = Ui.column(this)
         setScreen(getString(if (app != null) R.string.app_title else R.string.findings_title), list)
@@ -61,11 +57,11 @@ class FindingsActivity : Screen() {
     private fun load() {
         list.removeAllViews()
         list.addView(Ui.note(this, getString(R.string.loading)))
-        val filter = Json.obj(*listOfNotNull(app?.let { "app" to Json.Str(it) }).toTypedArray()).toString()
-        val recordsDir = store.recordsDir.absolutePath
+        val filter = RecordFilter(app = app)
+        val records = phoneHome.records
         val max = limit
         phoneHome.worker.query({
-            val findings = Finding.listFromJson(NativeCore.findings(recordsDir, filter, 0, max))
+            val findings = records.findings(filter, 0, max)
             findings to Grouping.group(findings)
         }) { result, error ->
             if (isDestroyed) return@query

@@ -3,11 +3,9 @@ package org.phonehome.app
 import android.os.Bundle
 import android.widget.LinearLayout
 import org.phonehome.R
-import org.phonehome.core.NativeCore
 import org.phonehome.model.Finding
 import org.phonehome.model.Flow
 import org.phonehome.model.Format
-import org.phonehome.model.Json
 import org.phonehome.model.Kinds
 import org.phonehome.model.Vendors
 
@@ -27,13 +25,10 @@ class FlowActivity : Screen() {
         list = Ui.column(this)
         setScreen(getString(R.string.flow_title, flowId), list)
         list.addView(Ui.note(this, getString(R.string.loading)))
-        val fields = linkedMapOf<String, Json>("flow" to Json.of(flowId))
-        if (session >= 0) fields["session"] = Json.of(session)
-        val filter = Json.Obj(fields).toString()
-        val recordsDir = Store(this).recordsDir.absolutePath
+        val filter = RecordFilter(flow = flowId, session = session.takeIf { it >= 0 })
+        val records = phoneHome.records
         phoneHome.worker.query({
-            Flow.listFromJson(NativeCore.flows(recordsDir, filter, 0, 1)).firstOrNull() to
-                Finding.listFromJson(NativeCore.findings(recordsDir, filter, 0, 500))
+            records.flows(filter, 0, 1).firstOrNull() to records.findings(filter, 0, 500)
         }) { result, error ->
             if (isDestroyed) return@query
             list.removeAllViews()

@@ -280,12 +280,12 @@ class SettingsActivity : Screen() {
         readResult.removeAllViews()
         readResult.addView(Ui.note(this, getString(R.string.loading)))
         val s = settings.copy(readPhone = readPhone.isChecked, readContacts = readContacts.isChecked, readSms = readSms.isChecked)
-        phoneHome.worker.background({ IdentifierReader(applicationContext).read(s) }) { result, error ->
-            if (isDestroyed) return@background
+        phoneHome.worker.query({ IdentifierReader(applicationContext).read(s) }) { result, error ->
+            if (isDestroyed) return@query
             readResult.removeAllViews()
             if (result == null) {
                 readResult.addView(Ui.warning(this, error ?: ""))
-                return@background
+                return@query
             }
             val ids: Identifiers = result.identifiers
             fun row(label: Int, values: List<String>) {

@@ -17,7 +17,6 @@ import android.widget.Toast
 import org.phonehome.R
 import org.phonehome.core.NativeCore
 import org.phonehome.model.AppLine
-import org.phonehome.model.Finding
 import org.phonehome.model.Format
 import org.phonehome.model.Kinds
 import org.phonehome.model.MonitorPhase
@@ -301,10 +300,10 @@ class StatusActivity : Screen() {
     /** Today's records, from the store, on the worker. [at] is the live findings count it reflects. */
     private fun loadToday(at: Long) {
         todayAt = at
-        val recordsDir = store.recordsDir.absolutePath
+        val records = phoneHome.records
         val now = System.currentTimeMillis()
         val start = TodaySummary.startOfDay(now, java.util.TimeZone.getDefault().getOffset(now).toLong())
-        phoneHome.worker.query({ TodaySummary.of(Finding.listFromJson(NativeCore.findings(recordsDir, "{}", 0, TODAY_PAGE)), start) }) { today, error ->
+        phoneHome.worker.query({ TodaySummary.of(records.findings(RecordFilter(), 0, TODAY_PAGE), start) }) { today, error ->
             if (isDestroyed) return@query
             if (today == null) {
                 todayHeadline.text = getString(R.string.today_unknown)

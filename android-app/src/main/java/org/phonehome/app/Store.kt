@@ -14,7 +14,7 @@ import org.phonehome.model.Settings
 class Store(context: Context) {
     private val dir: File = context.filesDir
 
-    /** The core's SQLite store and captures. */
+    /** The core's captures (the records themselves are in [RecordStore]). */
     val recordsDir: File get() = File(dir, "records").also { it.mkdirs() }
 
     private val settingsFile get() = File(dir, "settings.txt")

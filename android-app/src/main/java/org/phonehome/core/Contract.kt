@@ -8,7 +8,7 @@ enum class ErrorCode {
     BAD_CONFIG,
     /** The configuration's identifiers were refused (a start may be retried with fewer). */
     BAD_IDENTIFIERS,
-    /** A null, a bad filter or page, an unknown export format, a closed fd. */
+    /** A null where a value is needed, a closed file descriptor. */
     BAD_ARGUMENT,
     /** No session has this handle (never started, or already stopped). */
     BAD_HANDLE,
@@ -16,8 +16,6 @@ enum class ErrorCode {
     TUN,
     /** Files could not be read or written: records directory, captures, an export. */
     IO,
-    /** The records store could not be opened or read. */
-    STORE,
     /** The Java side failed (a string conversion, an allocation). */
     JNI,
     /** A bug in the core: it panicked. */
@@ -55,6 +53,15 @@ object Contract {
     /** The radius of a location without one, in metres. */
     const val DEFAULT_RADIUS_M = 500
 
+    /** Records in one [CoreHost.onRecords] batch at most. */
+    const val MAX_BATCH = 256
+
+    /** How long a record waits at most for its batch to fill, in milliseconds. */
+    const val BATCH_INTERVAL_MS = 250L
+
+    /** Records waiting for the app at most; newer ones are dropped (stats' `records_dropped`). */
+    const val MAX_QUEUED_RECORDS = 8192
+
     /** The kind of the finding an encrypted flow leaves. */
     const val ENCRYPTED_FLOW = "encrypted-flow"
 
@@ -87,6 +94,7 @@ object Contract {
         "idle",
         "flow_limit",
         "shutdown",
+        "handshake_timeout",
         "forbidden",
         "spoofed",
     )

@@ -5,7 +5,9 @@ package org.phonehome.core
  *
  * The core calls these on its own threads (attached to the JVM), never on the caller's
  * thread, and holds no lock of its own while it does: a callback may call [NativeCore]
- * again (even [NativeCore.stop]). Each must return quickly.
+ * again (even [NativeCore.stop]). Each must return quickly ([onRecords] may take one
+ * database transaction). [onRecords] and [onStopped] come on one thread, `phonehome-events`,
+ * one at a time.
  */
 interface CoreHost {
     /**
@@ -31,12 +33,24 @@ interface CoreHost {
     /** The app name recorded for a uid (`PackageManager.getNameForUid`), or null. */
     fun appForUid(uid: Int): String?
 
-    /** A new finding: one JSON object, as a line of `findings.jsonl` has it. */
-    fun onFinding(findingJson: String)
+    /**
+     * Flow records and findings of session [session] (the handle [NativeCore.start] returned),
+     * for the app to keep: [flowsJsonl] and [findingsJsonl] are JSON lines exactly as
+     * `flows.jsonl` and `findings.jsonl` have them (each line ends with `\n`; either may be
+     * empty), each in the order the core recorded them. Every record comes once. A batch
+     * holds at most [Contract.MAX_BATCH] records and goes out when full or when its oldest
+     * record has waited [Contract.BATCH_INTERVAL_MS]; the last ones come before [onStopped].
+     *
+     * This may take the time one database transaction takes (the core queues meanwhile);
+     * if the app falls [Contract.MAX_QUEUED_RECORDS] records behind, the core drops newer
+     * ones and counts them (`records_dropped` in [NativeCore.stats]).
+     */
+    fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String)
 
     /**
      * The session ended: [StopReason.STOPPED] when asked to, otherwise why (the VPN
-     * interface closed, the relay failed). [message] says it in words, for people.
+     * interface closed, the relay failed). [message] says it in words, for people. Every
+     * record of the session came through [onRecords] before this.
      */
     fun onStopped(reason: StopReason, message: String)
 }

@@ -10,7 +10,7 @@ package org.phonehome.core
  * Configuration (`start`), as JSON; every key but `records_dir` is optional:
  * ```
  * {
- *   "records_dir": "/data/.../files/records",   // SQLite store and captures live here
+ *   "records_dir": "/data/.../files/records",   // the captures live here
  *   "identifiers": { "imei": ["..."], ... },     // the identifiers file's structure
  *   "catalog": "example.org\tExample\tcloud-messaging\tpush\n", // extra catalog lines
  *   "scan_limit": 65536,                         // bytes scanned per flow and direction
@@ -21,6 +21,9 @@ package org.phonehome.core
  *   "owner_lookup": "host" | "proc" | "none"     // API 29+: host; below: /proc/net
  * }
  * ```
+ *
+ * Flow records and findings are not kept by the core: they go to the app in batches
+ * ([CoreHost.onRecords]), which keeps them in its own SQLite store (`RecordStore`).
  */
 object NativeCore {
     /** Loads the core; the JVM tests put it on `java.library.path`. */
@@ -34,31 +37,24 @@ object NativeCore {
      */
     @JvmStatic external fun start(tunFd: Int, configJson: String, host: CoreHost): Long
 
-    /** Stops the session and waits until its records are written; then [CoreHost.onStopped]. */
+    /**
+     * Stops the session and waits until its records are handed to the event thread, which
+     * delivers the last batches ([CoreHost.onRecords]) and then [CoreHost.onStopped].
+     */
     @JvmStatic external fun stop(handle: Long)
 
     /**
      * Live counts as JSON: `running`, `flows_open`, `flows_total`, `bytes_out`, `bytes_in`,
-     * `findings`, `dropped` (inspection bytes dropped under load), `protect_failures`.
+     * `findings`, `dropped` (inspection bytes dropped under load), `protect_failures`,
+     * `records_dropped` (records the app did not take in time, see [CoreHost.onRecords]).
      */
     @JvmStatic external fun stats(handle: Long): String
 
     /**
-     * One page of findings, newest first, as a JSON array of finding objects (the
-     * `findings.jsonl` fields plus `id` and `session`). [filterJson] may narrow it:
-     * `{"app": "...", "host": "...", "kind": "...", "session": n, "flow": n}` (or "{}").
+     * Writes every session's capture of [recordsDir] to [fd] (which stays the caller's to
+     * close), oldest first, one pcapng section each. Returns the bytes written.
      */
-    @JvmStatic external fun findings(recordsDir: String, filterJson: String, offset: Int, limit: Int): String
-
-    /** One page of finished flows, newest first, as a JSON array; same filter keys. */
-    @JvmStatic external fun flows(recordsDir: String, filterJson: String, offset: Int, limit: Int): String
-
-    /**
-     * Writes the records to [fd] (which stays the caller's to close): `"findings.jsonl"`,
-     * `"flows.jsonl"`, or `"pcapng"` (every session's capture, one section each).
-     * Returns the bytes written.
-     */
-    @JvmStatic external fun export(recordsDir: String, fd: Int, format: String): Long
+    @JvmStatic external fun exportCapture(recordsDir: String, fd: Int): Long
 
     /**
      * Checks identifiers value by value with the rules the core applies to them (the

@@ -14,8 +14,6 @@ import org.junit.Test
 import org.junit.runner.RunWith
 import org.phonehome.R
 import org.phonehome.core.NativeCore
-import org.phonehome.model.Finding
-import org.phonehome.model.Flow
 import org.phonehome.model.MonitorPhase
 import org.phonehome.model.Stats
 import org.robolectric.Robolectric
@@ -86,6 +84,7 @@ class LiveSessionTest {
         ScreenTool.waitFor(30, "two findings") { Stats.fromJson(NativeCore.stats(monitor.handle)).findings >= 2 }
         val stats = Stats.fromJson(NativeCore.stats(monitor.handle))
         val recordsDir = Store(app).recordsDir.absolutePath
+        val records = app.phoneHome.records
 
         // The status screen: running, live counts, what was sent today, by whom.
         val status = Robolectric.buildActivity(StatusActivity::class.java).setup().get()
@@ -134,7 +133,7 @@ class LiveSessionTest {
 
         // Export: the findings file holds every finding of the store.
         val exported = Exporter.write(app, recordsDir, Exporter.Format.FINDINGS)
-        val stored = Finding.listFromJson(NativeCore.findings(recordsDir, "{}", 0, 1000))
+        val stored = records.findings(RecordFilter(), 0, 1000)
         assertEquals(stored.size, exported.readLines().count { it.isNotBlank() })
 
         // Every screen over these records: bars, fit, contrast; PNGs when asked for.
@@ -146,7 +145,7 @@ class LiveSessionTest {
         first.get().onStartCommand(Intent(app, MonitorVpnService::class.java).setAction(MonitorVpnService.ACTION_STOP), 0, 2)
         ScreenTool.waitFor(60, "the monitor to stop") { monitor.phase == MonitorPhase.STOPPED }
         assertEquals(null, monitor.lastError)
-        val flows = Flow.listFromJson(NativeCore.flows(recordsDir, "{}", 0, 100))
+        val flows = records.flows(RecordFilter(), 0, 100)
         assertTrue(flows.toString(), flows.any { it.host == host && it.app == CLIENT })
         first.destroy()
 

@@ -6,6 +6,7 @@ import org.phonehome.model.Finding
 import org.phonehome.model.Flow
 import org.phonehome.model.Grouping
 import org.phonehome.model.Identifiers
+import org.phonehome.model.Json
 import org.phonehome.model.Settings
 import org.phonehome.model.Sms
 import org.phonehome.model.Stats
@@ -23,24 +24,26 @@ import java.util.concurrent.atomic.AtomicLong
  * end-to-end test `tests/e2e/test_jni.py` (which owns the network namespaces, the TUN and
  * the client). Not a unit test: it needs the native library and a TUN fd.
  *
- * Arguments: TUN_FD SPARE_FD EXPORT_JSONL_FD EXPORT_PCAPNG_FD RECORDS_DIR UPSTREAM_DNS IMEI
- * PHONE. The configuration is built by the app's own code (`CoreConfig.json`, API 29+),
- * and the core's answers are read by the app's own parsers, so app and core are checked
- * against each other. Protocol on stdout: one `key<TAB>value` line per result; on stdin
- * the test says `stop <min findings>` once its client is done.
+ * Arguments: TUN_FD SPARE_FD EXPORT_PCAPNG_FD RECORDS_DIR UPSTREAM_DNS IMEI PHONE. The
+ * configuration is built by the app's own code (`CoreConfig.json`, API 29+), and the
+ * core's answers are read by the app's own parsers, so app and core are checked against
+ * each other. The records the core sends (`CoreHost.onRecords`) are collected as they come,
+ * batch by batch (the app's store, on android.database.sqlite, is tested under Robolectric).
+ * Protocol on stdout: one `key<TAB>value` line per result; on stdin the test says
+ * `stop <min findings>` once its client is done.
  */
 fun main(args: Array<String>) {
-    val (tunFd, spareFd, jsonlFd, pcapFd) = args.take(4).map { it.toInt() }
-    val recordsDir = args[4]
+    val (tunFd, spareFd, pcapFd) = args.take(3).map { it.toInt() }
+    val recordsDir = args[3]
     val identifiers = Identifiers(
         region = "CN",
-        imei = listOf(args[6]),
-        phone = listOf(args[7]),
+        imei = listOf(args[5]),
+        phone = listOf(args[6]),
         email = listOf("someone@example.com"),
         contacts = listOf(Contact("Li Wei", phone = listOf("+8613912345678"))),
         sms = listOf(Sms("+8613700000000", "See you at the station at five")),
     )
-    val config = CoreConfig.json(recordsDir, identifiers, Settings(), listOf(args[5]), sdkInt = 34)
+    val config = CoreConfig.json(recordsDir, identifiers, Settings(), listOf(args[4]), sdkInt = 34)
     NativeCore.load()
     val out = { key: String, value: Any? -> println("$key\t$value"); System.out.flush() }
 
@@ -59,9 +62,7 @@ fun main(args: Array<String>) {
     expectFailure("closed_fd") { NativeCore.start(-1, config, host) }
     expectFailure("bad_config") { NativeCore.start(spareFd, "{\"records_dir\": 5}", host) }
     expectFailure("unknown_handle") { NativeCore.stats(123456789L) }
-    expectFailure("bad_filter") { NativeCore.findings(recordsDir, "{\"colour\": 1}", 0, 10) }
-    expectFailure("bad_page") { NativeCore.flows(recordsDir, "{}", 0, -5) }
-    expectFailure("bad_format") { NativeCore.export(recordsDir, jsonlFd, "docx") }
+    expectFailure("export_closed_fd") { NativeCore.exportCapture(recordsDir, -1) }
     expectFailure("panic") { NativeCore.panicForTest() }
 
     // The settings screen's check, by the core's rules: what passes and why the rest not.
@@ -76,34 +77,38 @@ fun main(args: Array<String>) {
 
     val command = readlnOrNull() ?: "stop 0"
     val wanted = command.removePrefix("stop ").trim().toInt()
-    // Findings are recorded by the core's inspection thread a moment after the bytes pass.
+    // Findings are recorded by the core's inspection thread a moment after the bytes pass,
+    // and reach the host in a batch at most Contract.BATCH_INTERVAL_MS later: no stop needed.
     val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20)
-    while (host.findings.get() < wanted && System.nanoTime() < deadline) Thread.sleep(20)
+    while (host.findingCount() < wanted && System.nanoTime() < deadline) Thread.sleep(20)
+    out("records.findings_before_stop", host.findingCount())
     val stats = NativeCore.stats(handle)
     out("stats", stats)
     out("stats.app", Stats.fromJson(stats).summary())
-    val page = NativeCore.findings(recordsDir, "{}", 0, 50)
-    out("findings.page", page)
-    // What the findings screen would show: app, then destination, then kinds.
-    for (app in Grouping.group(Finding.listFromJson(page))) {
-        for (d in app.destinations) {
-            out("grouped", "${app.app}|${d.host}|${d.vendorLabel}|${d.kinds.joinToString(",") { it.kind }}")
-        }
-    }
-    out("findings.second", NativeCore.findings(recordsDir, "{}", 1, 1))
 
     NativeCore.stop(handle)
     out("stopped", if (host.stopped.await(20, TimeUnit.SECONDS)) "${host.reason}: ${host.message}" else "NO onStopped")
     expectFailure("stats_after_stop") { NativeCore.stats(handle) }
-    val flows = NativeCore.flows(recordsDir, "{}", 0, 100)
-    out("flows.page", flows)
-    out("flows.app", Flow.listFromJson(flows).size)
-    out("export.jsonl", NativeCore.export(recordsDir, jsonlFd, "findings.jsonl"))
-    out("export.pcapng", NativeCore.export(recordsDir, pcapFd, "pcapng"))
+    // Every line exactly as the core sent it, in arrival order, as one JSON array per kind.
+    out("records.flows", host.flowLines().joinToString(",", "[", "]"))
+    out("records.findings", host.findingLines().joinToString(",", "[", "]"))
+    out("records.batches", host.batchSizes().joinToString(","))
+    out("records.sessions", host.sessions.joinToString(","))
+    out("records.after_stopped", host.afterStopped.get())
+    out("records.unterminated", host.unterminated.get())
+    // The app's own parsers read every line, and the findings screen's grouping of them.
+    val findings = host.findingLines().mapNotNull { Finding.fromJson(Json.parse(it)) }
+    out("findings.app", findings.size)
+    out("flows.app", host.flowLines().mapNotNull { Flow.fromJson(Json.parse(it)) }.size)
+    for (app in Grouping.group(findings)) {
+        for (d in app.destinations) {
+            out("grouped", "${app.app}|${d.host}|${d.vendorLabel}|${d.kinds.joinToString(",") { it.kind }}")
+        }
+    }
+    out("export.pcapng", NativeCore.exportCapture(recordsDir, pcapFd))
     out("host.protect_calls", host.protectCalls.get())
     out("host.protect_not_socket", host.protectNotSocket.get())
     out("host.owner_calls", host.ownerCalls.get())
-    out("host.finding_events", host.findings.get())
     out("host.event_threads", host.eventThreads.joinToString(","))
     out("host.reentrant_stats", host.reentrant.get())
     out("done", "ok")
@@ -114,8 +119,13 @@ private class DriverHost : CoreHost {
     val protectCalls = AtomicInteger()
     val protectNotSocket = AtomicInteger()
     val ownerCalls = AtomicInteger()
-    val findings = AtomicInteger()
     val reentrant = AtomicInteger()
+    val sessions = java.util.concurrent.ConcurrentSkipListSet<Long>()
+    val afterStopped = AtomicInteger()
+    val unterminated = AtomicInteger()
+    private val flows = mutableListOf<String>()
+    private val findings = mutableListOf<String>()
+    private val batches = mutableListOf<Int>()
     val eventThreads = java.util.concurrent.ConcurrentSkipListSet<String>()
     val stopped = CountDownLatch(1)
     @Volatile var reason: StopReason? = null
@@ -143,11 +153,31 @@ private class DriverHost : CoreHost {
 
     override fun appForUid(uid: Int): String? = if (uid == 10123) "org.example.curl" else null
 
-    override fun onFinding(findingJson: String) {
+    @Synchronized fun findingCount() = findings.size
+    @Synchronized fun flowLines() = flows.toList()
+    @Synchronized fun findingLines() = findings.toList()
+    @Synchronized fun batchSizes() = batches.toList()
+
+    override fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String) {
         eventThreads.add(Thread.currentThread().name)
-        // A callback may call back into the core without deadlock.
-        if (NativeCore.stats(handle.get()).contains("\"running\"")) reentrant.incrementAndGet()
-        findings.incrementAndGet()
+        sessions.add(session)
+        if (stopped.count == 0L) afterStopped.incrementAndGet()
+        for (text in listOf(flowsJsonl, findingsJsonl)) if (text.isNotEmpty() && !text.endsWith("\n")) unterminated.incrementAndGet()
+        // A callback may call back into the core without deadlock: stats while the session
+        // runs, a BAD_HANDLE once stop has taken the session out (the last batches).
+        val answered = try {
+            NativeCore.stats(handle.get()).contains("\"running\"")
+        } catch (e: CoreException) {
+            e.code == ErrorCode.BAD_HANDLE
+        }
+        if (answered) reentrant.incrementAndGet()
+        synchronized(this) {
+            val f = flowsJsonl.lines().filter { it.isNotEmpty() }
+            val x = findingsJsonl.lines().filter { it.isNotEmpty() }
+            flows.addAll(f)
+            findings.addAll(x)
+            batches.add(f.size + x.size)
+        }
     }
 
     override fun onStopped(reason: StopReason, message: String) {

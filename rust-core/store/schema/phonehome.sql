@@ -1,0 +1,67 @@
+-- The records store: every flow and finding of every session, one row each, with the
+-- JSON line flows.jsonl / findings.jsonl has for it (the `json` column, which queries and
+-- exports return as it is). One file for both writers:
+--   * rust-core/store (rusqlite, `include_str!`) for `phonehome watch` and `analyze`;
+--   * the Android app (android.database.sqlite), which ships this folder as its assets.
+-- Comments are whole lines starting with `--`, and every statement ends with `;` at the
+-- end of a line: the app splits there and runs one statement at a time
+-- (SQLiteDatabase.execSQL runs a single statement).
+-- Tables and indexes are created IF NOT EXISTS: opening an existing store is harmless.
+
+-- Connection settings, not schema: the app skips every PRAGMA line. Android's
+-- SQLiteDatabase manages the journal mode itself (the app turns WAL on with
+-- enableWriteAheadLogging; its documentation says not to set journal_mode by PRAGMA then)
+-- and applies its own sync mode to each connection of its pool.
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+
+-- Flow ids are unique within one session (a run of the monitor), not across sessions.
+CREATE TABLE IF NOT EXISTS flows (
+    session INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    proto TEXT NOT NULL,
+    src TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    app TEXT,
+    host TEXT,
+    host_source TEXT,
+    vendor TEXT,
+    category TEXT,
+    service TEXT,
+    bytes_out INTEGER NOT NULL,
+    bytes_in INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    close TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (session, id)
+);
+
+-- `id` is the order findings were recorded in: newest first is ORDER BY id DESC.
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    flow INTEGER NOT NULL,
+    app TEXT,
+    proto TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    host TEXT,
+    host_source TEXT,
+    vendor TEXT,
+    category TEXT,
+    kind TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    digest_form TEXT,
+    truncated INTEGER NOT NULL,
+    place TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    confidence TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    bytes_out INTEGER,
+    bytes_in INTEGER,
+    json TEXT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);
+CREATE INDEX IF NOT EXISTS flows_by_end ON flows (end_ms);
