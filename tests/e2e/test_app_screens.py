@@ -31,7 +31,8 @@ import pytest
 from harness import CLOUD_V4, CLOUD_V6, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, sh
 
 XIAOMI = "api.account.xiaomi.com"
-IMEI = "861234567890128"
+# Luhn-valid: the settings screen refuses a mistyped IMEI (the core's check digit rule).
+IMEI = "490154203237518"
 PHONE = "+8613800138000"
 # An app's uid as Android numbers them (10000 + n): curl runs as it in the phone namespace.
 CLIENT_UID = 10123

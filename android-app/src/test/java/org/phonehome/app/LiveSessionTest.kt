@@ -33,7 +33,7 @@ import org.robolectric.annotation.GraphicsMode
  */
 @RunWith(RobolectricTestRunner::class)
 @GraphicsMode(GraphicsMode.Mode.NATIVE)
-@Config(shadows = [HostVpnService::class, PhoneConnectivity::class])
+@Config(shadows = [HostVpnService::class, JvmVpnBuilder::class, PhoneConnectivity::class])
 class LiveSessionTest {
     private fun prop(name: String): String = System.getProperty("phonehome.$name") ?: error("phonehome.$name is not set")
 
@@ -70,7 +70,7 @@ class LiveSessionTest {
         fields.first { it.hint?.toString() == settings.getString(R.string.hint_phone) }.setText(phone)
         ScreenTool.all(settings.window.decorView).first { it.id == R.id.settings_save }.performClick()
         ScreenTool.settle(settings)
-        assertEquals(listOf(imei), Store(app).typedIdentifiers().imei)
+        assertEquals(ScreenTool.screenText(settings).replace(imei, "IMEI").replace(phone, "PHONE"), listOf(imei), Store(app).typedIdentifiers().imei)
 
         // Started as Android starts an always-on VPN: a null intent.
         VpnTunnel.testFd = prop("tunFd").toInt()
@@ -85,6 +85,8 @@ class LiveSessionTest {
         val stats = Stats.fromJson(NativeCore.stats(monitor.handle))
         val recordsDir = Store(app).recordsDir.absolutePath
         val records = app.phoneHome.records
+        // The core hands its records over in batches: the screens read them from the app's store.
+        ScreenTool.waitFor(30, "the findings in the app's store") { records.findings(RecordFilter(), 0, 10).size >= 2 }
 
         // The status screen: running, live counts, what was sent today, by whom.
         val status = Robolectric.buildActivity(StatusActivity::class.java).setup().get()

@@ -9,7 +9,7 @@ import java.net.InetSocketAddress
 import org.robolectric.annotation.Implementation
 import org.robolectric.annotation.Implements
 import org.robolectric.shadows.ShadowConnectivityManager
-import org.robolectric.shadows.ShadowVpnService
+import org.robolectric.shadows.ShadowService
 
 /**
  * The two things of the phone that the end-to-end test's machine provides in its own way
@@ -21,10 +21,17 @@ import org.robolectric.shadows.ShadowVpnService
  * runs in the host namespace, where no VPN routes anything, so its sockets already leave
  * by the real network and there is nothing to protect them from. Robolectric's own
  * VpnService.protect(int) is a no-op returning false, which would make the core give up
- * every flow.
+ * every flow. (It replaces ShadowVpnService, whose static prepare() a subclass would not inherit.)
  */
 @Implements(VpnService::class)
-class HostVpnService : ShadowVpnService() {
+class HostVpnService : ShadowService() {
+    companion object {
+        /** The user accepted the VPN once: no consent to ask for (ShadowVpnService's default too). */
+        @JvmStatic
+        @Implementation
+        fun prepare(context: android.content.Context): android.content.Intent? = null
+    }
+
     @Implementation
     protected fun protect(fd: Int): Boolean = fd >= 0
 }
@@ -49,8 +56,16 @@ class PhoneConnectivity : ShadowConnectivityManager() {
     }
 
     @Implementation(minSdk = 29)
-    protected fun getConnectionOwnerUid(protocol: Int, local: InetSocketAddress, remote: InetSocketAddress): Int =
-        SocketTable.uid(File("/proc/$phonePid/net"), protocol, local, remote)
+    protected fun getConnectionOwnerUid(protocol: Int, local: InetSocketAddress, remote: InetSocketAddress): Int {
+        // The first SYN of a run was seen to reach the core before /proc listed its socket
+        // (tcp6, about one run in three): look again for up to a second before saying "unknown".
+        repeat(50) {
+            val uid = SocketTable.uid(File("/proc/$phonePid/net"), protocol, local, remote)
+            if (uid >= 0) return uid
+            Thread.sleep(20)
+        }
+        return -1
+    }
 }
 
 /** Reads the kernel's socket tables (/proc/net/tcp format) for the uid of one connection. */
@@ -85,5 +100,35 @@ object SocketTable {
         // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d.
         return addr == w || (bytes.size == 16 && w.address.size == 4 && bytes.copyOfRange(12, 16).contentEquals(w.address) &&
             bytes.copyOfRange(10, 12).all { it == 0xFF.toByte() })
+    }
+}
+
+/**
+ * VpnService.Builder's String overloads parse with Android's libcore
+ * (InetAddress.parseNumericAddress), which a JVM lacks: the same addresses go to the
+ * Builder's InetAddress overloads instead (numeric strings only, so nothing is resolved).
+ * In the test the TUN itself is configured by the test (addresses, routes, MTU).
+ */
+@Implements(VpnService.Builder::class)
+class JvmVpnBuilder {
+    @org.robolectric.annotation.RealObject
+    private lateinit var real: VpnService.Builder
+
+    private fun numeric(a: String): InetAddress = InetAddress.getByName(a.also { require(it.all { c -> c.isLetterOrDigit() || c == '.' || c == ':' } && it.none { c -> c in 'g'..'z' || c in 'G'..'Z' }) { "not numeric: $it" } })
+
+    @Implementation
+    fun addAddress(address: String, prefixLength: Int): VpnService.Builder = real.addAddress(numeric(address), prefixLength)
+
+    @Implementation
+    fun addRoute(address: String, prefixLength: Int): VpnService.Builder = real.addRoute(numeric(address), prefixLength)
+
+    @Implementation
+    fun addDnsServer(address: String): VpnService.Builder = real.addDnsServer(numeric(address))
+
+    /** The platform asks the system's package service (absent here); the app's PackageManager knows the same. */
+    @Implementation
+    fun addDisallowedApplication(packageName: String): VpnService.Builder {
+        org.robolectric.RuntimeEnvironment.getApplication().packageManager.getApplicationInfo(packageName, 0)
+        return real
     }
 }
