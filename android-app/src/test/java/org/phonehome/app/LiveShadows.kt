@@ -64,6 +64,10 @@ class PhoneConnectivity : ShadowConnectivityManager() {
             if (uid >= 0) return uid
             Thread.sleep(20)
         }
+        // Said in the test's output (addresses and ports only), to tell a missed socket from a late question.
+        val net = File("/proc/$phonePid/net")
+        val rows = listOf("tcp", "tcp6", "udp", "udp6").flatMap { n -> runCatching { File(net, n).readLines().drop(1).map { "$n ${it.trim()}" } }.getOrDefault(emptyList()) }
+        System.err.println("owner not found: proto $protocol $local -> $remote; the phone's sockets:\n" + rows.joinToString("\n"))
         return -1
     }
 }
