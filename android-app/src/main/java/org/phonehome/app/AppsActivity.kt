@@ -1,6 +1,5 @@
 package org.phonehome.app
 
-import android.app.Activity
 import android.content.Intent
 import android.os.Bundle
 import android.view.View
@@ -17,7 +16,7 @@ import org.phonehome.model.Grouping
 import org.phonehome.model.Kinds
 
 /** Every app seen sending something, with its icon and label; tap one for its findings. */
-class AppsActivity : Activity() {
+class AppsActivity : Screen() {
     private var apps: List<AppSummary> = emptyList()
     private lateinit var listView: ListView
     private lateinit var empty: TextView
@@ -34,7 +33,8 @@ class AppsActivity : Activity() {
             val kinds = a.kinds.filter { it != Contract.ENCRYPTED_FLOW }.joinToString(", ") { Kinds.name(it) }
             val what = if (kinds.isEmpty()) getString(R.string.apps_only_encrypted) else kinds
             v.findViewById<TextView>(R.id.row_subtitle).text = getString(
-                R.string.apps_row, a.app ?: getString(R.string.app_unknown_explained), a.destinations.size, what,
+                R.string.apps_row, a.app ?: getString(R.string.app_unknown_explained),
+                resources.getQuantityString(R.plurals.servers, a.destinations.size, a.destinations.size), what,
                 Format.ago(a.lastSeen, System.currentTimeMillis()),
             )
             val icon = v.findViewById<ImageView>(R.id.row_icon)
@@ -46,9 +46,16 @@ class AppsActivity : Activity() {
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        setTitle(R.string.apps_title)
-        listView = ListView(this)
-        empty = TextView(this).apply { setText(R.string.loading) }
+        listView = ListView(this).apply {
+            divider = android.graphics.drawable.ColorDrawable(Ui.color(this@AppsActivity, R.color.divider))
+            dividerHeight = maxOf(1, Ui.dp(this@AppsActivity, 1))
+            val p = Ui.dp(this@AppsActivity, 16)
+            setPadding(p, 0, p, 0)
+        }
+        empty = Ui.text(this, getString(R.string.loading)).apply {
+            val p = Ui.dp(this@AppsActivity, 16)
+            setPadding(p, p, p, p)
+        }
         listView.emptyView = empty
         listView.adapter = adapter
         listView.setOnItemClickListener { _, _, position, _ ->
@@ -57,8 +64,7 @@ class AppsActivity : Activity() {
         val root = android.widget.FrameLayout(this)
         root.addView(listView)
         root.addView(empty)
-        Ui.fitSystemBars(root)
-        setContentView(root)
+        setScreen(getString(R.string.apps_title), root, scrolls = false)
     }
 
     override fun onResume() {

@@ -1,7 +1,6 @@
 package org.phonehome.app
 
 import android.os.Build
-import android.os.ParcelFileDescriptor
 import java.io.IOException
 import org.phonehome.core.CoreException
 import org.phonehome.core.ErrorCode
@@ -19,12 +18,12 @@ import org.phonehome.model.StartRetry
  */
 class CoreSession(private val host: CoreHost) {
     /**
-     * Starts the core on a duplicate of [tun]'s fd each try (the core owns and closes what it
+     * Starts the core on a new fd of [tun] each try (the core owns and closes what it
      * is given), so that a refused configuration can be retried on the same interface.
      * [tun] itself is closed before this returns.
      */
     fun start(
-        tun: ParcelFileDescriptor,
+        tun: Tun,
         recordsDir: String,
         ids: Identifiers,
         settings: Settings,
@@ -33,7 +32,7 @@ class CoreSession(private val host: CoreHost) {
         StartRetry.run(ids) { attempt ->
             val config = CoreConfig.json(recordsDir, attempt, settings, dns, Build.VERSION.SDK_INT)
             try {
-                StartRetry.Attempt.Started(NativeCore.start(tun.dup().detachFd(), config, host))
+                StartRetry.Attempt.Started(NativeCore.start(tun.takeFd(), config, host))
             } catch (e: CoreException) {
                 StartRetry.Attempt.Refused(e.message ?: "", e.code == ErrorCode.BAD_IDENTIFIERS)
             }

@@ -1,6 +1,5 @@
 package org.phonehome.app
 
-import android.app.Activity
 import android.os.Bundle
 import android.widget.ArrayAdapter
 import android.widget.ListView
@@ -10,19 +9,25 @@ import org.phonehome.R
  * Apps whose traffic bypasses the monitor (addDisallowedApplication): for apps that break
  * behind a VPN, or that the user does not want watched. PhoneHome itself is always excluded.
  */
-class ExcludedAppsActivity : Activity() {
+class ExcludedAppsActivity : Screen() {
     private lateinit var store: Store
     private lateinit var listView: ListView
     private var apps: List<Pair<String, String>> = emptyList()
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        setTitle(R.string.excluded_title)
         store = Store(this)
-        listView = ListView(this)
-        listView.choiceMode = ListView.CHOICE_MODE_MULTIPLE
-        Ui.fitSystemBars(listView)
-        setContentView(listView)
+        val p = Ui.dp(this, 16)
+        listView = ListView(this).apply {
+            choiceMode = ListView.CHOICE_MODE_MULTIPLE
+            divider = android.graphics.drawable.ColorDrawable(Ui.color(this@ExcludedAppsActivity, R.color.divider))
+            dividerHeight = maxOf(1, Ui.dp(this@ExcludedAppsActivity, 1))
+            setPadding(p, 0, p, 0)
+        }
+        val root = android.widget.LinearLayout(this).apply { orientation = android.widget.LinearLayout.VERTICAL }
+        root.addView(Ui.note(this, getString(R.string.excluded_explained)).apply { setPadding(p, p, p, p / 2) })
+        root.addView(listView, android.widget.LinearLayout.LayoutParams(android.view.ViewGroup.LayoutParams.MATCH_PARENT, 0, 1f))
+        setScreen(getString(R.string.excluded_title), root, scrolls = false)
         phoneHome.worker.query({ AppNames.installed(applicationContext) }) { result, _ ->
             if (isDestroyed || result == null) return@query
             apps = result

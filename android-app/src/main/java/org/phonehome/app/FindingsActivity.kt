@@ -1,16 +1,14 @@
 package org.phonehome.app
 
-import android.app.Activity
 import android.content.Intent
 import android.os.Bundle
 import android.view.Menu
 import android.view.MenuItem
 import android.view.View
-import android.widget.ImageView
 import android.widget.LinearLayout
-import android.widget.TextView
 import org.phonehome.R
 import org.phonehome.core.Contract
+import org.phonehome.model.AppLine
 import org.phonehome.model.AppSummary
 import org.phonehome.model.DestinationSummary
 import org.phonehome.model.Finding
@@ -21,9 +19,10 @@ import org.phonehome.model.Kinds
 
 /**
  * Findings grouped by app, then destination (vendor-tagged), then identifier kind with the
- * forms it travelled in and when it was first and last seen. With [EXTRA_APP], one app only.
+ * forms it travelled in and when it was first and last seen. With [EXTRA_APP], one app
+ * only: the per-app view.
  */
-class FindingsActivity : Activity() {
+class FindingsActivity : Screen() {
     companion object {
         const val EXTRA_APP = "app"
         private const val PAGE = 2000
@@ -38,14 +37,13 @@ class FindingsActivity : Activity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         app = intent.getStringExtra(EXTRA_APP)
-        title = if (app != null) AppNames.label(this, app) else getString(R.string.findings_title)
         list = Ui.column(this)
-        setContentView(Ui.page(this, list))
+        setScreen(getString(if (app != null) R.string.app_title else R.string.findings_title), list)
         load()
     }
 
     override fun onCreateOptionsMenu(menu: Menu): Boolean {
-        menu.add(0, MENU_REFRESH, 0, R.string.refresh).setShowAsAction(MenuItem.SHOW_AS_ACTION_IF_ROOM)
+        menu.add(0, MENU_REFRESH, 0, R.string.refresh)
         menu.add(0, MENU_MORE, 1, R.string.load_more)
         return true
     }
@@ -70,8 +68,9 @@ class FindingsActivity : Activity() {
             list.removeAllViews()
             when {
                 result == null -> list.addView(Ui.warning(this, getString(R.string.query_failed, error ?: "")))
-                result.first.isEmpty() -> list.addView(Ui.text(this, getString(R.string.findings_none)))
+                result.first.isEmpty() -> list.addView(Ui.card(this).apply { addView(Ui.text(this@FindingsActivity, getString(R.string.findings_none))) })
                 else -> {
+                    if (app == null) list.addView(Ui.note(this, getString(R.string.findings_intro)).apply { setPadding(0, Ui.dp(this@FindingsActivity, 8), 0, 0) })
                     if (result.first.size >= max) list.addView(Ui.note(this, getString(R.string.findings_newest, max)))
                     for (a in result.second) showApp(a)
                 }
@@ -80,25 +79,32 @@ class FindingsActivity : Activity() {
     }
 
     private fun showApp(a: AppSummary) {
+        val card = Ui.card(this)
+        val now = System.currentTimeMillis()
+        val icon = AppNames.icon(this, a.app) ?: getDrawable(android.R.drawable.sym_def_app_icon)
+        val label = AppNames.label(this, a.app)
         if (app == null) {
-            val header = layoutInflater.inflate(R.layout.row_app, list, false)
-            header.findViewById<TextView>(R.id.row_title).text = AppNames.label(this, a.app)
-            header.findViewById<TextView>(R.id.row_subtitle).text = a.app ?: getString(R.string.app_unknown_explained)
-            AppNames.icon(this, a.app)?.let { header.findViewById<ImageView>(R.id.row_icon).setImageDrawable(it) }
-            header.setOnClickListener {
-                startActivity(Intent(this, FindingsActivity::class.java).putExtra(EXTRA_APP, a.app))
-            }
-            list.addView(header)
+            card.addView(
+                Ui.entry(this, label, a.app ?: getString(R.string.app_unknown_explained), icon) {
+                    startActivity(Intent(this, FindingsActivity::class.java).putExtra(EXTRA_APP, a.app))
+                },
+            )
+        } else {
+            // The per-app view: who it is, and one line of what it sent to whom.
+            card.addView(Ui.entry(this, label, a.app ?: getString(R.string.app_unknown_explained), icon, null))
+            card.addView(Ui.text(this, AppLine.of(a)))
+            card.addView(Ui.note(this, getString(R.string.app_last_seen, Format.ago(a.lastSeen, now))))
         }
-        for (d in a.destinations) showDestination(d)
+        for (d in a.destinations) showDestination(card, d, now)
+        list.addView(card)
     }
 
-    private fun showDestination(d: DestinationSummary) {
+    private fun showDestination(card: LinearLayout, d: DestinationSummary, now: Long) {
+        card.addView(Ui.divider(this).apply { (layoutParams as LinearLayout.LayoutParams).topMargin = Ui.dp(this@FindingsActivity, 8) })
+        card.addView(Ui.heading(this, d.host))
         val label = listOfNotNull(d.vendorLabel, d.service?.takeIf { it != d.vendorLabel }).joinToString(" · ")
-        list.addView(Ui.heading(this, d.host))
-        if (label.isNotEmpty()) list.addView(Ui.note(this, label))
-        val now = System.currentTimeMillis()
-        for (k in d.kinds) list.addView(kindView(k, now))
+        if (label.isNotEmpty()) card.addView(Ui.chip(this, label))
+        for (k in d.kinds) card.addView(kindView(k, now))
     }
 
     private fun kindView(k: KindSummary, now: Long): View {
@@ -106,11 +112,12 @@ class FindingsActivity : Activity() {
         val box = LinearLayout(this).apply {
             orientation = LinearLayout.VERTICAL
             val p = Ui.dp(this@FindingsActivity, 8)
-            setPadding(p, p / 2, 0, p / 2)
+            setPadding(p, p, 0, p)
+            isClickable = true
         }
         val what = if (k.kind == Contract.ENCRYPTED_FLOW) getString(R.string.kind_encrypted, k.count)
         else getString(R.string.kind_line, Kinds.name(k.kind), k.count, k.confidence)
-        box.addView(Ui.text(this, what))
+        box.addView(Ui.text(this, what, Ui.Style.HEADING))
         if (k.kind != Contract.ENCRYPTED_FLOW) {
             box.addView(Ui.note(this, getString(R.string.kind_forms, k.forms.joinToString(", "), k.places.joinToString(", "))))
         }
@@ -125,7 +132,8 @@ class FindingsActivity : Activity() {
                 ),
             ),
         )
-        if (k.evidence.isNotEmpty()) box.addView(Ui.note(this, k.evidence).apply { typeface = android.graphics.Typeface.MONOSPACE })
+        if (k.evidence.isNotEmpty()) box.addView(Ui.mono(this, k.evidence))
+        box.contentDescription = null
         box.setOnClickListener {
             startActivity(
                 Intent(this, FlowActivity::class.java)

@@ -1,6 +1,5 @@
 package org.phonehome.app
 
-import android.app.Activity
 import android.os.Bundle
 import android.widget.LinearLayout
 import org.phonehome.R
@@ -11,7 +10,7 @@ import org.phonehome.model.Kinds
 import org.phonehome.model.Vendors
 
 /** One flow: its endpoints, name, sizes, times, how it ended, and every finding in it. */
-class FlowActivity : Activity() {
+class FlowActivity : Screen() {
     companion object {
         const val EXTRA_FLOW = "flow"
         const val EXTRA_SESSION = "session"
@@ -23,9 +22,8 @@ class FlowActivity : Activity() {
         super.onCreate(savedInstanceState)
         val flowId = intent.getLongExtra(EXTRA_FLOW, -1)
         val session = intent.getLongExtra(EXTRA_SESSION, -1)
-        title = getString(R.string.flow_title, flowId)
         list = Ui.column(this)
-        setContentView(Ui.page(this, list))
+        setScreen(getString(R.string.flow_title, flowId), list)
         list.addView(Ui.note(this, getString(R.string.loading)))
         val filter = RecordFilter(flow = flowId, session = session.takeIf { it >= 0 })
         val records = phoneHome.records
@@ -46,29 +44,36 @@ class FlowActivity : Activity() {
         val now = System.currentTimeMillis()
         fun time(t: Long) = Format.dateTime(t, java.util.TimeZone.getDefault().getOffset(t).toLong())
         val any = findings.firstOrNull()
+        val head = Ui.card(this)
         val host = flow?.host ?: any?.host
+        head.addView(Ui.title(this, host ?: flow?.dst ?: any?.dst ?: "?"))
         val vendor = Vendors.label(flow?.vendor ?: any?.vendor, flow?.category ?: any?.category)
-        list.addView(Ui.title(this, host ?: flow?.dst ?: any?.dst ?: "?"))
-        vendor?.let { v -> list.addView(Ui.text(this, listOfNotNull(v, flow?.service ?: any?.service).joinToString(" · "))) }
+        vendor?.let { v -> head.addView(Ui.chip(this, listOfNotNull(v, flow?.service ?: any?.service).joinToString(" · "))) }
         val app = flow?.app ?: any?.app
-        list.addView(Ui.text(this, getString(R.string.flow_app, AppNames.label(this, app), app ?: "")))
+        head.addView(Ui.field(this, getString(R.string.flow_app), listOfNotNull(AppNames.label(this, app), app?.takeIf { it != AppNames.label(this, app) }).joinToString("\n")))
         if (flow != null) {
-            list.addView(Ui.text(this, getString(R.string.flow_endpoints, flow.proto.uppercase(), flow.src, flow.dst)))
-            flow.hostSource?.let { list.addView(Ui.note(this, getString(R.string.flow_named_from, it))) }
-            list.addView(Ui.text(this, getString(R.string.flow_bytes, Format.bytes(flow.bytesOut), Format.bytes(flow.bytesIn))))
-            list.addView(Ui.text(this, getString(R.string.flow_times, time(flow.start), Format.duration(flow.end - flow.start), flow.close)))
+            head.addView(Ui.field(this, getString(R.string.flow_connection), getString(R.string.flow_endpoints, flow.proto.uppercase(), flow.src, flow.dst)))
+            flow.hostSource?.let { head.addView(Ui.field(this, getString(R.string.flow_named_from), it)) }
+            head.addView(Ui.field(this, getString(R.string.flow_traffic), getString(R.string.flow_bytes, Format.bytes(flow.bytesOut), Format.bytes(flow.bytesIn))))
+            head.addView(Ui.field(this, getString(R.string.flow_when), getString(R.string.flow_times, time(flow.start), Format.duration(flow.end - flow.start))))
+            head.addView(Ui.field(this, getString(R.string.flow_ended), flow.close))
         } else {
-            list.addView(Ui.note(this, getString(R.string.flow_still_open)))
-            any?.let { list.addView(Ui.text(this, getString(R.string.flow_endpoints, it.proto.uppercase(), it.src, it.dst))) }
+            head.addView(Ui.note(this, getString(R.string.flow_still_open)))
+            any?.let { head.addView(Ui.field(this, getString(R.string.flow_connection), getString(R.string.flow_endpoints, it.proto.uppercase(), it.src, it.dst))) }
         }
-        list.addView(Ui.heading(this, getString(R.string.flow_findings, findings.size)))
+        list.addView(head)
+        val found = Ui.card(this)
+        found.addView(Ui.heading(this, getString(R.string.flow_findings, findings.size)))
         for (f in findings.sortedBy { it.ts }) {
-            list.addView(Ui.text(this, "${Kinds.name(f.kind)} · ${f.form} · ${f.where} · ${f.direction} · ${f.confidence}"))
-            list.addView(Ui.note(this, "${time(f.ts)} (${Format.ago(f.ts, now)})"))
-            if (f.evidence.isNotEmpty()) list.addView(Ui.note(this, f.evidence).apply { typeface = android.graphics.Typeface.MONOSPACE })
+            found.addView(Ui.divider(this))
+            found.addView(Ui.text(this, Kinds.name(f.kind), Ui.Style.HEADING).apply { setPadding(0, Ui.dp(this@FlowActivity, 8), 0, 0) })
+            found.addView(Ui.note(this, getString(R.string.flow_finding_how, f.form, f.where, f.direction, f.confidence)))
+            found.addView(Ui.note(this, "${time(f.ts)} (${Format.ago(f.ts, now)})"))
+            if (f.evidence.isNotEmpty()) found.addView(Ui.mono(this, f.evidence))
             if (f.bytesOut != null || f.bytesIn != null) {
-                list.addView(Ui.note(this, getString(R.string.flow_bytes, Format.bytes(f.bytesOut ?: 0), Format.bytes(f.bytesIn ?: 0))))
+                found.addView(Ui.note(this, getString(R.string.flow_bytes, Format.bytes(f.bytesOut ?: 0), Format.bytes(f.bytesIn ?: 0))))
             }
         }
+        list.addView(found)
     }
 }

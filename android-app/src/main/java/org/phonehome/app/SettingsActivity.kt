@@ -1,7 +1,6 @@
 package org.phonehome.app
 
 import android.Manifest
-import android.app.Activity
 import android.app.AlertDialog
 import android.content.Intent
 import android.content.pm.PackageManager
@@ -28,7 +27,7 @@ import org.phonehome.model.Validation
  * The identifiers to look for (read from the phone with consent, or typed in) and how the
  * monitor runs. Typed values show masked until their field is tapped.
  */
-class SettingsActivity : Activity() {
+class SettingsActivity : Screen() {
     companion object {
         private const val REQUEST_PHONE = 10
         private const val REQUEST_CONTACTS = 11
@@ -49,66 +48,86 @@ class SettingsActivity : Activity() {
     private lateinit var scan: EditText
     private lateinit var problems: LinearLayout
     private lateinit var readResult: LinearLayout
+    private lateinit var excluded: LinearLayout
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        setTitle(R.string.settings_title)
         store = Store(this)
         settings = store.settings()
         val col = Ui.column(this)
 
-        col.addView(Ui.heading(this, getString(R.string.section_read)))
-        col.addView(Ui.note(this, getString(R.string.read_explained)))
-        readPhone = switch(col, R.string.read_phone, R.string.perm_phone_why, settings.readPhone) { on ->
+        val read = Ui.card(this)
+        read.addView(Ui.heading(this, getString(R.string.section_read)))
+        read.addView(Ui.note(this, getString(R.string.read_explained)))
+        readPhone = switch(read, R.string.read_phone, R.string.perm_phone_why, settings.readPhone) { on ->
             if (on) ask(REQUEST_PHONE, phonePermissions())
         }
-        readContacts = switch(col, R.string.read_contacts, R.string.perm_contacts_why, settings.readContacts) { on ->
+        readContacts = switch(read, R.string.read_contacts, R.string.perm_contacts_why, settings.readContacts) { on ->
             if (on) ask(REQUEST_CONTACTS, arrayOf(Manifest.permission.READ_CONTACTS))
         }
-        readSms = switch(col, R.string.read_sms, R.string.perm_sms_why, settings.readSms) { on ->
+        readSms = switch(read, R.string.read_sms, R.string.perm_sms_why, settings.readSms) { on ->
             if (on) ask(REQUEST_SMS, arrayOf(Manifest.permission.READ_SMS))
         }
         readResult = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
-        col.addView(Ui.button(this, getString(R.string.show_read)) { showRead() })
-        col.addView(readResult)
+        read.addView(Ui.button(this, getString(R.string.show_read), Ui.ButtonKind.OUTLINED) { showRead() })
+        read.addView(readResult)
+        col.addView(read)
 
-        col.addView(Ui.heading(this, getString(R.string.section_typed)))
-        col.addView(Ui.note(this, getString(R.string.typed_explained)))
+        val typed = Ui.card(this)
+        typed.addView(Ui.heading(this, getString(R.string.section_typed)))
+        typed.addView(Ui.note(this, getString(R.string.typed_explained)))
         val ids = store.typedIdentifiers()
-        field(col, "region", R.string.field_region, R.string.hint_region, ids.region.orEmpty(), secret = false)
-        field(col, "imei", R.string.field_imei, R.string.hint_imei, lines(ids.imei))
-        field(col, "imsi", R.string.field_imsi, R.string.hint_imsi, lines(ids.imsi))
-        field(col, "iccid", R.string.field_iccid, R.string.hint_iccid, lines(ids.iccid))
-        field(col, "phone", R.string.field_phone, R.string.hint_phone, lines(ids.phone))
-        field(col, "serial", R.string.field_serial, R.string.hint_serial, lines(ids.serial))
-        field(col, "mac", R.string.field_mac, R.string.hint_mac, lines(ids.mac))
-        field(col, "email", R.string.field_email, R.string.hint_email, lines(ids.email))
-        field(col, "ad_id", R.string.field_ad_id, R.string.hint_ad_id, lines(ids.adId))
-        field(col, "lat", R.string.field_lat, R.string.hint_lat, ids.location?.lat?.toString().orEmpty())
-        field(col, "lon", R.string.field_lon, R.string.hint_lon, ids.location?.lon?.toString().orEmpty())
-        field(col, "radius_m", R.string.field_radius, R.string.hint_radius, ids.location?.radiusM?.toString().orEmpty(), secret = false)
+        field(typed, "region", R.string.field_region, R.string.hint_region, ids.region.orEmpty(), secret = false)
+        field(typed, "imei", R.string.field_imei, R.string.hint_imei, lines(ids.imei))
+        field(typed, "imsi", R.string.field_imsi, R.string.hint_imsi, lines(ids.imsi))
+        field(typed, "iccid", R.string.field_iccid, R.string.hint_iccid, lines(ids.iccid))
+        field(typed, "phone", R.string.field_phone, R.string.hint_phone, lines(ids.phone))
+        field(typed, "serial", R.string.field_serial, R.string.hint_serial, lines(ids.serial))
+        field(typed, "mac", R.string.field_mac, R.string.hint_mac, lines(ids.mac))
+        field(typed, "email", R.string.field_email, R.string.hint_email, lines(ids.email))
+        field(typed, "ad_id", R.string.field_ad_id, R.string.hint_ad_id, lines(ids.adId))
+        field(typed, "lat", R.string.field_lat, R.string.hint_lat, ids.location?.lat?.toString().orEmpty())
+        field(typed, "lon", R.string.field_lon, R.string.hint_lon, ids.location?.lon?.toString().orEmpty())
+        field(typed, "radius_m", R.string.field_radius, R.string.hint_radius, ids.location?.radiusM?.toString().orEmpty(), secret = false)
+        col.addView(typed)
 
-        col.addView(Ui.heading(this, getString(R.string.section_monitoring)))
-        ipv6 = switch(col, R.string.setting_ipv6, R.string.setting_ipv6_why, settings.ipv6) {}
-        capture = switch(col, R.string.setting_capture, R.string.setting_capture_why, settings.capture) {}
-        notify = switch(col, R.string.setting_notify, R.string.setting_notify_why, settings.notifyDiscoveries) {}
-        mtu = number(col, R.string.setting_mtu, R.string.setting_mtu_why, settings.mtu)
-        scan = number(col, R.string.setting_scan, R.string.setting_scan_why, settings.scanLimitKib)
-        col.addView(Ui.button(this, getString(R.string.excluded_apps_button, settings.excludedApps.size)) {
+        val running = Ui.card(this)
+        running.addView(Ui.heading(this, getString(R.string.section_monitoring)))
+        ipv6 = switch(running, R.string.setting_ipv6, R.string.setting_ipv6_why, settings.ipv6) {}
+        capture = switch(running, R.string.setting_capture, R.string.setting_capture_why, settings.capture) {}
+        notify = switch(running, R.string.setting_notify, R.string.setting_notify_why, settings.notifyDiscoveries) {}
+        mtu = number(running, R.string.setting_mtu, R.string.setting_mtu_why, settings.mtu)
+        scan = number(running, R.string.setting_scan, R.string.setting_scan_why, settings.scanLimitKib)
+        running.addView(Ui.divider(this).apply { (layoutParams as LinearLayout.LayoutParams).topMargin = Ui.dp(this@SettingsActivity, 8) })
+        excluded = Ui.entry(this, getString(R.string.excluded_title), excludedLine(settings.excludedApps.size)) {
             save(quiet = true)
             startActivity(Intent(this, ExcludedAppsActivity::class.java))
-        })
+        }
+        running.addView(excluded)
+        col.addView(running)
 
         problems = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         col.addView(problems)
-        col.addView(Ui.button(this, getString(R.string.save)) { save(quiet = false) })
-        setContentView(Ui.page(this, col))
+        col.addView(Ui.button(this, getString(R.string.save)) { save(quiet = false) }.apply { id = R.id.settings_save })
+        setScreen(getString(R.string.settings_title), col)
     }
+
+    private fun excludedLine(n: Int): String = resources.getQuantityString(R.plurals.excluded_count, n, n)
 
     override fun onResume() {
         super.onResume()
         // The excluded apps screen may have changed the stored settings.
         settings = settings.copy(excludedApps = store.settings().excludedApps)
+        excludedSubtitle()?.text = excludedLine(settings.excludedApps.size)
+    }
+
+    /** The excluded-apps entry's second line (Ui.entry: texts column, title then subtitle). */
+    private fun excludedSubtitle(): android.widget.TextView? {
+        for (i in 0 until excluded.childCount) {
+            val c = excluded.getChildAt(i) as? LinearLayout ?: continue
+            return c.getChildAt(1) as? android.widget.TextView
+        }
+        return null
     }
 
     private fun lines(values: List<String>) = values.joinToString("\n")
@@ -133,6 +152,10 @@ class SettingsActivity : Activity() {
     private fun switch(col: LinearLayout, label: Int, why: Int, on: Boolean, changed: (Boolean) -> Unit): Switch {
         val s = Switch(this)
         s.setText(label)
+        s.setTextSize(android.util.TypedValue.COMPLEX_UNIT_SP, 16f)
+        s.setTextColor(Ui.color(this, R.color.text_primary))
+        s.minHeight = Ui.dp(this, 48)
+        s.setPadding(0, Ui.dp(this, 8), 0, 0)
         s.isChecked = on
         s.setOnCheckedChangeListener { _: CompoundButton, checked: Boolean -> changed(checked) }
         col.addView(s)
@@ -141,8 +164,8 @@ class SettingsActivity : Activity() {
     }
 
     private fun number(col: LinearLayout, label: Int, why: Int, value: Int): EditText {
-        col.addView(Ui.text(this, getString(label)))
-        val e = EditText(this)
+        col.addView(label(getString(label)))
+        val e = edit()
         e.inputType = InputType.TYPE_CLASS_NUMBER
         e.setText(value.toString())
         col.addView(e)
@@ -174,9 +197,16 @@ class SettingsActivity : Activity() {
         override fun onFocusChanged(view: View, sourceText: CharSequence, focused: Boolean, direction: Int, previouslyFocusedRect: android.graphics.Rect?) = Unit
     }
 
+    private fun label(text: String) = Ui.text(this, text).apply { setPadding(0, Ui.dp(this@SettingsActivity, 12), 0, 0) }
+
+    private fun edit() = EditText(this).apply {
+        setTextColor(Ui.color(this@SettingsActivity, R.color.text_primary))
+        setHintTextColor(Ui.color(this@SettingsActivity, R.color.text_secondary))
+    }
+
     private fun field(col: LinearLayout, key: String, label: Int, hint: Int, value: String, secret: Boolean = true) {
-        col.addView(Ui.text(this, getString(label)))
-        val e = EditText(this)
+        col.addView(label(getString(label)))
+        val e = edit()
         e.setHint(hint)
         e.inputType = InputType.TYPE_CLASS_TEXT or InputType.TYPE_TEXT_FLAG_MULTI_LINE or InputType.TYPE_TEXT_FLAG_NO_SUGGESTIONS
         e.setText(value)

@@ -9,13 +9,36 @@ import android.os.ParcelFileDescriptor
 import org.phonehome.R
 import org.phonehome.model.VpnPlan
 
+/** An established TUN interface: fds for the core, which owns and closes each one it takes. */
+interface Tun : java.io.Closeable {
+    /** A new fd of the interface, for one start of the core. */
+    fun takeFd(): Int
+}
+
+private class ParcelTun(private val pfd: ParcelFileDescriptor) : Tun {
+    override fun takeFd(): Int = pfd.dup().detachFd()
+    override fun close() = pfd.close()
+}
+
 /** Turns a [VpnPlan] into a TUN interface through the service's Builder. */
 class VpnTunnel(private val service: VpnService) {
+    companion object {
+        /**
+         * Tests only. Under Robolectric, Builder.establish() gives no real interface and a
+         * ParcelFileDescriptor carries no real fd, so the end-to-end test (tests/e2e,
+         * test_app_screens) hands in the fd of a real TUN device here; everything else on
+         * the path (the Builder calls, the core, the records) is the app's own. Never set
+         * in the app. The fd is handed out once: the core owns it after that.
+         */
+        @Volatile
+        var testFd: Int? = null
+    }
+
     /**
      * The new interface, or null when the system would not give one: no consent (nothing
      * said), or a refusal whose message goes to [refused].
      */
-    fun establish(plan: VpnPlan, refused: (String?) -> Unit): ParcelFileDescriptor? {
+    fun establish(plan: VpnPlan, refused: (String?) -> Unit): Tun? {
         val b = service.Builder()
             .setSession(service.getString(R.string.app_name))
             .setMtu(plan.mtu)
@@ -39,8 +62,15 @@ class VpnTunnel(private val service: VpnService) {
         b.setUnderlyingNetworks(null)
         // Apps targeting Q+ see a VPN as metered unless told otherwise; let meteredness follow the real network.
         if (Build.VERSION.SDK_INT >= 29) b.setMetered(false)
+        testFd?.let { fd ->
+            testFd = null
+            return object : Tun {
+                override fun takeFd(): Int = fd
+                override fun close() = Unit
+            }
+        }
         return try {
-            b.establish()
+            b.establish()?.let { ParcelTun(it) }
         } catch (e: IllegalStateException) {
             refused(e.message)
             null

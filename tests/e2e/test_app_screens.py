@@ -1,0 +1,189 @@
+"""The app's screens over a real core session that relayed real traffic.
+
+The phone is a network namespace whose default route is a real TUN device (as in
+test_jni). A JVM runs the app under Robolectric (Android 16): LiveSessionTest
+(android-app/src/test/java/org/phonehome/app) starts the app's own MonitorVpnService the
+way Android starts an always-on VPN, and the service's VpnTunnel takes this TUN's fd
+(its test-only seam: Robolectric's Builder.establish() gives no real interface). The core
+is target/release/libphonehome_jni.so. When the monitor runs, curl, as an app uid of its
+own, asks dnsmasq (through the core's DNS forwarding) for api.account.xiaomi.com and
+sends the IMEI and the phone number to Python's http.server; the test then opens every
+screen and checks what the user sees, the first-leak notification, the export, the stop,
+and a restart after process death on a second TUN. With PHONEHOME_SCREENSHOTS=DIR it
+also writes the screens as PNGs (android-app/screenshots).
+
+Needs the release build of the JNI crate and `mvn -f android-app/host-checks/pom.xml
+package` (its test.classpath), and a JDK >= 21 (Robolectric's Android 16).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import CLOUD_V4, CLOUD_V6, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, sh
+
+XIAOMI = "api.account.xiaomi.com"
+# Luhn-valid: the settings screen refuses a mistyped IMEI (the core's check digit rule).
+IMEI = "490154203237518"
+PHONE = "+8613800138000"
+# An app's uid as Android numbers them (10000 + n): curl runs as it in the phone namespace.
+CLIENT_UID = 10123
+LIBRARY_DIR = REPO / "target" / "release"
+CHECKS = REPO / "android-app" / "host-checks" / "target"
+
+
+def java21() -> str | None:
+    """A java >= 21 (Robolectric's Android 16 is Java 21 bytecode)."""
+    candidates = [os.environ.get("PHONEHOME_TEST_JAVA", "")]
+    candidates += [str(p / "bin" / "java") for p in sorted(Path("/usr/lib/jvm").glob("*"))]
+    for java in candidates:
+        if not java or not os.access(java, os.X_OK):
+            continue
+        out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+        m = re.search(r'version "(\d+)', out)
+        if m and int(m.group(1)) >= 21:
+            return java
+    return None
+
+
+def classpath() -> str | None:
+    if not (CHECKS / "test.classpath").exists():
+        return None
+    return ":".join([str(CHECKS / "test-classes"), str(CHECKS / "classes"),
+                     str(CHECKS / "aar" / "monitor.jar"),
+                     str(CHECKS / "aar" / "espresso-idling-resource.jar"),
+                     (CHECKS / "test.classpath").read_text().strip()])
+
+
+pytestmark = pytest.mark.skipif(
+    classpath() is None or java21() is None or not (LIBRARY_DIR / "libphonehome_jni.so").exists(),
+    reason="needs `cargo build --release`, `mvn -f android-app/host-checks/pom.xml package` "
+           "and a JDK >= 21",
+)
+
+
+def open_tun(name: str) -> int:
+    tunsetiff, iff_tun, iff_no_pi = 0x400454CA, 0x0001, 0x1000
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, tunsetiff, struct.pack("16sH22x", name.encode(), iff_tun | iff_no_pi))
+    return fd
+
+
+@pytest.fixture(scope="module")
+def phone(topo):
+    """The phone namespace: its default route a TUN (the VPN's), and a second TUN for the
+    session Android restarts after process death."""
+    ns = topo.host.replace("ph-host", "ph-phone")
+    names = [f"pha{os.getpid() % 10**6}"[:15], f"phb{os.getpid() % 10**6}"[:15]]
+    fds = [open_tun(n) for n in names]
+    topo.namespaces.add(ns)
+    topo.namespaces.resolv_conf(ns, WATCHED_DNS[0])
+    try:
+        for n in names:
+            sh(["ip", "link", "set", n, "netns", ns])
+            sh(["ip", "-n", ns, "link", "set", n, "mtu", "16000", "up"])
+        sh(["ip", "-n", ns, "addr", "add", f"{WATCHED_V4}/24", "dev", names[0]])
+        sh(["ip", "-n", ns, "addr", "add", f"{WATCHED_V6}/64", "dev", names[0], "nodad"])
+        sh(["ip", "-n", ns, "route", "add", "default", "dev", names[0]])
+        sh(["ip", "-6", "-n", ns, "route", "add", "default", "dev", names[0]])
+        # A process in the phone namespace: /proc/PID/net is that namespace's socket table,
+        # where the app reads who owns a connection (as Android's getConnectionOwnerUid does).
+        anchor = topo.start("app-phone-anchor", ["sleep", "3600"], ns=ns)
+        yield ns, fds, anchor.pid
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+@pytest.fixture(scope="module")
+def cloud(topo):
+    topo.start("app-dnsmasq", [
+        "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+        "--no-poll", "--bind-interfaces", f"--listen-address={CLOUD_V4}",
+        f"--listen-address={CLOUD_V6}", "--port=53", "--user=root", "--group=root",
+        "--pid-file=", "--local=/xiaomi.com/", f"--host-record={XIAOMI},{CLOUD_V4},{CLOUD_V6}",
+        "--cache-size=0",
+    ], listen=[("udp", 53), ("tcp", 53)])
+    www = topo.workdir / "app-www"
+    www.mkdir()
+    (www / "activate").write_text("ok\n")
+    topo.start("app-http", ["python3", "-m", "http.server", "80", "--bind", "::",
+                            "--directory", www], listen=[("tcp", 80)])
+
+
+@pytest.fixture(scope="module")
+def run(topo, phone, cloud, tmp_path_factory):
+    ns, (tun, tun2), pid = phone
+    d = tmp_path_factory.mktemp("app")
+    handshake = d / "handshake"
+    handshake.mkdir()
+    (CHECKS / "tmp").mkdir(exist_ok=True)
+    props = {
+        "java.io.tmpdir": CHECKS / "tmp",
+        "robolectric.offline": "true",
+        "robolectric.dependency.dir": CHECKS / "robolectric",
+        "java.library.path": LIBRARY_DIR,
+        "phonehome.tunFd": tun, "phonehome.tunFd2": tun2,
+        "phonehome.handshake": handshake, "phonehome.dns": CLOUD_V4,
+        "phonehome.phonePid": pid, "phonehome.clientUid": CLIENT_UID,
+        "phonehome.imei": IMEI, "phonehome.phone": PHONE, "phonehome.host": XIAOMI,
+    }
+    if os.environ.get("PHONEHOME_SCREENSHOTS"):
+        props["phonehome.screenshots"] = os.path.abspath(os.environ["PHONEHOME_SCREENSHOTS"])
+    out = open(d / "jvm.out", "wb")
+    jvm = subprocess.Popen(
+        ["ip", "netns", "exec", topo.host, java21(), "--enable-native-access=ALL-UNNAMED",
+         *[f"-D{k}={v}" for k, v in props.items()], "-cp", classpath(),
+         "org.junit.runner.JUnitCore", "org.phonehome.app.LiveSessionTest"],
+        stdout=out, stderr=subprocess.STDOUT, pass_fds=(tun, tun2), env=clean_env(),
+        cwd=CHECKS.parent)
+    curls = []
+    try:
+        deadline = time.monotonic() + 300
+        while not (handshake / "started").exists():
+            assert jvm.poll() is None, (d / "jvm.out").read_text()
+            assert time.monotonic() < deadline, "the app's monitor did not start in 300 s"
+            time.sleep(0.2)
+        for query in (f"imei={IMEI}", f"phone={PHONE.replace('+', '%2B')}"):
+            curls.append(subprocess.run(
+                ["ip", "netns", "exec", ns, "setpriv", f"--reuid={CLIENT_UID}",
+                 f"--regid={CLIENT_UID}", "--clear-groups", "curl", "-sS", "--max-time", "20",
+                 "-o", "/dev/null", "-w", "%{http_code}", f"http://{XIAOMI}/activate?{query}"],
+                capture_output=True, text=True, timeout=30, env=clean_env()))
+        (handshake / "sent").write_text("ok\n")
+        jvm.wait(timeout=900)
+    finally:
+        if jvm.poll() is None:
+            jvm.kill()
+            jvm.wait()
+        out.close()
+    return {"out": (d / "jvm.out").read_text(), "rc": jvm.returncode, "curls": curls,
+            "done": (handshake / "done").exists()}
+
+
+def test_curl_got_its_answers_through_the_app(run):
+    for c in run["curls"]:
+        assert c.returncode == 0, c.stderr
+        assert c.stdout == "200", c.stdout
+
+
+def test_every_screen_shows_the_real_session(run):
+    """LiveSessionTest's assertions: status with live counts, findings grouped, per-app
+    view, flow detail, apps, export, the notification, stop, restart after process death,
+    and the layout checks over every screen with these records."""
+    assert run["rc"] == 0, run["out"][-6000:]
+    assert re.search(r"^OK \(1 test\)", run["out"], re.M), run["out"][-6000:]
+    assert run["done"], run["out"][-6000:]
+
+
+def test_no_identifier_value_in_anything_the_app_printed(run):
+    assert IMEI not in run["out"]
+    assert PHONE not in run["out"] and PHONE[1:] not in run["out"]
