@@ -17,7 +17,7 @@ use phonehome_netstack::packet::segment;
 use phonehome_netstack::FlowId;
 use phonehome_relay::Observer;
 
-use crate::worker::{Message, Worker};
+use crate::worker::{survive, Message, Worker};
 use crate::{Attribute, Capture};
 
 /// How much the tap copies per flow and direction, and how far the thread may lag.
@@ -63,6 +63,11 @@ pub struct Inspector {
     /// datagram): held until `flow_start` names it, or the next packet.
     unmatched: Vec<Vec<u8>>,
     limits: TapLimits,
+    /// Names each flow's app, on this (the relay's) thread as the flow starts: the
+    /// client's socket surely exists then. Asked on the inspection thread, which may be
+    /// behind, a short connection (a DNS query, a quick request) was often gone by then,
+    /// and its flow named no app.
+    attribute: Box<dyn Attribute>,
     /// Data dropped because the thread lagged.
     pub dropped: u64,
 }
@@ -101,8 +106,7 @@ impl Inspector {
         let capturing = capture.is_some();
         let (tx, inbox) = mpsc::channel::<Message>();
         let queued = Arc::new(AtomicUsize::new(0));
-        let thread =
-            Worker::new(analyzer, sink, capture, attribute, queued.clone()).spawn(inbox)?;
+        let thread = Worker::new(analyzer, sink, capture, queued.clone()).spawn(inbox)?;
         Ok(Self {
             tx: Some(tx),
             thread: Some(thread),
@@ -114,6 +118,7 @@ impl Inspector {
             capturing,
             unmatched: Vec::new(),
             limits,
+            attribute,
             dropped: 0,
         })
     }
@@ -165,7 +170,15 @@ impl Inspector {
 impl Observer for Inspector {
     fn flow_start(&mut self, id: FlowId, proto: Proto, src: SocketAddr, dst: SocketAddr) {
         let tapped = Tapped::default();
-        self.send(Message::Start(id, proto, src, dst, tapped.follow.clone()));
+        let app = survive(|| self.attribute.app(proto, src, dst)).flatten();
+        self.send(Message::Start(
+            id,
+            proto,
+            src,
+            dst,
+            app,
+            tapped.follow.clone(),
+        ));
         self.copied.insert(id, tapped);
         if self.capturing && proto != Proto::Icmp {
             self.keys.insert((src, dst, proto), id);

@@ -14,12 +14,20 @@ use phonehome_analyzer::Analyzer;
 use phonehome_model::{Direction, FlowRecord, Proto, Sink};
 use phonehome_netstack::FlowId;
 
-use crate::{Attribute, Capture};
+use crate::Capture;
 
 /// What the tap hands the thread.
 pub(crate) enum Message {
-    /// A flow started; the flag is the tap's, set here while the flow is to be followed.
-    Start(FlowId, Proto, SocketAddr, SocketAddr, Arc<AtomicBool>),
+    /// A flow started, and its app if known; the flag is the tap's, set here while the
+    /// flow is to be followed.
+    Start(
+        FlowId,
+        Proto,
+        SocketAddr,
+        SocketAddr,
+        Option<String>,
+        Arc<AtomicBool>,
+    ),
     /// Data of this flow and direction was dropped: its stream has a hole.
     Gap(FlowId, Direction),
     Data(FlowId, Direction, Bytes, SystemTime),
@@ -33,7 +41,6 @@ pub(crate) struct Worker {
     analyzer: Analyzer,
     sink: Box<dyn Sink>,
     capture: Option<Capture>,
-    attribute: Box<dyn Attribute>,
     /// Bytes the tap has queued and this thread not yet taken (shared with the tap).
     queued: Arc<AtomicUsize>,
     /// Names of flows for capture comments, (app, host), kept past a flow's end for its
@@ -58,14 +65,12 @@ impl Worker {
         analyzer: Analyzer,
         sink: Box<dyn Sink>,
         capture: Option<Capture>,
-        attribute: Box<dyn Attribute>,
         queued: Arc<AtomicUsize>,
     ) -> Self {
         Self {
             analyzer,
             sink,
             capture,
-            attribute,
             queued,
             names: HashMap::new(),
             follows: HashMap::new(),
@@ -127,8 +132,8 @@ impl Worker {
 
     fn handle(&mut self, message: Message) {
         match message {
-            Message::Start(id, proto, src, dst, follow) => {
-                self.flow_start(id, proto, src, dst, follow);
+            Message::Start(id, proto, src, dst, app, follow) => {
+                self.flow_start(id, proto, src, dst, app, follow);
             }
             Message::Data(id, dir, data, ts) => self.data(id, dir, &data, ts),
             Message::Gap(id, dir) => {
@@ -148,9 +153,9 @@ impl Worker {
         proto: Proto,
         src: SocketAddr,
         dst: SocketAddr,
+        app: Option<String>,
         follow: Arc<AtomicBool>,
     ) {
-        let app = survive(|| self.attribute.app(proto, src, dst)).flatten();
         if self.capture.is_some() {
             if self.names.len() > 65_536 {
                 self.names.clear();
@@ -229,7 +234,7 @@ impl Worker {
 
 /// Runs one step of analysis; a bug that panics in it costs that step, not the thread
 /// (and with it every later record).
-fn survive<R>(step: impl FnOnce() -> R) -> Option<R> {
+pub(crate) fn survive<R>(step: impl FnOnce() -> R) -> Option<R> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
         Ok(r) => Some(r),
         Err(_) => {

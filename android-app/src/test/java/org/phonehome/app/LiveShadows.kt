@@ -57,13 +57,10 @@ class PhoneConnectivity : ShadowConnectivityManager() {
 
     @Implementation(minSdk = 29)
     protected fun getConnectionOwnerUid(protocol: Int, local: InetSocketAddress, remote: InetSocketAddress): Int {
-        // The first SYN of a run was seen to reach the core before /proc listed its socket
-        // (tcp6, about one run in three): look again for up to a second before saying "unknown".
-        repeat(50) {
-            val uid = SocketTable.uid(File("/proc/$phonePid/net"), protocol, local, remote)
-            if (uid >= 0) return uid
-            Thread.sleep(20)
-        }
+        // Asked once, as Android answers: the core asks as the flow starts, while the
+        // client's socket exists.
+        val uid = SocketTable.uid(File("/proc/$phonePid/net"), protocol, local, remote)
+        if (uid >= 0) return uid
         // Said in the test's output (addresses and ports only), to tell a missed socket from a late question.
         val net = File("/proc/$phonePid/net")
         val rows = listOf("tcp", "tcp6", "udp", "udp6").flatMap { n -> runCatching { File(net, n).readLines().drop(1).map { "$n ${it.trim()}" } }.getOrDefault(emptyList()) }
