@@ -782,7 +782,7 @@ mod tests {
     fn the_documented_example_parses() {
         let ids = Identifiers::from_toml(EXAMPLE).unwrap();
         assert_eq!(ids.region.as_deref(), Some("CN"));
-        assert_eq!(ids.imei, ["861234567890123"]);
+        assert_eq!(ids.imei, ["861234567890127"]);
         assert_eq!(ids.phone, ["+8613800138000"]);
         assert_eq!(ids.mac, ["02:00:00:44:55:66"]);
         assert_eq!(ids.contact[0].phone, ["+8613912345678"]);

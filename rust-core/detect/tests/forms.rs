@@ -20,7 +20,7 @@ fn ids() -> String {
     )
 }
 const ALL_VALUES: &[&str] = &[
-    "861234567890123",
+    "861234567890127",
     "460011234567890",
     "89860012345678901234",
     "8613800138000",
@@ -97,21 +97,21 @@ fn b64_forms(bytes: &[u8]) -> [String; 4] {
 
 #[test]
 fn finds_a_plain_imei_in_a_query_with_masked_evidence() {
-    let hits = scan_bytes(b"GET /x?imei=861234567890123&v=2", Where::Url);
+    let hits = scan_bytes(b"GET /x?imei=861234567890127&v=2", Where::Url);
     let h = one(&hits, Kind::Imei);
     assert_eq!(
         (h.encoding, h.confidence, h.where_),
         (Encoding::Plain, Confidence::Exact, Where::Url)
     );
     assert_eq!((h.offset, h.len), (12, 15));
-    assert_eq!(h.evidence, "imei=86*********0123");
+    assert_eq!(h.evidence, "imei=86*********0127");
     assert!(!h.truncated);
 }
 
 #[test]
 fn an_imei_inside_a_longer_digit_run_is_not_the_imei() {
     none(&scan(
-        "id=98612345678901234 t=8612345678901234 x=1861234567890123",
+        "id=98612345678901274 t=8612345678901274 x=1861234567890127",
     ));
 }
 
@@ -324,7 +324,7 @@ fn finds_non_ascii_sms_text_as_utf8() {
 
 #[test]
 fn finds_hex_of_the_value_text_in_either_case() {
-    let h = hex_lower(b"861234567890123");
+    let h = hex_lower(b"861234567890127");
     assert_eq!(
         one(&scan(&format!("d={h}")), Kind::Imei).encoding,
         Encoding::Hex
@@ -357,7 +357,7 @@ fn finds_base64_of_the_value_alone_in_both_alphabets_padded_or_not() {
 #[test]
 fn finds_base64_of_the_value_at_every_alignment_inside_larger_base64() {
     for value in [
-        "861234567890123",
+        "861234567890127",
         "someone@example.com",
         "9774d56d682e549c",
         "China Mobile",
@@ -380,7 +380,7 @@ fn finds_base64_of_the_value_at_every_alignment_inside_larger_base64() {
 
 #[test]
 fn decodes_a_base64_blob_of_json_and_finds_what_is_inside() {
-    let json = br#"{"event":"boot","imei":"861234567890123","mac":"02:00:00:44:55:66"}"#;
+    let json = br#"{"event":"boot","imei":"861234567890127","mac":"02:00:00:44:55:66"}"#;
     let hits = scan(&format!("data={}", STANDARD.encode(json)));
     let h = one(&hits, Kind::Imei);
     assert_eq!(h.encoding, Encoding::Base64);
@@ -396,7 +396,7 @@ fn decodes_a_base64_blob_of_json_and_finds_what_is_inside() {
 fn finds_a_digest_inside_a_base64_blob() {
     let inner = format!(
         "{{\"imei_md5\":\"{}\"}}",
-        hex_lower(&md5::Md5::digest(b"861234567890123"))
+        hex_lower(&md5::Md5::digest(b"861234567890127"))
     );
     let hits = scan(&URL_SAFE_NO_PAD.encode(inner));
     let h = one(&hits, Kind::Imei);
@@ -428,7 +428,7 @@ fn base64_of_unrelated_data_gives_no_hits() {
 
 #[test]
 fn finds_md5_sha1_sha256_of_the_imei_as_hex_and_base64() {
-    let v = b"861234567890123";
+    let v = b"861234567890127";
     let digests: [(Encoding, Vec<u8>); 3] = [
         (Encoding::Md5, md5::Md5::digest(v).to_vec()),
         (Encoding::Sha1, sha1::Sha1::digest(v).to_vec()),
@@ -460,7 +460,7 @@ fn finds_md5_sha1_sha256_of_the_imei_as_hex_and_base64() {
 #[test]
 fn finds_the_first_16_chars_of_base64url_sha1_of_the_imei() {
     // The Redmi 1S activation request: H(x) = first 16 chars of base64url(SHA-1(x)).
-    let h_imei = &URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(b"861234567890123"))[..16];
+    let h_imei = &URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(b"861234567890127"))[..16];
     let h_imsi = &URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(b"460011234567890"))[..16];
     let url = format!("GET http://api.account.xiaomi.com/pass/activate/dev/{h_imei}/activating?imsi={h_imsi} HTTP/1.1");
     let hits = scan_bytes(url.as_bytes(), Where::Url);
@@ -517,7 +517,7 @@ fn finds_digests_of_common_variants() {
 
 #[test]
 fn a_digest_cut_to_twelve_characters_is_found_and_marked_truncated() {
-    let h = hex_lower(&md5::Md5::digest(b"861234567890123"));
+    let h = hex_lower(&md5::Md5::digest(b"861234567890127"));
     let hit = one(&scan(&format!("x={}&", &h[..12])), Kind::Imei);
     assert!(hit.truncated);
     assert_eq!(hit.len, 12);

@@ -27,7 +27,7 @@ fn empty() -> &'static Detector {
 }
 
 const VALUES: &[(&str, Kind)] = &[
-    ("861234567890123", Kind::Imei),
+    ("861234567890127", Kind::Imei),
     ("460011234567890", Kind::Imsi),
     ("+8613800138000", Kind::Phone),
     ("13800138000", Kind::Phone),
