@@ -60,6 +60,11 @@ pub struct WatchArgs {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_flows: u64,
 
+    /// Keep the records of a long run to about SIZE bytes (K, M, G suffixes): each file
+    /// past its share moves to NAME.1.EXT, replacing the older one, and starts over.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub max_records: u64,
+
     /// Run CMD as root with every capability (when `watch` runs as root). By default it
     /// runs as root of a user namespace of its own, mapped to the invoking user (SUDO_UID)
     /// or to nobody, with no power outside its namespaces: it cannot enter the caller's
@@ -75,6 +80,32 @@ pub struct WatchArgs {
         num_args = 1..,
     )]
     pub cmd: Vec<OsString>,
+}
+
+/// Parses a size: bytes, or a number with K, M or G (powers of 1024), at least 1M.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return Err(format!("{s:?}: a size is a number with K, M or G")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: a size is a number with K, M or G"))?;
+    let bytes = n
+        .checked_mul(scale)
+        .ok_or_else(|| format!("{s:?} is too large"))?;
+    if bytes < 1 << 20 {
+        return Err(format!("{s:?} is below the smallest record set, 1M"));
+    }
+    Ok(bytes)
 }
 
 /// Parses `--mtu`.
@@ -124,6 +155,19 @@ mod tests {
     use super::*;
     use clap::error::ErrorKind;
     use clap::CommandFactory;
+
+    #[test]
+    fn sizes_take_k_m_g_and_refuse_nonsense() {
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("512K").unwrap_err().contains("smallest"));
+        assert!(parse_size("1T").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999999G")
+            .unwrap_err()
+            .contains("too large"));
+    }
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("phonehome").chain(args.iter().copied()))

@@ -26,7 +26,7 @@ use phonehome_model::{NullSink, Sink};
 use phonehome_monitor::{Inspection, Monitor, RelayRun};
 use phonehome_netstack::Config as StackConfig;
 use phonehome_relay::{DnsForward, NoProtect, RelayConfig, RelayError, RelayStats};
-use phonehome_store::{OutDir, RecordDir};
+use phonehome_store::{OutDir, RecordDir, RotatingFile};
 use phonehome_tun::Tun;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::oneshot;
@@ -85,6 +85,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     // Everything is checked before the records of an earlier run in --out are replaced:
     // the directory here, the namespace once the child reports it ready.
     let out = args.out.clone();
+    let max_records = args.max_records;
     let records = args
         .out
         .as_deref()
@@ -151,6 +152,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
                 records,
                 app,
                 tally: tally.clone(),
+                rotate_at: Some(rotate_at(max_records)),
             };
             let code = monitor_child(Child::new(child), monitor_end, config, inspection)?;
             let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
@@ -158,6 +160,13 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
             Ok(code)
         }
     }
+}
+
+/// Size past which each record file starts over, for a record set of about `max` bytes:
+/// three files (flows, findings, capture) of two generations each, and the store holding
+/// as much as the JSON lines, fill about half of it each way.
+fn rotate_at(max: u64) -> u64 {
+    (max / 12).max(64 * 1024)
 }
 
 /// Who CMD runs as outside its namespaces: for `watch` run as root without
@@ -210,6 +219,8 @@ struct Unopened {
     app: Option<String>,
     /// What the summary and the live line report.
     tally: Arc<Mutex<Tally>>,
+    /// Size past which each record file starts over (from `--max-records`).
+    rotate_at: Option<u64>,
 }
 
 impl Unopened {
@@ -217,8 +228,11 @@ impl Unopened {
     fn open(self) -> Result<Inspection, WatchError> {
         Ok(Inspection {
             analyzer: self.analyzer,
-            sink: Box::new(Counting::new(open_sink(self.records.as_ref())?, self.tally)),
-            capture: open_capture(self.records.as_ref())?,
+            sink: Box::new(Counting::new(
+                open_sink(self.records.as_ref(), self.rotate_at)?,
+                self.tally,
+            )),
+            capture: open_capture(self.records.as_ref(), self.rotate_at)?,
             attribute: Box::new(OneApp(self.app)),
         })
     }
@@ -234,21 +248,32 @@ fn upstream_from_resolv_conf(path: &Path) -> Result<SocketAddr, WatchError> {
         })
 }
 
-fn open_sink(out: Option<&RecordDir>) -> Result<Box<dyn Sink>, WatchError> {
+fn open_sink(out: Option<&RecordDir>, rotate_at: Option<u64>) -> Result<Box<dyn Sink>, WatchError> {
     let Some(dir) = out else {
         return Ok(Box::new(NullSink));
     };
-    Ok(Box::new(OutDir::create_in(dir).map_err(WatchError::Sink)?))
+    Ok(Box::new(
+        OutDir::create_in(dir, rotate_at).map_err(WatchError::Sink)?,
+    ))
 }
 
 /// `DIR/capture.pcapng`: the first packets of every flow, each commented with its flow.
-fn open_capture(out: Option<&RecordDir>) -> Result<Option<Capture>, WatchError> {
+/// Past `rotate_at` bytes it moves to `capture.1.pcapng` and starts over.
+fn open_capture(
+    out: Option<&RecordDir>,
+    rotate_at: Option<u64>,
+) -> Result<Option<Capture>, WatchError> {
     let Some(dir) = out else {
         return Ok(None);
     };
-    let file = dir.create("capture.pcapng").map_err(WatchError::Sink)?;
-    let writer =
+    let file = RotatingFile::create(dir, "capture.pcapng", "capture.1.pcapng", rotate_at)
+        .map_err(WatchError::Sink)?;
+    let file: Box<dyn io::Write + Send> = Box::new(file);
+    let mut writer =
         phonehome_capture::PcapngWriter::new(io::BufWriter::new(file)).map_err(WatchError::Sink)?;
+    // What is written before the first flush (the section and interface blocks) opens
+    // every later generation of the file.
+    writer.flush().map_err(WatchError::Sink)?;
     Ok(Some(writer))
 }
 
@@ -514,7 +539,7 @@ mod tests {
             .join(format!("phonehome-out-test.{}", std::process::id()))
             .join("nested");
         let records = RecordDir::open(&dir).unwrap();
-        let sink = open_sink(Some(&records)).unwrap();
+        let sink = open_sink(Some(&records), None).unwrap();
         drop(sink);
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);

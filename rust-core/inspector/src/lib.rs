@@ -13,5 +13,7 @@ mod worker;
 pub use attribute::{Attribute, OneApp};
 pub use tap::{Inspector, TapLimits};
 
-/// Where the capture goes: packets with a comment naming their flow.
-pub type Capture = phonehome_capture::PcapngWriter<std::io::BufWriter<std::fs::File>>;
+/// Where the capture goes: packets with a comment naming their flow, into a file (one
+/// that starts over past a size, for `watch`).
+pub type Capture =
+    phonehome_capture::PcapngWriter<std::io::BufWriter<Box<dyn std::io::Write + Send>>>;

@@ -301,6 +301,7 @@ fn open_capture(dir: &Path, session: i64) -> Result<Capture, CoreError> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(captures.join(format!("session-{session}.pcapng")))
         .map_err(fail)?;
+    let file: Box<dyn io::Write + Send> = Box::new(file);
     phonehome_capture::PcapngWriter::new(io::BufWriter::new(file)).map_err(fail)
 }
 

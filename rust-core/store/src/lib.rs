@@ -5,6 +5,7 @@
 
 pub mod query;
 pub mod records;
+pub mod rotating;
 pub mod sqlite;
 
 use std::fmt;
@@ -13,6 +14,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 pub use records::RecordDir;
+pub use rotating::RotatingFile;
 
 use phonehome_model::{Finding, FlowRecord, Sink};
 use serde::Serialize;
@@ -58,13 +60,38 @@ impl<W: Write> JsonLines<W> {
         self.pending.len()
     }
 
-    /// Writes the lines kept so far, in one piece.
+    /// Writes the lines kept so far: whole lines, about 64 KiB at a time, each piece
+    /// followed by a flush of the writer, so that a file that starts over at flushes
+    /// ([`RotatingFile`]) can do so within a large batch.
     pub fn flush(&mut self) -> io::Result<()> {
-        if !self.pending.is_empty() {
-            self.out.write_all(&self.pending)?;
-            self.pending.clear();
-        }
-        self.out.flush()
+        const PIECE: usize = 64 * 1024;
+        let mut done = 0;
+        let result = (|| {
+            while done < self.pending.len() {
+                let rest = &self.pending[done..];
+                let window = &rest[..rest.len().min(PIECE)];
+                let end = match window.iter().rposition(|&b| b == b'\n') {
+                    Some(i) if rest.len() > PIECE => i + 1,
+                    // A single line longer than a piece goes out whole.
+                    _ if rest.len() > PIECE => rest
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(rest.len(), |i| i + 1),
+                    _ => rest.len(),
+                };
+                self.out.write_all(&rest[..end])?;
+                self.out.flush()?;
+                done += end;
+            }
+            self.out.flush()
+        })();
+        // What went out is not written again, even after an error.
+        self.pending.drain(..done);
+        result
+    }
+
+    pub fn get_ref(&self) -> &W {
+        &self.out
     }
 
     pub fn into_inner(mut self) -> io::Result<W> {
@@ -76,8 +103,15 @@ impl<W: Write> JsonLines<W> {
 /// The records of one run in a directory: `flows.jsonl`, `findings.jsonl` and the
 /// SQLite database `phonehome.sqlite`.
 pub struct OutDir {
-    flows: JsonLines<File>,
-    findings: JsonLines<File>,
+    flows: JsonLines<RotatingFile>,
+    findings: JsonLines<RotatingFile>,
+    /// The store's last rowids (flows, findings) when a JSONL file last started over:
+    /// rows up to them are in no JSONL file any more once another rotation comes.
+    rotated_at: (i64, i64),
+    generations: (u64, u64),
+    /// Lines kept before they go out anyway: under a quarter of a file's share, so that
+    /// a file starts over at most once per flush and the store forgets in step.
+    flush_at: usize,
     db: sqlite::Store,
 }
 
@@ -98,16 +132,24 @@ impl OutDir {
     /// Opens `dir` as a [`RecordDir`] (created 0700 if needed; refused if it is a link,
     /// another user's or writable by others) and creates the files in it.
     pub fn create(dir: &Path) -> io::Result<Self> {
-        Self::create_in(&RecordDir::open(dir)?)
+        Self::create_in(&RecordDir::open(dir)?, None)
     }
 
     /// Creates the files in `dir`, mode 0600; earlier ones are replaced, links refused.
-    pub fn create_in(dir: &RecordDir) -> io::Result<Self> {
+    /// With `rotate_at`, a JSONL file past that size moves to `NAME.1.jsonl` (replacing
+    /// the older one), and the store keeps the rows of the two newest generations.
+    pub fn create_in(dir: &RecordDir, rotate_at: Option<u64>) -> io::Result<Self> {
         for stale in Self::DB_FILES {
             dir.remove_stale(stale)?;
         }
-        let flows = JsonLines::new(dir.create("flows.jsonl")?);
-        let findings = JsonLines::new(dir.create("findings.jsonl")?);
+        // JSON lines have no header: a flush now, before any line, says so.
+        let lines = |name: &str, older: &str| -> io::Result<JsonLines<RotatingFile>> {
+            let mut file = RotatingFile::create(dir, name, older, rotate_at)?;
+            file.flush()?;
+            Ok(JsonLines::new(file))
+        };
+        let flows = lines("flows.jsonl", "flows.1.jsonl")?;
+        let findings = lines("findings.jsonl", "findings.1.jsonl")?;
         // Created here, empty and 0600, so SQLite opens it rather than a path of its
         // choosing; its -wal and -shm take the database's mode and SQLite opens them
         // without following links.
@@ -121,6 +163,11 @@ impl OutDir {
         Ok(Self {
             flows,
             findings,
+            rotated_at: (0, 0),
+            generations: (0, 0),
+            flush_at: rotate_at.map_or(Self::MOST_PENDING, |r| {
+                Self::MOST_PENDING.min(usize::try_from(r / 4).unwrap_or(usize::MAX))
+            }),
             db,
         })
     }
@@ -132,7 +179,7 @@ impl OutDir {
     const MOST_PENDING: usize = 1 << 20;
 
     fn flush_if_large(&mut self) -> io::Result<()> {
-        if self.flows.pending() + self.findings.pending() > Self::MOST_PENDING {
+        if self.flows.pending() + self.findings.pending() > self.flush_at {
             self.flush()?;
         }
         Ok(())
@@ -157,7 +204,19 @@ impl Sink for OutDir {
     fn flush(&mut self) -> io::Result<()> {
         self.db.commit().map_err(io::Error::other)?;
         self.flows.flush()?;
-        self.findings.flush()
+        self.findings.flush()?;
+        let generations = (
+            self.flows.get_ref().generation(),
+            self.findings.get_ref().generation(),
+        );
+        if generations != self.generations {
+            self.generations = generations;
+            self.db
+                .forget_through(self.rotated_at)
+                .map_err(io::Error::other)?;
+            self.rotated_at = self.db.last_rowids().map_err(io::Error::other)?;
+        }
+        Ok(())
     }
 }
 
@@ -205,5 +264,62 @@ mod tests {
         assert_eq!(v["host"], "push.example");
         assert_eq!(v["host_source"], "sni");
         assert!(v["vendor"].is_null());
+    }
+
+    #[test]
+    fn a_capped_record_set_keeps_two_generations_and_the_store_follows() {
+        let path =
+            std::env::temp_dir().join(format!("phonehome-outdir-cap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        let dir = RecordDir::open(&path).unwrap();
+        let mut out = OutDir::create_in(&dir, Some(20_000)).unwrap();
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for flow in 0..1_000 {
+            let record = FlowRecord {
+                flow,
+                proto: Proto::Tcp,
+                src: "10.111.0.2:40000".parse().unwrap(),
+                dst: "203.0.113.1:443".parse().unwrap(),
+                bytes_out: 1,
+                bytes_in: 2,
+                start,
+                end: start,
+                close: CloseReason::Closed,
+                app: None,
+                destination: Destination::default(),
+            };
+            out.flow(&record).unwrap();
+        }
+        out.flush().unwrap();
+        let read = |name: &str| std::fs::read_to_string(path.join(name)).unwrap();
+        let (older, newer) = (read("flows.1.jsonl"), read("flows.jsonl"));
+        assert!(older.len() <= 20_000 + 5_000 && newer.len() <= 20_000 + 5_000);
+        let kept: Vec<u64> = older
+            .lines()
+            .chain(newer.lines())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["flow"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert!(
+            kept.len() < 1_000 && kept.windows(2).all(|w| w[0] + 1 == w[1]),
+            "{} kept: {:?}",
+            kept.len(),
+            &kept[..kept.len().min(5)]
+        );
+        assert_eq!(kept.last(), Some(&999), "the newest are kept");
+        let stored: i64 = out
+            .db
+            .connection()
+            .query_row("SELECT COUNT(*) FROM flows", [], |r| r.get(0))
+            .unwrap();
+        assert!(
+            stored as usize >= newer.lines().count() && stored as usize <= kept.len(),
+            "{stored} rows for {} lines",
+            kept.len()
+        );
+        std::fs::remove_dir_all(&path).unwrap();
     }
 }

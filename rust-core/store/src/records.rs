@@ -105,6 +105,31 @@ impl RecordDir {
         &self.path
     }
 
+    /// The same directory, through a second handle.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self {
+            path: self.path.clone(),
+            dir: self.dir.try_clone()?,
+        })
+    }
+
+    /// Renames the record file `from` to `to` within the directory, replacing a `to`
+    /// that is there (a link at `to` is replaced, never followed).
+    pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        let path = self.path.join(from);
+        let c = |name: &str| {
+            CString::new(name).map_err(|_| refuse(&path, "a record name holds a NUL byte"))
+        };
+        let (c_from, c_to) = (c(from)?, c(to)?);
+        let fd = self.dir.as_raw_fd();
+        // SAFETY: the directory fd is open for self's lifetime and both names are valid
+        // C strings.
+        if unsafe { libc::renameat(fd, c_from.as_ptr(), fd, c_to.as_ptr()) } != 0 {
+            return Err(named(&path, "rename", io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+
     /// Creates the record file `name`, or empties it if a plain earlier one is there,
     /// with mode 0600. A symbolic link, a file with other hard links, anything but a
     /// regular file or one owned by another user there is refused, and left as it is.

@@ -147,6 +147,28 @@ impl Store {
         Ok(())
     }
 
+    /// The newest rowids of flows and findings (0 when empty).
+    pub fn last_rowids(&self) -> rusqlite::Result<(i64, i64)> {
+        let last = |table: &str| {
+            self.db.query_row(
+                &format!("SELECT COALESCE(MAX(rowid), 0) FROM {table}"),
+                [],
+                |row| row.get(0),
+            )
+        };
+        Ok((last("flows")?, last("findings")?))
+    }
+
+    /// Deletes the flows and findings up to these rowids (their space is reused).
+    pub fn forget_through(&mut self, (flows, findings): (i64, i64)) -> rusqlite::Result<()> {
+        self.commit()?;
+        self.db
+            .execute("DELETE FROM flows WHERE rowid <= ?1", params![flows])?;
+        self.db
+            .execute("DELETE FROM findings WHERE rowid <= ?1", params![findings])?;
+        Ok(())
+    }
+
     pub fn connection(&self) -> &Connection {
         &self.db
     }
