@@ -15,10 +15,12 @@ against the kernel's own TCP/IP).
 from __future__ import annotations
 
 import datetime
+import fcntl
 import ipaddress
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import time
@@ -348,3 +350,12 @@ def url_host(ip: str) -> str:
 
 
 CURL = ["curl", "-q", "--noproxy", "*", "-sS"]
+
+
+def open_tun(name: str) -> int:
+    """A TUN device in this (the root) namespace, as an fd, as `VpnService.establish()`
+    hands one to the app; the caller moves the interface into the phone's namespace."""
+    tunsetiff, iff_tun, iff_no_pi = 0x400454CA, 0x0001, 0x1000
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, tunsetiff, struct.pack("16sH22x", name.encode(), iff_tun | iff_no_pi))
+    return fd

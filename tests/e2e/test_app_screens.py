@@ -18,17 +18,15 @@ package` (its test.classpath), and a JDK >= 21 (Robolectric's Android 16).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
-import struct
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import CLOUD_V4, CLOUD_V6, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, sh
+from harness import CLOUD_V4, CLOUD_V6, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, open_tun, sh
 
 XIAOMI = "api.account.xiaomi.com"
 # Luhn-valid: the settings screen refuses a mistyped IMEI (the core's check digit rule).
@@ -70,11 +68,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def open_tun(name: str) -> int:
-    tunsetiff, iff_tun, iff_no_pi = 0x400454CA, 0x0001, 0x1000
-    fd = os.open("/dev/net/tun", os.O_RDWR)
-    fcntl.ioctl(fd, tunsetiff, struct.pack("16sH22x", name.encode(), iff_tun | iff_no_pi))
-    return fd
 
 
 @pytest.fixture(scope="module")

@@ -15,17 +15,16 @@ Needs the release build of the workspace and the Maven build of android-app/host
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
-import struct
 import subprocess
 import time
 
 import pytest
 
-from harness import CLOUD_V4, CLOUD_V6, PY, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, sh
+from harness import (CLOUD_V4, CLOUD_V6, PY, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env,
+                     open_tun, sh)
 
 XIAOMI = "api.account.xiaomi.com"
 IMEI = "861234567890128"
@@ -50,12 +49,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def open_tun(name: str) -> int:
-    """A TUN device in this (the root) namespace, as an fd; moved into the phone later."""
-    tunsetiff, iff_tun, iff_no_pi = 0x400454CA, 0x0001, 0x1000
-    fd = os.open("/dev/net/tun", os.O_RDWR)
-    fcntl.ioctl(fd, tunsetiff, struct.pack("16sH22x", name.encode(), iff_tun | iff_no_pi))
-    return fd
 
 
 @pytest.fixture(scope="module")

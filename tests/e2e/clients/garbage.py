@@ -25,7 +25,8 @@ import subprocess
 import sys
 import time
 
-ETH_P_IP, ETH_P_IPV6 = 0x0800, 0x86DD
+from crafted import ETH_P_IP, ETH_P_IPV6, csum
+
 
 SRC4 = ipaddress.ip_address("10.111.0.2").packed
 SRC6 = ipaddress.ip_address("fd70:686f:6e65::2").packed
@@ -35,15 +36,6 @@ MAX_LEN = 1280  # below any MTU the monitor may set
 BUDGET = 40000  # packets in all
 
 rng = random.Random(20240601)
-
-
-def csum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ip4(proto: int, payload: bytes, dst: bytes, *, ihl=5, total=None, ver=4, frag=0,
