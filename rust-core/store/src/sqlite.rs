@@ -50,6 +50,11 @@ impl Store {
         // Never through a link at `path` (SQLite opens -wal and -shm that way anyway).
         let flags = OpenFlags::default() | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let db = Connection::open_with_flags(path, flags)?;
+        // Space of forgotten rows goes back to the file system (see `forget_through`);
+        // this takes effect only on a new, empty database, which is what `watch` opens.
+        db.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        // A checkpointed WAL is cut back to this size instead of keeping its peak.
+        db.pragma_update(None, "journal_size_limit", Self::WAL_KEPT_BYTES)?;
         db.execute_batch(SCHEMA)?;
         Ok(Self {
             db,
@@ -159,13 +164,25 @@ impl Store {
         Ok((last("flows")?, last("findings")?))
     }
 
-    /// Deletes the flows and findings up to these rowids (their space is reused).
+    /// WAL bytes kept after a checkpoint.
+    const WAL_KEPT_BYTES: i64 = 1 << 20;
+
+    /// Deletes the flows and findings up to these rowids and gives their pages back, so
+    /// the file shrinks with the JSONL files it mirrors. A reader in the middle of a
+    /// query only delays the shrinking to the next time.
     pub fn forget_through(&mut self, (flows, findings): (i64, i64)) -> rusqlite::Result<()> {
         self.commit()?;
         self.db
             .execute("DELETE FROM flows WHERE rowid <= ?1", params![flows])?;
         self.db
             .execute("DELETE FROM findings WHERE rowid <= ?1", params![findings])?;
+        // Each step of this pragma frees one page: it has to be run to its end.
+        let mut vacuum = self.db.prepare("PRAGMA incremental_vacuum")?;
+        let mut steps = vacuum.query([])?;
+        while steps.next()?.is_some() {}
+        // The main file is cut at a checkpoint; a busy reader makes this a no-op.
+        self.db
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -269,6 +286,41 @@ mod tests {
             .query_row("SELECT close FROM flows WHERE id = 3", [], |r| r.get(0))
             .unwrap();
         assert_eq!(close, "closed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn forgotten_rows_give_their_space_back_to_the_file_system() {
+        let dir = std::env::temp_dir().join(format!("phonehome-shrink-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(FILE_NAME);
+        let _ = std::fs::remove_file(&path);
+        let mut store = Store::open(&path, 0).unwrap();
+        let mut big = finding(Kind::Imei);
+        big.evidence = "x".repeat(2_000);
+        for _ in 0..2_000 {
+            store.insert_finding(&big).unwrap();
+        }
+        store.commit().unwrap();
+        let files = || {
+            ["", "-wal"]
+                .iter()
+                .filter_map(|ext| std::fs::metadata(format!("{}{ext}", path.display())).ok())
+                .map(|m| m.len())
+                .sum::<u64>()
+        };
+        let full = files();
+        assert!(full > 4_000_000, "{full} bytes for 2,000 rows of 4 KB");
+        let last = store.last_rowids().unwrap();
+        store.insert_finding(&finding(Kind::Imsi)).unwrap();
+        store.forget_through(last).unwrap();
+        let kept: i64 = store
+            .connection()
+            .query_row("SELECT COUNT(*) FROM findings", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1, "the newest row is kept");
+        let after = files();
+        assert!(after < full / 10, "{after} bytes left of {full}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
