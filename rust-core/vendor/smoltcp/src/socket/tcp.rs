@@ -142,6 +142,10 @@ impl fmt::Display for State {
 /// segment sent between the sender and receiver, the sender SHOULD
 /// set RTO <- 1 second,
 ///
+/// PhoneHome: how many SACK blocks a recovery remembers (the peer reports up to 3 or 4
+/// per ACK, newest first; older ones are usually still in later ACKs).
+const SACK_SCOREBOARD: usize = 8;
+
 /// PhoneHome: 100 ms. Its sockets only ever talk to a client on the same device, over a
 /// TUN whose round trip is microseconds; 1 s made every lost SYN-ACK cost a second.
 const RTTE_INITIAL_RTO: u32 = 100;
@@ -536,6 +540,15 @@ pub struct Socket<'a> {
     partial_ack_retransmit: bool,
     /// If a fast retransmit needs to occur
     pending_fast_retransmit: bool,
+    /// PhoneHome (SACK recovery, after RFC 6675): the blocks the peer has reported
+    /// holding above the cumulative ACK during a recovery, oldest information dropped
+    /// first. The holes between them are retransmitted one per incoming ACK.
+    sacked: [Option<(TcpSeqNumber, TcpSeqNumber)>; SACK_SCOREBOARD],
+    /// PhoneHome: everything below this was already retransmitted in this recovery.
+    rexmit_next: TcpSeqNumber,
+    /// PhoneHome: ACKs received in this recovery not yet answered by a retransmission
+    /// (each ACK says a segment left the network, so one may be sent in its place).
+    sack_credit: u8,
 
     /// Duration for Delayed ACK. If None no ACKs will be delayed.
     ack_delay: Option<Duration>,
@@ -629,6 +642,9 @@ impl<'a> Socket<'a> {
             recovery_end: None,
             partial_ack_retransmit: false,
             pending_fast_retransmit: false,
+            sacked: [None; SACK_SCOREBOARD],
+            rexmit_next: TcpSeqNumber::default(),
+            sack_credit: 0,
             ack_delay: Some(ACK_DELAY_DEFAULT),
             ack_delay_timer: AckDelayTimer::Idle,
             challenge_ack_timer: Instant::from_secs(0),
@@ -1413,6 +1429,59 @@ impl<'a> Socket<'a> {
         self.remote_last_seq - self.local_seq_no
     }
 
+    /// PhoneHome (SACK recovery): adds the peer's blocks to the scoreboard. In a recovery
+    /// each incoming ACK lets one hole be sent again: recovery stays clocked by the ACKs,
+    /// and several holes are repaired within one round trip.
+    fn sack_note(&mut self, ack: TcpSeqNumber, blocks: &[Option<(u32, u32)>; 3]) {
+        for block in self.sacked.iter_mut() {
+            *block = block
+                .filter(|&(_, right)| right > ack)
+                .map(|(left, right)| (left.max(ack), right));
+        }
+        for &(left, right) in blocks.iter().flatten() {
+            let (mut left, mut right) = (TcpSeqNumber(left as i32), TcpSeqNumber(right as i32));
+            // Blocks outside what was sent, or already acknowledged, say nothing new.
+            if left >= right || right <= ack || right > self.remote_last_seq {
+                continue;
+            }
+            left = left.max(ack);
+            // Peers repeat their blocks in every ACK: merge what overlaps or touches.
+            for block in self.sacked.iter_mut() {
+                if let Some((l, r)) = *block {
+                    if l <= right && left <= r {
+                        (left, right) = (left.min(l), right.max(r));
+                        *block = None;
+                    }
+                }
+            }
+            // A full scoreboard forgets its highest block: holes near the ACK matter most.
+            let slot = match self.sacked.iter().position(|b| b.is_none()) {
+                Some(free) => free,
+                None => (0..SACK_SCOREBOARD)
+                    .max_by_key(|&i| self.sacked[i].map_or(0, |(l, _)| l - ack))
+                    .unwrap_or(0),
+            };
+            self.sacked[slot] = Some((left, right));
+        }
+    }
+
+    /// PhoneHome: the lowest stretch above the cumulative ACK that was neither
+    /// retransmitted in this recovery nor reported held, below the highest byte the peer
+    /// holds (above it, loss is not yet known).
+    fn next_hole(&self) -> Option<(TcpSeqNumber, usize)> {
+        let ack = self.local_seq_no;
+        let mut hole = self.rexmit_next.max(ack);
+        let mut held = self.sacked.map(|b| b.filter(|&(_, right)| right > ack));
+        held.sort_unstable_by_key(|b| b.map_or(usize::MAX, |(left, _)| left.max(ack) - ack));
+        for &(left, right) in held.iter().flatten() {
+            if hole < left {
+                return Some((hole, left - hole));
+            }
+            hole = hole.max(right);
+        }
+        None
+    }
+
     fn cwnd_remaining(&self) -> usize {
         self.congestion_controller
             .inner()
@@ -2134,6 +2203,7 @@ impl<'a> Socket<'a> {
                     if self.local_rx_dup_acks == 3 {
                         self.timer.set_for_fast_retransmit();
                         self.recovery_end = Some(self.remote_last_seq);
+                        self.rexmit_next = ack_number;
                         net_debug!("started fast retransmit");
                     }
 
@@ -2205,10 +2275,32 @@ impl<'a> Socket<'a> {
             _ => {}
         }
 
+        // PhoneHome (SACK): the duplicate ACKs before a recovery report blocks too, which
+        // later ACKs may not repeat.
+        if let Some(ack_number) = repr.ack_number.filter(|_| self.remote_has_sack) {
+            if ack_all {
+                self.sacked = [None; SACK_SCOREBOARD];
+            } else {
+                self.sack_note(ack_number, &repr.sack_ranges);
+            }
+        }
         // PhoneHome (NewReno): a partial ACK during recovery retransmits the next hole now.
         if let (Some(end), Some(ack_number)) = (self.recovery_end, repr.ack_number) {
             if ack_number >= end || ack_all {
                 self.recovery_end = None;
+                self.sack_credit = 0;
+            } else if self.remote_has_sack {
+                // Each ACK in a recovery pays for one retransmission.
+                self.sack_credit = self
+                    .sack_credit
+                    .saturating_add(1)
+                    .min(SACK_SCOREBOARD as u8 * 4);
+                if !self.pending_fast_retransmit
+                    && !matches!(self.timer, Timer::FastRetransmit)
+                    && self.next_hole().is_some()
+                {
+                    self.pending_fast_retransmit = true;
+                }
             } else if ack_len > 0 && self.local_rx_dup_acks == 0 {
                 self.timer.set_for_fast_retransmit();
                 self.partial_ack_retransmit = true;
@@ -2517,6 +2609,8 @@ impl<'a> Socket<'a> {
                 self.rtte.on_rto();
                 self.recovery_end = None;
                 self.partial_ack_retransmit = false;
+                self.sacked = [None; SACK_SCOREBOARD];
+                self.sack_credit = 0;
             } else {
                 // If a fast rentrasmit timer expired, we should resend only the earliest unAcked segment
                 net_debug!("retransmitting for fast-retransmit");
@@ -2663,13 +2757,26 @@ impl<'a> Socket<'a> {
                 let effective_mss = local_mss.min(self.remote_mss).saturating_sub(options_len);
 
                 let offset = if self.pending_fast_retransmit {
-                    let size = effective_mss.min(self.tx_buffer.len());
-                    repr.seq_number = self.local_seq_no;
-                    repr.payload = self.tx_buffer.get_allocated(0, size);
+                    // PhoneHome: in a SACK recovery, the lowest hole not yet sent again.
+                    let sack_hole = self.recovery_end.and(self.next_hole());
+                    let (seq, hole) = sack_hole.unwrap_or((self.local_seq_no, usize::MAX));
+                    let offset = (seq - self.local_seq_no).min(self.tx_buffer.len());
+                    let size = effective_mss
+                        .min(hole)
+                        .min(self.tx_buffer.len() - offset);
+                    repr.seq_number = seq;
+                    repr.payload = self.tx_buffer.get_allocated(offset, size);
+                    self.rexmit_next = self.rexmit_next.max(seq + repr.payload.len());
 
                     self.pending_fast_retransmit = false;
+                    if sack_hole.is_some() {
+                        // More holes go out while ACKs have paid for them.
+                        self.sack_credit = self.sack_credit.saturating_sub(1);
+                        self.pending_fast_retransmit =
+                            self.sack_credit > 0 && self.next_hole().is_some();
+                    }
 
-                    0
+                    offset
                 } else {
                     // Right edge of window, ie the max sequence number we're allowed to send.
                     let win_right_edge = self.local_seq_no + self.remote_win_len;
