@@ -1,6 +1,8 @@
 //! What `watch` tells its user on stderr: a live line of counts while CMD runs (on a
 //! terminal only), and a short summary when it ends: flows, bytes, what was found where,
 //! and where the records are. Identifier values never appear here, only their kinds.
+//! What servers sent back is counted apart: a server answering with the user's own
+//! e-mail already knew it, so it is not a leak.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -15,9 +17,14 @@ pub struct Tally {
     pub flows: u64,
     pub bytes_out: u64,
     pub bytes_in: u64,
+    /// Findings in what the device sent: the leaks.
     pub findings: u64,
+    /// Findings in what servers sent back.
+    pub received: u64,
     /// Destination (host, or address) -> identifier kinds sent there.
     pub sent_to: BTreeMap<String, BTreeSet<&'static str>>,
+    /// Destination -> identifier kinds it sent back.
+    pub received_from: BTreeMap<String, BTreeSet<&'static str>>,
     /// Refused, never relayed: the flow table was full; a martian destination; a
     /// source not CMD's. Known when the relay ends.
     pub refused_full: u64,
@@ -55,19 +62,25 @@ impl Sink for Counting {
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
         {
             let mut t = lock(&self.tally);
-            t.findings += 1;
-            // Only what left the device is a leak worth a line here.
-            if finding.direction == Direction::Out {
-                let to = finding
-                    .destination
-                    .host
-                    .clone()
-                    .unwrap_or_else(|| finding.dst.ip().to_string());
-                t.sent_to
-                    .entry(to)
-                    .or_default()
-                    .insert(finding.kind.as_str());
-            }
+            let peer = finding
+                .destination
+                .host
+                .clone()
+                .unwrap_or_else(|| finding.dst.ip().to_string());
+            let listing = match finding.direction {
+                Direction::Out => {
+                    t.findings += 1;
+                    &mut t.sent_to
+                }
+                Direction::In => {
+                    t.received += 1;
+                    &mut t.received_from
+                }
+            };
+            listing
+                .entry(peer)
+                .or_default()
+                .insert(finding.kind.as_str());
         }
         self.inner.finding(finding)
     }
@@ -92,33 +105,41 @@ fn amount(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// The live line: counts so far.
+/// The live line: counts so far. Findings are the sent ones; received ones are named
+/// only once there are any.
 pub fn live_line(t: &Tally) -> String {
-    format!(
+    let mut line = format!(
         "phonehome: {} flows, {} out, {} in, {} findings",
         t.flows,
         amount(t.bytes_out),
         amount(t.bytes_in),
         t.findings
-    )
+    );
+    if t.received > 0 {
+        let _ = write!(line, ", {} received (not leaks)", t.received);
+    }
+    line
+}
+
+/// One line per destination, the first `SHOWN` of them.
+fn listing(out: &mut String, verb: &str, peers: &BTreeMap<String, BTreeSet<&'static str>>) {
+    const SHOWN: usize = 10;
+    for (peer, kinds) in peers.iter().take(SHOWN) {
+        let kinds: Vec<&str> = kinds.iter().copied().collect();
+        let _ = writeln!(out, "  {verb} {peer}: {}", kinds.join(", "));
+    }
+    if peers.len() > SHOWN {
+        let _ = writeln!(out, "  ... and {} more destinations", peers.len() - SHOWN);
+    }
 }
 
 /// The summary printed when `watch` ends; `records` is where they were written.
 pub fn summary(t: &Tally, records: Option<&std::path::Path>) -> String {
     let mut out = live_line(t);
     out.push('\n');
-    const SHOWN: usize = 10;
-    for (to, kinds) in t.sent_to.iter().take(SHOWN) {
-        let kinds: Vec<&str> = kinds.iter().copied().collect();
-        let _ = writeln!(out, "  sent to {to}: {}", kinds.join(", "));
-    }
-    if t.sent_to.len() > SHOWN {
-        let _ = writeln!(
-            out,
-            "  ... and {} more destinations",
-            t.sent_to.len() - SHOWN
-        );
-    }
+    listing(&mut out, "sent to", &t.sent_to);
+    // Quieter, after the leaks: these servers already knew what they sent back.
+    listing(&mut out, "received from", &t.received_from);
     let refused = [
         (t.refused_full, "with the flow table full"),
         (t.refused_forbidden, "to forbidden addresses"),
@@ -152,6 +173,7 @@ pub fn summary(t: &Tally, records: Option<&std::path::Path>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use phonehome_model::{Confidence, Destination, Encoding, Kind, Proto, Where};
 
     #[test]
     fn amounts_read_like_a_person_writes_them() {
@@ -183,5 +205,72 @@ mod tests {
         let text = summary(&t, None);
         assert!(text
             .contains("  refused packets: 5000 with the flow table full, 3 from spoofed sources"));
+    }
+
+    /// Records nothing; the tally is what is under test.
+    struct Nowhere;
+
+    impl Sink for Nowhere {
+        fn flow(&mut self, _: &FlowRecord) -> io::Result<()> {
+            Ok(())
+        }
+        fn finding(&mut self, _: &Finding) -> io::Result<()> {
+            Ok(())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn finding(kind: Kind, direction: Direction) -> Finding {
+        Finding {
+            ts: std::time::UNIX_EPOCH,
+            flow: 1,
+            app: Some("curl".into()),
+            proto: Proto::Tcp,
+            src: "10.111.0.2:40000".parse().unwrap(),
+            dst: "10.201.0.2:80".parse().unwrap(),
+            destination: Destination {
+                host: Some("api.example".into()),
+                ..Destination::default()
+            },
+            kind,
+            encoding: Encoding::Plain,
+            digest_form: None,
+            truncated: false,
+            place: Where::Payload,
+            direction,
+            confidence: Confidence::Exact,
+            evidence: String::new(),
+            bytes_out: None,
+            bytes_in: None,
+            start: None,
+            end: None,
+        }
+    }
+
+    #[test]
+    fn what_a_server_sent_back_is_counted_apart_from_the_leaks() {
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let mut sink = Counting::new(Box::new(Nowhere), tally.clone());
+        sink.finding(&finding(Kind::Imei, Direction::Out)).unwrap();
+        sink.finding(&finding(Kind::Email, Direction::In)).unwrap();
+        sink.finding(&finding(Kind::Imei, Direction::In)).unwrap();
+        let t = lock(&tally);
+        assert_eq!((t.findings, t.received), (1, 2));
+        let text = summary(&t, None);
+        assert!(
+            text.starts_with(
+                "phonehome: 0 flows, 0 B out, 0 B in, 1 findings, 2 received (not leaks)\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("  sent to api.example: imei\n"), "{text}");
+        assert!(
+            text.contains("  received from api.example: email, imei\n"),
+            "{text}"
+        );
+        let sent = text.find("sent to").unwrap();
+        assert!(sent < text.find("received from").unwrap(), "{text}");
     }
 }

@@ -39,7 +39,10 @@ pub struct Stats {
     pub flows_total: u64,
     pub bytes_out: u64,
     pub bytes_in: u64,
+    /// Findings in what the device sent: the leaks.
     pub findings: u64,
+    /// Findings in what servers sent back, which are not leaks.
+    pub findings_received: u64,
     pub dropped: u64,
     pub protect_failures: u64,
     /// Records the app did not take in time (see [`Outbox`]).
@@ -54,6 +57,7 @@ struct Counters {
     bytes_out: AtomicU64,
     bytes_in: AtomicU64,
     findings: AtomicU64,
+    findings_received: AtomicU64,
     dropped: AtomicU64,
     protect_failures: AtomicU64,
 }
@@ -207,6 +211,7 @@ impl Session {
             bytes_out: get(&c.bytes_out),
             bytes_in: get(&c.bytes_in),
             findings: get(&c.findings),
+            findings_received: get(&c.findings_received),
             dropped: get(&c.dropped),
             protect_failures: get(&c.protect_failures),
             records_dropped: self.outbox.dropped(),
@@ -342,7 +347,8 @@ fn prune_captures(captures: &Path, budget: u64) {
     }
 }
 
-/// Queues each record's JSON line for the host, and counts findings.
+/// Queues each record's JSON line for the host, and counts findings: sent and received
+/// apart, so the app's live count of leaks is never raised by what a server sent back.
 struct EventSink {
     outbox: Arc<Outbox>,
     counters: Arc<Counters>,
@@ -359,7 +365,11 @@ impl Sink for EventSink {
     }
 
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
-        self.counters.findings.fetch_add(1, Ordering::Relaxed);
+        let counter = match finding.direction {
+            Direction::Out => &self.counters.findings,
+            Direction::In => &self.counters.findings_received,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         self.outbox.push(Line::Finding(json_line(finding)?));
         Ok(())
     }
@@ -432,5 +442,50 @@ impl Protect for HostProtect {
                 .fetch_add(1, Ordering::Relaxed);
             Err(io::Error::other("VpnService.protect refused the socket"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phonehome_model::{Confidence, Destination, Encoding, Kind, Where};
+
+    fn finding(direction: Direction) -> Finding {
+        Finding {
+            ts: UNIX_EPOCH,
+            flow: 1,
+            app: None,
+            proto: Proto::Tcp,
+            src: "10.111.0.2:40000".parse().unwrap(),
+            dst: "10.201.0.2:80".parse().unwrap(),
+            destination: Destination::default(),
+            kind: Kind::Email,
+            encoding: Encoding::Plain,
+            digest_form: None,
+            truncated: false,
+            place: Where::Payload,
+            direction,
+            confidence: Confidence::Exact,
+            evidence: String::new(),
+            bytes_out: None,
+            bytes_in: None,
+            start: None,
+            end: None,
+        }
+    }
+
+    #[test]
+    fn live_findings_count_what_was_sent_and_received_findings_apart() {
+        let counters = Arc::new(Counters::default());
+        let outbox = Arc::new(Outbox::new(Limits::default()));
+        let mut sink = EventSink {
+            outbox: outbox.clone(),
+            counters: counters.clone(),
+        };
+        sink.finding(&finding(Direction::Out)).unwrap();
+        sink.finding(&finding(Direction::In)).unwrap();
+        sink.finding(&finding(Direction::In)).unwrap();
+        assert_eq!(counters.findings.load(Ordering::Relaxed), 1);
+        assert_eq!(counters.findings_received.load(Ordering::Relaxed), 2);
     }
 }

@@ -17,6 +17,9 @@ pub struct Filter {
     pub host: Option<String>,
     /// Findings only: the identifier kind.
     pub kind: Option<String>,
+    /// Findings only: `out` for what the device sent (the leaks), `in` for what servers
+    /// sent back.
+    pub direction: Option<String>,
     pub session: Option<i64>,
     pub flow: Option<i64>,
 }
@@ -48,7 +51,7 @@ impl Filter {
         serde_json::from_str(text).map_err(|e| QueryError::Filter(e.to_string()))
     }
 
-    /// `WHERE` clause and its parameters; `kind` only applies to findings.
+    /// `WHERE` clause and its parameters; `kind` and `direction` only apply to findings.
     fn clause(&self, findings: bool) -> (String, Vec<Sql>) {
         let mut terms = Vec::new();
         let mut args = Vec::new();
@@ -64,6 +67,9 @@ impl Filter {
         }
         if let (true, Some(kind)) = (findings, &self.kind) {
             add("kind", Sql::Text(kind.clone()));
+        }
+        if let (true, Some(direction)) = (findings, &self.direction) {
+            add("direction", Sql::Text(direction.clone()));
         }
         if let Some(session) = self.session {
             add("session", Sql::Integer(session));
@@ -209,6 +215,12 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     fn finding(flow: u64, app: &str, kind: Kind, secs: u64) -> Finding {
+        // What com.b gets back is what its server sent.
+        let direction = if app == "com.b" {
+            Direction::In
+        } else {
+            Direction::Out
+        };
         Finding {
             ts: UNIX_EPOCH + Duration::from_secs(secs),
             flow,
@@ -225,7 +237,7 @@ mod tests {
             digest_form: None,
             truncated: false,
             place: Where::Url,
-            direction: Direction::Out,
+            direction,
             confidence: Confidence::Exact,
             evidence: "imei=86**********".into(),
             bytes_out: None,
@@ -299,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn filters_narrow_by_app_kind_session_and_flow() {
+    fn filters_narrow_by_app_kind_direction_session_and_flow() {
         let (_dir, path) = store("filters");
         let db = open(&path).unwrap();
         let f = Filter::from_json(r#"{"app": "com.b", "session": 1}"#).unwrap();
@@ -312,6 +324,12 @@ mod tests {
         assert_eq!(flows(&db, &f, 0, 10).unwrap().len(), 1);
         assert_eq!(findings(&db, &f, 0, 10).unwrap().len(), 2);
         let f = Filter::from_json(r#"{"host": "elsewhere.example"}"#).unwrap();
+        assert!(findings(&db, &f, 0, 10).unwrap().is_empty());
+        let f = Filter::from_json(r#"{"direction": "in"}"#).unwrap();
+        let received = findings(&db, &f, 0, 10).unwrap();
+        assert_eq!(received.len(), 2);
+        assert!(received.iter().all(|r| r["app"] == "com.b"), "{received:?}");
+        let f = Filter::from_json(r#"{"direction": "out", "app": "com.b"}"#).unwrap();
         assert!(findings(&db, &f, 0, 10).unwrap().is_empty());
     }
 

@@ -45,7 +45,8 @@ object NativeCore {
 
     /**
      * Live counts as JSON: `running`, `flows_open`, `flows_total`, `bytes_out`, `bytes_in`,
-     * `findings`, `dropped` (inspection bytes dropped under load), `protect_failures`,
+     * `findings` (in what the device sent: leaks), `findings_received` (in what servers sent
+     * back: not leaks), `dropped` (inspection bytes dropped under load), `protect_failures`,
      * `records_dropped` (records the app did not take in time, see [CoreHost.onRecords]).
      */
     @JvmStatic external fun stats(handle: Long): String
