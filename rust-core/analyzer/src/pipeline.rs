@@ -14,9 +14,11 @@ use phonehome_catalog::Catalog;
 use phonehome_detect::{Detector, Hit};
 use phonehome_model::{
     Category, Confidence, Destination, DigestForm, Direction, Encoding, Finding, FlowRecord,
-    HostSource, Kind, Proto, Where,
+    HostSource, Kind, Layer, Proto, Where,
 };
+use phonehome_unwrap::{Budget, Limits};
 
+use crate::layered;
 use crate::protocols::{self, HttpStream, Piece, QuicSni};
 
 /// Limits that keep the cost of looking bounded.
@@ -66,10 +68,12 @@ struct FlowState {
     scanned_in: usize,
     quic: Option<QuicSni>,
     reported: HashSet<Reported>,
+    /// Bytes the flow may still have decoded out of wrapped payloads.
+    unwrap_budget: Budget,
 }
 
-/// Each kind in each form, place and direction is reported once per flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Each kind in each form, wrapping, place and direction is reported once per flow.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Reported {
     kind: Kind,
     encoding: Encoding,
@@ -77,6 +81,7 @@ struct Reported {
     truncated: bool,
     place: Where,
     direction: Direction,
+    layers: Vec<Layer>,
 }
 
 /// See the module documentation.
@@ -84,6 +89,8 @@ pub struct Analyzer {
     detector: Detector,
     catalog: Catalog,
     settings: Settings,
+    /// How deep and wide wrapped payloads are opened, from the scan limit.
+    limits: Limits,
     flows: HashMap<u64, FlowState>,
     /// Addresses to names from DNS answers, per app (None: not attributed).
     names: HashMap<(Option<String>, IpAddr), String>,
@@ -133,6 +140,7 @@ impl Analyzer {
         Self {
             detector,
             catalog,
+            limits: Limits::for_scan_limit(settings.scan_limit),
             settings,
             flows: HashMap::new(),
             names: HashMap::new(),
@@ -174,6 +182,7 @@ impl Analyzer {
                 scanned_in: 0,
                 quic: None,
                 reported: HashSet::new(),
+                unwrap_budget: Budget::for_scan_limit(self.settings.scan_limit),
             },
         );
     }
@@ -319,12 +328,26 @@ impl Analyzer {
         if bytes.is_empty() {
             return;
         }
-        for hit in self.detector.scan(bytes, place) {
-            self.report(flow, &hit, dir, ts);
+        let hits = layered::scan(
+            &self.detector,
+            bytes,
+            place,
+            &self.limits,
+            &mut flow.unwrap_budget,
+        );
+        for found in hits {
+            self.report(flow, &found.hit, found.layers, dir, ts);
         }
     }
 
-    fn report(&mut self, flow: &mut FlowState, hit: &Hit, direction: Direction, ts: SystemTime) {
+    fn report(
+        &mut self,
+        flow: &mut FlowState,
+        hit: &Hit,
+        layers: Vec<Layer>,
+        direction: Direction,
+        ts: SystemTime,
+    ) {
         let key = Reported {
             kind: hit.kind,
             encoding: hit.encoding,
@@ -332,6 +355,7 @@ impl Analyzer {
             truncated: hit.truncated,
             place: hit.where_,
             direction,
+            layers: layers.clone(),
         };
         if !flow.reported.insert(key) {
             return;
@@ -352,6 +376,7 @@ impl Analyzer {
             direction,
             confidence: hit.confidence,
             evidence: hit.evidence.clone(),
+            layers,
             bytes_out: None,
             bytes_in: None,
             start: None,
@@ -396,6 +421,7 @@ impl Analyzer {
                     "{} bytes out, {} bytes in, encrypted",
                     record.bytes_out, record.bytes_in
                 ),
+                layers: Vec::new(),
                 bytes_out: Some(record.bytes_out),
                 bytes_in: Some(record.bytes_in),
                 start: Some(record.start),
@@ -623,6 +649,32 @@ mod tests {
         );
         let f = a.pop_finding().expect("the second request is read");
         assert_eq!((f.kind.as_str(), f.place.as_str()), ("imei", "url"));
+    }
+
+    #[test]
+    fn a_gzip_body_sent_without_content_encoding_is_a_finding_that_names_its_layer() {
+        use std::io::Write;
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:40000".parse().unwrap(),
+            "10.201.0.2:80".parse().unwrap(),
+            None,
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"{\"imei\":\"861234567890123\"}").unwrap();
+        let body = gz.finish().unwrap();
+        let head = format!(
+            "POST /log HTTP/1.1\r\nHost: a.example\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        a.data(1, Direction::Out, &[head.as_bytes(), &body].concat(), t());
+        let f = a.pop_finding().expect("the IMEI inside the gzip body");
+        assert_eq!((f.kind, f.place), (Kind::Imei, Where::Body));
+        assert_eq!(f.layers, [Layer::Gzip]);
+        assert!(!f.evidence.contains("861234567890123"));
+        assert_eq!(a.pop_finding(), None);
     }
 
     #[test]

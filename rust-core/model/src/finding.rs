@@ -81,6 +81,49 @@ wire_names!(Encoding {
     Quic => "quic",
 });
 
+/// One wrapping a value was found inside, peeled off before it was matched: a finding
+/// lists them outermost first (`["hex", "gzip"]`: hex text of a gzip stream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layer {
+    Gzip,
+    Zlib,
+    /// Deflate without a header (tried only on bytes that came out of base64 or hex).
+    Deflate,
+    Brotli,
+    Zstd,
+    /// Base64, standard or URL-safe, padded or not.
+    Base64,
+    Hex,
+    /// Percent-encoded text.
+    Url,
+    /// A JSON string literal, unescaped.
+    Json,
+    /// `name=value&...` fields, each value percent-decoded.
+    Form,
+}
+wire_names!(Layer {
+    Gzip => "gzip",
+    Zlib => "zlib",
+    Deflate => "deflate",
+    Brotli => "brotli",
+    Zstd => "zstd",
+    Base64 => "base64",
+    Hex => "hex",
+    Url => "url",
+    Json => "json",
+    Form => "form",
+});
+
+impl Layer {
+    /// Whether this layer is a compressed stream (not a text encoding).
+    pub const fn is_compression(self) -> bool {
+        matches!(
+            self,
+            Layer::Gzip | Layer::Zlib | Layer::Deflate | Layer::Brotli | Layer::Zstd
+        )
+    }
+}
+
 /// How a digest was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DigestForm {
@@ -152,6 +195,9 @@ pub struct Finding {
     /// A short context with the value masked; never the value itself. For encrypted-flow
     /// findings, the flow's byte counts.
     pub evidence: String,
+    /// The wrappings the value was found inside, outermost first; empty when it was
+    /// found in the bytes as they travelled.
+    pub layers: Vec<Layer>,
     /// Encrypted-flow findings only: the flow's bytes and times.
     pub bytes_out: Option<u64>,
     pub bytes_in: Option<u64>,
@@ -189,6 +235,7 @@ mod tests {
             direction: Direction::Out,
             confidence: Confidence::Exact,
             evidence: "1 bytes out, 2 bytes in, encrypted".into(),
+            layers: vec![Layer::Hex, Layer::Gzip],
             bytes_out: Some(1),
             bytes_in: Some(2),
             start: Some(t),
@@ -203,6 +250,7 @@ mod tests {
         assert_eq!(v["category"], "cloud-messaging");
         assert_eq!(v["start"], "2023-11-14T22:13:20.123Z");
         assert!(v["end"].is_null());
+        assert_eq!(v["layers"], serde_json::json!(["hex", "gzip"]));
         assert_eq!(Kind::AndroidId.to_string(), "android_id");
         assert_eq!(DigestForm::HexUpper.as_str(), "hex_upper");
     }

@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 use serde::{Serialize, Serializer};
 
-pub use finding::{Confidence, DigestForm, Encoding, Finding, Kind, Where};
+pub use finding::{Confidence, DigestForm, Encoding, Finding, Kind, Layer, Where};
 use names::wire_names;
 
 /// Transport protocol of a flow.

@@ -60,7 +60,11 @@ CREATE TABLE IF NOT EXISTS findings (
     evidence TEXT NOT NULL,
     bytes_out INTEGER,
     bytes_in INTEGER,
-    json TEXT NOT NULL
+    json TEXT NOT NULL,
+    -- The wrappings the value was found inside, outermost first, as a JSON list
+    -- (`["hex","gzip"]`); NULL when found as it travelled. Added after the first release:
+    -- older stores get it by ALTER TABLE (the last column, in both).
+    layers TEXT
 );
 
 CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);

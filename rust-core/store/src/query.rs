@@ -240,6 +240,7 @@ mod tests {
             direction,
             confidence: Confidence::Exact,
             evidence: "imei=86**********".into(),
+            layers: Vec::new(),
             bytes_out: None,
             bytes_in: None,
             start: None,

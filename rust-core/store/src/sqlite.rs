@@ -20,6 +20,29 @@ fn millis(t: SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
+/// A finding's layers as the JSON list its line has, NULL for a value found unwrapped.
+fn layers_column(f: &Finding) -> Option<String> {
+    (!f.layers.is_empty()).then(|| json_line(&f.layers))
+}
+
+/// Columns added after a table was first shipped: a store made before gets them here
+/// (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it is).
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("findings", "layers", "TEXT")];
+
+fn add_missing_columns(db: &Connection) -> rusqlite::Result<()> {
+    for (table, column, ty) in ADDED_COLUMNS {
+        let present: bool = db.query_row(
+            &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !present {
+            db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))?;
+        }
+    }
+    Ok(())
+}
+
 fn json_line<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
@@ -56,6 +79,7 @@ impl Store {
         // A checkpointed WAL is cut back to this size instead of keeping its peak.
         db.pragma_update(None, "journal_size_limit", Self::WAL_KEPT_BYTES)?;
         db.execute_batch(SCHEMA)?;
+        add_missing_columns(&db)?;
         Ok(Self {
             db,
             session,
@@ -107,8 +131,8 @@ impl Store {
         self.db.execute(
             "INSERT INTO findings (session, ts_ms, flow, app, proto, dst, host, host_source, vendor,
                 category, kind, encoding, digest_form, truncated, place, direction, confidence,
-                evidence, bytes_out, bytes_in, json)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+                evidence, bytes_out, bytes_in, json, layers)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
             params![
                 self.session,
                 millis(f.ts),
@@ -131,6 +155,7 @@ impl Store {
                 f.bytes_out.map(|b| b as i64),
                 f.bytes_in.map(|b| b as i64),
                 json_line(f),
+                layers_column(f),
             ],
         )?;
         self.commit_if_large()
@@ -234,6 +259,7 @@ mod tests {
             direction: Direction::Out,
             confidence: Confidence::Exact,
             evidence: "activate/dev/Ab**********".into(),
+            layers: Vec::new(),
             bytes_out: None,
             bytes_in: None,
             start: None,
@@ -286,6 +312,54 @@ mod tests {
             .query_row("SELECT close FROM flows WHERE id = 3", [], |r| r.get(0))
             .unwrap();
         assert_eq!(close, "closed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_store_made_before_layers_existed_gets_the_column_and_keeps_its_rows() {
+        let dir = std::env::temp_dir().join(format!("phonehome-upgrade-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(FILE_NAME);
+        let _ = std::fs::remove_file(&path);
+        {
+            // The findings table as first shipped: no `layers` column.
+            let old = SCHEMA.replace(",\n    -- The wrappings", "\n    -- The wrappings");
+            let old = old.replace("    layers TEXT\n", "");
+            assert!(!old.contains("layers TEXT"));
+            let db = Connection::open(&path).unwrap();
+            db.execute_batch(&old).unwrap();
+            db.execute_batch(
+                "INSERT INTO findings (session, ts_ms, flow, proto, dst, kind, encoding, truncated,
+                    place, direction, confidence, evidence, json)
+                 VALUES (0, 1, 1, 'tcp', '10.201.0.2:80', 'imei', 'plain', 0, 'url', 'out',
+                    'exact', 'imei=86**', '{}')",
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path, 1).unwrap();
+        let mut wrapped = finding(Kind::Imei);
+        wrapped.layers = vec![phonehome_model::Layer::Hex, phonehome_model::Layer::Gzip];
+        store.insert_finding(&wrapped).unwrap();
+        store.commit().unwrap();
+        let rows: Vec<(i64, Option<String>)> = store
+            .connection()
+            .prepare("SELECT session, layers FROM findings ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [(0, None), (1, Some(r#"["hex","gzip"]"#.into()))]);
+        let last: String = store
+            .connection()
+            .query_row(
+                "SELECT name FROM pragma_table_info('findings') ORDER BY cid DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(last, "layers");
+        drop(store);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -43,7 +43,11 @@ class RecordStore(
         const val MAX_PAGE = 10_000
 
         // 1: the schema of rust-core/store/schema/phonehome.sql as first shipped.
-        private const val VERSION = 1
+        // 2: findings.layers (the wrappings a value was found inside).
+        private const val VERSION = 2
+
+        /** Columns added since version 1, which `CREATE TABLE IF NOT EXISTS` cannot add: table, column, type. */
+        private val ADDED_COLUMNS = listOf(Triple("findings", "layers", "TEXT"))
 
         private fun assetReader(context: Context): () -> String = {
             context.assets.open(SCHEMA_ASSET).bufferedReader().use { it.readText() }
@@ -87,8 +91,17 @@ class RecordStore(
         for (statement in statements(schema())) db.execSQL(statement)
     }
 
-    // The schema only creates what is missing (IF NOT EXISTS): running it again is the upgrade.
-    override fun onUpgrade(db: SQLiteDatabase, oldVersion: Int, newVersion: Int) = onCreate(db)
+    // The schema only creates what is missing (IF NOT EXISTS); columns added since go in by ALTER TABLE,
+    // last, as rust-core/store adds them to a store `phonehome watch` made before.
+    override fun onUpgrade(db: SQLiteDatabase, oldVersion: Int, newVersion: Int) {
+        onCreate(db)
+        for ((table, column, type) in ADDED_COLUMNS) {
+            val present = db.rawQuery("PRAGMA table_info($table)", null).use { c ->
+                generateSequence { if (c.moveToNext()) c.getString(1) else null }.any { it == column }
+            }
+            if (!present) db.execSQL("ALTER TABLE $table ADD COLUMN $column $type")
+        }
+    }
 
     /** What one batch added: its flows, its findings (parsed, for notifications), lines that were not records. */
     data class Inserted(val flows: Int, val findings: List<Finding>, val skipped: Int)
@@ -128,7 +141,7 @@ class RecordStore(
             db.compileStatement(
                 "INSERT INTO findings (session, ts_ms, flow, app, proto, dst, host, host_source, vendor, " +
                     "category, kind, encoding, digest_form, truncated, place, direction, confidence, " +
-                    "evidence, bytes_out, bytes_in, json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "evidence, bytes_out, bytes_in, json, layers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ).use { insert ->
                 for (line in records(findingsJsonl)) {
                     val f = parse(line) { Finding.fromJson(it) }
@@ -140,6 +153,7 @@ class RecordStore(
                         session, f.ts, f.flow, f.app, f.proto, f.dst, f.host, f.hostSource, f.vendor,
                         f.category, f.kind, f.encoding, f.digestForm, if (f.truncated) 1L else 0L, f.where,
                         f.direction, f.confidence, f.evidence, f.bytesOut, f.bytesIn, line,
+                        f.layers.takeIf { it.isNotEmpty() }?.let { Json.strings(it).toString() },
                     )
                     val id = insert.executeInsert()
                     findings.add(f.copy(id = id, session = session))

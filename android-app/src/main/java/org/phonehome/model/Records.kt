@@ -26,15 +26,18 @@ data class Finding(
     val evidence: String,
     val bytesOut: Long? = null,
     val bytesIn: Long? = null,
+    /** The wrappings it was found inside, outermost first (`hex`, `gzip`); empty when none. */
+    val layers: List<String> = emptyList(),
 ) {
     /** Where it went: the name when one is known, else the address. */
     val destination: String get() = host ?: dst
 
-    /** The form it travelled in: "plain", "sha1 (base64url, truncated)". */
+    /** The form it travelled in: "plain", "sha1 (base64url, truncated)", "plain inside hex>gzip". */
     val form: String
         get() {
             val extra = listOfNotNull(digestForm, if (truncated) "truncated" else null)
-            return if (extra.isEmpty()) encoding else "$encoding (${extra.joinToString(", ")})"
+            val form = if (extra.isEmpty()) encoding else "$encoding (${extra.joinToString(", ")})"
+            return if (layers.isEmpty()) form else "$form inside ${layers.joinToString(">")}"
         }
 
     companion object {
@@ -64,6 +67,7 @@ data class Finding(
                 evidence = o.string("evidence") ?: "",
                 bytesOut = o.long("bytes_out"),
                 bytesIn = o.long("bytes_in"),
+                layers = o.strings("layers"),
             )
         }
 

@@ -158,10 +158,48 @@ class RecordStoreTest {
             listOf(
                 "1", "1796229132000", "1796229132071", "2", "org.example.curl", "tcp", "[fd00:201::2]:80",
                 "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "imei", "plain", null, "0", "url",
-                "out", "exact", "imei=86*********0128", null, null, findingLine,
+                "out", "exact", "imei=86*********0128", null, null, findingLine, null,
             ),
             row("SELECT * FROM findings"),
         )
+    }
+
+    @Test
+    fun `a finding found inside wrappings keeps them as a JSON list in the last column`() {
+        val line = finding(1, "com.a", "imei", 1).removeSuffix("}") + ""","layers":["hex","gzip"]}"""
+        val inserted = store.insertBatch(1, "", jsonl(line))
+        assertEquals(listOf("hex", "gzip"), inserted.findings.single().layers)
+        assertEquals("sha1 (base64url, truncated) inside hex>gzip", inserted.findings.single().form)
+        val stored = store.readableDatabase.rawQuery("SELECT layers FROM findings", null).use { c ->
+            assertTrue(c.moveToFirst())
+            c.getString(0)
+        }
+        assertEquals("""["hex","gzip"]""", stored)
+    }
+
+    @Test
+    fun `a store made by the first version gets the layers column and keeps its rows`() {
+        store.close()
+        context.deleteDatabase(NAME)
+        // Version 1's findings table: the schema file without its last column.
+        val v1 = RecordStore.statements(File(repo(), "rust-core/store/schema/phonehome.sql").readText())
+            .map { it.replace(",\n    layers TEXT\n", "\n") }
+        val path = context.getDatabasePath(NAME).also { it.parentFile?.mkdirs() }
+        SQLiteDatabase.openOrCreateDatabase(path, null).use { db ->
+            v1.forEach { db.execSQL(it) }
+            db.execSQL(
+                "INSERT INTO findings (session, ts_ms, flow, proto, dst, kind, encoding, truncated, place, " +
+                    "direction, confidence, evidence, json) VALUES (1, 1, 1, 'tcp', 'd', 'imei', 'plain', 0, 'url', " +
+                    "'out', 'exact', 'e', '{}')",
+            )
+            db.version = 1
+        }
+        store = RecordStore(context, NAME)
+        val columns = store.readableDatabase.rawQuery("PRAGMA table_info(findings)", null).use { c ->
+            generateSequence { if (c.moveToNext()) c.getString(1) else null }.toList()
+        }
+        assertEquals("layers", columns.last())
+        assertEquals(1, store.readableDatabase.rawQuery("SELECT COUNT(*) FROM findings", null).use { it.moveToFirst(); it.getInt(0) })
     }
 
     @Test

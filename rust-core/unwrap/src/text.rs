@@ -1,0 +1,353 @@
+//! Text layers: base64 and hex runs, percent-encoding, form fields, JSON string escapes.
+//! Each function takes any bytes and gives what the layer decodes to, or nothing when
+//! the text does not hold that layer.
+
+use memchr::memchr;
+
+/// Whether `b` reads as text: valid UTF-8 (a cut-off character at the end allowed) with
+/// almost no control characters. Decoded garbage almost never passes.
+pub(crate) fn is_text(b: &[u8]) -> bool {
+    if b.is_empty() {
+        return false;
+    }
+    let valid = match std::str::from_utf8(b) {
+        Ok(s) => s.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    // A character cut off by a cap or a truncated stream is at most 3 bytes.
+    if valid + 3 < b.len() {
+        return false;
+    }
+    let controls = b[..valid]
+        .iter()
+        .filter(|&&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f)
+        .count();
+    controls * 50 <= valid
+}
+
+fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Maximal runs of base64 characters (either alphabet) of at least `min` characters,
+/// with their `=` padding, as (start, end) offsets.
+pub(crate) fn base64_runs(b: &[u8], min: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !is_b64(b[i]) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        let mut line = i;
+        loop {
+            while i < b.len() && is_b64(b[i]) {
+                i += 1;
+            }
+            // MIME and Android's Base64.DEFAULT break lines (every 76 or 64 characters):
+            // a whole number of groups, a line break, and more base64 go on with the run.
+            // Wrapped base64 is the standard alphabet, so a `-` starts something else
+            // (PEM's `-----END`).
+            let brk = match &b[i..] {
+                [b'\r', b'\n', c, ..] | [b'\n', c, ..] if is_b64(*c) && *c != b'-' => {
+                    if b[i] == b'\r' {
+                        2
+                    } else {
+                        1
+                    }
+                }
+                _ => 0,
+            };
+            if brk == 0 || i - line < 16 || (i - line) % 4 != 0 {
+                break;
+            }
+            i += brk;
+            line = i;
+        }
+        let mut e = i;
+        while e < b.len() && e - i < 2 && b[e] == b'=' {
+            e += 1;
+        }
+        if i - s >= min.max(2) {
+            out.push((s, e));
+        }
+        i = e.max(i);
+    }
+    out
+}
+
+fn b64_value(c: u8) -> Option<u8> {
+    Some(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' | b'-' => 62,
+        b'/' | b'_' => 63,
+        _ => return None,
+    })
+}
+
+/// Decodes base64 in either alphabet, with or without padding, across line breaks. A length that no base64
+/// text can have (one character past a group of four) loses that character.
+pub(crate) fn base64_decode(run: &[u8]) -> Option<Vec<u8>> {
+    let run: Vec<u8> = run
+        .iter()
+        .copied()
+        .filter(|&c| c != b'\r' && c != b'\n')
+        .collect();
+    let body = match run.iter().position(|&c| c == b'=') {
+        Some(p) => &run[..p],
+        None => &run[..],
+    };
+    let body = if body.len() % 4 == 1 {
+        &body[..body.len() - 1]
+    } else {
+        body
+    };
+    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for &c in body {
+        acc = (acc << 6) | u32::from(b64_value(c)?);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes a run of hex digits of even length.
+pub(crate) fn hex_decode(run: &[u8]) -> Option<Vec<u8>> {
+    if !run.len().is_multiple_of(2) {
+        return None;
+    }
+    run.chunks_exact(2)
+        .map(|p| Some(hex_value(p[0])? << 4 | hex_value(p[1])?))
+        .collect()
+}
+
+/// Whether `b` holds at least one valid `%XX` escape.
+pub(crate) fn has_percent_escape(b: &[u8]) -> bool {
+    b.windows(3)
+        .any(|w| w[0] == b'%' && hex_value(w[1]).is_some() && hex_value(w[2]).is_some())
+}
+
+/// Replaces every valid `%XX` by its byte (and `+` by a space in form fields).
+pub(crate) fn percent_decode(b: &[u8], plus_is_space: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => match (hex_value(b[i + 1]), hex_value(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' if plus_is_space => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `name=value&...` with something encoded in it: one `name=value` line per field, both
+/// decoded. `None` for text that is not a whole form.
+pub(crate) fn form_fields(b: &[u8]) -> Option<Vec<u8>> {
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(0, |p| p + 1);
+    let b = &b[..end];
+    if b.is_empty()
+        || memchr(b'=', b).is_none()
+        || !b.iter().all(|&c| c.is_ascii_graphic())
+        || !b.iter().any(|&c| c == b'%' || c == b'+')
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(b.len());
+    for field in b.split(|&c| c == b'&').filter(|f| !f.is_empty()) {
+        let (name, value) = match memchr(b'=', field) {
+            Some(p) => (&field[..p], &field[p + 1..]),
+            None => (field, &b""[..]),
+        };
+        out.extend(percent_decode(name, true));
+        out.push(b'=');
+        out.extend(percent_decode(value, true));
+        out.push(b'\n');
+    }
+    Some(out)
+}
+
+/// The JSON string literals in `b` that hold escapes, unescaped, one per line. `None`
+/// when there are none.
+pub(crate) fn json_strings(b: &[u8]) -> Option<Vec<u8>> {
+    memchr(b'\\', b)?;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(q) = memchr(b'"', &b[i..]) {
+        let start = i + q + 1;
+        let mut j = start;
+        let mut escaped = false;
+        while j < b.len() && b[j] != b'"' {
+            if b[j] == b'\\' {
+                escaped = true;
+                j += 1;
+            }
+            j += 1;
+        }
+        let end = j.min(b.len());
+        if escaped {
+            unescape(&b[start..end], &mut out);
+            out.push(b'\n');
+        }
+        i = end + 1;
+        if i >= b.len() {
+            break;
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn hex4(b: &[u8]) -> Option<u32> {
+    if b.len() < 4 {
+        return None;
+    }
+    b[..4]
+        .iter()
+        .try_fold(0u32, |acc, &c| Some(acc << 4 | u32::from(hex_value(c)?)))
+}
+
+fn unescape(s: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] != b'\\' || i + 1 >= s.len() {
+            out.push(s[i]);
+            i += 1;
+            continue;
+        }
+        let c = s[i + 1];
+        i += 2;
+        match c {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b'u' => {
+                let Some(mut code) = hex4(&s[i..]) else {
+                    out.extend_from_slice(b"\\u");
+                    continue;
+                };
+                i += 4;
+                // A high surrogate takes the low one after it.
+                if (0xd800..0xdc00).contains(&code) && s[i..].starts_with(b"\\u") {
+                    if let Some(low @ 0xdc00..0xe000) = hex4(&s[i + 2..]) {
+                        code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+                        i += 6;
+                    }
+                }
+                let ch = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+            // `\"`, `\\`, `\/`, and anything else stands for itself.
+            other => out.push(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_decodes_in_both_alphabets_with_or_without_padding() {
+        // RFC 4648 section 10 test vectors.
+        assert_eq!(base64_decode(b"Zm9vYmFy").unwrap(), b"foobar");
+        assert_eq!(base64_decode(b"Zm9vYg==").unwrap(), b"foob");
+        assert_eq!(base64_decode(b"Zm9vYg").unwrap(), b"foob");
+        assert_eq!(base64_decode(b"Zm9vYmE=").unwrap(), b"fooba");
+        assert_eq!(
+            base64_decode(b"-_-_").unwrap(),
+            base64_decode(b"+/+/").unwrap()
+        );
+        assert_eq!(base64_decode(b"Zm9vYmFyZ").unwrap(), b"foobar");
+        assert_eq!(base64_decode(b"Zm9!vv"), None);
+    }
+
+    #[test]
+    fn runs_are_the_base64_text_between_other_characters() {
+        let text = b"{\"d\":\"QUJDREVGR0hJSktMTU5PUA==\",\"short\":\"abc\"}";
+        let runs = base64_runs(text, 16);
+        assert_eq!(runs.len(), 1);
+        let (s, e) = runs[0];
+        assert_eq!(&text[s..e], b"QUJDREVGR0hJSktMTU5PUA==");
+    }
+
+    #[test]
+    fn hex_decodes_pairs_of_either_case_and_refuses_odd_lengths() {
+        assert_eq!(hex_decode(b"1F8b").unwrap(), [0x1f, 0x8b]);
+        assert_eq!(hex_decode(b"1f8"), None);
+        assert_eq!(hex_decode(b"zz"), None);
+    }
+
+    #[test]
+    fn percent_decoding_leaves_broken_escapes_as_they_are() {
+        assert_eq!(percent_decode(b"a%40b%2", false), b"a@b%2");
+        assert_eq!(percent_decode(b"%", false), b"%");
+        assert_eq!(percent_decode(b"a+b%2B", true), b"a b+");
+        assert_eq!(percent_decode(b"a+b", false), b"a+b");
+        assert!(has_percent_escape(b"x%7B"));
+        assert!(!has_percent_escape(b"100%"));
+    }
+
+    #[test]
+    fn a_form_gives_one_decoded_field_per_line() {
+        let out = form_fields(b"a=1&data=%7B%22imei%22%3A1%7D&b=x+y\r\n").unwrap();
+        assert_eq!(out, b"a=1\ndata={\"imei\":1}\nb=x y\n");
+        assert_eq!(form_fields(b"a=1&b=2"), None, "nothing encoded");
+        assert_eq!(form_fields(b"not a form %20"), None);
+    }
+
+    #[test]
+    fn json_strings_with_escapes_are_unescaped_one_per_line() {
+        let text = br#"{"plain":"x","inner":"{\"imei\":\"86\u0031\"}","e":"\ud83d\ude00\/"}"#;
+        let out = json_strings(text).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"imei\":\"861\"}\n\u{1F600}/\n"
+        );
+        assert_eq!(json_strings(br#"{"a":"b"}"#), None);
+        // Cut off inside a string or an escape: no panic, what there is.
+        assert!(json_strings(br#"{"a":"\u12"#).is_some());
+        assert!(json_strings(b"\"\\").is_some());
+    }
+
+    #[test]
+    fn text_is_utf8_without_control_characters() {
+        assert!(is_text(b"{\"imei\": \"861234567890127\"}\n"));
+        assert!(is_text("caf\u{e9}".as_bytes()));
+        assert!(is_text(&"caf\u{e9}".as_bytes()[..4]), "cut-off character");
+        assert!(!is_text(&[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0]));
+        assert!(!is_text(b""));
+        let noise: Vec<u8> = (0..200u32).map(|i| (i * 7919 % 256) as u8).collect();
+        assert!(!is_text(&noise));
+    }
+}

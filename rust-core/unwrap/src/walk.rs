@@ -1,0 +1,210 @@
+//! The walk: peel every layer a payload shows, then every layer those show, breadth
+//! first (so shallow views come before deep ones when a limit stops the walk), skipping
+//! what was already found along another path.
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use crate::compressed::{inflate, sniff};
+use crate::text::{
+    base64_decode, base64_runs, form_fields, has_percent_escape, hex_decode, is_text, json_strings,
+    percent_decode,
+};
+use crate::{Budget, Layer, Limits, View};
+
+/// Every view hidden inside `input` (not `input` itself), shallowest first. Decoded
+/// bytes are charged to `budget`; the walk stops when it is spent.
+pub fn unwrap(input: &[u8], limits: &Limits, budget: &mut Budget) -> Vec<View> {
+    let mut walk = Walk {
+        limits,
+        budget,
+        nodes: Vec::new(),
+        seen: HashSet::from([digest(input)]),
+        parent: None,
+    };
+    walk.expand(input, &[]);
+    let mut next = 0;
+    while next < walk.nodes.len() && !walk.full() {
+        let node = &mut walk.nodes[next];
+        if !node.expanded && node.view.layers.len() < limits.max_depth {
+            node.expanded = true;
+            let bytes = std::mem::take(&mut node.view.bytes);
+            let layers = node.view.layers.clone();
+            walk.parent = Some(next);
+            walk.expand(&bytes, &layers);
+            walk.nodes[next].view.bytes = bytes;
+        }
+        next += 1;
+    }
+    walk.nodes.into_iter().map(|n| n.view).collect()
+}
+
+#[derive(Debug)]
+struct Node {
+    view: View,
+    /// Its own layers were already looked for.
+    expanded: bool,
+}
+
+struct Walk<'a> {
+    limits: &'a Limits,
+    budget: &'a mut Budget,
+    nodes: Vec<Node>,
+    /// Digests of the bytes already found, the input's included.
+    seen: HashSet<u64>,
+    /// Where what `expand` finds was found.
+    parent: Option<usize>,
+}
+
+fn digest(b: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
+}
+
+fn chain(parent: &[Layer], layer: Layer) -> Vec<Layer> {
+    let mut layers = parent.to_vec();
+    layers.push(layer);
+    layers
+}
+
+fn is_hex(run: &[u8]) -> bool {
+    run.iter().all(u8::is_ascii_hexdigit)
+}
+
+impl Walk<'_> {
+    fn full(&self) -> bool {
+        self.nodes.len() >= self.limits.max_views || self.budget.left() == 0
+    }
+
+    /// What one layer may still decode to.
+    fn cap(&self) -> usize {
+        self.limits.layer_cap.min(self.budget.left())
+    }
+
+    /// Records a view unless it is empty, already known, or the walk is full. Returns
+    /// whether it was recorded.
+    fn add(&mut self, layers: Vec<Layer>, mut bytes: Vec<u8>, mut capped: bool) -> bool {
+        if bytes.is_empty() || self.full() {
+            return false;
+        }
+        let cap = self.cap();
+        if bytes.len() > cap {
+            bytes.truncate(cap);
+            capped = true;
+        }
+        if !self.seen.insert(digest(&bytes)) {
+            return false;
+        }
+        self.budget.spend(bytes.len());
+        self.nodes.push(Node {
+            view: View {
+                layers,
+                bytes,
+                parent: self.parent,
+                capped,
+            },
+            expanded: false,
+        });
+        true
+    }
+
+    fn expand(&mut self, bytes: &[u8], layers: &[Layer]) {
+        if self.full() {
+            return;
+        }
+        if let Some(layer) = sniff(bytes) {
+            if let Some(out) = inflate(layer, bytes, self.cap()) {
+                // A stream cut off by the scan limit still gives its beginning; a false
+                // alarm of the sniffer gives garbage, which is dropped.
+                if out.complete || out.capped || useful(&out.bytes) {
+                    self.add(chain(layers, layer), out.bytes, out.capped);
+                    return;
+                }
+            }
+        }
+        let text = is_text(bytes);
+        if text {
+            if let Some(fields) = form_fields(bytes) {
+                self.add(chain(layers, Layer::Form), fields, false);
+            } else if has_percent_escape(bytes) {
+                self.add(
+                    chain(layers, Layer::Url),
+                    percent_decode(bytes, false),
+                    false,
+                );
+            }
+            if let Some(strings) = json_strings(bytes) {
+                self.add(chain(layers, Layer::Json), strings, false);
+            }
+        }
+        for (s, e) in base64_runs(bytes, self.limits.min_run) {
+            if self.full() {
+                return;
+            }
+            self.decoded_run(&bytes[s..e], layers);
+        }
+    }
+
+    /// A base64 or hex run: kept when it decodes to text or to a compressed stream.
+    fn decoded_run(&mut self, run: &[u8], layers: &[Layer]) {
+        if is_hex(run) && self.try_decoded(Layer::Hex, hex_decode(run), layers) {
+            return;
+        }
+        if self.try_decoded(Layer::Base64, base64_decode(run), layers) {
+            return;
+        }
+        // A blob at the end of a path (`/v1/H4sI...`) is misaligned as part of the run.
+        if run.contains(&b'/') {
+            for part in run.split(|&c| c == b'/') {
+                if part.len() >= self.limits.min_run
+                    && self.try_decoded(Layer::Base64, base64_decode(part), layers)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn try_decoded(&mut self, layer: Layer, decoded: Option<Vec<u8>>, layers: &[Layer]) -> bool {
+        let Some(decoded) = decoded else {
+            return false;
+        };
+        if useful(&decoded) {
+            return self.add(chain(layers, layer), decoded, false);
+        }
+        // Raw deflate and brotli have no magic: they count only if they end cleanly
+        // and give something readable.
+        let cap = self.cap();
+        for inner in [Layer::Deflate, Layer::Brotli] {
+            let Some(out) = inflate(inner, &decoded, cap) else {
+                continue;
+            };
+            if !((out.complete || out.capped) && useful(&out.bytes)) {
+                // The attempt cost work all the same.
+                self.budget.spend(out.bytes.len());
+                continue;
+            }
+            {
+                let outer = chain(layers, layer);
+                let inner_chain = chain(&outer, inner);
+                if !self.add(outer, decoded, false) {
+                    return false;
+                }
+                // The decoded bytes are opened here, so the walk does not try again.
+                let outer_index = self.nodes.len() - 1;
+                self.nodes[outer_index].expanded = true;
+                let parent = self.parent.replace(outer_index);
+                self.add(inner_chain, out.bytes, out.capped);
+                self.parent = parent;
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Text, or a compressed stream to open next.
+fn useful(b: &[u8]) -> bool {
+    sniff(b).is_some() || is_text(b)
+}
