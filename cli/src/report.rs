@@ -114,6 +114,10 @@ impl Findings {
         if field(v, "confidence") == "probable" {
             form.push_str(" (probable)");
         }
+        if let Some(layers) = v["layers"].as_array().filter(|l| !l.is_empty()) {
+            let names: Vec<&str> = layers.iter().filter_map(Value::as_str).collect();
+            form.push_str(&format!(" inside {}", names.join(">")));
+        }
         // Records from before the direction was kept were all of what was sent.
         let tree = match field(v, "direction").as_str() {
             "in" => &mut self.received,
@@ -224,6 +228,14 @@ mod tests {
         assert!(out.contains("imei            as plain, sha1 (truncated) in url (2x, first 2026-01-01T00:00:01.000Z, last 2026-01-01T00:00:02.000Z)"), "{out}");
         assert!(out.contains("-> 10.0.0.9:443"));
         assert!(out.contains("plain (probable)"));
+        let wrapped = r#"{"ts":"2026-01-01T00:00:04.000Z","app":"sdk","dst":"10.0.0.3:80","kind":"imei","encoding":"plain","truncated":false,"where":"body","confidence":"exact","layers":["hex","gzip"]}"#;
+        assert!(
+            render(wrapped)
+                .unwrap()
+                .contains("imei            as plain inside hex>gzip in body"),
+            "{}",
+            render(wrapped).unwrap()
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ import zlib
 
 import pytest
 
-from harness import CLIENTS, CLOUD_V4, CURL, DIRECT, IDS, PY
+from harness import CLIENTS, CLOUD_V4, CURL, DIRECT, IDS, PHONEHOME_BIN, PY
 
 pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
 
@@ -138,7 +138,7 @@ def test_a_decompression_bomb_is_cut_short_and_the_relay_and_later_requests_go_o
     assert chains([f for f in findings if f["kind"] == "imei"]) == [("hex", "gzip")], findings
 
 
-def test_the_sqlite_store_keeps_the_layers_as_a_json_list(runner, upload_server, tmp_path):
+def test_the_sqlite_store_and_the_report_keep_the_layers(runner, upload_server, tmp_path):
     body = b'{"d":"' + hexed(tool(["gzip", "-c"], telemetry())) + b'"}'
     f = tmp_path / "hex_gzip.json"
     f.write_bytes(body)
@@ -152,3 +152,8 @@ def test_the_sqlite_store_keeps_the_layers_as_a_json_list(runner, upload_server,
         str(res.out_dir / "phonehome.sqlite")], capture_output=True, text=True, timeout=30)
     assert got.returncode == 0, got.stderr
     assert got.stdout.split() == ['["hex","gzip"]'], got.stdout
+    got = subprocess.run([str(PHONEHOME_BIN), "report", str(res.out_dir)], capture_output=True,
+                         text=True, timeout=30)
+    assert got.returncode == 0, got.stderr
+    assert "as plain inside hex>gzip in body" in got.stdout, got.stdout
+    assert IMEI not in got.stdout

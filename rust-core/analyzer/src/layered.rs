@@ -6,7 +6,7 @@ use phonehome_unwrap::{unwrap, Budget, Layer, Limits};
 
 /// A hit and the wrappings around it, outermost first.
 #[derive(Debug)]
-pub(crate) struct LayeredHit {
+pub struct LayeredHit {
     pub layers: Vec<Layer>,
     pub hit: Hit,
 }
@@ -16,7 +16,7 @@ pub(crate) struct LayeredHit {
 /// A kind found in a view is left out when the bytes that view came from (or theirs,
 /// up to `bytes`) already showed that kind: peeling a layer that hid nothing new
 /// (URL-decoding a body whose IMEI was already readable) reports nothing twice.
-pub(crate) fn scan(
+pub fn scan(
     detector: &Detector,
     bytes: &[u8],
     place: Where,

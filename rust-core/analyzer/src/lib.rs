@@ -2,7 +2,7 @@
 //! reassembly for captures. The relay (live) and `phonehome analyze` (captures) both
 //! feed an [`Analyzer`].
 
-mod layered;
+pub mod layered;
 pub mod offline;
 pub mod pipeline;
 pub mod protocols;
