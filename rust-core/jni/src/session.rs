@@ -467,6 +467,7 @@ mod tests {
             direction,
             confidence: Confidence::Exact,
             evidence: String::new(),
+            layers: Vec::new(),
             bytes_out: None,
             bytes_in: None,
             start: None,
