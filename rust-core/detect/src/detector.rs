@@ -34,6 +34,11 @@ pub struct Options {
     /// Values whose base64 form has fewer stable characters than this are not looked
     /// for inside base64 (short values would match by chance).
     pub min_base64_stable: usize,
+    /// When contacts and SMS hold more values than this, their phone numbers are not
+    /// compiled into the automaton (about 60 patterns each: 100,000 of them took minutes
+    /// and gigabytes to build, and saturated the prefilter) but looked up as whole digit
+    /// runs in a table; see [`crate::structure`].
+    pub bulk_after: usize,
 }
 
 impl Default for Options {
@@ -44,6 +49,7 @@ impl Default for Options {
             min_base64_blob: 16,
             min_digest_prefix: 12,
             min_base64_stable: 10,
+            bulk_after: 1000,
         }
     }
 }
@@ -91,6 +97,8 @@ struct Builder {
     kinds: Vec<Kind>,
     /// Every digit form of every configured number, for numbers written with separators.
     phone_forms: HashMap<Vec<u8>, Vec<(u32, Kind)>>,
+    /// Some numbers are left out of the automaton: digit runs are looked up whole.
+    bulk: bool,
 }
 
 impl Builder {
@@ -227,6 +235,11 @@ impl Builder {
     }
 
     fn phone(&mut self, kind: Kind, e164: &str, opts: &Options) {
+        self.number(kind, e164, false, opts);
+    }
+
+    /// A number, compiled into the automaton or, when `bulk`, only into the tables.
+    fn number(&mut self, kind: Kind, e164: &str, bulk: bool, opts: &Options) {
         let Ok(n) = phone::parse(e164, None) else {
             return;
         };
@@ -238,7 +251,10 @@ impl Builder {
                 .or_default()
                 .push((id, kind));
         }
-        self.value(id, &forms, &forms, Boundary::Digits, opts);
+        self.bulk |= bulk;
+        if !bulk {
+            self.value(id, &forms, &forms, Boundary::Digits, opts);
+        }
     }
 
     /// IMEI, IMSI, ICCID: one form, digits only.
@@ -271,6 +287,21 @@ impl Builder {
         let forms = [v.to_string(), v.to_lowercase()];
         self.value(id, &forms, &forms, Boundary::Alnum, opts);
     }
+}
+
+/// How many values the contacts and SMS hold: the lists that can be long.
+fn bulk_values(ids: &Identifiers) -> usize {
+    let contacts: usize = ids
+        .contact
+        .iter()
+        .map(|c| usize::from(c.name.is_some()) + c.phone.len() + c.email.len())
+        .sum();
+    let sms: usize = ids
+        .sms
+        .iter()
+        .map(|m| usize::from(m.peer.is_some()) + usize::from(m.text.is_some()))
+        .sum();
+    contacts + sms
 }
 
 fn dedup(v: &[String]) -> Vec<String> {
@@ -325,12 +356,13 @@ impl Detector {
         for v in &ids.email {
             b.email(Kind::Email, v, opts);
         }
+        let bulk = bulk_values(ids) > opts.bulk_after;
         for c in &ids.contact {
             if let Some(n) = &c.name {
                 b.text(Kind::Contact, n, opts);
             }
             for p in &c.phone {
-                b.phone(Kind::Contact, p, opts);
+                b.number(Kind::Contact, p, bulk, opts);
             }
             for e in &c.email {
                 b.email(Kind::Contact, e, opts);
@@ -338,7 +370,7 @@ impl Detector {
         }
         for m in &ids.sms {
             if let Some(p) = &m.peer {
-                b.phone(Kind::Sms, p, opts);
+                b.number(Kind::Sms, p, bulk, opts);
             }
             if let Some(t) = &m.text {
                 b.text(Kind::Sms, t, opts);
@@ -360,7 +392,7 @@ impl Detector {
             short,
             metas: b.metas,
             kinds: b.kinds,
-            structure: Structure::new(opts.probable, b.phone_forms, location),
+            structure: Structure::new(opts.probable, b.phone_forms, b.bulk, location),
             opts: opts.clone(),
         }
     }

@@ -40,6 +40,8 @@ pub(crate) struct Structure {
     phone_forms: HashMap<Vec<u8>, Vec<(u32, Kind)>>,
     /// Bit n set when some key of `phone_forms` is n bytes long.
     phone_lens: u32,
+    /// Some numbers are not in the automaton: look every digit run up whole.
+    whole_runs: bool,
     location: Option<(u32, Location)>,
 }
 
@@ -47,6 +49,7 @@ impl Structure {
     pub(crate) fn new(
         probable: bool,
         phone_forms: HashMap<Vec<u8>, Vec<(u32, Kind)>>,
+        whole_runs: bool,
         location: Option<(u32, Location)>,
     ) -> Self {
         let phone_lens = phone_forms
@@ -57,6 +60,7 @@ impl Structure {
             probable,
             phone_forms,
             phone_lens,
+            whole_runs,
             location,
         }
     }
@@ -134,6 +138,9 @@ fn numbers(d: &Structure, data: &[u8], where_: Where, out: &mut Vec<Found>) {
         }
         if !d.phone_forms.is_empty() {
             separated_phone(d, data, s, e, where_, out, &mut digits);
+        }
+        if d.whole_runs {
+            whole_phone(d, data, s, e, where_, out, &mut digits);
         }
         if d.location.is_some() && e - s <= 3 && data.get(e) == Some(&b'.') {
             let mut fe = e + 1;
@@ -360,6 +367,98 @@ fn separated_phone(
                 return;
             }
         }
+    }
+}
+
+/// A configured number that is a whole digit run, for the numbers the automaton does
+/// not hold: bare, after `+`, `%2B` or `\u002b` (which say how it was encoded), after an
+/// escape whose digits join the run (`%20`, `\u0020`), or as the hex of its digits.
+fn whole_phone(
+    d: &Structure,
+    data: &[u8],
+    s: usize,
+    e: usize,
+    where_: Where,
+    out: &mut Vec<Found>,
+    hex: &mut Vec<u8>,
+) {
+    let lookup = |key: &[u8]| {
+        (key.len() < 32 && d.phone_lens & (1 << key.len()) != 0)
+            .then(|| d.phone_forms.get(key))
+            .flatten()
+    };
+    let run = &data[s..e];
+    let escape_digits = if s >= 1 && data[s - 1] == b'%' {
+        2
+    } else if s >= 2 && &data[s - 2..s] == b"\\u" {
+        4
+    } else {
+        0
+    };
+    let skips: &[usize] = if escape_digits > 0 {
+        &[0, escape_digits]
+    } else {
+        &[0]
+    };
+    for &skip in skips {
+        let Some(ids) = run.get(skip..).and_then(lookup) else {
+            continue;
+        };
+        let ends_with = |p: &[u8]| s >= p.len() && data[s - p.len()..s].eq_ignore_ascii_case(p);
+        let (start, encoding) = if skip > 0 {
+            (s + skip, Encoding::Plain)
+        } else if ends_with(b"\\u002b") {
+            (s - 6, Encoding::Json)
+        } else if ends_with(b"%2b") {
+            (s - 3, Encoding::Url)
+        } else if ends_with(b"+") {
+            (s - 1, Encoding::Plain)
+        } else {
+            (s, Encoding::Plain)
+        };
+        for &(ident, kind) in ids {
+            out.push(exact(ident, kind, encoding, data, start, e, where_));
+        }
+        return;
+    }
+    // Hex of ASCII digits is `3` before each digit.
+    if run.len().is_multiple_of(2) && run.iter().step_by(2).all(|&c| c == b'3') {
+        hex.clear();
+        hex.extend(run.iter().skip(1).step_by(2).copied());
+        if let Some(ids) = lookup(hex) {
+            let plus = s >= 2 && data[s - 2..s].eq_ignore_ascii_case(b"2b");
+            let start = if plus { s - 2 } else { s };
+            for &(ident, kind) in ids {
+                out.push(exact(ident, kind, Encoding::Hex, data, start, e, where_));
+            }
+        }
+    }
+}
+
+fn exact(
+    ident: u32,
+    kind: Kind,
+    encoding: Encoding,
+    data: &[u8],
+    s: usize,
+    e: usize,
+    where_: Where,
+) -> Found {
+    let text = String::from_utf8_lossy(&data[s..e]);
+    Found {
+        ident,
+        hit: Hit {
+            kind,
+            encoding,
+            digest_form: None,
+            inner: None,
+            truncated: false,
+            confidence: Confidence::Exact,
+            where_,
+            offset: s,
+            len: e - s,
+            evidence: evidence(data, s, e, &mask(&text)),
+        },
     }
 }
 
