@@ -7,5 +7,6 @@ pub mod offline;
 pub mod pipeline;
 pub mod protocols;
 pub mod reassembly;
+mod switch;
 
 pub use pipeline::{Analyzer, Settings};

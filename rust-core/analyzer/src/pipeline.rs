@@ -19,7 +19,8 @@ use phonehome_model::{
 use phonehome_unwrap::{Budget, Limits};
 
 use crate::layered;
-use crate::protocols::{self, HttpStream, Piece, QuicSni};
+use crate::protocols::{self, Piece, QuicSni};
+use crate::switch::{Event, HttpFlow};
 
 /// Limits that keep the cost of looking bounded.
 #[derive(Debug, Clone)]
@@ -40,12 +41,17 @@ impl Default for Settings {
 /// Addresses remembered from DNS answers, at most.
 const MAX_NAMES: usize = 100_000;
 
+/// CONNECT tunnels followed inside one another in one flow, at most; deeper ones are not
+/// read (each level is a fresh stream, parsed on the stack).
+const MAX_TUNNELS: u8 = 4;
+
 /// What the first bytes of a flow's outgoing stream turned out to be.
 #[derive(Debug)]
 enum Stream {
     /// Too few bytes to tell.
     Unknown(Vec<u8>),
-    Http(Box<HttpStream>),
+    /// HTTP/1, followed across a switch to WebSocket or into a CONNECT tunnel.
+    Http(Box<HttpFlow>),
     /// TLS: the ClientHello (possibly across segments) is gathered here.
     Tls(Vec<u8>),
     /// Encrypted and named (or hopeless): nothing more to read.
@@ -70,6 +76,8 @@ struct FlowState {
     reported: HashSet<Reported>,
     /// Bytes the flow may still have decoded out of wrapped payloads.
     unwrap_budget: Budget,
+    /// CONNECT tunnels entered so far.
+    tunnels: u8,
 }
 
 /// Each kind in each form, wrapping, place and direction is reported once per flow.
@@ -183,6 +191,7 @@ impl Analyzer {
                 quic: None,
                 reported: HashSet::new(),
                 unwrap_budget: Budget::for_scan_limit(self.settings.scan_limit),
+                tunnels: 0,
             },
         );
     }
@@ -233,6 +242,7 @@ impl Analyzer {
             }
             (Proto::Udp, _) if flow.encrypted => {}
             (Proto::Tcp, Direction::Out) => self.outgoing_stream(&mut flow, bytes, ts),
+            (Proto::Tcp, Direction::In) => self.incoming_stream(&mut flow, bytes, ts),
             (_, dir) => {
                 let room = self.room(&flow, dir);
                 let take = &bytes[..bytes.len().min(room)];
@@ -267,7 +277,7 @@ impl Analyzer {
             } else {
                 match looks_like_http(head) {
                     None => return,
-                    Some(true) => Stream::Http(Box::new(HttpStream::new(self.settings.scan_limit))),
+                    Some(true) => Stream::Http(Box::new(HttpFlow::new(self.settings.scan_limit))),
                     Some(false) => Stream::Raw,
                 }
             };
@@ -292,20 +302,9 @@ impl Analyzer {
                 }
             }
             Stream::Http(http) => {
-                let mut pieces = Vec::new();
-                http.push(bytes, &mut pieces);
-                for piece in pieces {
-                    match piece {
-                        Piece::Host(host) => {
-                            if flow.destination.host_source != Some(HostSource::Http) {
-                                self.name(&mut flow.destination, host, HostSource::Http);
-                            }
-                        }
-                        Piece::Text(place, text) => {
-                            self.scan(flow, &text, place, Direction::Out, ts);
-                        }
-                    }
-                }
+                let mut events = Vec::new();
+                http.push_out(bytes, &mut events);
+                self.events(flow, events, ts);
             }
             Stream::Raw => {
                 let room = self.room(flow, Direction::Out);
@@ -314,6 +313,56 @@ impl Analyzer {
                 self.scan(flow, take, Where::Payload, Direction::Out, ts);
             }
             Stream::Opaque | Stream::Unknown(_) => {}
+        }
+    }
+
+    /// Bytes from the server of a TCP flow: read as WebSocket messages after a switch,
+    /// else scanned as they are (within the scan limit).
+    fn incoming_stream(&mut self, flow: &mut FlowState, bytes: &[u8], ts: SystemTime) {
+        if let Stream::Http(http) = &mut flow.out {
+            let mut events = Vec::new();
+            let http_len = http.push_in(bytes, &mut events);
+            self.scan_payload(flow, &bytes[..http_len.min(bytes.len())], Direction::In, ts);
+            self.events(flow, events, ts);
+            return;
+        }
+        self.scan_payload(flow, bytes, Direction::In, ts);
+    }
+
+    fn scan_payload(&mut self, flow: &mut FlowState, bytes: &[u8], dir: Direction, ts: SystemTime) {
+        let room = self.room(flow, dir);
+        let take = &bytes[..bytes.len().min(room)];
+        self.account(flow, dir, take.len());
+        self.scan(flow, take, Where::Payload, dir, ts);
+    }
+
+    /// What following an HTTP connection turned up.
+    fn events(&mut self, flow: &mut FlowState, events: Vec<Event>, ts: SystemTime) {
+        for event in events {
+            match event {
+                Event::Piece(Piece::Ask(_)) => {}
+                Event::Piece(Piece::Host(host)) => {
+                    if flow.destination.host_source != Some(HostSource::Http) {
+                        self.name(&mut flow.destination, host, HostSource::Http);
+                    }
+                }
+                Event::Piece(Piece::Text(place, text)) => {
+                    self.scan(flow, &text, place, Direction::Out, ts);
+                }
+                Event::Message(dir, data) => self.scan(flow, &data, Where::Websocket, dir, ts),
+                Event::Tunnel { out, inbound } => {
+                    // Inside the tunnel a new stream starts: TLS, HTTP, or anything.
+                    flow.tunnels += 1;
+                    flow.out = match out {
+                        Some(_) if flow.tunnels <= MAX_TUNNELS => Stream::Unknown(Vec::new()),
+                        _ => Stream::Opaque,
+                    };
+                    if let Some(out) = out {
+                        self.outgoing_stream(flow, &out, ts);
+                    }
+                    self.incoming_stream(flow, &inbound, ts);
+                }
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use phonehome_detect::Where;
 use phonehome_inspect::http::{Config, Location, RequestParser};
+use phonehome_inspect::upgrade::Ask;
 use phonehome_inspect::{dns, quic, tls};
 
 /// Addresses a DNS response names, each with the name that was asked for (CNAME chains
@@ -76,6 +77,8 @@ impl QuicSni {
 /// A readable part of an HTTP request.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Piece {
+    /// Each request starts with what it asks of the connection (a switch or not).
+    Ask(Ask),
     Host(String),
     Text(Where, Vec<u8>),
 }
@@ -101,10 +104,10 @@ impl HttpStream {
     /// Takes the next bytes of the stream. A stream that stops being HTTP is ignored
     /// from there on.
     pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Piece>) {
-        if self.parser.push(bytes).is_err() {
-            return;
-        }
+        // Requests before an error still come out; after it the parser ignores the rest.
+        let _ = self.parser.push(bytes);
         while let Some(request) = self.parser.next_request() {
+            out.push(Piece::Ask(Ask::of(&request)));
             if let Some(host) = &request.host {
                 out.push(Piece::Host(host_name(host)));
             }
@@ -125,6 +128,22 @@ impl HttpStream {
                 };
                 out.push(Piece::Text(place, text));
             }
+        }
+    }
+}
+
+impl HttpStream {
+    /// After a request that asked to switch protocols: what the client sent since,
+    /// taken (`None`: too much to keep, some was dropped).
+    pub fn take_held(&mut self) -> Option<Vec<u8>> {
+        self.parser.take_held()
+    }
+
+    /// The server refused the switch: the stream is read as HTTP again, from what was
+    /// held.
+    pub fn resume(&mut self, out: &mut Vec<Piece>) {
+        if self.parser.resume().is_ok() {
+            self.push(&[], out);
         }
     }
 }
@@ -166,7 +185,8 @@ POST /up HTTP/1.1\r\nHost: api.account.xiaomi.com:80\r\nTransfer-Encoding: chunk
             let mut out = Vec::new();
             h.push(&stream[..split], &mut out);
             h.push(&stream[split..], &mut out);
-            assert_eq!(out[0], Piece::Host("api.account.xiaomi.com".into()));
+            assert_eq!(out[0], Piece::Ask(Ask::Plain { head: false }));
+            assert_eq!(out[1], Piece::Host("api.account.xiaomi.com".into()));
             assert!(out.contains(&Piece::Text(
                 Where::Url,
                 b"/pass/user@id?type=MXPH&externalId=13800138000".to_vec()

@@ -229,7 +229,7 @@ impl Request {
 }
 
 /// Longest chunk-size line (with extensions) we accept.
-const MAX_CHUNK_LINE: usize = 4096;
+pub(crate) const MAX_CHUNK_LINE: usize = 4096;
 
 #[derive(Debug)]
 enum Chunk {
@@ -268,6 +268,9 @@ pub struct RequestParser {
     state: State,
     partial: Option<Partial>,
     done: VecDeque<Request>,
+    /// Bytes after a CONNECT or Upgrade request, kept for whoever follows the switch
+    /// (at most `max_header_bytes`; `None` once more came).
+    held: Option<Vec<u8>>,
 }
 
 impl Default for RequestParser {
@@ -285,6 +288,7 @@ impl RequestParser {
             state: State::Head,
             partial: None,
             done: VecDeque::new(),
+            held: Some(Vec::new()),
         }
     }
 
@@ -293,7 +297,10 @@ impl RequestParser {
     pub fn push(&mut self, data: &[u8]) -> Result<(), HttpError> {
         match &self.state {
             State::Failed(e) => return Err(e.clone()),
-            State::Opaque => return Ok(()),
+            State::Opaque => {
+                self.hold(data);
+                return Ok(());
+            }
             _ => {}
         }
         self.buf.extend_from_slice(data);
@@ -329,12 +336,56 @@ impl RequestParser {
         matches!(self.state, State::Opaque)
     }
 
+    /// The bytes sent after a CONNECT or Upgrade request so far (the start of the other
+    /// protocol, once the server agreed), taken; `None` if more than
+    /// `max_header_bytes` came and some were dropped.
+    pub fn take_held(&mut self) -> Option<Vec<u8>> {
+        let held = self.held.replace(Vec::new());
+        if held.is_none() {
+            self.held = None;
+        }
+        held
+    }
+
+    /// The server refused the switch: what was held, and what comes next, is HTTP again.
+    pub fn resume(&mut self) -> Result<(), HttpError> {
+        if !self.is_opaque() {
+            return Ok(());
+        }
+        self.state = State::Head;
+        match self.held.replace(Vec::new()) {
+            Some(held) => self.push(&held),
+            None => {
+                let e = HttpError::Malformed("too much sent before the server answered");
+                self.state = State::Failed(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    fn hold(&mut self, data: &[u8]) {
+        if let Some(held) = &mut self.held {
+            if held.len() + data.len() > self.config.max_header_bytes {
+                self.held = None;
+            } else {
+                held.extend_from_slice(data);
+            }
+        }
+    }
+
     fn run(&mut self, at: &mut usize) -> Result<(), HttpError> {
         loop {
             let rest = &self.buf[*at..];
             match &mut self.state {
-                State::Failed(_) | State::Opaque => {
+                State::Failed(_) => {
                     *at = self.buf.len();
+                    return Ok(());
+                }
+                State::Opaque => {
+                    let rest = std::mem::take(&mut self.buf);
+                    self.hold(&rest[*at..]);
+                    *at = 0;
+                    self.scan_from = 0;
                     return Ok(());
                 }
                 State::Head => {
@@ -536,7 +587,7 @@ enum Framing {
 
 /// Offset just past the empty line ending a header block, if present; `from` is where
 /// earlier calls stopped looking.
-fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     let mut i = from.min(buf.len());
     while let Some(off) = memchr(b'\n', &buf[i..]) {
         let nl = i + off;
@@ -550,7 +601,7 @@ fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-fn trim_cr(line: &[u8]) -> &[u8] {
+pub(crate) fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
@@ -558,7 +609,7 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-fn trim_ows(mut v: &[u8]) -> &[u8] {
+pub(crate) fn trim_ows(mut v: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = v {
         v = rest;
     }
@@ -697,7 +748,7 @@ fn parse_head(head: &[u8], config: &Config) -> Result<(Request, Framing), HttpEr
 }
 
 /// `name: value` with the name lower-cased and the value trimmed.
-fn parse_field(line: &[u8]) -> Result<Field, HttpError> {
+pub(crate) fn parse_field(line: &[u8]) -> Result<Field, HttpError> {
     let colon = memchr(b':', line).ok_or(HttpError::Malformed("header line without colon"))?;
     let name = &line[..colon];
     if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
@@ -708,7 +759,7 @@ fn parse_field(line: &[u8]) -> Result<Field, HttpError> {
 }
 
 /// Comma-separated tokens of every header with this name, lower-case.
-fn list_values(headers: &[Field], name: &str) -> Vec<String> {
+pub(crate) fn list_values(headers: &[Field], name: &str) -> Vec<String> {
     headers
         .iter()
         .filter(|h| h.name == name)
@@ -718,13 +769,13 @@ fn list_values(headers: &[Field], name: &str) -> Vec<String> {
         .collect()
 }
 
-fn has_token(value: &[u8], token: &str) -> bool {
+pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
     value
         .split(|&b| b == b',')
         .any(|v| trim_ows(v).eq_ignore_ascii_case(token.as_bytes()))
 }
 
-fn parse_decimal(v: &[u8]) -> Option<u64> {
+pub(crate) fn parse_decimal(v: &[u8]) -> Option<u64> {
     if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -733,7 +784,7 @@ fn parse_decimal(v: &[u8]) -> Option<u64> {
     })
 }
 
-fn chunk_size(line: &[u8]) -> Result<u64, HttpError> {
+pub(crate) fn chunk_size(line: &[u8]) -> Result<u64, HttpError> {
     let line = trim_cr(line);
     let digits = &line[..memchr(b';', line).unwrap_or(line.len())];
     let digits = trim_ows(digits);

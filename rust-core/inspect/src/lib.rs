@@ -1,7 +1,8 @@
 //! Sans-IO parsers for what a privacy monitor can read off the wire: names from DNS
 //! answers, the server name and ALPN of a TLS ClientHello (also inside QUIC Initial
 //! packets, decrypted with the public Initial keys), and HTTP/1.x requests with their
-//! bodies decoded.
+//! bodies decoded, protocol switches (CONNECT, Upgrade) and the WebSocket messages that
+//! follow one, permessage-deflate undone.
 //!
 //! Every parser takes untrusted bytes, returns `Result`/`Option`, never panics, and
 //! sizes its allocations by the bytes actually present (never by a length field alone).
@@ -12,6 +13,8 @@ pub mod dns;
 pub mod http;
 pub mod quic;
 pub mod tls;
+pub mod upgrade;
+pub mod websocket;
 
 mod read;
 mod text;

@@ -157,6 +157,8 @@ pub enum Where {
     Body,
     /// A non-HTTP payload; also the place of every encrypted-flow finding.
     Payload,
+    /// A WebSocket message (text or binary, inflated if it was compressed).
+    Websocket,
 }
 wire_names!(Where {
     Url => "url",
@@ -164,6 +166,7 @@ wire_names!(Where {
     Cookie => "cookie",
     Body => "body",
     Payload => "payload",
+    Websocket => "websocket",
 });
 
 /// One identifier seen leaving (or reaching) the device, as `findings.jsonl` has it.

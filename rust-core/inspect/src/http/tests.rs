@@ -384,6 +384,35 @@ fn connect_makes_the_rest_opaque() {
     assert!(p.is_opaque());
     p.push(b"\x00\x01garbage").unwrap();
     assert!(p.next_request().is_none());
+    assert_eq!(
+        p.take_held().as_deref(),
+        Some(&b"\x16\x03\x01\x00\x01garbage"[..]),
+        "the tunnel's first bytes are kept for whoever reads the tunnel"
+    );
+}
+
+#[test]
+fn a_refused_upgrade_goes_back_to_http_with_what_was_held() {
+    let mut p = RequestParser::default();
+    p.push(b"GET /chat HTTP/1.1\r\nHost: a.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nGET /next?imei=1 HTTP/1.1\r\n")
+        .unwrap();
+    assert_eq!(p.next_request().unwrap().path, "/chat");
+    assert!(p.is_opaque());
+    p.resume().unwrap();
+    p.push(b"Host: a.example\r\n\r\n").unwrap();
+    assert_eq!(p.next_request().unwrap().target, "/next?imei=1");
+}
+
+#[test]
+fn bytes_held_past_the_header_limit_are_given_up() {
+    let mut p = RequestParser::new(Config {
+        max_header_bytes: 100,
+        ..Config::default()
+    });
+    p.push(b"CONNECT a.example:443 HTTP/1.1\r\n\r\n").unwrap();
+    p.push(&[0u8; 101]).unwrap();
+    assert_eq!(p.take_held(), None);
+    assert!(p.resume().is_err());
 }
 
 #[test]

@@ -1,0 +1,395 @@
+//! HTTP/1.1 protocol switches: which requests ask for one (CONNECT, RFC 9110 section
+//! 9.3.6; `Upgrade`, section 7.8, as WebSocket's handshake does, RFC 6455 section 4),
+//! and the server's answers that turn the rest of the connection into another protocol.
+//!
+//! [`ResponseParser`] follows the server's side of a connection: it is told each request
+//! in order ([`ResponseParser::expect`]), reads response heads and steps over their
+//! bodies (length, chunked, or to the end), and reports what became of each request that
+//! asked to switch. After a switch the bytes that follow are the other protocol's:
+//! [`ResponseParser::take_rest`] hands them over and the parser reads no more.
+
+use std::collections::VecDeque;
+
+use memchr::memchr;
+
+use crate::http::{
+    chunk_size, find_head_end, has_token, list_values, parse_decimal, parse_field, trim_cr,
+    trim_ows, Field, HttpError, Request, MAX_CHUNK_LINE,
+};
+
+/// What a request asks of its connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// An ordinary request; `head`: a HEAD request, whose response has no body.
+    Plain { head: bool },
+    /// `CONNECT host:port`: a 2xx answer makes the connection a tunnel.
+    Connect { authority: String },
+    /// `Upgrade` (with `Connection: upgrade`) to these protocols, lower-case.
+    Upgrade { protocols: Vec<String> },
+}
+
+impl Ask {
+    pub fn of(request: &Request) -> Ask {
+        if request.method.eq_ignore_ascii_case("CONNECT") {
+            return Ask::Connect {
+                authority: request.target.clone(),
+            };
+        }
+        let upgrade = request
+            .headers
+            .iter()
+            .any(|h| h.name == "connection" && has_token(&h.value, "upgrade"));
+        let protocols = list_values(&request.headers, "upgrade");
+        if upgrade && !protocols.is_empty() {
+            return Ask::Upgrade { protocols };
+        }
+        Ask::Plain {
+            head: request.method.eq_ignore_ascii_case("HEAD"),
+        }
+    }
+
+    /// Whether it asks to leave HTTP.
+    pub fn switches(&self) -> bool {
+        !matches!(self, Ask::Plain { .. })
+    }
+}
+
+/// A response's status and header fields (names lower-case, values trimmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    pub status: u16,
+    pub headers: Vec<Field>,
+}
+
+impl ResponseHead {
+    /// The values of every header with this (lower-case) name.
+    pub fn values(&self, name: &str) -> Vec<&[u8]> {
+        self.headers
+            .iter()
+            .filter(|h| h.name == name)
+            .map(|h| &h.value[..])
+            .collect()
+    }
+}
+
+/// What the server made of a request that asked to switch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// 101 Switching Protocols: the rest is `protocol` (lower-case) both ways.
+    Switched {
+        protocol: String,
+        head: ResponseHead,
+    },
+    /// A 2xx to CONNECT: the rest is a tunnel to `authority`.
+    Tunnel {
+        authority: String,
+        head: ResponseHead,
+    },
+    /// Any other final answer: the connection stays HTTP.
+    Refused { head: ResponseHead },
+}
+
+/// Limits for one connection's server side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Largest status line plus header block.
+    pub max_header_bytes: usize,
+    pub max_headers: usize,
+    /// Requests remembered while their answers are awaited.
+    pub max_pending: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_header_bytes: 64 * 1024,
+            max_headers: 256,
+            max_pending: 1024,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Head,
+    Length(u64),
+    Chunked(Chunk),
+    /// A body without a length: it runs to the end of the connection.
+    UntilClose,
+    /// The connection left HTTP; bytes from here on are kept for `take_rest`.
+    Switched,
+    Failed(HttpError),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+}
+
+/// Incremental reader of the server-to-client side of one HTTP/1.1 connection.
+#[derive(Debug)]
+pub struct ResponseParser {
+    config: Config,
+    asks: VecDeque<Ask>,
+    buf: Vec<u8>,
+    state: State,
+    answers: VecDeque<Answer>,
+}
+
+impl Default for ResponseParser {
+    fn default() -> Self {
+        Self::new(Config::default())
+    }
+}
+
+impl ResponseParser {
+    pub fn new(config: Config) -> Self {
+        ResponseParser {
+            config,
+            asks: VecDeque::new(),
+            buf: Vec::new(),
+            state: State::Head,
+            answers: VecDeque::new(),
+        }
+    }
+
+    /// The client sent a request; responses answer requests in order.
+    pub fn expect(&mut self, ask: Ask) {
+        if self.asks.len() < self.config.max_pending {
+            self.asks.push_back(ask);
+        }
+    }
+
+    /// Feeds the next bytes from the server.
+    pub fn push(&mut self, data: &[u8]) -> Result<(), HttpError> {
+        match &self.state {
+            State::Failed(e) => return Err(e.clone()),
+            State::UntilClose => return Ok(()),
+            _ => {}
+        }
+        self.buf.extend_from_slice(data);
+        let mut at = 0;
+        let result = self.run(&mut at);
+        if !matches!(self.state, State::Switched) {
+            self.buf.drain(..at.min(self.buf.len()));
+        }
+        if let Err(e) = &result {
+            self.state = State::Failed(e.clone());
+            self.buf = Vec::new();
+        }
+        result
+    }
+
+    /// The next answer to a request that asked to switch, oldest first.
+    pub fn next_answer(&mut self) -> Option<Answer> {
+        self.answers.pop_front()
+    }
+
+    /// After a `Switched` or `Tunnel` answer: the server's bytes that followed it.
+    pub fn take_rest(&mut self) -> Vec<u8> {
+        match self.state {
+            State::Switched => std::mem::take(&mut self.buf),
+            _ => Vec::new(),
+        }
+    }
+
+    fn run(&mut self, at: &mut usize) -> Result<(), HttpError> {
+        loop {
+            let rest = &self.buf[*at..];
+            match &mut self.state {
+                State::Failed(_) | State::UntilClose | State::Switched => return Ok(()),
+                State::Head => {
+                    // A stray CRLF between responses is tolerated, as between requests.
+                    let skip = rest
+                        .iter()
+                        .take_while(|&&b| b == b'\r' || b == b'\n')
+                        .count();
+                    *at += skip;
+                    let rest = &rest[skip..];
+                    if rest.is_empty() {
+                        return Ok(());
+                    }
+                    if !b"HTTP/1.".starts_with(&rest[..rest.len().min(7)]) {
+                        return Err(HttpError::Malformed("not an HTTP/1 status line"));
+                    }
+                    let Some(end) = find_head_end(rest, 0) else {
+                        if rest.len() > self.config.max_header_bytes {
+                            return Err(HttpError::HeaderTooLarge);
+                        }
+                        return Ok(());
+                    };
+                    if end > self.config.max_header_bytes {
+                        return Err(HttpError::HeaderTooLarge);
+                    }
+                    let head = parse_head(&rest[..end], self.config.max_headers)?;
+                    *at += end;
+                    self.state = self.answer(head)?;
+                    if matches!(self.state, State::Switched) {
+                        self.buf.drain(..*at);
+                        *at = 0;
+                        return Ok(());
+                    }
+                }
+                State::Length(remaining) => {
+                    let n = usize::try_from(*remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(rest.len());
+                    *remaining -= n as u64;
+                    *at += n;
+                    if *remaining > 0 {
+                        return Ok(());
+                    }
+                    self.state = State::Head;
+                }
+                State::Chunked(chunk) => match chunk {
+                    Chunk::Size | Chunk::Trailers => {
+                        let Some(nl) = memchr(b'\n', rest) else {
+                            if rest.len() > MAX_CHUNK_LINE {
+                                return Err(HttpError::Malformed("chunk line too long"));
+                            }
+                            return Ok(());
+                        };
+                        let line = &rest[..nl];
+                        *at += nl + 1;
+                        let next = match *chunk {
+                            Chunk::Size => match chunk_size(line)? {
+                                0 => Chunk::Trailers,
+                                n => Chunk::Data(n),
+                            },
+                            // Trailer fields are skipped; an empty line ends them.
+                            _ if trim_cr(line).is_empty() => {
+                                self.state = State::Head;
+                                continue;
+                            }
+                            other => other,
+                        };
+                        self.state = State::Chunked(next);
+                    }
+                    Chunk::Data(remaining) => {
+                        if rest.is_empty() {
+                            return Ok(());
+                        }
+                        let n = usize::try_from(*remaining)
+                            .unwrap_or(usize::MAX)
+                            .min(rest.len());
+                        *remaining -= n as u64;
+                        *at += n;
+                        if *remaining == 0 {
+                            *chunk = Chunk::DataEnd;
+                        }
+                    }
+                    Chunk::DataEnd => match rest {
+                        [b'\n', ..] => {
+                            *at += 1;
+                            *chunk = Chunk::Size;
+                        }
+                        [b'\r', b'\n', ..] => {
+                            *at += 2;
+                            *chunk = Chunk::Size;
+                        }
+                        [] | [b'\r'] => return Ok(()),
+                        _ => return Err(HttpError::Malformed("chunk not followed by CRLF")),
+                    },
+                },
+            }
+        }
+    }
+
+    /// Pairs a response head with its request and says what comes after the head.
+    fn answer(&mut self, head: ResponseHead) -> Result<State, HttpError> {
+        let status = head.status;
+        if (100..200).contains(&status) && status != 101 {
+            // Interim: the final response to the same request follows.
+            return Ok(State::Head);
+        }
+        let ask = self.asks.pop_front().unwrap_or(Ask::Plain { head: false });
+        match (&ask, status) {
+            (Ask::Upgrade { .. }, 101) => {
+                let protocol = list_values(&head.headers, "upgrade")
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                self.answers.push_back(Answer::Switched { protocol, head });
+                return Ok(State::Switched);
+            }
+            (_, 101) => return Err(HttpError::Malformed("101 to a request that asked for none")),
+            (Ask::Connect { authority }, 200..=299) => {
+                self.answers.push_back(Answer::Tunnel {
+                    authority: authority.clone(),
+                    head,
+                });
+                return Ok(State::Switched);
+            }
+            _ => {}
+        }
+        let framing = framing(&head, matches!(ask, Ask::Plain { head: true }))?;
+        if ask.switches() {
+            self.answers.push_back(Answer::Refused { head });
+        }
+        Ok(framing)
+    }
+}
+
+/// How the body after a final, non-switching response head is delimited.
+fn framing(head: &ResponseHead, to_head_request: bool) -> Result<State, HttpError> {
+    if to_head_request || head.status == 204 || head.status == 304 {
+        return Ok(State::Head);
+    }
+    let te = list_values(&head.headers, "transfer-encoding");
+    if let Some(last) = te.last() {
+        // A response whose last coding is not chunked runs to the end (RFC 9112 6.3).
+        return Ok(if last == "chunked" {
+            State::Chunked(Chunk::Size)
+        } else {
+            State::UntilClose
+        });
+    }
+    let mut length = None;
+    for h in head.headers.iter().filter(|h| h.name == "content-length") {
+        for v in h.value.split(|&b| b == b',') {
+            let n = parse_decimal(trim_ows(v)).ok_or(HttpError::Malformed("content-length"))?;
+            if length.is_some_and(|l| l != n) {
+                return Err(HttpError::Malformed("conflicting content-length"));
+            }
+            length = Some(n);
+        }
+    }
+    Ok(match length {
+        Some(0) => State::Head,
+        Some(n) => State::Length(n),
+        None => State::UntilClose,
+    })
+}
+
+/// `HTTP/1.x SSS reason` and the header fields.
+fn parse_head(head: &[u8], max_headers: usize) -> Result<ResponseHead, HttpError> {
+    let mut lines = head.split(|&b| b == b'\n').map(trim_cr);
+    let status_line = lines.next().unwrap_or_default();
+    let status = match status_line {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'0' | b'1', b' ', d @ ..] if d.len() >= 3 => {
+            let code = &d[..3];
+            if !code.iter().all(u8::is_ascii_digit) || d.get(3).is_some_and(|&b| b != b' ') {
+                return Err(HttpError::Malformed("status code"));
+            }
+            code.iter().fold(0u16, |n, &b| n * 10 + u16::from(b - b'0'))
+        }
+        _ => return Err(HttpError::Malformed("status line")),
+    };
+    if !(100..=599).contains(&status) {
+        return Err(HttpError::Malformed("status code"));
+    }
+    let mut headers: Vec<Field> = Vec::new();
+    for line in lines.take_while(|l| !l.is_empty()) {
+        if headers.len() >= max_headers {
+            return Err(HttpError::TooManyHeaders);
+        }
+        headers.push(parse_field(line)?);
+    }
+    Ok(ResponseHead { status, headers })
+}
+
+#[cfg(test)]
+mod tests;
