@@ -11,11 +11,15 @@ import android.widget.TextView
 import org.phonehome.R
 import org.phonehome.core.Contract
 import org.phonehome.model.AppSummary
+import org.phonehome.model.Finding
 import org.phonehome.model.Format
 import org.phonehome.model.Grouping
 import org.phonehome.model.Kinds
 
-/** Every app seen sending something, with its icon and label; tap one for its findings. */
+/**
+ * Every app seen sending something, with its icon and label; tap one for its findings.
+ * Apps whose only findings are in what servers sent back are not listed: they leaked nothing.
+ */
 class AppsActivity : Screen() {
     private var apps: List<AppSummary> = emptyList()
     private lateinit var listView: ListView
@@ -70,7 +74,7 @@ class AppsActivity : Screen() {
     override fun onResume() {
         super.onResume()
         val records = phoneHome.records
-        phoneHome.worker.query({ Grouping.group(records.findings(RecordFilter(), 0, 5000)) }) { result, error ->
+        phoneHome.worker.query({ Grouping.group(records.findings(RecordFilter(direction = Finding.SENT), 0, 5000)) }) { result, error ->
             if (isDestroyed) return@query
             if (result == null) {
                 empty.text = getString(R.string.query_failed, error ?: "")

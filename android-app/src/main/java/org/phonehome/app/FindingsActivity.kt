@@ -16,16 +16,19 @@ import org.phonehome.model.Format
 import org.phonehome.model.Grouping
 import org.phonehome.model.KindSummary
 import org.phonehome.model.Kinds
+import org.phonehome.model.ReceivedSummary
 
 /**
  * Findings grouped by app, then destination (vendor-tagged), then identifier kind with the
  * forms it travelled in and when it was first and last seen. With [EXTRA_APP], one app
- * only: the per-app view.
+ * only: the per-app view. What servers sent back follows in a quieter card of its own:
+ * not leaks, the servers already knew it.
  */
 class FindingsActivity : Screen() {
     companion object {
         const val EXTRA_APP = "app"
         private const val PAGE = 2000
+        private const val RECEIVED_PAGE = 500
         private const val MENU_REFRESH = 1
         private const val MENU_MORE = 2
     }
@@ -57,25 +60,50 @@ class FindingsActivity : Screen() {
     private fun load() {
         list.removeAllViews()
         list.addView(Ui.note(this, getString(R.string.loading)))
-        val filter = RecordFilter(app = app)
+        val sentFilter = RecordFilter(app = app, direction = Finding.SENT)
+        val receivedFilter = RecordFilter(app = app, direction = Finding.RECEIVED)
         val records = phoneHome.records
         val max = limit
         phoneHome.worker.query({
-            val findings = records.findings(filter, 0, max)
-            findings to Grouping.group(findings)
+            val sent = records.findings(sentFilter, 0, max)
+            Triple(sent, Grouping.group(sent), Grouping.received(records.findings(receivedFilter, 0, RECEIVED_PAGE)))
         }) { result, error ->
             if (isDestroyed) return@query
             list.removeAllViews()
             when {
                 result == null -> list.addView(Ui.warning(this, getString(R.string.query_failed, error ?: "")))
-                result.first.isEmpty() -> list.addView(Ui.card(this).apply { addView(Ui.text(this@FindingsActivity, getString(R.string.findings_none))) })
+                result.first.isEmpty() && result.third.isEmpty() ->
+                    list.addView(Ui.card(this).apply { addView(Ui.text(this@FindingsActivity, getString(R.string.findings_none))) })
                 else -> {
-                    if (app == null) list.addView(Ui.note(this, getString(R.string.findings_intro)).apply { setPadding(0, Ui.dp(this@FindingsActivity, 8), 0, 0) })
-                    if (result.first.size >= max) list.addView(Ui.note(this, getString(R.string.findings_newest, max)))
-                    for (a in result.second) showApp(a)
+                    if (result.first.isEmpty()) {
+                        list.addView(Ui.card(this).apply { addView(Ui.text(this@FindingsActivity, getString(R.string.findings_none_sent))) })
+                    } else {
+                        if (app == null) list.addView(Ui.note(this, getString(R.string.findings_intro)).apply { setPadding(0, Ui.dp(this@FindingsActivity, 8), 0, 0) })
+                        if (result.first.size >= max) list.addView(Ui.note(this, getString(R.string.findings_newest, max)))
+                        for (a in result.second) showApp(a)
+                    }
+                    if (result.third.isNotEmpty()) showReceived(result.third)
                 }
             }
         }
+    }
+
+    /** The quiet card: per app and server, which identifiers came back, how often, when last. */
+    private fun showReceived(received: List<ReceivedSummary>) {
+        val now = System.currentTimeMillis()
+        val card = Ui.card(this)
+        card.addView(Ui.text(this, getString(R.string.findings_received_title), Ui.Style.HEADING))
+        card.addView(Ui.note(this, getString(R.string.findings_received_intro)))
+        for (r in received) {
+            card.addView(Ui.divider(this).apply { (layoutParams as LinearLayout.LayoutParams).topMargin = Ui.dp(this@FindingsActivity, 8) })
+            val to = listOfNotNull(r.host, r.vendorLabel?.takeIf { it != r.host }).joinToString(" · ")
+            card.addView(Ui.note(this, getString(R.string.received_entry, AppNames.label(this, r.app), to)).apply {
+                setPadding(0, Ui.dp(this@FindingsActivity, 8), 0, 0)
+            })
+            val kinds = r.kinds.joinToString(", ") { Kinds.name(it) }
+            card.addView(Ui.note(this, getString(R.string.received_kinds, kinds, r.count, Format.ago(r.lastSeen, now))))
+        }
+        list.addView(card)
     }
 
     private fun showApp(a: AppSummary) {

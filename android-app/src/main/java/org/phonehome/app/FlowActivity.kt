@@ -9,7 +9,10 @@ import org.phonehome.model.Format
 import org.phonehome.model.Kinds
 import org.phonehome.model.Vendors
 
-/** One flow: its endpoints, name, sizes, times, how it ended, and every finding in it. */
+/**
+ * One flow: its endpoints, name, sizes, times, how it ended, and every finding in it: what
+ * was sent first, then, quieter, what the server sent back (not leaks).
+ */
 class FlowActivity : Screen() {
     companion object {
         const val EXTRA_FLOW = "flow"
@@ -62,9 +65,10 @@ class FlowActivity : Screen() {
             any?.let { head.addView(Ui.field(this, getString(R.string.flow_connection), getString(R.string.flow_endpoints, it.proto.uppercase(), it.src, it.dst))) }
         }
         list.addView(head)
+        val (sent, received) = findings.sortedBy { it.ts }.partition { it.sent }
         val found = Ui.card(this)
-        found.addView(Ui.heading(this, getString(R.string.flow_findings, findings.size)))
-        for (f in findings.sortedBy { it.ts }) {
+        found.addView(Ui.heading(this, getString(R.string.flow_findings, sent.size)))
+        for (f in sent) {
             found.addView(Ui.divider(this))
             found.addView(Ui.text(this, Kinds.name(f.kind), Ui.Style.HEADING).apply { setPadding(0, Ui.dp(this@FlowActivity, 8), 0, 0) })
             found.addView(Ui.note(this, getString(R.string.flow_finding_how, f.form, f.where, f.direction, f.confidence)))
@@ -75,5 +79,14 @@ class FlowActivity : Screen() {
             }
         }
         list.addView(found)
+        if (received.isEmpty()) return
+        // Quieter: one secondary line per finding, no evidence, no headings per kind.
+        val back = Ui.card(this)
+        back.addView(Ui.text(this, getString(R.string.flow_received, received.size), Ui.Style.HEADING))
+        back.addView(Ui.note(this, getString(R.string.flow_received_why)))
+        for (f in received) {
+            back.addView(Ui.note(this, "${Kinds.name(f.kind)} · ${f.form} · ${time(f.ts)}").apply { setPadding(0, Ui.dp(this@FlowActivity, 8), 0, 0) })
+        }
+        list.addView(back)
     }
 }

@@ -10,13 +10,18 @@ import org.phonehome.model.Flow
 import org.phonehome.model.Json
 import org.phonehome.model.JsonException
 
-/** Narrows a query; null means any. `kind` applies to findings only; `flow` is the flow's id. */
+/**
+ * Narrows a query; null means any. `kind` and `direction` apply to findings only
+ * ([Finding.SENT] for what the phone sent, [Finding.RECEIVED] for what servers sent back);
+ * `flow` is the flow's id.
+ */
 data class RecordFilter(
     val app: String? = null,
     val host: String? = null,
     val kind: String? = null,
     val session: Long? = null,
     val flow: Long? = null,
+    val direction: String? = null,
 )
 
 /**
@@ -199,6 +204,7 @@ class RecordStore(
         add("app", filter.app)
         add("host", filter.host)
         if (findings) add("kind", filter.kind)
+        if (findings) add("direction", filter.direction)
         add("session", filter.session)
         add(if (findings) "flow" else "id", filter.flow)
         val clause = if (terms.isEmpty()) "" else "WHERE " + terms.joinToString(" AND ")

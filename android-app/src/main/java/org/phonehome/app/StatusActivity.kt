@@ -19,7 +19,9 @@ import org.phonehome.core.NativeCore
 import org.phonehome.model.AppLine
 import org.phonehome.model.Format
 import org.phonehome.model.Kinds
+import org.phonehome.model.Finding
 import org.phonehome.model.MonitorPhase
+import org.phonehome.model.ReceivedLine
 import org.phonehome.model.Stats
 import org.phonehome.model.TodaySummary
 
@@ -34,6 +36,8 @@ class StatusActivity : Screen() {
         private const val POLL_MS = 2_000L
         private const val TODAY_APPS = 5
         private const val TODAY_PAGE = 2_000
+        private const val TODAY_RECEIVED_PAGE = 500
+        private const val TODAY_RECEIVED_SHOWN = 3
         private const val MENU_SETTINGS = 1
         private const val MENU_EXPORT = 2
     }
@@ -58,9 +62,10 @@ class StatusActivity : Screen() {
     private lateinit var todayServers: TextView
     private lateinit var todayFindings: TextView
     private lateinit var todayList: LinearLayout
+    private lateinit var todayReceived: LinearLayout
     private var visible = false
 
-    /** The findings count the today card was last loaded at: a new finding reloads it. */
+    /** The findings count (sent and received) the today card was last loaded at: a new finding reloads it. */
     private var todayAt = -1L
 
     private val listener: () -> Unit = { render() }
@@ -126,6 +131,9 @@ class StatusActivity : Screen() {
         todayCard.addView(Ui.grid(this, listOf(apps, servers, findings)).apply { setPadding(0, Ui.dp(this@StatusActivity, 8), 0, 0) })
         todayList = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
         todayCard.addView(todayList)
+        // What servers sent back: below what was sent, in the quiet style, never counted above.
+        todayReceived = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
+        todayCard.addView(todayReceived)
         todayCard.addView(Ui.divider(this))
         todayCard.addView(Ui.entry(this, getString(R.string.open_findings), getString(R.string.open_findings_why)) { startActivity(Intent(this, FindingsActivity::class.java)) })
         col.addView(todayCard)
@@ -291,10 +299,12 @@ class StatusActivity : Screen() {
         val extra = listOfNotNull(
             if (stats.dropped > 0) getString(R.string.counts_dropped, Format.bytes(stats.dropped)) else null,
             if (stats.protectFailures > 0) getString(R.string.counts_protect_failures, Format.count(stats.protectFailures)) else null,
+            if (stats.findingsReceived > 0) getString(R.string.counts_received, Format.count(stats.findingsReceived)) else null,
         )
         liveExtra.text = extra.joinToString("\n")
         liveExtra.visibility = if (extra.isEmpty()) android.view.View.GONE else android.view.View.VISIBLE
-        if (stats.findings != todayAt) loadToday(stats.findings)
+        val seen = stats.findings + stats.findingsReceived
+        if (seen != todayAt) loadToday(seen)
     }
 
     /** Today's records, from the store, on the worker. [at] is the live findings count it reflects. */
@@ -303,7 +313,12 @@ class StatusActivity : Screen() {
         val records = phoneHome.records
         val now = System.currentTimeMillis()
         val start = TodaySummary.startOfDay(now, java.util.TimeZone.getDefault().getOffset(now).toLong())
-        phoneHome.worker.query({ TodaySummary.of(records.findings(RecordFilter(), 0, TODAY_PAGE), start) }) { today, error ->
+        phoneHome.worker.query({
+            // Apart, so that many answers naming the user cannot push what was sent off the page.
+            val sent = records.findings(RecordFilter(direction = Finding.SENT), 0, TODAY_PAGE)
+            val received = records.findings(RecordFilter(direction = Finding.RECEIVED), 0, TODAY_RECEIVED_PAGE)
+            TodaySummary.of(sent + received, start)
+        }) { today, error ->
             if (isDestroyed) return@query
             if (today == null) {
                 todayHeadline.text = getString(R.string.today_unknown)
@@ -336,5 +351,18 @@ class StatusActivity : Screen() {
             )
         }
         if (t.apps.size > TODAY_APPS) todayList.addView(Ui.note(this, getString(R.string.today_more, t.apps.size - TODAY_APPS)))
+        todayReceived.removeAllViews()
+        if (t.received.isNotEmpty()) {
+            todayReceived.addView(Ui.divider(this))
+            val servers = t.received.map { it.host }.distinct().size
+            todayReceived.addView(
+                Ui.note(this, resources.getQuantityString(R.plurals.today_received, servers, servers)).apply {
+                    setPadding(0, Ui.dp(this@StatusActivity, 8), 0, 0)
+                },
+            )
+            for (r in t.received.take(TODAY_RECEIVED_SHOWN)) {
+                todayReceived.addView(Ui.note(this, AppNames.label(this, r.app) + ": " + ReceivedLine.of(r)))
+            }
+        }
     }
 }

@@ -43,13 +43,28 @@ data class AppSummary(
 }
 
 /**
+ * What one server sent back to one app that held the phone's own identifiers: not a leak
+ * (the server already knew them), so it is shown apart from what was sent, and shorter.
+ */
+data class ReceivedSummary(
+    val app: String?,
+    val host: String,
+    val vendorLabel: String?,
+    /** Identifier kinds, most identifying first. */
+    val kinds: List<String>,
+    val count: Int,
+    val lastSeen: Long,
+)
+
+/**
  * Groups findings by app, then destination, then identifier kind, as the findings screen
  * shows them. Apps and destinations sending identifiers come before those with only
  * encrypted connections, then the most recent first; kinds go from the most identifying.
  */
 object Grouping {
+    /** What was sent, grouped; findings in what servers sent back are left out (see [received]). */
     fun group(findings: List<Finding>): List<AppSummary> =
-        findings.groupBy { it.app }.map { (app, ofApp) ->
+        findings.filter { it.sent }.groupBy { it.app }.map { (app, ofApp) ->
             val destinations = ofApp.groupBy { it.destination }.map { (host, ofHost) -> destination(host, ofHost) }
                 .sortedWith(compareBy<DestinationSummary> { it.identifierKinds.isEmpty() }.thenByDescending { it.lastSeen }.thenBy { it.host })
             AppSummary(app, destinations, ofApp.maxOf { it.ts })
@@ -58,6 +73,20 @@ object Grouping {
                 .thenByDescending { it.lastSeen }
                 .thenBy { it.app ?: "" },
         )
+
+    /** What servers sent back, one entry per app and server, the most recent first. */
+    fun received(findings: List<Finding>): List<ReceivedSummary> =
+        findings.filter { !it.sent }.groupBy { it.app to it.destination }.map { (key, ofPair) ->
+            val tagged = ofPair.firstOrNull { it.vendor != null } ?: ofPair.first()
+            ReceivedSummary(
+                app = key.first,
+                host = key.second,
+                vendorLabel = Vendors.label(tagged.vendor, tagged.category),
+                kinds = ofPair.map { it.kind }.distinct().sortedBy { Kinds.rank(it) },
+                count = ofPair.size,
+                lastSeen = ofPair.maxOf { it.ts },
+            )
+        }.sortedWith(compareByDescending<ReceivedSummary> { it.lastSeen }.thenBy { it.app ?: "" }.thenBy { it.host })
 
     private fun destination(host: String, findings: List<Finding>): DestinationSummary {
         // Some findings of a host may lack the catalog fields (a flow named late): take any that has them.
@@ -102,7 +131,8 @@ class FirstSeen(private val limit: Int = 20_000) {
 
     /** True the first time this finding's triple is seen (encrypted connections never notify). */
     fun observe(f: Finding): Boolean {
-        if (f.kind == Contract.ENCRYPTED_FLOW || f.direction != "out") return false
+        // What a server sent back is not a leak: it never notifies.
+        if (f.kind == Contract.ENCRYPTED_FLOW || !f.sent) return false
         val key = key(f.app, f.destination, f.kind)
         if (!seen.add(key)) return false
         if (seen.size > limit) seen.remove(seen.first())

@@ -32,6 +32,12 @@ data class Finding(
     /** Where it went: the name when one is known, else the address. */
     val destination: String get() = host ?: dst
 
+    /**
+     * Sent by the phone: a leak. False for what a server sent back (`direction` "in"): a
+     * server answering with the user's own e-mail already knew it.
+     */
+    val sent: Boolean get() = direction != RECEIVED
+
     /** The form it travelled in: "plain", "sha1 (base64url, truncated)", "plain inside hex>gzip". */
     val form: String
         get() {
@@ -41,6 +47,10 @@ data class Finding(
         }
 
     companion object {
+        /** The `direction` of what was sent by the phone, and of what servers sent back. */
+        const val SENT = "out"
+        const val RECEIVED = "in"
+
         fun fromJson(j: Json): Finding? {
             val o = j as? Json.Obj ?: return null
             return Finding(
@@ -62,7 +72,7 @@ data class Finding(
                 digestForm = o.string("digest_form"),
                 truncated = o.bool("truncated") ?: false,
                 where = o.string("where") ?: "",
-                direction = o.string("direction") ?: "out",
+                direction = o.string("direction") ?: SENT,
                 confidence = o.string("confidence") ?: "",
                 evidence = o.string("evidence") ?: "",
                 bytesOut = o.long("bytes_out"),
@@ -133,7 +143,10 @@ data class Stats(
     val flowsTotal: Long = 0,
     val bytesOut: Long = 0,
     val bytesIn: Long = 0,
+    /** Findings in what the phone sent: the leaks. */
     val findings: Long = 0,
+    /** Findings in what servers sent back: counted apart, never as leaks. */
+    val findingsReceived: Long = 0,
     val dropped: Long = 0,
     val protectFailures: Long = 0,
 ) {
@@ -152,6 +165,7 @@ data class Stats(
                 bytesOut = o.long("bytes_out") ?: 0,
                 bytesIn = o.long("bytes_in") ?: 0,
                 findings = o.long("findings") ?: 0,
+                findingsReceived = o.long("findings_received") ?: 0,
                 dropped = o.long("dropped") ?: 0,
                 protectFailures = o.long("protect_failures") ?: 0,
             )

@@ -13,20 +13,28 @@ data class TodaySummary(
     val kinds: List<String>,
     /** Destinations that received an identifier or an encrypted connection to a tagged host. */
     val servers: Int,
+    /** Findings in what was sent today. */
     val findings: Int,
+    /** Today's findings in what servers sent back, apart: not leaks. */
+    val received: List<ReceivedSummary> = emptyList(),
 ) {
     val appsSendingIdentifiers: Int get() = apps.count { a -> a.destinations.any { it.identifierKinds.isNotEmpty() } }
 
     companion object {
-        /** [findings] newest first or in any order; only those at or after [startOfDay] count. */
+        /**
+         * [findings] newest first or in any order; only those at or after [startOfDay] count.
+         * What servers sent back goes to [received] and nowhere else.
+         */
         fun of(findings: List<Finding>, startOfDay: Long): TodaySummary {
-            val today = findings.filter { it.ts >= startOfDay }
+            val all = findings.filter { it.ts >= startOfDay }
+            val today = all.filter { it.sent }
             val kinds = today.map { it.kind }.filter { it != Contract.ENCRYPTED_FLOW }.distinct().sortedBy { Kinds.rank(it) }
             return TodaySummary(
                 apps = Grouping.group(today),
                 kinds = kinds,
                 servers = today.map { it.destination }.distinct().size,
                 findings = today.size,
+                received = Grouping.received(all),
             )
         }
 
@@ -44,4 +52,9 @@ object AppLine {
         return if (kinds.isEmpty()) "encrypted connections → $shown"
         else kinds.joinToString(", ") { Kinds.name(it) } + " → " + shown
     }
+}
+
+/** One quiet line about what a server sent back: "e-mail address, IMEI ← Xiaomi account". */
+object ReceivedLine {
+    fun of(r: ReceivedSummary): String = r.kinds.joinToString(", ") { Kinds.name(it) } + " ← " + (r.vendorLabel ?: r.host)
 }

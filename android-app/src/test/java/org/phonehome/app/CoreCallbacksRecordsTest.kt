@@ -75,6 +75,18 @@ class CoreCallbacksRecordsTest {
     }
 
     @Test
+    fun `what a server sent back is stored but never notified as a discovery`() {
+        callbacks.onRecords(5, "", jsonl(finding(1, "com.a", "email", 1, direction = "in")))
+        assertEquals(listOf("in"), records.findings().map { it.direction })
+        // The same app sending that kind later is its first leak, and notifies.
+        callbacks.onRecords(5, "", jsonl(finding(2, "com.a", "email", 2)))
+        val posted = awaitNotifications(1)
+        assertEquals(1, posted.size)
+        Thread.sleep(200)
+        assertEquals(1, notifications().size)
+    }
+
+    @Test
     fun `a batch the store refuses is counted, and nothing of it is notified`() {
         records.writableDatabase.execSQL(
             "CREATE TRIGGER refuse BEFORE INSERT ON findings BEGIN SELECT RAISE(ABORT, 'disk full'); END",

@@ -37,11 +37,11 @@ class RecordStoreTest {
     companion object {
         const val NAME = "records-test.sqlite"
 
-        fun finding(flow: Long, app: String?, kind: String, second: Int, host: String = "api.account.xiaomi.com") =
+        fun finding(flow: Long, app: String?, kind: String, second: Int, host: String = "api.account.xiaomi.com", direction: String = "out") =
             """{"ts":"2026-12-02T10:00:${"%02d".format(second)}.000Z","flow":$flow,"app":${app?.let { "\"$it\"" } ?: "null"},""" +
                 """"proto":"tcp","src":"10.111.0.2:40000","dst":"10.201.0.2:80","host":"$host","host_source":"dns",""" +
                 """"vendor":"Xiaomi","category":"account","service":null,"kind":"$kind","encoding":"sha1",""" +
-                """"digest_form":"base64url","truncated":true,"where":"url","direction":"out","confidence":"exact",""" +
+                """"digest_form":"base64url","truncated":true,"where":"url","direction":"$direction","confidence":"exact",""" +
                 """"evidence":"imei=86**********0128"}"""
 
         fun flow(id: Long, app: String, endSecond: Int, close: String = "idle") =
@@ -220,9 +220,10 @@ class RecordStoreTest {
     }
 
     @Test
-    fun `filters narrow by app, host, kind, session and flow`() {
+    fun `filters narrow by app, host, kind, direction, session and flow`() {
         twoSessions()
         store.insertBatch(3, jsonl(flow(5, "com.c", 40)), jsonl(finding(5, "com.c", "imei", 40, host = "elsewhere.example")))
+        store.insertBatch(3, "", jsonl(finding(6, "com.c", "email", 41, direction = "in")))
         fun findings(f: RecordFilter) = store.findings(f, 0, 100)
         assertEquals(listOf("com.b"), findings(RecordFilter(app = "com.b", session = 1)).map { it.app })
         assertEquals(3, findings(RecordFilter(kind = "imei")).size)
@@ -233,6 +234,10 @@ class RecordStoreTest {
         // kind means nothing to flows, as in the core's queries.
         assertEquals(3, store.flows(RecordFilter(kind = "imei"), 0, 10).size)
         assertEquals(0, findings(RecordFilter(app = "nobody")).size)
+        // What a server sent back, apart from what was sent.
+        assertEquals(listOf("email"), findings(RecordFilter(direction = "in")).map { it.kind })
+        assertEquals(5, findings(RecordFilter(direction = "out")).size)
+        assertEquals(listOf("imei"), findings(RecordFilter(app = "com.c", direction = "out")).map { it.kind })
     }
 
     @Test

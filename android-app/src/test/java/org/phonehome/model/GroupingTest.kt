@@ -19,11 +19,12 @@ class GroupingTest {
         category: String? = "cloud-messaging",
         flow: Long = 1,
         where: String = "body",
+        direction: String = "out",
     ) = Finding(
         id = null, session = 1, ts = Format.parseRfc3339(ts)!!, flow = flow, app = app, proto = "tcp",
         src = "10.111.0.2:40000", dst = "203.0.113.7:443", host = host, hostSource = "sni", vendor = vendor,
         category = category, service = "MIUI Cloud Messaging / Mi account", kind = kind, encoding = encoding,
-        digestForm = digestForm, truncated = truncated, where = where, direction = "out", confidence = "exact",
+        digestForm = digestForm, truncated = truncated, where = where, direction = direction, confidence = "exact",
         evidence = "imei=86*********0123",
     )
 
@@ -80,6 +81,29 @@ class GroupingTest {
         assertEquals("Samsung account", Vendors.label("Samsung", "account"))
         assertEquals("Huawei", Vendors.label("Huawei", "vendor"))
         assertNull(Vendors.label(null, "telemetry"))
+    }
+
+    @Test
+    fun `what a server sent back is never grouped with what was sent, but listed apart per app and server`() {
+        val findings = listOf(
+            finding("2026-11-23T10:00:00Z", kind = "imei"),
+            finding("2026-11-23T10:01:00Z", kind = "email", direction = "in", where = "payload"),
+            finding("2026-11-23T10:02:00Z", kind = "imei", direction = "in", where = "payload"),
+            finding("2026-11-23T10:03:00Z", app = "com.example.mail", host = "mail.example.com", vendor = null, category = null, kind = "email", direction = "in"),
+        )
+        val sent = Grouping.group(findings)
+        assertEquals(listOf("imei"), sent.single().kinds)
+        assertEquals(1, sent.single().destinations.single().kinds.single().count)
+        val received = Grouping.received(findings)
+        assertEquals(listOf("com.example.mail", "com.miui.cloudservice"), received.map { it.app })
+        val xiaomi = received[1]
+        assertEquals("api.account.xiaomi.com", xiaomi.host)
+        assertEquals(listOf("imei", "email"), xiaomi.kinds)
+        assertEquals(2, xiaomi.count)
+        assertEquals("IMEI, e-mail address ← Xiaomi cloud messaging", ReceivedLine.of(xiaomi))
+        assertEquals("e-mail address ← mail.example.com", ReceivedLine.of(received[0]))
+        // Only received: nothing to group as sent.
+        assertEquals(emptyList<AppSummary>(), Grouping.group(findings.drop(1)))
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.phonehome.model
 
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
 import org.junit.Test
 
 class RecordsTest {
@@ -47,6 +48,24 @@ class RecordsTest {
         val s = Stats.fromJson("""{"running":true,"flows_open":12,"flows_total":3400,"bytes_out":1200000,"bytes_in":8000000,"findings":3,"dropped":0,"protect_failures":0}""")
         assertEquals("12 open · 3,400 flows · ↑1.2 MB ↓8.0 MB · 3 findings", s.summary())
         assertEquals(Stats(), Stats.fromJson("[]"))
+    }
+
+    @Test
+    fun `live counts keep what servers sent back apart from the leaks`() {
+        val s = Stats.fromJson("""{"running":true,"findings":3,"findings_received":5}""")
+        assertEquals(3L, s.findings)
+        assertEquals(5L, s.findingsReceived)
+        assertTrue(s.summary(), s.summary().endsWith(" · 3 findings"))
+        // A core from before the split: nothing received.
+        assertEquals(0L, Stats.fromJson("""{"findings":3}""").findingsReceived)
+    }
+
+    @Test
+    fun `a finding says whether the phone sent it`() {
+        val lines = """[{"ts":"2026-11-23T10:00:00.000Z","flow":1,"kind":"email","direction":"in"},
+            {"ts":"2026-11-23T10:00:00.000Z","flow":1,"kind":"imei","direction":"out"},
+            {"ts":"2026-11-23T10:00:00.000Z","flow":1,"kind":"imei"}]"""
+        assertEquals(listOf(false, true, true), Finding.listFromJson(lines).map { it.sent })
     }
 
     @Test

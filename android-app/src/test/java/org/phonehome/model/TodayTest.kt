@@ -4,11 +4,11 @@ import org.junit.Assert.assertEquals
 import org.junit.Test
 
 class TodayTest {
-    private fun finding(ts: String, app: String?, host: String, kind: String, vendor: String? = null, category: String? = null) = Finding(
+    private fun finding(ts: String, app: String?, host: String, kind: String, vendor: String? = null, category: String? = null, direction: String = "out") = Finding(
         id = null, session = 1, ts = Format.parseRfc3339(ts)!!, flow = 1, app = app, proto = "tcp",
         src = "10.111.0.2:40000", dst = "203.0.113.7:443", host = host, hostSource = "sni", vendor = vendor,
         category = category, service = null, kind = kind, encoding = "plain", digestForm = null, truncated = false,
-        where = "url", direction = "out", confidence = "exact", evidence = "imei=86*********0123",
+        where = "url", direction = direction, confidence = "exact", evidence = "imei=86*********0123",
     )
 
     @Test
@@ -33,5 +33,24 @@ class TodayTest {
         assertEquals(3, t.findings)
         assertEquals("IMEI, phone number → Xiaomi cloud messaging", AppLine.of(t.apps[0]))
         assertEquals("encrypted connections → Google telemetry", AppLine.of(t.apps[1]))
+    }
+
+    @Test
+    fun `what servers sent back today is listed apart and never counted as sent`() {
+        val start = Format.parseRfc3339("2026-11-22T16:00:00Z")!!
+        val t = TodaySummary.of(
+            listOf(
+                finding("2026-11-22T16:20:00Z", "com.example.mail", "mail.example.com", "email", direction = "in"),
+                finding("2026-11-22T16:10:00Z", "com.example.mail", "mail.example.com", "imei", direction = "in"),
+                finding("2026-11-22T15:10:00Z", "com.example.mail", "old.example.com", "imei", direction = "in"),
+            ),
+            start,
+        )
+        assertEquals(emptyList<String>(), t.kinds)
+        assertEquals(0, t.findings)
+        assertEquals(0, t.servers)
+        assertEquals(0, t.apps.size)
+        assertEquals(listOf("mail.example.com"), t.received.map { it.host })
+        assertEquals(listOf("imei", "email"), t.received.single().kinds)
     }
 }
