@@ -34,6 +34,8 @@ pub enum Command {
     Analyze(crate::analyze::AnalyzeArgs),
     /// Summarise a run's findings: per app, per destination, which identifiers left how.
     Report(crate::report::ReportArgs),
+    /// The TLS interception CA: `phonehome ca export --dir DIR`.
+    Ca(crate::intercept::CaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +47,9 @@ pub struct WatchArgs {
 
     #[command(flatten)]
     pub detection: crate::detection::DetectionArgs,
+
+    #[command(flatten)]
+    pub intercept: crate::intercept::InterceptArgs,
 
     /// Upstream DNS server for the watched program's queries [default: the first
     /// nameserver of /etc/resolv.conf].
@@ -203,6 +208,28 @@ mod tests {
         assert_eq!(w.dns, Some("9.9.9.9:53".parse().unwrap()));
         assert_eq!(w.mtu, 1280);
         assert_eq!(w.cmd, ["true"]);
+    }
+
+    #[test]
+    fn interception_is_off_unless_asked_for() {
+        let w = watch(&["watch", "--", "curl", "https://example.com"]);
+        assert!(!w.intercept.intercept);
+        let w = watch(&[
+            "watch",
+            "--intercept",
+            "--ca-dir",
+            "ca",
+            "--upstream-ca",
+            "test-ca.pem",
+            "--",
+            "true",
+        ]);
+        assert!(w.intercept.intercept);
+        assert_eq!(w.intercept.ca.ca_dir, Some(PathBuf::from("ca")));
+        assert_eq!(w.intercept.upstream_ca, Some(PathBuf::from("test-ca.pem")));
+        // Extra upstream roots mean nothing without interception.
+        let err = parse(&["watch", "--upstream-ca", "x.pem", "--", "true"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
     }
 
     #[test]

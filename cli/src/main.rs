@@ -4,6 +4,7 @@ mod analyze;
 mod channel;
 mod cli;
 mod detection;
+mod intercept;
 mod pidns;
 mod report;
 mod resolv;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::Watch(args) => watch::run(args).map_err(|e| e.to_string()),
         cli::Command::Analyze(args) => analyze::run(args).map_err(|e| e.to_string()),
         cli::Command::Report(args) => report::run(args).map_err(|e| e.to_string()),
+        cli::Command::Ca(args) => intercept::run(args).map_err(|e| e.to_string()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -48,6 +48,8 @@ pub enum WatchError {
     Sink(io::Error),
     #[error(transparent)]
     Detection(#[from] crate::detection::DetectionError),
+    #[error("TLS interception: {0}")]
+    Intercept(#[from] phonehome_intercept::InterceptError),
     #[error("the command line argument {0:?} contains a NUL byte")]
     NulInArgument(OsString),
     #[error("{what}: {source}")]
@@ -103,6 +105,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         let name = Path::new(c).file_name().unwrap_or(c.as_os_str());
         name.to_string_lossy().into_owned()
     });
+    let intercept = crate::intercept::interceptor(&args.intercept, app.clone())?;
     let plan = Plan {
         unprivileged: unprivileged_user(args.keep_root),
         mtu: args.mtu,
@@ -127,6 +130,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
             listen: sandbox::dns_listen(),
             upstream,
         }),
+        intercept: intercept.map(|i| Arc::new(i) as Arc<dyn phonehome_relay::Intercept>),
         ..Default::default()
     };
 

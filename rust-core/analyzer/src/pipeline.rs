@@ -14,7 +14,7 @@ use phonehome_catalog::Catalog;
 use phonehome_detect::{Detector, Hit};
 use phonehome_model::{
     Category, Confidence, Destination, DigestForm, Direction, Encoding, Finding, FlowRecord,
-    HostSource, Kind, Layer, Proto, Where,
+    HostSource, Kind, Layer, Proto, TlsMode, Where,
 };
 use phonehome_unwrap::{Budget, Limits};
 
@@ -482,6 +482,22 @@ impl Analyzer {
         self.records.push_back(record);
     }
 
+    /// TLS interception says what became of flow `id`. Once it is intercepted, the
+    /// flow's later bytes are its plaintext: the outgoing stream is typed afresh (HTTP/1
+    /// is parsed as on port 80), and the scan budget spent on ciphertext is given back.
+    pub fn tls_mode(&mut self, id: u64, mode: TlsMode) {
+        let Some(flow) = self.flows.get_mut(&id) else {
+            return;
+        };
+        flow.destination.tls = Some(mode);
+        if mode == TlsMode::Intercepted {
+            flow.encrypted = false;
+            flow.out = Stream::Unknown(Vec::new());
+            flow.scanned_out = 0;
+            flow.scanned_in = 0;
+        }
+    }
+
     /// Whether flow `id` should get all its outgoing bytes, not just the first ones:
     /// true for HTTP, where each request on a kept-alive connection is read.
     pub fn follows(&self, id: u64) -> bool {
@@ -698,6 +714,93 @@ mod tests {
         );
         let f = a.pop_finding().expect("the second request is read");
         assert_eq!((f.kind.as_str(), f.place.as_str()), ("imei", "url"));
+    }
+
+    /// A ClientHello for `name` offering http/1.1 (TLS 1.2 record, no other extension).
+    fn client_hello(name: &str) -> Vec<u8> {
+        let mut sni = vec![0u8; 5];
+        sni[2] = 0; // host_name
+        sni[3..5].copy_from_slice(&(name.len() as u16).to_be_bytes());
+        sni.extend_from_slice(name.as_bytes());
+        let list = (sni.len() - 2) as u16;
+        sni[0..2].copy_from_slice(&list.to_be_bytes());
+        let mut ext = vec![0, 0];
+        ext.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+        ext.extend_from_slice(&sni);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0; 32]); // random
+        body.push(0); // session id
+        body.extend_from_slice(&[0, 2, 0x13, 0x01]); // one cipher suite
+        body.extend_from_slice(&[1, 0]); // null compression
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut hs = vec![1, 0];
+        hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        hs.extend_from_slice(&body);
+        let mut record = vec![22, 3, 1];
+        record.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+        record.extend_from_slice(&hs);
+        record
+    }
+
+    #[test]
+    fn an_intercepted_flows_plaintext_is_read_as_http_and_its_findings_say_so() {
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:40000".parse().unwrap(),
+            "10.201.0.2:443".parse().unwrap(),
+            None,
+        );
+        a.data(
+            1,
+            Direction::Out,
+            &client_hello("api.account.xiaomi.com"),
+            t(),
+        );
+        assert_eq!(a.destination(1).unwrap().host_source, Some(HostSource::Sni));
+        a.tls_mode(1, TlsMode::Intercepted);
+        a.data(
+            1,
+            Direction::Out,
+            b"GET /dev?imei=861234567890123 HTTP/1.1\r\nHost: api.account.xiaomi.com\r\n\r\n",
+            t(),
+        );
+        a.flow_end(record(1, Proto::Tcp, "10.111.0.2:40000", "10.201.0.2:443"));
+        let f = a.pop_finding().expect("the IMEI in the decrypted request");
+        assert_eq!((f.kind.as_str(), f.place.as_str()), ("imei", "url"));
+        assert_eq!(f.destination.tls, Some(TlsMode::Intercepted));
+        assert_eq!(
+            a.pop_finding(),
+            None,
+            "no encrypted-flow finding: it was read"
+        );
+        let r = a.pop_record().unwrap();
+        assert_eq!(r.destination.tls, Some(TlsMode::Intercepted));
+    }
+
+    #[test]
+    fn a_flow_that_passed_through_stays_an_encrypted_flow_marked_so() {
+        let mut a = analyzer();
+        a.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:40000".parse().unwrap(),
+            "10.201.0.2:443".parse().unwrap(),
+            None,
+        );
+        a.data(
+            1,
+            Direction::Out,
+            &client_hello("api.account.xiaomi.com"),
+            t(),
+        );
+        a.tls_mode(1, TlsMode::Pinned);
+        a.flow_end(record(1, Proto::Tcp, "10.111.0.2:40000", "10.201.0.2:443"));
+        let f = a.pop_finding().expect("an encrypted-flow finding");
+        assert_eq!(f.kind, Kind::EncryptedFlow);
+        assert_eq!(f.destination.tls, Some(TlsMode::Pinned));
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub(crate) const IDB: u32 = 1;
 const OPB: u32 = 2;
 const SPB: u32 = 3;
 pub(crate) const EPB: u32 = 6;
+/// Decryption Secrets Block (pcapng draft, section 4.7).
+pub(crate) const DSB: u32 = 0x0A;
+/// DSB secrets type: the NSS key log format (SSLKEYLOGFILE).
+pub(crate) const SECRETS_TLS_KEY_LOG: u32 = 0x544c_534b;
 pub(crate) const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 
 pub(crate) const OPT_ENDOFOPT: u16 = 0;

@@ -118,6 +118,34 @@ fn writer_emits_known_bytes() {
     assert_eq!(file, expected);
 }
 
+/// tshark decrypting with these blocks alone is the end-to-end test's (test_intercept).
+#[test]
+fn a_decryption_secrets_block_has_the_tls_key_log_layout_and_readers_step_over_it() {
+    let config = WriterConfig {
+        application: None,
+        ..WriterConfig::default()
+    };
+    let mut w = PcapngWriter::with_config(Vec::new(), config).expect("vec write");
+    w.write_tls_key_log(b"CLIENT_RANDOM 00 11\n")
+        .expect("vec write");
+    w.write_packet(at(1, 0), &IPV4, None).expect("vec write");
+    let file = w.into_inner().expect("vec flush");
+    let dsb = &file[block_starts(&file)[2]..];
+    #[rustfmt::skip]
+    let expected: &[u8] = &[
+        // DSB: type 0x0a, length 40, secrets type "TLSK", secrets length 20,
+        // the lines (a multiple of 4 bytes: no padding), length.
+        0x0a, 0, 0, 0, 40, 0, 0, 0, 0x4b, 0x53, 0x4c, 0x54, 20, 0, 0, 0,
+        b'C', b'L', b'I', b'E', b'N', b'T', b'_', b'R', b'A', b'N', b'D', b'O', b'M',
+        b' ', b'0', b'0', b' ', b'1', b'1', b'\n', 40, 0, 0, 0,
+    ];
+    assert_eq!(&dsb[..40], expected);
+    let (read, err) = read_all(&file[..]);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].data, IPV4);
+}
+
 #[test]
 fn writer_cuts_to_snaplen_and_keeps_orig_len() {
     let config = WriterConfig {

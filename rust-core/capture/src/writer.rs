@@ -5,7 +5,10 @@ use std::io::{self, Write};
 use std::time::SystemTime;
 
 use crate::packet::LinkType;
-use crate::pcapng::{pad4, BYTE_ORDER_MAGIC, EPB, IDB, IF_TSRESOL, OPT_COMMENT, OPT_ENDOFOPT, SHB};
+use crate::pcapng::{
+    pad4, BYTE_ORDER_MAGIC, DSB, EPB, IDB, IF_TSRESOL, OPT_COMMENT, OPT_ENDOFOPT,
+    SECRETS_TLS_KEY_LOG, SHB,
+};
 
 /// `shb_userappl`: the application that wrote the section.
 const SHB_USERAPPL: u16 = 4;
@@ -134,6 +137,24 @@ impl<W: Write> PcapngWriter<W> {
             push_option(&mut body, OPT_ENDOFOPT, &[]);
         }
         let result = self.emit(EPB, &mut body);
+        self.block = body;
+        result
+    }
+
+    /// Appends a Decryption Secrets Block of TLS key log lines (SSLKEYLOGFILE format):
+    /// Wireshark and tshark decrypt the TLS sessions of the packets after it with no key
+    /// file of their own.
+    pub fn write_tls_key_log(&mut self, lines: &[u8]) -> io::Result<()> {
+        let len = u32::try_from(lines.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "secrets over 4 GiB"))?;
+        let mut body = std::mem::take(&mut self.block);
+        body.clear();
+        body.resize(8, 0);
+        body.extend_from_slice(&SECRETS_TLS_KEY_LOG.to_le_bytes());
+        body.extend_from_slice(&len.to_le_bytes());
+        body.extend_from_slice(lines);
+        body.resize(pad4(body.len()), 0);
+        let result = self.emit(DSB, &mut body);
         self.block = body;
         result
     }

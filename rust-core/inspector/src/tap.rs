@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use phonehome_analyzer::Analyzer;
-use phonehome_model::{Direction, FlowRecord, Proto, Sink};
+use phonehome_model::{Direction, FlowRecord, Proto, Sink, TlsMode};
 use phonehome_netstack::packet::segment;
 use phonehome_netstack::FlowId;
 use phonehome_relay::Observer;
@@ -237,6 +237,22 @@ impl Observer for Inspector {
             return;
         }
         self.capture(packet, flow);
+    }
+
+    fn tls_mode(&mut self, id: FlowId, mode: TlsMode) {
+        if let Some(tapped) = self.copied.get_mut(&id) {
+            if mode == TlsMode::Intercepted {
+                // The plaintext starts afresh; the ciphertext copied so far was not it.
+                tapped.bytes = (0, 0);
+            }
+            self.send(Message::Tls(id, mode));
+        }
+    }
+
+    fn tls_secret(&mut self, _id: FlowId, line: &str) {
+        if self.capturing {
+            self.send(Message::Secret(line.to_owned()));
+        }
     }
 
     fn round_done(&mut self) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use phonehome_analyzer::Analyzer;
-use phonehome_model::{Direction, FlowRecord, Proto, Sink};
+use phonehome_model::{Direction, FlowRecord, Proto, Sink, TlsMode};
 use phonehome_netstack::FlowId;
 
 use crate::Capture;
@@ -34,6 +34,10 @@ pub(crate) enum Message {
     End(Box<FlowRecord>),
     /// A packet for the capture file, and the flow it belongs to if any.
     Packet(SystemTime, Vec<u8>, Option<FlowId>),
+    /// What TLS interception did with a flow.
+    Tls(FlowId, TlsMode),
+    /// An SSLKEYLOGFILE line for the capture, ahead of the packets it decrypts.
+    Secret(String),
 }
 
 /// The inspection thread's state.
@@ -144,6 +148,16 @@ impl Worker {
                 survive(|| self.analyzer.flow_end(*record));
             }
             Message::Packet(ts, packet, flow) => self.packet(ts, &packet, flow),
+            Message::Tls(id, mode) => {
+                survive(|| self.analyzer.tls_mode(id, mode));
+            }
+            Message::Secret(line) => {
+                if let Some(capture) = &mut self.capture {
+                    let written = capture.write_tls_key_log(line.as_bytes());
+                    self.unflushed = true;
+                    self.keep(written);
+                }
+            }
         }
     }
 

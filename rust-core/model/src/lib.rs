@@ -113,6 +113,27 @@ wire_names!(Category {
     Vendor => "vendor",
 });
 
+/// What opt-in TLS interception did with a TCP flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TlsMode {
+    /// Both TLS legs were ours: the monitor read the plaintext.
+    Intercepted,
+    /// The client refused our certificate (an alert or a close during the handshake):
+    /// its app and host pass through untouched for a while.
+    Pinned,
+    /// Relayed untouched: the app refused interception for this host before, or the
+    /// ClientHello named no server.
+    Passthrough,
+    /// The server's certificate failed verification, so the client was refused too.
+    UpstreamRejected,
+}
+wire_names!(TlsMode {
+    Intercepted => "intercepted",
+    Pinned => "pinned",
+    Passthrough => "passthrough",
+    UpstreamRejected => "upstream-rejected",
+});
+
 /// What is known about a flow's destination beyond its address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Destination {
@@ -128,6 +149,9 @@ pub struct Destination {
     /// The ClientHello used Encrypted Client Hello: the name seen is the outer, public one.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ech: bool,
+    /// Set only when TLS interception is on and took this flow in hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsMode>,
 }
 
 /// One finished flow, as `flows.jsonl` has it.
@@ -208,5 +232,14 @@ mod tests {
         assert_eq!("cloud-messaging".parse(), Ok(Category::CloudMessaging));
         assert_eq!("quic".parse(), Ok(HostSource::Quic));
         assert_eq!("bogus".parse::<Category>(), Err(()));
+        assert_eq!("upstream-rejected".parse(), Ok(TlsMode::UpstreamRejected));
+    }
+
+    #[test]
+    fn a_flow_says_tls_only_when_interception_took_it_in_hand() {
+        let mut d = Destination::default();
+        assert!(serde_json::to_value(&d).unwrap().get("tls").is_none());
+        d.tls = Some(TlsMode::Intercepted);
+        assert_eq!(serde_json::to_value(&d).unwrap()["tls"], "intercepted");
     }
 }

@@ -10,11 +10,14 @@
 //! Every outbound socket passes [`Protect::protect`] before it connects or sends.
 //!
 //! What crosses is only shown to an [`Observer`] (`phonehome-inspector` inspects it); the
-//! relay itself does no analysis.
+//! relay itself does no analysis. With an [`Intercept`] configured, chosen TCP flows are
+//! handed to it between the two sockets (TLS interception), and their plaintext is what
+//! the observer sees.
 
+mod intercept;
 mod upstream;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -23,13 +26,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use phonehome_model::{Direction, FlowRecord, Proto};
+use phonehome_model::{Direction, FlowRecord, Proto, TlsMode};
 use phonehome_netstack::{ConnectError, Event, FlowEnd, FlowId, Netstack};
 use phonehome_tun::Tun;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::mpsc;
 
+pub use intercept::{Intercept, InterceptedFlow, TapEvent, TapSink, TlsTap};
 use upstream::{DatagramUpstream, DnsPending, TcpUpstream};
 
 /// Lets an outbound socket bypass the VPN before it connects (Android: `VpnService.protect`).
@@ -60,6 +64,12 @@ pub trait Observer: Send {
     fn packet(&mut self, _direction: Direction, _packet: &[u8]) {}
     /// The relay finished one round of packets and events.
     fn round_done(&mut self) {}
+    /// What TLS interception did with a TCP flow (between its start and its end). After
+    /// [`TlsMode::Intercepted`], `data` carries the flow's plaintext, not its ciphertext.
+    fn tls_mode(&mut self, _id: FlowId, _mode: TlsMode) {}
+    /// An SSLKEYLOGFILE line for an intercepted flow's TLS session with the client, before
+    /// the packets it decrypts.
+    fn tls_secret(&mut self, _id: FlowId, _line: &str) {}
     /// The relay is stopping: write out everything.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -87,6 +97,8 @@ pub struct RelayConfig {
     pub dns: Option<DnsForward>,
     /// How long an upstream TCP connect may take before the client is refused.
     pub connect_timeout: Duration,
+    /// TLS interception, when switched on.
+    pub intercept: Option<Arc<dyn Intercept>>,
 }
 
 impl Default for RelayConfig {
@@ -95,6 +107,7 @@ impl Default for RelayConfig {
             stack: phonehome_netstack::Config::default(),
             dns: None,
             connect_timeout: Duration::from_secs(30),
+            intercept: None,
         }
     }
 }
@@ -129,6 +142,7 @@ pub(crate) enum Command {
     UdpReply(FlowId, Bytes),
     EchoReply(FlowId, u16, Bytes),
     DatagramFailed(FlowId),
+    Tap(FlowId, TapEvent),
 }
 
 /// Every flow holds one socket: lift the soft limit on open files (often 1024) towards
@@ -204,6 +218,7 @@ pub async fn run(
     let mut relay = Relay {
         stack: Netstack::new(config.stack.clone(), Instant::now()),
         tcp: HashMap::new(),
+        intercepted: HashSet::new(),
         datagrams: HashMap::new(),
         commands,
         protect,
@@ -306,6 +321,8 @@ impl WallClock {
 struct Relay {
     stack: Netstack,
     tcp: HashMap<FlowId, TcpUpstream>,
+    /// Intercepted flows: the observer gets their plaintext, not their ciphertext.
+    intercepted: HashSet<FlowId>,
     datagrams: HashMap<FlowId, DatagramUpstream>,
     commands: mpsc::UnboundedSender<Command>,
     protect: Arc<dyn Protect>,
@@ -350,7 +367,9 @@ impl Relay {
             Command::ConnectFailed(id, e) => self.stack.tcp_connect_failed(now, id, e),
             Command::Written(id, n) => self.stack.tcp_written(id, n),
             Command::Down(id, data) => {
-                self.observer.data(id, Direction::In, &data);
+                if !self.intercepted.contains(&id) {
+                    self.observer.data(id, Direction::In, &data);
+                }
                 self.stack.tcp_send(now, id, data)
             }
             Command::DownEof(id) => self.stack.tcp_server_eof(id),
@@ -361,6 +380,28 @@ impl Relay {
             }
             Command::EchoReply(id, seq, data) => self.stack.echo_reply(now, id, seq, &data),
             Command::DatagramFailed(id) => self.stack.datagram_failed(now, id),
+            Command::Tap(id, event) => self.tap(id, event),
+        }
+    }
+
+    /// What an interceptor says about a flow that is still open.
+    fn tap(&mut self, id: FlowId, event: TapEvent) {
+        if !self.tcp.contains_key(&id) {
+            return;
+        }
+        match event {
+            TapEvent::Mode(mode) => {
+                if mode == TlsMode::Intercepted {
+                    self.intercepted.insert(id);
+                }
+                self.observer.tls_mode(id, mode);
+            }
+            TapEvent::Plaintext(direction, data) => {
+                if self.intercepted.contains(&id) {
+                    self.observer.data(id, direction, &data);
+                }
+            }
+            TapEvent::Secret(line) => self.observer.tls_secret(id, &line),
         }
     }
 
@@ -398,9 +439,16 @@ impl Relay {
                         continue;
                     }
                     let target = self.upstream_of(dst);
+                    let intercept = self
+                        .config
+                        .intercept
+                        .as_ref()
+                        .filter(|i| target == dst && i.wants(src, dst))
+                        .cloned();
                     let upstream = TcpUpstream::spawn(
                         id,
-                        target,
+                        (src, target),
+                        intercept,
                         self.config.connect_timeout,
                         self.protect.clone(),
                         self.commands.clone(),
@@ -410,7 +458,9 @@ impl Relay {
                     self.trim.opened(self.open_flows());
                 }
                 Event::TcpData { id, data } => {
-                    self.observer.data(id, Direction::Out, &data);
+                    if !self.intercepted.contains(&id) {
+                        self.observer.data(id, Direction::Out, &data);
+                    }
                     if let Some(up) = self.tcp.get(&id) {
                         up.send(data);
                     }
@@ -503,6 +553,7 @@ impl Relay {
     }
 
     fn closed(&mut self, end: FlowEnd) {
+        self.intercepted.remove(&end.id);
         let had_tcp = match self.tcp.remove(&end.id) {
             Some(up) => {
                 up.close(end.reason != phonehome_model::CloseReason::Closed);

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use phonehome_netstack::{ConnectError, FlowId};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::{Command, Protect};
+use crate::{Command, Intercept, InterceptedFlow, Protect, TlsTap};
 
 /// Largest read from a server at once.
 const CHUNK: usize = 64 * 1024;
@@ -34,9 +34,12 @@ pub(crate) struct TcpUpstream {
 }
 
 impl TcpUpstream {
+    /// `intercept`: once connected, the flow is handed to it (TLS interception) and this
+    /// task copies between the client and the interceptor instead of the server.
     pub(crate) fn spawn(
         id: FlowId,
-        target: SocketAddr,
+        (src, target): (SocketAddr, SocketAddr),
+        intercept: Option<Arc<dyn Intercept>>,
         connect_timeout: Duration,
         protect: Arc<dyn Protect>,
         commands: mpsc::UnboundedSender<Command>,
@@ -62,7 +65,22 @@ impl TcpUpstream {
             };
             let _ = stream.set_nodelay(true);
             let _ = commands.send(Command::Connected(id));
-            relay(id, stream, from_stack, task_window, commands, stopped).await;
+            match intercept {
+                None => relay(id, stream, from_stack, task_window, commands, stopped).await,
+                Some(intercept) => {
+                    let (near, far) = tokio::io::duplex(CHUNK);
+                    let flow = InterceptedFlow {
+                        id,
+                        src,
+                        dst: target,
+                        client: far,
+                        server: stream,
+                        tap: TlsTap::new(id, Arc::new(commands.clone())),
+                    };
+                    tokio::spawn(intercept.run(flow));
+                    relay(id, near, from_stack, task_window, commands, stopped).await;
+                }
+            }
         });
         Self {
             to_server,
@@ -117,17 +135,60 @@ fn connect_error(e: &io::Error) -> ConnectError {
     }
 }
 
+/// What a flow's copier talks to on the far side: the server's socket, or an
+/// interceptor's end of an in-memory pipe.
+trait FarSide: Send {
+    fn halves(
+        &mut self,
+    ) -> (
+        impl AsyncRead + Unpin + Send + '_,
+        impl AsyncWrite + Unpin + Send + '_,
+    );
+    /// Makes dropping it a reset rather than a close, where that means something.
+    fn reset_on_drop(&self);
+}
+
+impl FarSide for TcpStream {
+    fn halves(
+        &mut self,
+    ) -> (
+        impl AsyncRead + Unpin + Send + '_,
+        impl AsyncWrite + Unpin + Send + '_,
+    ) {
+        self.split()
+    }
+
+    fn reset_on_drop(&self) {
+        // SO_LINGER 0 makes close() send RST, as the client's reset asked.
+        let _ = SockRef::from(self).set_linger(Some(Duration::ZERO));
+    }
+}
+
+impl FarSide for DuplexStream {
+    fn halves(
+        &mut self,
+    ) -> (
+        impl AsyncRead + Unpin + Send + '_,
+        impl AsyncWrite + Unpin + Send + '_,
+    ) {
+        tokio::io::split(self)
+    }
+
+    /// The interceptor sees the pipe close and ends both of its legs.
+    fn reset_on_drop(&self) {}
+}
+
 /// Copies both ways until both directions are done or the stack says stop.
 async fn relay(
     id: FlowId,
-    mut stream: TcpStream,
+    mut stream: impl FarSide,
     mut from_stack: mpsc::UnboundedReceiver<Up>,
     window: Arc<Semaphore>,
     commands: mpsc::UnboundedSender<Command>,
     stopped: oneshot::Receiver<bool>,
 ) {
     let reset = {
-        let (mut reader, mut writer) = stream.split();
+        let (mut reader, mut writer) = stream.halves();
         let up = async {
             while let Some(msg) = from_stack.recv().await {
                 match msg {
@@ -190,8 +251,7 @@ async fn relay(
         }
     };
     if reset {
-        // SO_LINGER 0 makes close() send RST, as the client's reset asked.
-        let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+        stream.reset_on_drop();
     }
     drop(stream);
 }

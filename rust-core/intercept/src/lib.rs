@@ -1,0 +1,227 @@
+//! Opt-in TLS interception for the monitor.
+//!
+//! For a TCP flow to port 443 the relay hands over (see [`phonehome_relay::Intercept`]),
+//! [`Interceptor`] reads the client's ClientHello, completes a verified TLS handshake
+//! with the real server (offering the client's ALPN list and server name), then answers
+//! the client with a certificate for that name from the per-install [`Ca`] and the
+//! server's ALPN choice. The plaintext both ways goes to the observer, which feeds the
+//! same analyzer as plain HTTP does; the client leg's secrets go to the capture.
+//!
+//! What it never does: weaken the server's verification (a server that fails it fails
+//! for the client too, recorded `upstream-rejected`), or break an app twice for a host
+//! (a refused handshake sends that app and host to passthrough, see [`pinning`]).
+//!
+//! All cryptography is pure Rust (`rustls-rustcrypto`, `p256`): no C is compiled, so
+//! the crate builds for Android without the NDK.
+
+mod ca;
+mod key;
+pub mod keylog;
+mod legs;
+pub mod pinning;
+mod replay;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use phonehome_relay::{Intercept, InterceptedFlow, TlsTap};
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+pub use ca::{Ca, CaError, CERT_FILE, EXPORT_DER, EXPORT_PEM, KEY_FILE};
+use key::EcKey;
+use pinning::Pins;
+
+/// Server names with leaf certificates kept at most; past it the cache starts over.
+const MAX_LEAVES: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InterceptError {
+    #[error(transparent)]
+    Ca(#[from] CaError),
+    #[error("no trusted root certificates: the system store is empty or unreadable{0}")]
+    NoRoots(String),
+    #[error("{path}: {why}")]
+    ExtraRoots { path: String, why: String },
+    #[error("TLS setup failed: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// What interception needs from its front end.
+#[derive(Debug, Clone)]
+pub struct Settings<'a> {
+    /// Where the per-install CA lives (made there on first use).
+    pub ca_dir: &'a Path,
+    /// More roots to trust for servers, besides the system's (a PEM file): a private
+    /// CA, or a test's.
+    pub extra_roots: Option<&'a Path>,
+    /// The app every flow belongs to (`watch`: CMD), for the passthrough table.
+    pub app: Option<String>,
+}
+
+/// See the crate documentation. Cheap to clone: the relay holds it as an
+/// `Arc<dyn Intercept>`.
+#[derive(Clone)]
+pub struct Interceptor {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Interceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interceptor").finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    ca: Ca,
+    /// One key for every leaf of this run: minting a leaf is then one signature.
+    leaf_key: EcKey,
+    leaf_signer: Arc<dyn rustls::sign::SigningKey>,
+    leaves: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+    roots: Arc<RootCertStore>,
+    provider: Arc<CryptoProvider>,
+    pub(crate) pins: Mutex<Pins>,
+    pub(crate) app: Option<String>,
+}
+
+impl Interceptor {
+    pub fn new(settings: Settings<'_>) -> Result<Self, InterceptError> {
+        let provider = Arc::new(rustls_rustcrypto::provider());
+        let ca = Ca::open_or_create(settings.ca_dir)?;
+        let leaf_key = EcKey::generate();
+        let der = leaf_key
+            .to_pkcs8_der()
+            .ok_or_else(|| rustls::Error::General("cannot encode the leaf key".into()))?;
+        let leaf_signer = provider
+            .key_provider
+            .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)))?;
+        let roots = Arc::new(roots(settings.extra_roots)?);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                ca,
+                leaf_key,
+                leaf_signer,
+                leaves: Mutex::new(HashMap::new()),
+                roots,
+                provider,
+                pins: Mutex::new(Pins::default()),
+                app: settings.app,
+            }),
+        })
+    }
+
+    pub fn ca(&self) -> &Ca {
+        &self.inner.ca
+    }
+}
+
+/// The system's trust store (on Linux as `SSL_CERT_FILE`/`SSL_CERT_DIR` or the
+/// distribution's bundle say), plus `extra`.
+fn roots(extra: Option<&Path>) -> Result<RootCertStore, InterceptError> {
+    let mut store = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _ignored) = store.add_parsable_certificates(native.certs);
+    if let Some(path) = extra {
+        let bad = |why: String| InterceptError::ExtraRoots {
+            path: path.display().to_string(),
+            why,
+        };
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| bad(e.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad("holds no PEM certificate".into()));
+        }
+        for cert in certs {
+            store.add(cert).map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    if store.is_empty() {
+        let why = native
+            .errors
+            .first()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        return Err(InterceptError::NoRoots(why));
+    }
+    log::debug!("TLS interception trusts {added} system roots");
+    Ok(store)
+}
+
+impl Inner {
+    /// The upstream leg's configuration: the system's roots, the client's ALPN list.
+    pub(crate) fn client_config(&self, alpn: &[String]) -> Result<ClientConfig, rustls::Error> {
+        let mut config = ClientConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(self.roots.clone())
+            .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        Ok(config)
+    }
+
+    /// The client leg's configuration: a leaf for `name`, the server's ALPN choice, and
+    /// the session's secrets to `tap`.
+    pub(crate) fn server_config(
+        &self,
+        name: &str,
+        alpn: Option<Vec<u8>>,
+        tap: &TlsTap,
+    ) -> Result<ServerConfig, InterceptError> {
+        let leaf = self.leaf(name)?;
+        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(OneLeaf(leaf)));
+        config.alpn_protocols = alpn.into_iter().collect();
+        config.key_log = Arc::new(keylog::TapKeyLog(tap.clone()));
+        Ok(config)
+    }
+
+    /// The cached leaf for `name`, minted on first use.
+    fn leaf(&self, name: &str) -> Result<Arc<CertifiedKey>, CaError> {
+        let mut leaves = self.leaves.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(leaf) = leaves.get(name) {
+            return Ok(leaf.clone());
+        }
+        let cert = self.ca.issue(name, &self.leaf_key)?;
+        let chain = vec![cert, self.ca.cert_der().clone()];
+        let leaf = Arc::new(CertifiedKey::new(chain, self.leaf_signer.clone()));
+        if leaves.len() >= MAX_LEAVES {
+            leaves.clear();
+        }
+        leaves.insert(name.to_owned(), leaf.clone());
+        Ok(leaf)
+    }
+}
+
+/// Always the one leaf minted for the flow's server name.
+#[derive(Debug)]
+struct OneLeaf(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for OneLeaf {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+impl Intercept for Interceptor {
+    fn wants(&self, _src: SocketAddr, dst: SocketAddr) -> bool {
+        dst.port() == 443
+    }
+
+    fn run(&self, flow: InterceptedFlow) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(legs::run(self.inner.clone(), flow))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,209 @@
+"""Issue 13, first slice: `watch --intercept` decrypts TLS to port 443 with a per-install
+CA, verifies the real server, and never breaks a refusing client twice.
+
+nginx serves HTTPS (HTTP/1.1 and HTTP/2) in the cloud namespace with a certificate from
+a test CA made here by openssl; the monitor trusts that CA for servers through
+`--upstream-ca` (as it would the system's roots). curl is the client: with our exported
+CA it is intercepted, with only the test CA it refuses us (as a pinning app does).
+"""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from harness import CLIENTS, CLOUD_V4, CLOUD_V6, CURL, IDS, PHONEHOME_BIN, PY, sh
+
+IMEI = "861234567890123"  # lab/ids.toml
+GOOD = "cloud.test"  # certified by the test CA
+BAD = "bad.test"  # nginx answers it with a self-signed certificate
+
+
+def resolve(name):
+    return ["--resolve", f"{name}:443:{CLOUD_V4}"]
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """The test CA, nginx's certificates, and the monitor's own CA exported."""
+    d = tmp_path_factory.mktemp("pki")
+
+    def openssl(*args):
+        sh(["openssl", *args], timeout=60)
+
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", d / "test-ca.key", "-out", d / "test-ca.pem", "-days", "2",
+            "-subj", "/CN=PhoneHome e2e test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", d / "good.key", "-out", d / "good.csr", "-subj", f"/CN={GOOD}")
+    (d / "good.ext").write_text(f"subjectAltName=DNS:{GOOD}\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", d / "good.csr", "-CA", d / "test-ca.pem", "-CAkey",
+            d / "test-ca.key", "-CAcreateserial", "-out", d / "good.pem", "-days", "2",
+            "-extfile", d / "good.ext")
+    # Self-signed: no root vouches for it.
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", d / "bad.key", "-out", d / "bad.pem", "-days", "2", "-subj", f"/CN={BAD}",
+            "-addext", f"subjectAltName=DNS:{BAD}")
+    ca_dir = d / "phonehome-ca"
+    export = d / "export"
+    out = sh([PHONEHOME_BIN, "ca", "export", "--dir", export, "--ca-dir", ca_dir]).stdout
+    assert "phonehome-ca.pem" in out and "phonehome-ca.der" in out, out
+    yield {"dir": d, "ca_dir": ca_dir, "ours": export / "phonehome-ca.pem",
+           "der": export / "phonehome-ca.der", "test_ca": d / "test-ca.pem"}
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def https(topo, pki):
+    """nginx on port 443: cloud.test with the test CA's certificate, anything else with the
+    self-signed one; HTTP/2 and HTTP/1.1; every path answers `ok`."""
+    d = topo.workdir / "nginx-tls"
+    d.mkdir()
+    p = pki["dir"]
+    conf = d / "nginx.conf"
+    conf.write_text(f"""
+user root;
+worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen {CLOUD_V4}:443 ssl http2 default_server;
+        listen [{CLOUD_V6}]:443 ssl http2 default_server;
+        ssl_certificate {p}/bad.pem;
+        ssl_certificate_key {p}/bad.key;
+        location / {{ return 200 "bad\\n"; }}
+    }}
+    server {{
+        listen {CLOUD_V4}:443 ssl http2;
+        listen [{CLOUD_V6}]:443 ssl http2;
+        server_name {GOOD};
+        ssl_certificate {p}/good.pem;
+        ssl_certificate_key {p}/good.key;
+        location / {{ return 200 "ok\\n"; }}
+    }}
+}}
+""")
+    return topo.start("nginx-tls", ["nginx", "-e", d / "error.log", "-p", d, "-c", conf],
+                      listen=[("tcp", 443)])
+
+
+def intercepting(pki):
+    return ["--intercept", "--ca-dir", pki["ca_dir"], "--upstream-ca", pki["test_ca"],
+            "--ids", IDS]
+
+
+def records(out_dir, name):
+    path = out_dir / name
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def tls_flows(out_dir):
+    return [f for f in records(out_dir, "flows.jsonl")
+            if f["proto"] == "tcp" and f["dst"].endswith(":443")]
+
+
+@pytest.fixture(scope="module")
+def intercepted(runner, https, pki):
+    """One watch run, debug logging on: an HTTP/1.1 request carrying the IMEI, an HTTP/2
+    request, and a request to the server with the bad certificate."""
+    cmds = [
+        CURL + ["--cacert", str(pki["ours"]), "--http1.1", *resolve(GOOD),
+                f"https://{GOOD}/register?imei={IMEI}"],
+        CURL + ["--cacert", str(pki["ours"]), "--http2", *resolve(GOOD), "-o", "/dev/null",
+                "-w", "%{http_version}", f"https://{GOOD}/h2"],
+        CURL + ["--cacert", str(pki["ours"]), *resolve(BAD), f"https://{BAD}/"],
+    ]
+    saved = os.environ.get("RUST_LOG")
+    os.environ["RUST_LOG"] = "debug"
+    try:
+        res = runner.run([PY, CLIENTS / "runmany.py", json.dumps(cmds)], timeout=120,
+                         watch_args=intercepting(pki))
+    finally:
+        if saved is None:
+            os.environ.pop("RUST_LOG", None)
+        else:
+            os.environ["RUST_LOG"] = saved
+    assert res.returncode == 0, res.describe()
+    return res, res.json()
+
+
+def test_an_identifier_in_https_is_found_and_marked_intercepted(intercepted):
+    res, (http1, _, _) = intercepted
+    assert http1["rc"] == 0, http1["stderr"]
+    assert http1["stdout"] == "ok\n", "curl must get the real server's answer"
+    found = [f for f in records(res.out_dir, "findings.jsonl") if f["kind"] == "imei"]
+    assert found, records(res.out_dir, "findings.jsonl")
+    f = found[0]
+    assert (f["tls"], f["host"], f["where"]) == ("intercepted", GOOD, "url"), f
+    assert IMEI not in json.dumps(found), "findings hold masked evidence only"
+    assert [fl["tls"] for fl in tls_flows(res.out_dir)].count("intercepted") == 2
+
+
+def test_the_client_gets_the_servers_alpn_choice(intercepted):
+    _, (_, h2, _) = intercepted
+    assert h2["rc"] == 0, h2["stderr"]
+    assert h2["stdout"] == "2", "nginx speaks h2, so curl must be answered h2"
+
+
+def test_a_server_with_a_bad_certificate_fails_for_the_client_and_is_recorded(intercepted):
+    res, (_, _, bad) = intercepted
+    assert bad["rc"] != 0 and bad["stdout"] == "", bad
+    rejected = [fl for fl in tls_flows(res.out_dir) if fl.get("tls") == "upstream-rejected"]
+    assert len(rejected) == 1, tls_flows(res.out_dir)
+    assert rejected[0]["host"] == BAD
+
+
+def test_tshark_decrypts_the_capture_with_its_embedded_secrets_alone(intercepted):
+    res, _ = intercepted
+    capture = res.out_dir / "capture.pcapng"
+    # An empty key log file setting: only the capture's Decryption Secrets Blocks count.
+    out = sh(["tshark", "-r", capture, "-o", "tls.keylog_file:", "-Y", "http.request",
+              "-T", "fields", "-e", "http.request.uri"], timeout=120).stdout
+    assert f"/register?imei={IMEI}" in out.split(), out
+
+
+def test_the_ca_key_is_in_no_record_and_no_log(intercepted, pki):
+    res, _ = intercepted
+    pem = (pki["ca_dir"] / "ca.key").read_text()
+    assert oct((pki["ca_dir"] / "ca.key").stat().st_mode & 0o777) == "0o600"
+    body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    der = base64.b64decode(body)
+    # PKCS#8 of a P-256 key (RFC 5915 inside RFC 5208): the private scalar is the 32
+    # bytes after `04 20` at offset 34.
+    assert der[34:36] == b"\x04\x20", der[:40].hex()
+    scalar = der[36:68]
+    # Base64 characters 48 to 88 stand for bytes 36 to 66: the scalar in the PEM text.
+    needles = [body[48:88].encode(), scalar[:16], scalar[16:], scalar.hex().encode()]
+    for path in sorted(res.out_dir.iterdir()) + [pki["ours"], pki["der"]]:
+        data = path.read_bytes()
+        for needle in needles:
+            assert needle not in data, f"CA key material in {path.name}"
+    assert body[48:88] not in res.stderr and scalar.hex() not in res.stderr
+    assert "PRIVATE KEY" not in res.stderr
+
+
+def test_a_client_that_refuses_our_ca_fails_once_then_passes_through(runner, https, pki):
+    # This curl trusts the real server's CA only, as a pinning app trusts its key only.
+    pinned = CURL + ["--cacert", str(pki["test_ca"]), "--http1.1", *resolve(GOOD),
+                     f"https://{GOOD}/pinned"]
+    res = runner.run([PY, CLIENTS / "runmany.py", json.dumps([pinned, pinned])], timeout=120,
+                     watch_args=intercepting(pki))
+    assert res.returncode == 0, res.describe()
+    first, second = res.json()
+    assert first["rc"] != 0, "the first attempt meets our certificate and refuses it"
+    assert second["rc"] == 0 and second["stdout"] == "ok\n", second["stderr"]
+    modes = [fl.get("tls") for fl in sorted(tls_flows(res.out_dir), key=lambda f: f["flow"])]
+    assert modes == ["pinned", "passthrough"], tls_flows(res.out_dir)
