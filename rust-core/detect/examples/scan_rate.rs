@@ -1,6 +1,8 @@
 //! Prints the detector's scan rate in MB/s over realistic HTTP bodies.
 //!
-//! `cargo run --release -p phonehome-detect --example scan_rate [IDENTIFIER_SETS]`
+//! `cargo run --release -p phonehome-detect --example scan_rate [IDENTIFIER_SETS] [CASE]`
+//!
+//! CASE runs only the cases whose label contains it (for a profiler: `perf record`).
 //!
 //! Each identifier set is a full identifiers file's worth of values (IMEI, IMSI, phone,
 //! MAC, e-mail, ...); the pattern count is printed. Rates are shown next to a baseline
@@ -116,6 +118,12 @@ fn main() {
         ("JSON body with \\/ and %26, all scans", &escaped, &det),
         ("random bytes, all scans", &random, &det),
     ] {
+        if std::env::args()
+            .nth(2)
+            .is_some_and(|only| !label.contains(&only))
+        {
+            continue;
+        }
         let r = rate(label, data.len(), || {
             black_box(d.scan(black_box(data), Where::Body));
         });

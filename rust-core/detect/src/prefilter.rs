@@ -1,24 +1,46 @@
-//! A sampling prefilter in front of Aho-Corasick. An automaton reads every byte, and
+//! A sampling prefilter in front of the patterns. An automaton reads every byte, and
 //! with a thousand patterns no first-byte prefilter applies (patterns start with any
 //! digit or letter). But every pattern is at least `m` bytes long, so each occurrence
-//! contains, at one of the sampled positions `0, s, 2s, ...` (`s = m - q + 1`), one of
-//! the q-grams among its first `m` bytes. Only windows around samples whose q-gram is in
-//! the pattern set are handed to the automaton; the rest of the text is skipped.
+//! contains, at exactly one of the sampled positions `0, s, 2s, ...` (`s = m - q + 1`),
+//! one of the q-grams among its first `m` bytes, at a known offset. A bit table of those
+//! q-grams rejects most samples; an index from each q-gram to the patterns and offsets
+//! it occurs at turns the rest into a few direct comparisons. Only a q-gram shared by
+//! many patterns (long runs of one digit) hands its window to the Aho-Corasick
+//! automaton, which keeps the worst case linear.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// 2^18 bits (32 KiB, about L1 size): a thousand patterns set about 2% of them, so hash
-/// collisions rarely wake the automaton.
+/// collisions rarely reach the index.
 const TABLE_BITS: u32 = 18;
+
+/// A q-gram found in more pattern positions than this goes to the automaton instead of
+/// being compared position by position.
+const HEAVY: usize = 16;
 
 pub(crate) struct Sampled {
     ac: AhoCorasick,
     /// Automaton pattern index -> caller's pattern index.
     ids: Vec<usize>,
+    /// The patterns, lower-case, by automaton index.
+    patterns: Vec<Box<[u8]>>,
     min_len: usize,
     max_len: usize,
     q: usize,
     bits: Vec<u64>,
+    /// Index slot -> `entries[heads[slot]..heads[slot + 1]]`.
+    heads: Vec<u32>,
+    index_bits: u32,
+    entries: Vec<Entry>,
+}
+
+/// Pattern `pattern` has q-gram `gram` at `offset`.
+#[derive(Clone, Copy)]
+struct Entry {
+    gram: u64,
+    pattern: u32,
+    offset: u32,
+    heavy: bool,
 }
 
 /// ASCII case folding that never separates what `ascii_case_insensitive` joins: setting
@@ -33,6 +55,10 @@ fn slot(g: u64) -> usize {
     (g.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
 
+fn index_slot(g: u64, bits: u32) -> usize {
+    (g.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> (64 - bits)) as usize
+}
+
 impl Sampled {
     /// `patterns` are (caller index, bytes), matched ASCII case-insensitively.
     pub(crate) fn build(patterns: &[(usize, &[u8])], dfa: bool) -> Option<Sampled> {
@@ -44,11 +70,33 @@ impl Sampled {
             (min_len - 1).clamp(1, 4)
         };
         let mut bits = vec![0u64; 1 << (TABLE_BITS - 6)];
-        for (_, p) in patterns {
+        let mut entries = Vec::new();
+        for (i, (_, p)) in patterns.iter().enumerate() {
             for j in 0..=min_len - q {
-                let s = slot(gram(&p[j..], q));
+                let g = gram(&p[j..], q);
+                let s = slot(g);
                 bits[s / 64] |= 1 << (s % 64);
+                entries.push(Entry {
+                    gram: g,
+                    pattern: i as u32,
+                    offset: j as u32,
+                    heavy: false,
+                });
             }
+        }
+        entries.sort_unstable_by_key(|e| e.gram);
+        for run in entries.chunk_by_mut(|a, b| a.gram == b.gram) {
+            let heavy = run.len() > HEAVY;
+            run.iter_mut().for_each(|e| e.heavy = heavy);
+        }
+        let index_bits = (entries.len().max(2).next_power_of_two().trailing_zeros() + 1).max(8);
+        entries.sort_by_key(|e| index_slot(e.gram, index_bits));
+        let mut heads = vec![0u32; (1 << index_bits) + 1];
+        for e in &entries {
+            heads[index_slot(e.gram, index_bits) + 1] += 1;
+        }
+        for k in 1..heads.len() {
+            heads[k] += heads[k - 1];
         }
         let build = |kind| {
             AhoCorasick::builder()
@@ -67,50 +115,75 @@ impl Sampled {
         Some(Sampled {
             ac,
             ids: patterns.iter().map(|p| p.0).collect(),
+            patterns: patterns
+                .iter()
+                .map(|p| p.1.to_ascii_lowercase().into())
+                .collect(),
             min_len,
             max_len,
             q,
             bits,
+            heads,
+            index_bits,
+            entries,
         })
     }
 
     /// Calls `f(pattern, start, end)` for every occurrence of every pattern, overlapping
-    /// ones included, each exactly once.
+    /// ones included, each exactly once: an occurrence starting at `s` is looked for only
+    /// from the one sample in `s..s + stride`.
     pub(crate) fn for_each(&self, data: &[u8], mut f: impl FnMut(usize, usize, usize)) {
         let (m, q) = (self.min_len, self.q);
         if data.len() < m {
             return;
         }
         let stride = m - q + 1;
-        let mut window: Option<(usize, usize)> = None;
-        let run = |lo: usize, hi: usize, f: &mut dyn FnMut(usize, usize, usize)| {
-            let end = (hi + self.max_len).min(data.len());
-            for mt in self.ac.find_overlapping_iter(&data[lo..end]) {
-                let start = lo + mt.start();
-                // Later starts belong to a later window.
-                if start <= hi {
-                    f(self.ids[mt.pattern().as_usize()], start, lo + mt.end());
-                }
-            }
-        };
         let mut p = 0;
         while p + q <= data.len() {
-            let s = slot(gram(&data[p..], q));
+            let g = gram(&data[p..], q);
+            let s = slot(g);
             if self.bits[s / 64] & (1 << (s % 64)) != 0 {
-                let lo = p.saturating_sub(m - q);
-                window = match window {
-                    Some((wlo, whi)) if lo <= whi + self.max_len => Some((wlo, p)),
-                    Some((wlo, whi)) => {
-                        run(wlo, whi, &mut f);
-                        Some((lo, p))
-                    }
-                    None => Some((lo, p)),
-                };
+                self.at_sample(data, p, g, &mut f);
             }
             p += stride;
         }
-        if let Some((wlo, whi)) = window {
-            run(wlo, whi, &mut f);
+    }
+
+    /// The occurrences starting in `p - (m - q)..=p` whose q-gram at `p` is `g`.
+    fn at_sample(&self, data: &[u8], p: usize, g: u64, f: &mut impl FnMut(usize, usize, usize)) {
+        let k = index_slot(g, self.index_bits);
+        let (a, b) = (self.heads[k] as usize, self.heads[k + 1] as usize);
+        for e in &self.entries[a..b] {
+            if e.gram != g {
+                continue;
+            }
+            if e.heavy {
+                self.window(data, p, f);
+                return;
+            }
+            let Some(start) = p.checked_sub(e.offset as usize) else {
+                continue;
+            };
+            let pat = &self.patterns[e.pattern as usize];
+            let end = start + pat.len();
+            if data
+                .get(start..end)
+                .is_some_and(|d| d.eq_ignore_ascii_case(pat))
+            {
+                f(self.ids[e.pattern as usize], start, end);
+            }
+        }
+    }
+
+    /// Every occurrence starting in `p - (m - q)..=p`, by the automaton.
+    fn window(&self, data: &[u8], p: usize, f: &mut impl FnMut(usize, usize, usize)) {
+        let lo = p.saturating_sub(self.min_len - self.q);
+        let end = (p + self.max_len).min(data.len());
+        for mt in self.ac.find_overlapping_iter(&data[lo..end]) {
+            let start = lo + mt.start();
+            if start <= p {
+                f(self.ids[mt.pattern().as_usize()], start, lo + mt.end());
+            }
         }
     }
 }
@@ -169,5 +242,23 @@ mod tests {
         }
         let long: &[&[u8]] = &pats[..3];
         assert_eq!(all(long, &data), naive(long, &data));
+    }
+
+    #[test]
+    fn a_gram_shared_by_many_patterns_goes_to_the_automaton_and_finds_the_same() {
+        // Made-up numbers full of zeros: "00000" is in far more than HEAVY positions.
+        let owned: Vec<Vec<u8>> = (0..40u64)
+            .map(|i| format!("4600000000{i:05}").into_bytes())
+            .collect();
+        let pats: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let s =
+            Sampled::build(&pats.iter().copied().enumerate().collect::<Vec<_>>(), true).unwrap();
+        assert!(s.entries.iter().any(|e| e.heavy) && s.entries.iter().any(|e| !e.heavy));
+        let mut data =
+            b"x460000000000007 0000000000000000000000 46000000000003946000000000012".to_vec();
+        data.extend_from_slice(&owned[17]);
+        data.extend_from_slice(b"000");
+        assert_eq!(all(&pats, &data), naive(&pats, &data));
+        assert!(!all(&pats, &data).is_empty());
     }
 }
