@@ -93,6 +93,42 @@ def test_chromium_page_talks_websocket_through_the_monitor_intact(browser_run):
         assert got[2]["bytes"] > 100_000, "the big message arrived whole"
 
 
+def frames(capture, port: int) -> list[dict]:
+    """WebSocket frames of the capture to or from `port`, as Wireshark's dissector reads them."""
+    fields = ["tcp.dstport", "websocket.fin", "websocket.rsv", "websocket.opcode",
+              "websocket.mask", "websocket.payload_length"]
+    got = subprocess.run(
+        ["tshark", "-r", str(capture), "-d", f"tcp.port=={port},http", "-Y", "websocket",
+         "-T", "fields", *[x for f in fields for x in ("-e", f)]],
+        capture_output=True, text=True, timeout=60)
+    assert got.returncode == 0, got.stderr
+    out = []
+    for line in got.stdout.splitlines():
+        dport, *cols = line.split("\t")
+        # A segment with several frames lists each field comma-separated.
+        for fin, rsv, op, mask, length in zip(*(c.split(",") for c in cols), strict=True):
+            out.append({"out": int(dport) == port, "fin": fin == "1", "compressed": rsv == "0x04",
+                        "opcode": int(op), "masked": mask == "1", "length": int(length)})
+    return out
+
+
+def test_the_wire_carried_what_the_test_claims(browser_run):
+    """Read by tshark, not by us: Chromium's frames are masked and compressed, the big one
+    has a 64-bit length, the server's first answer comes in fragments, and context
+    takeover shrinks the second message."""
+    assert browser_run.returncode == 0, browser_run.describe()
+    sizes = {}
+    for port in (WS_PORT, WS_PORT + 1):
+        fs = frames(browser_run.out_dir / "capture.pcapng", port)
+        data_out = [f for f in fs if f["out"] and f["opcode"] in (1, 2)]
+        assert data_out and all(f["masked"] and f["compressed"] for f in data_out), fs
+        assert any(f["length"] == 127 for f in data_out), "a 64-bit length"
+        assert any(not f["out"] and not f["fin"] and f["opcode"] == 1 for f in fs), "fragmented"
+        assert any(not f["out"] and f["opcode"] == 0 for f in fs), "a continuation frame"
+        sizes[port] = next(f["length"] for f in data_out if f["opcode"] == 2)
+    assert sizes[WS_PORT] < sizes[WS_PORT + 1], f"context takeover shortens the repeat: {sizes}"
+
+
 @pytest.mark.parametrize("port", [WS_PORT, WS_PORT + 1], ids=["context-takeover", "no-context-takeover"])
 def test_identifiers_in_chromium_websocket_messages_are_found_as_websocket(browser_run, port):
     assert browser_run.returncode == 0, browser_run.describe()

@@ -21,7 +21,9 @@ import urllib.request
 page, status_url, workdir, timeout = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 profile = tempfile.mkdtemp(prefix="chromium-", dir=workdir)
 log_path = os.path.join(profile, "chromium.log")
-env = dict(os.environ, HOME=profile, XDG_CONFIG_HOME=profile, XDG_CACHE_HOME=profile)
+# TMPDIR too: Chromium keeps its singleton socket in a temporary directory of its own.
+env = dict(os.environ, HOME=profile, XDG_CONFIG_HOME=profile, XDG_CACHE_HOME=profile,
+           TMPDIR=profile)
 argv = [
     "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     f"--user-data-dir={profile}", "--no-first-run", "--no-default-browser-check",
