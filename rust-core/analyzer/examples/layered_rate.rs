@@ -110,6 +110,21 @@ fn main() {
         ("base64 of gzip of JSON", wrapped(CHUNK)),
         ("random bytes", random),
     ] {
+        let views = phonehome_unwrap::unwrap(&data, &limits, &mut Budget::for_scan_limit(CHUNK));
+        let decoded: usize = views.iter().map(|v| v.bytes.len()).sum();
+        let mut chains: Vec<String> = views
+            .iter()
+            .map(|v| {
+                let names: Vec<&str> = v.layers.iter().map(|l| l.as_str()).collect();
+                names.join(">")
+            })
+            .collect();
+        chains.dedup();
+        println!(
+            "{label}: {} views, {decoded} bytes decoded ({})",
+            views.len(),
+            chains.join(", ")
+        );
         let alone = rate(&format!("{label}: detector alone"), data.len(), || {
             black_box(det.scan(black_box(&data), Where::Body));
         });

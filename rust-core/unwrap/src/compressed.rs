@@ -14,6 +14,8 @@ pub(crate) struct Inflated {
     pub capped: bool,
     /// The stream ended where its format says it ends (checksums included).
     pub complete: bool,
+    /// Input bytes the decoder used, where it says (raw deflate).
+    pub used: Option<usize>,
 }
 
 /// The compressed format whose header `b` starts with.
@@ -38,10 +40,16 @@ pub(crate) fn sniff(b: &[u8]) -> Option<Layer> {
 
 /// Decodes `b` as `layer`, giving at most `cap` bytes. `None` when nothing came out.
 pub(crate) fn inflate(layer: Layer, b: &[u8], cap: usize) -> Option<Inflated> {
+    // The `bufread` decoders read the slice itself: no buffer of their own to fill.
     let out = match layer {
-        Layer::Gzip => read_capped(flate2::read::MultiGzDecoder::new(b), cap),
-        Layer::Zlib => read_capped(flate2::read::ZlibDecoder::new(b), cap),
-        Layer::Deflate => read_capped(flate2::read::DeflateDecoder::new(b), cap),
+        Layer::Gzip => read_capped(flate2::bufread::MultiGzDecoder::new(b), cap),
+        Layer::Zlib => read_capped(flate2::bufread::ZlibDecoder::new(b), cap),
+        Layer::Deflate => {
+            let mut decoder = flate2::bufread::DeflateDecoder::new(b);
+            let mut out = read_capped(&mut decoder, cap);
+            out.used = usize::try_from(decoder.total_in()).ok();
+            out
+        }
         Layer::Brotli => read_capped(brotli_decompressor::Decompressor::new(b, 4096), cap),
         Layer::Zstd => match ruzstd::decoding::StreamingDecoder::new(b) {
             Ok(decoder) => read_capped(decoder, cap),
@@ -63,6 +71,7 @@ fn read_capped<R: Read>(mut r: R, cap: usize) -> Inflated {
                 bytes,
                 capped: more,
                 complete: !more,
+                used: None,
             };
         }
         let want = (cap - bytes.len()).min(chunk.len());
@@ -72,6 +81,7 @@ fn read_capped<R: Read>(mut r: R, cap: usize) -> Inflated {
                     bytes,
                     capped: false,
                     complete: true,
+                    used: None,
                 }
             }
             Ok(n) => bytes.extend_from_slice(&chunk[..n]),
@@ -81,6 +91,7 @@ fn read_capped<R: Read>(mut r: R, cap: usize) -> Inflated {
                     bytes,
                     capped: false,
                     complete: false,
+                    used: None,
                 }
             }
         }

@@ -17,6 +17,12 @@ mod text;
 mod walk;
 
 pub use phonehome_model::Layer;
+
+/// Whether `b` starts like a gzip, zlib or zstd stream: a view that is one holds nothing
+/// readable itself (what is inside comes as the next view).
+pub fn is_compressed(b: &[u8]) -> bool {
+    compressed::sniff(b).is_some()
+}
 pub use walk::unwrap;
 
 /// How far and how wide [`unwrap`] looks.

@@ -18,15 +18,36 @@ pub(crate) fn is_text(b: &[u8]) -> bool {
     if valid + 3 < b.len() {
         return false;
     }
-    let controls = b[..valid]
+    let controls: usize = b[..valid]
         .iter()
-        .filter(|&&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f)
-        .count();
+        .map(|&c| usize::from(CLASS[usize::from(c)] & CONTROL != 0))
+        .sum();
     controls * 50 <= valid
 }
 
+const BASE64: u8 = 1;
+const CONTROL: u8 = 2;
+
+/// Byte classes, looked up rather than compared: these loops run over every byte of
+/// every payload.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_') {
+            t[c] = BASE64;
+        }
+        if (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f {
+            t[c] = CONTROL;
+        }
+        c += 1;
+    }
+    t
+};
+
 fn is_b64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
+    CLASS[usize::from(c)] & BASE64 != 0
 }
 
 /// Maximal runs of base64 characters (either alphabet) of at least `min` characters,
@@ -49,6 +70,9 @@ pub(crate) fn base64_runs(b: &[u8], min: usize) -> Vec<(usize, usize)> {
             // a whole number of groups, a line break, and more base64 go on with the run.
             // Wrapped base64 is the standard alphabet, so a `-` starts something else
             // (PEM's `-----END`).
+            if i - line < 16 || !(i - line).is_multiple_of(4) {
+                break;
+            }
             let brk = match &b[i..] {
                 [b'\r', b'\n', c, ..] | [b'\n', c, ..] if is_b64(*c) && *c != b'-' => {
                     if b[i] == b'\r' {
@@ -59,7 +83,7 @@ pub(crate) fn base64_runs(b: &[u8], min: usize) -> Vec<(usize, usize)> {
                 }
                 _ => 0,
             };
-            if brk == 0 || i - line < 16 || (i - line) % 4 != 0 {
+            if brk == 0 {
                 break;
             }
             i += brk;
@@ -140,8 +164,10 @@ pub(crate) fn hex_decode(run: &[u8]) -> Option<Vec<u8>> {
 
 /// Whether `b` holds at least one valid `%XX` escape.
 pub(crate) fn has_percent_escape(b: &[u8]) -> bool {
-    b.windows(3)
-        .any(|w| w[0] == b'%' && hex_value(w[1]).is_some() && hex_value(w[2]).is_some())
+    memchr::memchr_iter(b'%', b).any(|i| {
+        b.get(i + 1..i + 3)
+            .is_some_and(|h| hex_value(h[0]).is_some() && hex_value(h[1]).is_some())
+    })
 }
 
 /// Replaces every valid `%XX` by its byte (and `+` by a space in form fields).

@@ -72,6 +72,16 @@ fn is_hex(run: &[u8]) -> bool {
     run.iter().all(u8::is_ascii_hexdigit)
 }
 
+/// UUIDs and other hex with dashes: base64 only by accident.
+fn is_dashed_hex(run: &[u8]) -> bool {
+    run.contains(&b'-') && run.iter().all(|&c| c == b'-' || c.is_ascii_hexdigit())
+}
+
+/// Raw deflate and brotli are tried only on at least this many bytes: shorter runs are
+/// tokens and digests (a SHA-256 is 32 bytes), and short random bytes inflate to
+/// something readable too often.
+const MIN_TRIAL: usize = 33;
+
 impl Walk<'_> {
     fn full(&self) -> bool {
         self.nodes.len() >= self.limits.max_views || self.budget.left() == 0
@@ -148,7 +158,12 @@ impl Walk<'_> {
 
     /// A base64 or hex run: kept when it decodes to text or to a compressed stream.
     fn decoded_run(&mut self, run: &[u8], layers: &[Layer]) {
-        if is_hex(run) && self.try_decoded(Layer::Hex, hex_decode(run), layers) {
+        if is_dashed_hex(run) {
+            return;
+        }
+        // Base64 that holds only hex digits for 16 characters is a chance of 1 in 10^7.
+        if is_hex(run) {
+            self.try_decoded(Layer::Hex, hex_decode(run), layers);
             return;
         }
         if self.try_decoded(Layer::Base64, base64_decode(run), layers) {
@@ -173,6 +188,9 @@ impl Walk<'_> {
         if useful(&decoded) {
             return self.add(chain(layers, layer), decoded, false);
         }
+        if decoded.len() < MIN_TRIAL {
+            return false;
+        }
         // Raw deflate and brotli have no magic: they count only if they end cleanly
         // and give something readable.
         let cap = self.cap();
@@ -180,7 +198,11 @@ impl Walk<'_> {
             let Some(out) = inflate(inner, &decoded, cap) else {
                 continue;
             };
-            if !((out.complete || out.capped) && useful(&out.bytes)) {
+            // Compressed text grows back, and a stream that came out of base64 or hex
+            // ends where its text did.
+            let whole = out.used.is_none_or(|used| used + 1 >= decoded.len());
+            let grew = out.bytes.len() >= decoded.len();
+            if !((out.complete || out.capped) && whole && grew && useful(&out.bytes)) {
                 // The attempt cost work all the same.
                 self.budget.spend(out.bytes.len());
                 continue;

@@ -262,3 +262,19 @@ fn the_same_bytes_found_along_two_paths_are_one_view() {
     let chains: Vec<_> = found.iter().map(|v| v.layers.clone()).collect();
     assert_eq!(chains, [vec![Layer::Url], vec![Layer::Base64]]);
 }
+
+#[test]
+fn hex_signatures_never_inflate_into_a_view() {
+    // Found by the analyzer's layered_rate example: 16 random bytes from a hex signature
+    // inflated as raw deflate into something readable, a view of garbage.
+    for i in 0..3000u64 {
+        let sig = format!(
+            "{{\"sig\":\"{:016x}{:016x}\",\"id\":\"{:08x}-4f89-11d3-9a0c-0305e82c{:04x}\"}}",
+            i.wrapping_mul(0x9e3779b97f4a7c15),
+            i.wrapping_mul(0xc2b2ae3d27d4eb4f),
+            i.wrapping_mul(2654435761),
+            i % 65536,
+        );
+        assert_eq!(views(sig.as_bytes()), [], "{sig}");
+    }
+}
