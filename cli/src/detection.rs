@@ -17,8 +17,9 @@ pub struct DetectionArgs {
     #[arg(long, value_name = "FILE")]
     pub ids: Option<PathBuf>,
 
-    /// More catalog entries (`suffix<TAB>vendor<TAB>category<TAB>service` lines); they
-    /// win over the built-in catalog.
+    /// An updated or extra catalog file (`suffix<TAB>company<TAB>category<TAB>service`
+    /// lines, optionally `<TAB>source<TAB>parent`, and a `# version:` line); its entries
+    /// win over the built-in catalog's.
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
 
@@ -72,6 +73,15 @@ pub fn load_identifiers(path: &Path) -> Result<Identifiers, DetectionError> {
         path: path.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// The catalog's version(s) and size, for the user to see which data named the companies.
+pub fn catalog_label(catalog: &Catalog) -> String {
+    format!(
+        "{}, {} entries",
+        catalog.version().unwrap_or_else(|| "unversioned".into()),
+        catalog.len()
+    )
 }
 
 pub fn build_analyzer(args: &DetectionArgs) -> Result<Analyzer, DetectionError> {

@@ -1,8 +1,9 @@
-//! `phonehome report DIR`: per app, per destination, which identifiers left, in which
-//! forms, and when first and last; read from the run's `findings.jsonl`. Identifiers in
-//! what servers sent back are not leaks and get a shorter section of their own.
+//! `phonehome report DIR`: per company, per destination, which identifiers left, from
+//! which apps, in which forms, and when first and last; read from the run's
+//! `findings.jsonl`. Identifiers in what servers sent back are not leaks and get a
+//! shorter section of their own, per app.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 
@@ -33,12 +34,41 @@ pub enum ReportError {
 
 #[derive(Default)]
 struct Seen {
-    forms: BTreeMap<String, ()>,
-    places: BTreeMap<String, ()>,
+    forms: BTreeSet<String>,
+    places: BTreeSet<String>,
+    apps: BTreeSet<String>,
     first: String,
     last: String,
     count: usize,
 }
+
+impl Seen {
+    fn add(&mut self, form: String, place: String, app: String, ts: String) {
+        self.forms.insert(form);
+        self.places.insert(place);
+        self.apps.insert(app);
+        self.count += 1;
+        if self.first.is_empty() || ts < self.first {
+            self.first = ts.clone();
+        }
+        if ts > self.last {
+            self.last = ts;
+        }
+    }
+}
+
+/// What was sent to one company: its owners and categories as the records name them, the
+/// apps that sent it something, and per destination line, per kind, what was seen.
+#[derive(Default)]
+struct Company {
+    parent: String,
+    categories: BTreeSet<String>,
+    apps: BTreeSet<String>,
+    destinations: BTreeMap<String, BTreeMap<String, Seen>>,
+}
+
+/// Findings whose destination the catalog does not name sort last, under this key.
+const UNNAMED: &str = "\u{10ffff}";
 
 pub fn run(args: ReportArgs) -> Result<u8, ReportError> {
     let path = args.dir.join("findings.jsonl");
@@ -85,11 +115,11 @@ fn field(v: &Value, key: &str) -> String {
 /// app -> destination -> kind -> what was seen.
 type Tree = BTreeMap<String, BTreeMap<String, BTreeMap<String, Seen>>>;
 
-/// What the device sent (the leaks), and apart from it what servers sent back: a server
-/// that answers with the user's own e-mail already knew it.
+/// What the device sent (the leaks), per company, and apart from it what servers sent
+/// back, per app: a server that answers with the user's own e-mail already knew it.
 #[derive(Default)]
 struct Findings {
-    sent: Tree,
+    sent: BTreeMap<String, Company>,
     received: Tree,
 }
 
@@ -103,10 +133,12 @@ impl Findings {
             h if h.is_empty() => field(v, "dst"),
             h => h,
         };
-        let tag = match (field(v, "vendor"), field(v, "category")) {
-            (vendor, _) if vendor.is_empty() => String::new(),
-            (vendor, category) => format!(" [{vendor} {category}]"),
+        // Records written before the catalog named companies call it `vendor`.
+        let company = match (field(v, "company"), field(v, "vendor")) {
+            (c, _) if !c.is_empty() => c,
+            (_, old) => old,
         };
+        let category = field(v, "category");
         let mut form = field(v, "encoding");
         if v["truncated"] == Value::Bool(true) {
             form.push_str(" (truncated)");
@@ -118,28 +150,57 @@ impl Findings {
             let names: Vec<&str> = layers.iter().filter_map(Value::as_str).collect();
             form.push_str(&format!(" inside {}", names.join(">")));
         }
+        let (ts, place, kind) = (field(v, "ts"), field(v, "where"), field(v, "kind"));
         // Records from before the direction was kept were all of what was sent.
-        let tree = match field(v, "direction").as_str() {
-            "in" => &mut self.received,
-            _ => &mut self.sent,
+        if field(v, "direction") == "in" {
+            let tag = match company.as_str() {
+                "" => String::new(),
+                c => format!(" [{c} {category}]"),
+            };
+            self.received
+                .entry(app.clone())
+                .or_default()
+                .entry(format!("{host}{tag}"))
+                .or_default()
+                .entry(kind)
+                .or_default()
+                .add(form, place, app, ts);
+            return;
+        }
+        let mut notes = Vec::new();
+        match field(v, "party").as_str() {
+            "" => {}
+            party => notes.push(format!("{party} party")),
+        }
+        let cname = field(v, "cname");
+        if !cname.is_empty() {
+            notes.push(format!("alias of {cname}"));
+        }
+        let destination = match notes.is_empty() {
+            true => host,
+            false => format!("{host} ({})", notes.join(", ")),
         };
-        let ts = field(v, "ts");
-        let seen = tree
-            .entry(app)
-            .or_default()
-            .entry(format!("{host}{tag}"))
-            .or_default()
-            .entry(field(v, "kind"))
-            .or_default();
-        seen.forms.insert(form, ());
-        seen.places.insert(field(v, "where"), ());
-        seen.count += 1;
-        if seen.first.is_empty() || ts < seen.first {
-            seen.first = ts.clone();
+        let key = if company.is_empty() {
+            UNNAMED.to_string()
+        } else {
+            company
+        };
+        let entry = self.sent.entry(key).or_default();
+        let parent = field(v, "parent");
+        if !parent.is_empty() {
+            entry.parent = parent;
         }
-        if ts > seen.last {
-            seen.last = ts;
+        if !category.is_empty() {
+            entry.categories.insert(category);
         }
+        entry.apps.insert(app.clone());
+        entry
+            .destinations
+            .entry(destination)
+            .or_default()
+            .entry(kind)
+            .or_default()
+            .add(form, place, app, ts);
     }
 }
 
@@ -168,24 +229,40 @@ fn render(text: &str) -> Result<String, (usize, String)> {
     Ok(out)
 }
 
-fn join(m: &BTreeMap<String, ()>) -> String {
-    m.keys().cloned().collect::<Vec<_>>().join(", ")
+fn join(m: &BTreeSet<String>) -> String {
+    m.iter().cloned().collect::<Vec<_>>().join(", ")
 }
 
-/// The main listing: every kind sent to each destination, its forms and places.
-fn sent(out: &mut String, tree: &Tree) {
-    for (app, destinations) in tree {
-        out.push_str(&format!("{app}\n"));
-        for (destination, kinds) in destinations {
+/// The main listing: per company (its categories, owners and the apps that sent to it),
+/// every kind sent to each of its destinations, its forms, places and apps.
+fn sent(out: &mut String, companies: &BTreeMap<String, Company>) {
+    for (company, c) in companies {
+        let mut head = match company.as_str() {
+            UNNAMED => "(company not in the catalog)".to_string(),
+            named => named.to_string(),
+        };
+        if !c.categories.is_empty() {
+            head.push_str(&format!(" ({})", join(&c.categories)));
+        }
+        if !c.parent.is_empty() {
+            head.push_str(&format!(", owned by {}", c.parent));
+        }
+        let apps = match c.apps.len() {
+            1 => "1 app".to_string(),
+            n => format!("{n} apps"),
+        };
+        out.push_str(&format!("{head}: from {apps}: {}\n", join(&c.apps)));
+        for (destination, kinds) in &c.destinations {
             out.push_str(&format!("  -> {destination}\n"));
             for (kind, seen) in kinds {
                 out.push_str(&format!(
-                    "       {kind:<15} as {} in {} ({}x, first {}, last {})\n",
+                    "       {kind:<15} as {} in {} ({}x, first {}, last {}) from {}\n",
                     join(&seen.forms),
                     join(&seen.places),
                     seen.count,
                     seen.first,
-                    seen.last
+                    seen.last,
+                    join(&seen.apps)
                 ));
             }
         }
@@ -217,17 +294,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn findings_are_grouped_by_app_destination_and_kind() {
-        let text = r#"{"ts":"2026-01-01T00:00:02.000Z","app":null,"dst":"10.0.0.2:80","host":"api.account.xiaomi.com","vendor":"Xiaomi","category":"cloud-messaging","kind":"imei","encoding":"plain","truncated":false,"where":"url","confidence":"exact"}
-{"ts":"2026-01-01T00:00:01.000Z","app":null,"dst":"10.0.0.2:80","host":"api.account.xiaomi.com","vendor":"Xiaomi","category":"cloud-messaging","kind":"imei","encoding":"sha1","truncated":true,"where":"url","confidence":"exact"}
-{"ts":"2026-01-01T00:00:03.000Z","app":null,"dst":"10.0.0.9:443","host":null,"vendor":null,"category":null,"kind":"mac","encoding":"plain","truncated":false,"where":"payload","confidence":"probable"}
+    fn findings_are_grouped_by_company_destination_and_kind() {
+        let text = r#"{"ts":"2026-01-01T00:00:02.000Z","app":null,"dst":"10.0.0.2:80","host":"api.account.xiaomi.com","company":"Xiaomi","parent":null,"category":"cloud-messaging","party":"third","kind":"imei","encoding":"plain","truncated":false,"where":"url","confidence":"exact"}
+{"ts":"2026-01-01T00:00:01.000Z","app":null,"dst":"10.0.0.2:80","host":"api.account.xiaomi.com","company":"Xiaomi","parent":null,"category":"cloud-messaging","party":"third","kind":"imei","encoding":"sha1","truncated":true,"where":"url","confidence":"exact"}
+{"ts":"2026-01-01T00:00:03.000Z","app":null,"dst":"10.0.0.9:443","host":null,"company":null,"category":null,"party":null,"kind":"mac","encoding":"plain","truncated":false,"where":"payload","confidence":"probable"}
 "#;
         let out = render(text).unwrap();
-        assert!(out.contains("(unattributed)"));
-        assert!(out.contains("-> api.account.xiaomi.com [Xiaomi cloud-messaging]"));
-        assert!(out.contains("imei            as plain, sha1 (truncated) in url (2x, first 2026-01-01T00:00:01.000Z, last 2026-01-01T00:00:02.000Z)"), "{out}");
-        assert!(out.contains("-> 10.0.0.9:443"));
+        assert!(
+            out.contains("Xiaomi (cloud-messaging): from 1 app: (unattributed)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("-> api.account.xiaomi.com (third party)"),
+            "{out}"
+        );
+        assert!(out.contains("imei            as plain, sha1 (truncated) in url (2x, first 2026-01-01T00:00:01.000Z, last 2026-01-01T00:00:02.000Z) from (unattributed)"), "{out}");
+        assert!(
+            out.contains("(company not in the catalog): from 1 app"),
+            "{out}"
+        );
+        assert!(out.contains("-> 10.0.0.9:443\n"));
         assert!(out.contains("plain (probable)"));
+        assert!(
+            out.find("Xiaomi").unwrap() < out.find("(company not in the catalog)").unwrap(),
+            "unnamed destinations come last"
+        );
         let wrapped = r#"{"ts":"2026-01-01T00:00:04.000Z","app":"sdk","dst":"10.0.0.3:80","kind":"imei","encoding":"plain","truncated":false,"where":"body","confidence":"exact","layers":["hex","gzip"]}"#;
         assert!(
             render(wrapped)
@@ -236,6 +327,46 @@ mod tests {
             "{}",
             render(wrapped).unwrap()
         );
+    }
+
+    /// "AppsFlyer (attribution) received your advertising ID from 2 apps", with the
+    /// first-party alias it was reached through.
+    #[test]
+    fn one_company_lists_every_app_that_sent_it_something() {
+        let line = |app: &str, host: &str, cname: &str| {
+            format!(
+                r#"{{"ts":"2026-01-01T00:00:01.000Z","app":"{app}","dst":"192.0.2.7:443","host":"{host}","company":"AppsFlyer","parent":null,"category":"attribution","party":"third","cname":{cname},"kind":"ad_id","encoding":"plain","truncated":false,"where":"body","direction":"out","confidence":"exact"}}"#
+            )
+        };
+        let text = [
+            line(
+                "com.example.weather",
+                "metrics.example.com",
+                r#""example.onelink.me""#,
+            ),
+            line("com.other.game", "t.appsflyer.com", "null"),
+        ]
+        .join("\n");
+        let out = render(&text).unwrap();
+        assert!(
+            out.starts_with(
+                "AppsFlyer (attribution): from 2 apps: com.example.weather, com.other.game\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("-> metrics.example.com (third party, alias of example.onelink.me)"),
+            "{out}"
+        );
+        assert!(out.contains("-> t.appsflyer.com (third party)"), "{out}");
+    }
+
+    #[test]
+    fn old_records_with_a_vendor_still_name_the_company() {
+        let text = r#"{"ts":"2026-01-01T00:00:01.000Z","app":"a","dst":"10.0.0.2:80","host":"x.example","vendor":"Xiaomi","category":"telemetry","kind":"imei","encoding":"plain","truncated":false,"where":"url","confidence":"exact"}"#;
+        assert!(render(text)
+            .unwrap()
+            .starts_with("Xiaomi (telemetry): from 1 app: a\n"));
     }
 
     #[test]

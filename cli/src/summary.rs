@@ -30,6 +30,8 @@ pub struct Tally {
     pub refused_full: u64,
     pub refused_forbidden: u64,
     pub refused_spoofed: u64,
+    /// The catalog's version and size, as `2026.12.03, 10011 entries`.
+    pub catalog: String,
 }
 
 /// A [`Sink`] that counts what passes into the tally, then hands it on.
@@ -62,11 +64,15 @@ impl Sink for Counting {
     fn finding(&mut self, finding: &Finding) -> io::Result<()> {
         {
             let mut t = lock(&self.tally);
-            let peer = finding
-                .destination
+            let d = &finding.destination;
+            let host = d
                 .host
                 .clone()
                 .unwrap_or_else(|| finding.dst.ip().to_string());
+            let peer = match (&d.company, d.category) {
+                (Some(company), Some(category)) => format!("{host} ({company}, {category})"),
+                _ => host,
+            };
             let listing = match finding.direction {
                 Direction::Out => {
                     t.findings += 1;
@@ -157,6 +163,9 @@ pub fn summary(t: &Tally, records: Option<&std::path::Path>) -> String {
             parts.join(", ")
         );
     }
+    if !t.catalog.is_empty() {
+        let _ = writeln!(out, "  companies named by the catalog {}", t.catalog);
+    }
     match records {
         Some(dir) => {
             let _ = writeln!(
@@ -195,7 +204,9 @@ mod tests {
             .entry("api.account.xiaomi.com".into())
             .or_default()
             .extend(["imei", "phone"]);
+        t.catalog = "2026.12.03, 10011 entries".into();
         let text = summary(&t, Some(std::path::Path::new("run1")));
+        assert!(text.contains("  companies named by the catalog 2026.12.03, 10011 entries\n"));
         assert!(text.starts_with("phonehome: 3 flows, 2.0 KB out, 50.0 KB in, 2 findings\n"));
         assert!(text.contains("  sent to api.account.xiaomi.com: imei, phone\n"));
         assert!(text.contains("records in run1"));

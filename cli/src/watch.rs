@@ -84,6 +84,7 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
     };
     log::info!("upstream DNS: {upstream}");
     let analyzer = crate::detection::build_analyzer(&args.detection)?;
+    let catalog_label = crate::detection::catalog_label(analyzer.catalog());
     // Everything is checked before the records of an earlier run in --out are replaced:
     // the directory here, the namespace once the child reports it ready.
     let out = args.out.clone();
@@ -150,7 +151,10 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         }
         ForkResult::Parent { child } => {
             drop(child_end);
-            let tally = Arc::new(Mutex::new(Tally::default()));
+            let tally = Arc::new(Mutex::new(Tally {
+                catalog: catalog_label,
+                ..Tally::default()
+            }));
             let inspection = Unopened {
                 analyzer,
                 records,

@@ -195,14 +195,14 @@ def records(session, kind: str) -> list[dict]:
     return json.loads(session[f"records.{kind}"])
 
 
-FINDING_FIELDS = {"ts", "flow", "app", "proto", "src", "dst", "host", "host_source", "vendor",
-                  "category", "service", "kind", "encoding", "digest_form", "truncated", "where",
+FINDING_FIELDS = {"ts", "flow", "app", "proto", "src", "dst", "host", "host_source", "company",
+                  "parent", "category", "service", "party", "kind", "encoding", "digest_form", "truncated", "where",
                   "direction", "confidence", "evidence"}
 FLOW_FIELDS = {"flow", "proto", "src", "dst", "bytes_out", "bytes_in", "start", "end", "close",
-               "app", "host", "host_source", "vendor", "category", "service"}
+               "app", "host", "host_source", "company", "parent", "category", "service", "party"}
 
 
-def test_findings_name_the_app_the_vendor_and_the_identifier(session):
+def test_findings_name_the_app_the_company_and_the_identifier(session):
     findings = records(session, "findings")
     kinds = {(f["kind"], f["encoding"], f["where"]) for f in findings}
     assert ("imei", "plain", "url") in kinds, findings
@@ -211,7 +211,7 @@ def test_findings_name_the_app_the_vendor_and_the_identifier(session):
         assert FINDING_FIELDS <= set(f), f
         assert f["app"] == "org.example.curl", f
         assert f["host"] == XIAOMI, f
-        assert f["vendor"] == "Xiaomi", f
+        assert f["company"] == "Xiaomi", f
         assert f["proto"] == "tcp" and f["dst"] in (f"{CLOUD_V4}:80", f"[{CLOUD_V6}]:80"), f
         assert f["direction"] == "out" and f["confidence"] == "exact", f
         assert IMEI not in json.dumps(f), "evidence must be masked"

@@ -21,7 +21,7 @@ fails the Luhn check; to benign.test over HTTP and TLS and to the Xiaomi host it
 
 Every request goes over its own connection, so each finding maps to exactly one request
 through its source port. The test asserts the exact findings of every request (kind,
-encoding, where, truncated, digest form), the exact (kind, encoding, host, vendor) set of
+encoding, where, truncated, digest form), the exact (kind, encoding, host, company) set of
 the run, one encrypted-flow finding per TLS connection to Xiaomi (named by SNI), none for
 anything else, masked evidence, the SQLite store holding the same findings, and that
 `phonehome analyze` over a tshark capture of the same traffic (taken on the host
@@ -279,7 +279,7 @@ def luhn_ok(digits: str) -> bool:
 
 ENCRYPTED = ("encrypted-flow", "tls")
 
-# The (kind, encoding, host, vendor) of every finding the run must produce, and no other.
+# The (kind, encoding, host, company) of every finding the run must produce, and no other.
 EXPECTED_SET = {
     # phase 1
     ("contact", "plain", XIAOMI, VENDOR),    # externalId=<national> in the lookup URL
@@ -300,7 +300,7 @@ EXPECTED_SET = {
 }
 
 FINDING_KEYS = {
-    "ts", "flow", "app", "proto", "src", "dst", "host", "host_source", "vendor", "category",
+    "ts", "flow", "app", "proto", "src", "dst", "host", "host_source", "company", "category",
     "kind", "encoding", "digest_form", "truncated", "where", "direction", "confidence",
     "evidence",
 }
@@ -499,7 +499,7 @@ def test_names_resolved_through_the_monitor(replay, runner):
 
 def test_findings_are_exactly_the_expected_set(replay, runner):
     needs_monitor(runner)
-    got = {(f["kind"], f["encoding"], f["host"], f["vendor"]) for f in replay.findings}
+    got = {(f["kind"], f["encoding"], f["host"], f["company"]) for f in replay.findings}
     union = {(k, e, XIAOMI, VENDOR) for r in replay.plan for (k, e, *_) in r.expect}
     assert union | {(*ENCRYPTED, XIAOMI, VENDOR)} == EXPECTED_SET  # the plan agrees
     assert got == EXPECTED_SET, (
@@ -539,7 +539,7 @@ def test_every_finding_belongs_to_a_request_and_its_flow(replay, runner):
         assert f["proto"] == "tcp", f
         assert f["direction"] == "out", f
         assert f["confidence"] == "exact", f
-        assert f["host"] == XIAOMI and f["vendor"] == VENDOR and f["category"] == CATEGORY, f
+        assert f["host"] == XIAOMI and f["company"] == VENDOR and f["category"] == CATEGORY, f
         assert rec.get("host") == XIAOMI, rec
 
 
@@ -568,7 +568,7 @@ def test_encrypted_flows_after_the_fix(replay, runner):
     for f in enc:
         assert f["encoding"] == "tls" and f["host"] == XIAOMI, f
         assert f["host_source"] == "sni", f
-        assert (f["vendor"], f["category"]) == (VENDOR, CATEGORY), f
+        assert (f["company"], f["category"]) == (VENDOR, CATEGORY), f
         assert f["digest_form"] is None and f["truncated"] is False, f
         assert isinstance(f["bytes_out"], int) and f["bytes_out"] > 0, f
         assert isinstance(f["bytes_in"], int) and f["bytes_in"] > 0, f
@@ -607,9 +607,9 @@ def test_sqlite_holds_the_same_findings(replay, runner):
     needs_monitor(runner)
     rows = sqlite_findings(replay.res.out_dir)
     assert len(rows) == len(replay.findings), (len(rows), describe(replay.findings))
-    got = collections.Counter((r["flow"], r["kind"], r["encoding"], r["host"], r["vendor"])
+    got = collections.Counter((r["flow"], r["kind"], r["encoding"], r["host"], r["company"])
                               for r in rows)
-    want = collections.Counter((f["flow"], f["kind"], f["encoding"], f["host"], f["vendor"])
+    want = collections.Counter((f["flow"], f["kind"], f["encoding"], f["host"], f["company"])
                                for f in replay.findings)
     assert got == want
 
@@ -641,7 +641,7 @@ def test_analyze_of_a_capture_finds_the_same(replay, runner, analyzed):
     want = {(k, e, h) for (k, e, h, _) in EXPECTED_SET if k != "encrypted-flow"}
     assert got == want, (f"missing: {sorted(want - got)}\nunexpected: {sorted(got - want)}\n"
                          f"analyze: {analyzed.stderr}\n{describe(plain)}")
-    key = lambda f: (*fine(f), f["host"], f["vendor"], f["confidence"])  # noqa: E731
+    key = lambda f: (*fine(f), f["host"], f["company"], f["confidence"])  # noqa: E731
     assert collections.Counter(map(key, plain)) == collections.Counter(map(key, live)), (
         f"analyze:\n{describe(plain)}\nwatch:\n{describe(live)}")
 
@@ -653,5 +653,5 @@ def test_analyze_reports_the_encrypted_flows(replay, runner, analyzed):
     n = sum(1 for r in replay.plan if r.scheme == "https" and r.host == XIAOMI)
     assert len(enc) == n, describe(analyzed.findings)
     for f in enc:
-        assert (f["host"], f["host_source"], f["vendor"]) == (XIAOMI, "sni", VENDOR), f
+        assert (f["host"], f["host_source"], f["company"]) == (XIAOMI, "sni", VENDOR), f
         assert f["bytes_out"] > 0, f

@@ -2,7 +2,8 @@
 //!
 //! The relay (live) and `phonehome analyze` (captures) feed the same [`Analyzer`] with
 //! flow starts, in-order stream bytes per direction, and flow ends. It names each
-//! destination (DNS answers, TLS/QUIC SNI, HTTP Host), tags it from the vendor catalog,
+//! destination (DNS answers and their CNAME chains, TLS/QUIC SNI, HTTP Host), names the
+//! company behind it from the catalog and whether it is the app's own (first party),
 //! runs the identifier detector over what it can read, and reports encrypted flows to
 //! catalog hosts, which is all a monitor without TLS interception can say about them.
 
@@ -10,7 +11,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
-use phonehome_catalog::Catalog;
+use phonehome_catalog::{party, Catalog};
 use phonehome_detect::{Detector, Hit};
 use phonehome_model::{
     Category, Confidence, Destination, DigestForm, Direction, Encoding, Finding, FlowRecord,
@@ -68,6 +69,8 @@ struct FlowState {
     dst: SocketAddr,
     app: Option<String>,
     destination: Destination,
+    /// The names a DNS answer gave for `dst`: the queried name, then its CNAME targets.
+    dns_chain: Vec<String>,
     encrypted: bool,
     out: Stream,
     scanned_out: usize,
@@ -100,8 +103,9 @@ pub struct Analyzer {
     /// How deep and wide wrapped payloads are opened, from the scan limit.
     limits: Limits,
     flows: HashMap<u64, FlowState>,
-    /// Addresses to names from DNS answers, per app (None: not attributed).
-    names: HashMap<(Option<String>, IpAddr), String>,
+    /// Addresses to names from DNS answers, per app (None: not attributed): the queried
+    /// name first, then the CNAME targets that led to the address.
+    names: HashMap<(Option<String>, IpAddr), Vec<String>>,
     findings: VecDeque<Finding>,
     records: VecDeque<FlowRecord>,
 }
@@ -167,13 +171,20 @@ impl Analyzer {
         app: Option<String>,
     ) {
         let mut destination = Destination::default();
-        let name = self
+        let dns_chain = self
             .names
             .get(&(app.clone(), dst.ip()))
             .or_else(|| self.names.get(&(None, dst.ip())))
-            .cloned();
-        if let Some(name) = name {
-            self.name(&mut destination, name, HostSource::Dns);
+            .cloned()
+            .unwrap_or_default();
+        if let Some(name) = dns_chain.first() {
+            self.name(
+                &mut destination,
+                name.clone(),
+                HostSource::Dns,
+                app.as_deref(),
+                &dns_chain,
+            );
         }
         self.flows.insert(
             id,
@@ -184,6 +195,7 @@ impl Analyzer {
                 dst,
                 app,
                 destination,
+                dns_chain,
                 encrypted: false,
                 out: Stream::Unknown(Vec::new()),
                 scanned_out: 0,
@@ -196,19 +208,47 @@ impl Analyzer {
         );
     }
 
-    fn name(&self, destination: &mut Destination, host: String, source: HostSource) {
-        let entry = self.catalog.lookup(&host);
-        destination.vendor = entry.map(|e| e.vendor.clone());
+    /// Names the destination `host` and the company behind it. `dns_chain` is what a
+    /// DNS answer said about the flow's address; when it starts with `host` (the SNI or
+    /// Host the app sent is the name it looked up) its CNAME targets are looked up too,
+    /// so a tracker behind an alias under the app's own domain is named.
+    fn name(
+        &self,
+        destination: &mut Destination,
+        host: String,
+        source: HostSource,
+        app: Option<&str>,
+        dns_chain: &[String],
+    ) {
+        let own = [host.clone()];
+        let chain = match dns_chain.first() {
+            Some(first) if first.eq_ignore_ascii_case(&host) => dns_chain,
+            _ => &own[..],
+        };
+        let found = self.catalog.lookup_chain(chain);
+        let named_by = found.map_or(host.as_str(), |(i, _)| chain[i].as_str());
+        let entry = found.map(|(_, e)| e);
+        destination.company = entry.map(|e| e.company.clone());
+        destination.parent = entry.and_then(|e| e.parent.clone());
         destination.category = entry.map(|e| e.category);
         destination.service = entry.map(|e| e.service.clone());
+        destination.party = Some(party(&self.catalog, app, &host, named_by, entry));
+        destination.cname = (found.is_some_and(|(i, _)| i > 0)).then(|| named_by.to_string());
         destination.host = Some(host);
         destination.host_source = Some(source);
     }
 
-    fn hello(&self, destination: &mut Destination, hello: protocols::Hello, source: HostSource) {
+    fn hello(&self, flow: &mut FlowState, hello: protocols::Hello, source: HostSource) {
         if let Some(sni) = hello.sni {
-            self.name(destination, sni, source);
+            self.name(
+                &mut flow.destination,
+                sni,
+                source,
+                flow.app.as_deref(),
+                &flow.dns_chain,
+            );
         }
+        let destination = &mut flow.destination;
         destination.alpn = hello.alpn;
         destination.ech = hello.ech;
     }
@@ -225,18 +265,18 @@ impl Analyzer {
                 if self.names.len() > MAX_NAMES {
                     self.names.clear();
                 }
-                for (ip, name) in protocols::dns_names(bytes) {
-                    self.names.insert((flow.app.clone(), ip), name.clone());
-                    self.names.insert((None, ip), name);
+                for (ip, chain) in protocols::dns_names(bytes) {
+                    self.names.insert((flow.app.clone(), ip), chain.clone());
+                    self.names.insert((None, ip), chain);
                 }
             }
             (Proto::Udp, Direction::Out) if flow.dst.port() == 53 => {}
             (Proto::Udp, Direction::Out) if protocols::is_quic_initial(bytes) => {
                 flow.encrypted = true;
-                let quic = flow.quic.get_or_insert_with(QuicSni::default);
                 if flow.destination.alpn.is_empty() {
+                    let quic = flow.quic.get_or_insert_with(QuicSni::default);
                     if let Some(hello) = quic.push(bytes) {
-                        self.hello(&mut flow.destination, hello, HostSource::Quic);
+                        self.hello(&mut flow, hello, HostSource::Quic);
                     }
                 }
             }
@@ -291,7 +331,7 @@ impl Analyzer {
                 hello.extend_from_slice(bytes);
                 match protocols::client_hello_sni(hello) {
                     protocols::Sni::Found(hello) => {
-                        self.hello(&mut flow.destination, hello, HostSource::Sni);
+                        self.hello(flow, hello, HostSource::Sni);
                         flow.out = Stream::Opaque;
                     }
                     protocols::Sni::None => flow.out = Stream::Opaque,
@@ -343,7 +383,13 @@ impl Analyzer {
                 Event::Piece(Piece::Ask(_)) => {}
                 Event::Piece(Piece::Host(host)) => {
                     if flow.destination.host_source != Some(HostSource::Http) {
-                        self.name(&mut flow.destination, host, HostSource::Http);
+                        self.name(
+                            &mut flow.destination,
+                            host,
+                            HostSource::Http,
+                            flow.app.as_deref(),
+                            &flow.dns_chain,
+                        );
                     }
                 }
                 Event::Piece(Piece::Text(place, text)) => {
@@ -440,12 +486,16 @@ impl Analyzer {
             self.records.push_back(record);
             return;
         };
-        // The catch-all `vendor` category covers whole vendor domains (most of apple.com);
-        // only messaging, telemetry and account hosts make an encrypted flow notable.
-        let notable = matches!(
-            flow.destination.category,
-            Some(Category::CloudMessaging | Category::Telemetry | Category::Account)
-        );
+        // The catch-all `vendor` category covers whole company domains (most of apple.com)
+        // and CDNs carry anyone's bytes: only trackers, messaging and account hosts make
+        // an encrypted flow notable.
+        let notable = flow.destination.category.is_some_and(|c| {
+            c.is_tracker()
+                || matches!(
+                    c,
+                    Category::CloudMessaging | Category::Messaging | Category::Account
+                )
+        });
         if flow.encrypted && notable {
             self.findings.push_back(Finding {
                 ts: record.end,
@@ -498,6 +548,11 @@ impl Analyzer {
         }
     }
 
+    /// The catalog destinations are named from.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     /// Whether flow `id` should get all its outgoing bytes, not just the first ones:
     /// true for HTTP, where each request on a kept-alive connection is read.
     pub fn follows(&self, id: u64) -> bool {
@@ -536,7 +591,7 @@ impl Analyzer {
 mod tests {
     use super::*;
     use phonehome_detect::{Identifiers, Options};
-    use phonehome_model::CloseReason;
+    use phonehome_model::{CloseReason, Party};
     use std::time::{Duration, UNIX_EPOCH};
 
     fn analyzer() -> Analyzer {
@@ -601,7 +656,7 @@ mod tests {
             Some("api.account.xiaomi.com")
         );
         assert_eq!(f.destination.host_source, Some(HostSource::Http));
-        assert_eq!(f.destination.vendor.as_deref(), Some("Xiaomi"));
+        assert_eq!(f.destination.company.as_deref(), Some("Xiaomi"));
         assert!(!f.evidence.contains("861234567890123"));
         assert!(a.pop_finding().is_none(), "each form once per flow");
         let r = a.pop_record().unwrap();
@@ -648,6 +703,126 @@ mod tests {
         assert_eq!(f.kind.as_str(), "encrypted-flow");
         assert_eq!(f.destination.host_source, Some(HostSource::Dns));
         assert_eq!((f.bytes_out, f.bytes_in), (Some(500), Some(900)));
+    }
+
+    /// A DNS response for `query` (type A): each name of `aliases` is a CNAME of the one
+    /// before it, and the last name has address `ip`. Names are written out, no pointers.
+    fn dns_answer(query: &str, aliases: &[&str], ip: [u8; 4]) -> Vec<u8> {
+        fn name(n: &str) -> Vec<u8> {
+            let mut out = Vec::new();
+            for label in n.split('.') {
+                out.push(label.len() as u8);
+                out.extend_from_slice(label.as_bytes());
+            }
+            out.push(0);
+            out
+        }
+        let count = aliases.len() as u8 + 1;
+        let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, count, 0, 0, 0, 0];
+        m.extend(name(query));
+        m.extend_from_slice(&[0, 1, 0, 1]);
+        let mut owner = query;
+        for alias in aliases {
+            let target = name(alias);
+            m.extend(name(owner));
+            m.extend_from_slice(&[0, 5, 0, 1, 0, 0, 0, 60, 0, target.len() as u8]);
+            m.extend(target);
+            owner = alias;
+        }
+        m.extend(name(owner));
+        m.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+        m.extend_from_slice(&ip);
+        m
+    }
+
+    /// Flow 1 carries `answer` back to `app`; flow 2 then goes to 192.0.2.7:443.
+    fn lookup_then_connect(a: &mut Analyzer, app: &str, answer: &[u8]) {
+        a.flow_start(
+            1,
+            Proto::Udp,
+            "10.111.0.2:5000".parse().unwrap(),
+            "10.111.0.1:53".parse().unwrap(),
+            Some(app.into()),
+        );
+        a.data(1, Direction::In, answer, t());
+        a.flow_start(
+            2,
+            Proto::Tcp,
+            "10.111.0.2:40001".parse().unwrap(),
+            "192.0.2.7:443".parse().unwrap(),
+            Some(app.into()),
+        );
+    }
+
+    #[test]
+    fn a_tracker_behind_a_cname_under_the_apps_own_domain_is_named_and_third_party() {
+        let mut a = analyzer();
+        let answer = dns_answer(
+            "metrics.example.com",
+            &["example.onelink.me", "d3.cloudfront.net"],
+            [192, 0, 2, 7],
+        );
+        lookup_then_connect(&mut a, "com.example.weather", &answer);
+        let d = a.destination(2).unwrap().clone();
+        assert_eq!(d.host.as_deref(), Some("metrics.example.com"));
+        assert_eq!(d.company.as_deref(), Some("AppsFlyer"));
+        assert_eq!(d.category, Some(Category::Attribution));
+        assert_eq!(d.cname.as_deref(), Some("example.onelink.me"));
+        assert_eq!(d.party, Some(Party::Third));
+    }
+
+    #[test]
+    fn the_sni_of_the_looked_up_name_keeps_the_cname_chain() {
+        let mut a = analyzer();
+        let answer = dns_answer(
+            "metrics.example.com",
+            &["example.onelink.me"],
+            [192, 0, 2, 7],
+        );
+        lookup_then_connect(&mut a, "com.example.weather", &answer);
+        let hello = protocols::Hello {
+            sni: Some("metrics.example.com".into()),
+            ..Default::default()
+        };
+        let mut flow = a.flows.remove(&2).unwrap();
+        a.hello(&mut flow, hello, HostSource::Sni);
+        assert_eq!(flow.destination.host_source, Some(HostSource::Sni));
+        assert_eq!(flow.destination.company.as_deref(), Some("AppsFlyer"));
+        assert_eq!(flow.destination.party, Some(Party::Third));
+        // Another name in the SNI is judged on its own.
+        let hello = protocols::Hello {
+            sni: Some("api.example.com".into()),
+            ..Default::default()
+        };
+        a.hello(&mut flow, hello, HostSource::Sni);
+        assert_eq!(flow.destination.company, None);
+        assert_eq!(flow.destination.cname, None);
+        assert_eq!(flow.destination.party, Some(Party::First));
+    }
+
+    #[test]
+    fn the_apps_own_host_is_first_party_with_no_company() {
+        let mut a = analyzer();
+        let answer = dns_answer("api.example.com", &[], [192, 0, 2, 7]);
+        lookup_then_connect(&mut a, "com.example.weather", &answer);
+        let d = a.destination(2).unwrap();
+        assert_eq!((d.company.as_deref(), d.party), (None, Some(Party::First)));
+        assert_eq!(d.cname, None);
+    }
+
+    #[test]
+    fn an_encrypted_flow_to_an_attribution_host_is_a_finding_and_to_a_cdn_is_not() {
+        for (query, finding) in [("t.appsflyer.com", true), ("d1.cloudfront.net", false)] {
+            let mut a = analyzer();
+            lookup_then_connect(
+                &mut a,
+                "com.example.weather",
+                &dns_answer(query, &[], [192, 0, 2, 7]),
+            );
+            a.data(2, Direction::Out, &[22, 3, 1, 0, 5, 2, 0, 0, 1, 0], t());
+            a.flow_end(record(2, Proto::Tcp, "10.111.0.2:40001", "192.0.2.7:443"));
+            assert_eq!(a.pop_finding().is_some(), finding, "{query}");
+        }
     }
 
     fn hex_vector(text: &str) -> Vec<u8> {

@@ -9,11 +9,12 @@ use phonehome_inspect::http::{Config, Location, RequestParser};
 use phonehome_inspect::upgrade::Ask;
 use phonehome_inspect::{dns, quic, tls};
 
-/// Addresses a DNS response names, each with the name that was asked for (CNAME chains
-/// lead back to the question). A/AAAA answers and HTTPS/SVCB address hints count.
-pub fn dns_names(msg: &[u8]) -> Vec<(IpAddr, String)> {
+/// Addresses a DNS response names, each with the names that led to it: the name asked
+/// for first, then the CNAME targets in order. A/AAAA answers and HTTPS/SVCB address
+/// hints count.
+pub fn dns_names(msg: &[u8]) -> Vec<(IpAddr, Vec<String>)> {
     match dns::parse(msg) {
-        Ok(answer) if answer.is_response => answer.address_names(),
+        Ok(answer) if answer.is_response => answer.address_chains(),
         _ => Vec::new(),
     }
 }

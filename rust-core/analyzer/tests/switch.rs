@@ -120,7 +120,7 @@ fn plain_http_inside_a_connect_tunnel_is_read_and_names_the_flow() {
         Some("api.account.xiaomi.com")
     );
     assert_eq!(f[0].destination.host_source, Some(HostSource::Http));
-    assert_eq!(f[0].destination.vendor.as_deref(), Some("Xiaomi"));
+    assert_eq!(f[0].destination.company.as_deref(), Some("Xiaomi"));
 }
 
 fn hex(text: &str) -> Vec<u8> {

@@ -1,152 +1,221 @@
 #!/usr/bin/env python3
-"""Generate rust-core/catalog/data/catalog.txt from the MIT-licensed host lists.
+"""Generate rust-core/catalog/data/catalog.txt from the lists beside this script.
 
 Usage (from the repository root):
-    python3 rust-core/catalog/data/build.py ../shared/data/hosts > rust-core/catalog/data/catalog.txt
+    python3 rust-core/catalog/data/build.py > rust-core/catalog/data/catalog.txt
 
-The argument is the directory holding `v2fly-domain-list-community/` and
-`nextdns-native-tracking-domains/` (each with LICENSE and SOURCE.txt). The output is
-deterministic, so re-running it on the same lists gives the same file; the crate embeds
-the committed output and builds without the lists.
+Inputs, all in this directory (licences and attribution in SOURCES.md):
+  lists/v2fly-domain-list-community/  MIT; which domains belong to which company, '@ads'
+                                      marking a company's advertising/tracking hosts
+  lists/nextdns-native-tracking-domains/  MIT; phone makers' telemetry hosts
+  curated.tsv                         the project's own entries, each with its public source
 
-Precedence when several lists name the same suffix: the project's own curated layer
-(CURATED below), then NextDNS (a list of tracking hosts, so more specific), then v2fly.
-The `source` column names every list that mentions the suffix, first the one whose
-vendor/category won.
+The output is deterministic; the crate embeds the committed output and a test checks it
+is what this script makes of the inputs.
+
+Precedence when several inputs name the same suffix: curated.tsv, then NextDNS, then a
+v2fly '@ads' line, then a plain v2fly line. A v2fly line below a curated suffix of another
+company is dropped: the lists sometimes file a third party's host under the company whose
+app uses it (v2fly's unity file lists api2.amplitude.com), and the curated entry knows better.
 """
 
 import os
 import sys
 
-# v2fly list file -> (vendor, category for plain entries, service for plain entries).
-# Entries tagged `@ads` in a v2fly list are the vendor's ads/tracking hosts: telemetry.
-V2FLY = [
-    ("googlefcm", "Google", "cloud-messaging", "Firebase Cloud Messaging (FCM)"),
-    ("xiaomi", "Xiaomi", "vendor", "Xiaomi / MIUI (any service)"),
-    ("huawei", "Huawei", "vendor", "Huawei (any service)"),
-    ("honor", "Honor", "vendor", "Honor (any service)"),
-    ("oppo", "OPPO", "vendor", "OPPO / HeyTap / realme (any service)"),
-    ("oneplus", "OnePlus", "vendor", "OnePlus (any service)"),
-    ("vivo", "vivo", "vendor", "vivo / iQOO (any service)"),
-    ("samsung", "Samsung", "vendor", "Samsung (any service)"),
-    ("meizu", "Meizu", "vendor", "Meizu / Flyme (any service)"),
-    ("apple", "Apple", "vendor", "Apple (any service)"),
-    # Push SDK companies: their whole domains are the push service.
-    ("getui", "Getui", "cloud-messaging", "Getui push SDK"),
-    ("jiguang", "Jiguang", "cloud-messaging", "JPush / Jiguang push SDK"),
-    # Umeng is first an analytics SDK; its push endpoints are curated below.
-    ("umeng", "Umeng", "telemetry", "Umeng analytics SDK"),
-]
+HERE = os.path.dirname(os.path.abspath(__file__))
+VERSION = "2026.12.03"
 
-# NextDNS native-tracking-domains file -> vendor. Every entry is telemetry.
+# Companies behind the v2fly files: file -> (company, parent chain or "-", category of
+# plain lines, category of '@ads' lines). A file not listed inherits from the file that
+# includes it (youtube from google), with the file's name as the service.
+PHONE = "telemetry"  # a phone maker's '@ads' hosts are its system telemetry
+COMPANIES = {
+    # phone makers and their push services
+    "googlefcm": ("Google", "Alphabet", "cloud-messaging", "advertising"),
+    "xiaomi": ("Xiaomi", "-", "vendor", PHONE),
+    "huawei": ("Huawei", "-", "vendor", PHONE),
+    "honor": ("Honor", "-", "vendor", PHONE),
+    "oppo": ("OPPO", "BBK Electronics", "vendor", PHONE),
+    "oneplus": ("OnePlus", "OPPO > BBK Electronics", "vendor", PHONE),
+    "vivo": ("vivo", "BBK Electronics", "vendor", PHONE),
+    "samsung": ("Samsung", "-", "vendor", PHONE),
+    "meizu": ("Meizu", "-", "vendor", PHONE),
+    "apple": ("Apple", "-", "vendor", PHONE),
+    "getui": ("Getui", "-", "cloud-messaging", "cloud-messaging"),
+    "jiguang": ("Jiguang", "-", "cloud-messaging", "cloud-messaging"),
+    "umeng": ("Umeng", "Alibaba", "analytics", "analytics"),
+    # whole tracker companies (data/category-ads-all includes them without '@ads')
+    "addthis": ("AddThis", "Oracle", "advertising", "advertising"),
+    "adjust": ("Adjust", "AppLovin", "attribution", "attribution"),
+    "clearbit": ("Clearbit", "HubSpot", "analytics", "analytics"),
+    "growingio": ("GrowingIO", "-", "analytics", "analytics"),
+    "ogury": ("Ogury", "-", "advertising", "advertising"),
+    "openx": ("OpenX", "-", "advertising", "advertising"),
+    "pubmatic": ("PubMatic", "-", "advertising", "advertising"),
+    "segment": ("Segment", "Twilio", "analytics", "analytics"),
+    "sentry": ("Sentry", "Functional Software", "crash-reporting", "crash-reporting"),
+    "supersonic": ("ironSource", "Unity", "advertising", "advertising"),
+    "taboola": ("Taboola", "-", "advertising", "advertising"),
+    "tendcloud": ("TalkingData", "-", "analytics", "analytics"),
+    "carrotquest": ("Carrot quest", "-", "messaging", "analytics"),
+    "mindbox": ("Mindbox", "-", "messaging", "analytics"),
+    # companies with advertising or tracking hosts among their own (data/category-ads)
+    "36kr": ("36Kr", "-", "vendor", "advertising"),
+    "adobe": ("Adobe", "-", "vendor", "analytics"),
+    "alibaba": ("Alibaba", "-", "vendor", "advertising"),
+    "amazon": ("Amazon", "-", "vendor", "advertising"),
+    "avito": ("Avito", "-", "vendor", "advertising"),
+    "baidu": ("Baidu", "-", "vendor", "advertising"),
+    "bytedance": ("ByteDance", "-", "vendor", "advertising"),
+    "tiktok": ("TikTok", "ByteDance", "vendor", "advertising"),
+    "cctv": ("CCTV", "-", "vendor", "advertising"),
+    "disney": ("Disney", "-", "vendor", "advertising"),
+    "dmm": ("DMM", "-", "vendor", "advertising"),
+    "duolingo": ("Duolingo", "-", "vendor", "advertising"),
+    "gamersky": ("Gamersky", "-", "vendor", "advertising"),
+    "gog": ("GOG", "CD Projekt", "vendor", "advertising"),
+    "google": ("Google", "Alphabet", "vendor", "advertising"),
+    "hetzner": ("Hetzner", "-", "vendor", "advertising"),
+    "hunantv": ("Mango TV", "Hunan Broadcasting System", "vendor", "advertising"),
+    "iqiyi": ("iQIYI", "Baidu", "vendor", "advertising"),
+    "jd": ("JD.com", "-", "vendor", "advertising"),
+    "kontur": ("SKB Kontur", "-", "vendor", "advertising"),
+    "kuaishou": ("Kuaishou", "-", "vendor", "advertising"),
+    "kurogames": ("Kuro Games", "-", "vendor", "advertising"),
+    "le": ("LeEco", "-", "vendor", "advertising"),
+    "mailru-group": ("VK", "-", "vendor", "advertising"),
+    "meta": ("Meta", "-", "vendor", "advertising"),
+    "microsoft": ("Microsoft", "-", "vendor", "advertising"),
+    "github": ("GitHub", "Microsoft", "vendor", "advertising"),
+    "mihoyo": ("miHoYo", "-", "vendor", "advertising"),
+    "moji": ("Moji Weather", "-", "vendor", "advertising"),
+    "mozilla": ("Mozilla", "-", "vendor", "telemetry"),
+    "mts-ru": ("MTS", "-", "vendor", "advertising"),
+    "netease": ("NetEase", "-", "vendor", "advertising"),
+    "nicegram": ("Nicegram", "-", "vendor", "advertising"),
+    "ookla-speedtest": ("Ookla", "Ziff Davis", "vendor", "advertising"),
+    "openai": ("OpenAI", "-", "vendor", "analytics"),
+    "ozon": ("Ozon", "-", "vendor", "advertising"),
+    "picacg": ("PicACG", "-", "vendor", "advertising"),
+    "pikpak": ("PikPak", "-", "vendor", "advertising"),
+    "pixiv": ("pixiv", "-", "vendor", "advertising"),
+    "qihoo360": ("Qihoo 360", "-", "vendor", "advertising"),
+    "rostelecom": ("Rostelecom", "-", "vendor", "advertising"),
+    "sber": ("Sber", "-", "vendor", "advertising"),
+    "2gis": ("2GIS", "Sber", "vendor", "advertising"),
+    "sina": ("Sina", "-", "vendor", "advertising"),
+    "snap": ("Snap", "-", "vendor", "advertising"),
+    "sohu": ("Sohu", "-", "vendor", "advertising"),
+    "spotify": ("Spotify", "-", "vendor", "advertising"),
+    "tcl": ("TCL", "-", "vendor", "telemetry"),
+    "tencent": ("Tencent", "-", "vendor", "advertising"),
+    "twitter": ("X (Twitter)", "-", "vendor", "advertising"),
+    "unity": ("Unity", "-", "vendor", "advertising"),
+    "unitychina": ("Unity China", "Unity", "vendor", "advertising"),
+    "wildberries": ("Wildberries", "-", "vendor", "advertising"),
+    "x5": ("X5 Group", "-", "vendor", "advertising"),
+    "xhamster": ("xHamster", "-", "vendor", "advertising"),
+    "yahoo": ("Yahoo", "Apollo Global Management", "vendor", "advertising"),
+    "flickr": ("Flickr", "SmugMug", "vendor", "advertising"),
+    "yandex": ("Yandex", "-", "vendor", "advertising"),
+    "zhihu": ("Zhihu", "-", "vendor", "advertising"),
+    "zuoyebang": ("Zuoyebang", "-", "vendor", "advertising"),
+    "mcdonalds": ("McDonald's", "-", "vendor", "advertising"),
+    "starbucks": ("Starbucks", "-", "vendor", "advertising"),
+    "lkcoffee": ("Luckin Coffee", "-", "vendor", "advertising"),
+    "bestore": ("Bestore", "-", "vendor", "advertising"),
+}
+# v2fly roots walked, in order; files reached from them inherit as said above.
+ROOTS = ["category-ads-all", "googlefcm", "getui", "jiguang", "umeng", "xiaomi", "huawei",
+         "honor", "oppo", "oneplus", "vivo", "samsung", "meizu", "apple"]
+
 NEXTDNS = [
-    ("xiaomi", "Xiaomi", "Xiaomi / MIUI telemetry"),
-    ("huawei", "Huawei", "Huawei telemetry"),
-    ("samsung", "Samsung", "Samsung telemetry"),
-    ("apple", "Apple", "Apple telemetry"),
+    ("xiaomi", "Xiaomi", "-", "Xiaomi / MIUI telemetry"),
+    ("huawei", "Huawei", "-", "Huawei telemetry"),
+    ("samsung", "Samsung", "-", "Samsung telemetry"),
+    ("apple", "Apple", "-", "Apple telemetry"),
 ]
 
-# The project's own layer: hosts the lists only cover as a whole vendor domain (or not
-# at all), each with the reason. Seed case = ../shared/seed-case.md.
-CURATED = [
-    # suffix, vendor, category, service, reason
-    ("api.account.xiaomi.com", "Xiaomi", "cloud-messaging", "MIUI Cloud Messaging / Mi account",
-     "seed case: MIUI Cloud Messaging sent IMEI, IMSI and phone numbers here (F-Secure 2014)"),
-    ("account.xiaomi.com", "Xiaomi", "account", "Mi account",
-     "seed case: Mi account sign-in host"),
-    ("i.mi.com", "Xiaomi", "account", "Mi Cloud",
-     "seed case: Mi Cloud sync (enabling it added IMSI/IMEI uploads)"),
-    ("xmpush.xiaomi.com", "Xiaomi", "cloud-messaging", "Mi Push",
-     "Xiaomi push service API host"),
-    ("msg.xiaomi.net", "Xiaomi", "cloud-messaging", "Mi Push",
-     "Mi Push SDK resolver/connection hosts"),
-    ("tracking.miui.com", "Xiaomi", "telemetry", "MIUI tracking",
-     "seed case: fcanr.tracking.miui.com posts MD5 of IMEI and MAC"),
-    ("tracking.intl.miui.com", "Xiaomi", "telemetry", "MIUI tracking (international)",
-     "seed case: /track/spock carries base64 (gzip) JSON"),
-    ("data.mistat.xiaomi.com", "Xiaomi", "telemetry", "Mi Stats",
-     "seed case: /mistats/v2 sends device_id in clear"),
-    ("sa.api.intl.miui.com", "Xiaomi", "telemetry", "MIUI analytics (international)",
-     "seed case: sends ANDROID_ID and a long-lived id"),
-    ("mtalk.google.com", "Google", "cloud-messaging", "Firebase Cloud Messaging (FCM)",
-     "FCM device connection (also in v2fly googlefcm)"),
-    ("fcm.googleapis.com", "Google", "cloud-messaging", "Firebase Cloud Messaging (FCM)",
-     "FCM HTTP API and web push endpoint"),
-    ("push-api.cloud.huawei.com", "Huawei", "cloud-messaging", "HMS Push Kit",
-     "Huawei Push Kit API host"),
-    ("cloud.huawei.com", "Huawei", "account", "HUAWEI Cloud (user sync)",
-     "Huawei ID and cloud sync"),
-    ("push-api.cloud.honor.com", "Honor", "cloud-messaging", "Honor Push",
-     "Honor push API host"),
-    ("push.oppomobile.com", "OPPO", "cloud-messaging", "OPPO Push (HeyTap)",
-     "OPPO/HeyTap push API hosts"),
-    ("api-push.vivo.com.cn", "vivo", "cloud-messaging", "vivo Push",
-     "vivo push API host"),
-    ("server-api-push.meizu.com", "Meizu", "cloud-messaging", "Meizu Flyme Push",
-     "Meizu push API host"),
-    ("push.samsungosp.com", "Samsung", "cloud-messaging", "Samsung Push Service",
-     "Samsung push service hosts"),
-    ("account.samsung.com", "Samsung", "account", "Samsung account",
-     "Samsung account sign-in"),
-    ("samsungcloud.com", "Samsung", "account", "Samsung Cloud",
-     "Samsung cloud sync (v2fly lists it as a plain vendor domain)"),
-    ("push.apple.com", "Apple", "cloud-messaging", "Apple Push Notification service (APNs)",
-     "APNs device and provider hosts"),
-    ("icloud.com", "Apple", "account", "iCloud",
-     "iCloud account and sync"),
-    ("appleid.apple.com", "Apple", "account", "Apple ID",
-     "Apple ID sign-in"),
-    ("msgapi.umeng.com", "Umeng", "cloud-messaging", "Umeng U-Push",
-     "Umeng U-Push API host"),
-]
-
-CATEGORIES = {"cloud-messaging", "telemetry", "account", "vendor"}
+CATEGORIES = {"advertising", "attribution", "analytics", "crash-reporting", "cloud-messaging",
+              "messaging", "telemetry", "account", "cdn", "first-party", "vendor"}
 
 
-def v2fly_entries(path):
-    """Yield (suffix, is_ads) from one v2fly data file; `include:` lines are not followed
-    (only the files copied into shared/ are used) and regexp/keyword rules cannot be
-    expressed as suffixes, so both are skipped."""
-    with open(path, encoding="utf-8") as f:
-        for raw in f:
-            line = raw.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            rule, attrs = parts[0], parts[1:]
-            if rule.startswith(("include:", "regexp:", "keyword:")):
-                continue
-            # `full:` names one exact host; as a suffix it also covers names below it,
-            # which belong to the same service.
-            for prefix in ("full:", "domain:"):
-                if rule.startswith(prefix):
-                    rule = rule[len(prefix):]
-            yield rule.lower().rstrip("."), "@ads" in attrs
-
-
-def nextdns_entries(path):
+def v2fly_lines(path):
+    """(rule, attrs) of one v2fly data file, comments dropped."""
     with open(path, encoding="utf-8") as f:
         for raw in f:
             line = raw.split("#", 1)[0].strip()
             if line:
-                yield line.lower().rstrip(".")
+                parts = line.split()
+                yield parts[0], parts[1:]
+
+
+def v2fly_tree(v2dir):
+    """Every file reached from ROOTS with the company it belongs to: its own COMPANIES
+    entry or its includer's."""
+    owner = {}
+
+    def walk(name, inherited):
+        if name in owner:
+            return
+        mine = COMPANIES.get(name, inherited)
+        owner[name] = mine
+        for rule, _attrs in v2fly_lines(os.path.join(v2dir, name)):
+            if rule.startswith("include:"):
+                walk(rule[len("include:"):], mine)
+
+    for root in ROOTS:
+        walk(root, None)
+    return owner
+
+
+def suffix_of(rule):
+    """The suffix a v2fly rule names, or None for rules a suffix cannot express."""
+    if rule.startswith(("include:", "regexp:", "keyword:")):
+        return None
+    for prefix in ("full:", "domain:"):
+        if rule.startswith(prefix):
+            rule = rule[len(prefix):]
+    return rule.lower().rstrip(".")
+
+
+def read_curated(path):
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            fields = line.split("\t")
+            if len(fields) != 6 or not all(fields):
+                sys.exit(f"curated.tsv line {n}: expected 6 non-empty TAB-separated fields")
+            suffix, company, parent, category, service, source = fields
+            if category not in CATEGORIES:
+                sys.exit(f"curated.tsv line {n}: unknown category {category}")
+            out.append((suffix.lower(), company, parent, category, service, source))
+    return out
+
+
+def under(suffix, other):
+    return suffix == other or suffix.endswith("." + other)
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: build.py HOSTS_DIR  (e.g. ../shared/data/hosts)")
-    root = sys.argv[1]
-    v2dir = os.path.join(root, "v2fly-domain-list-community")
-    nddir = os.path.join(root, "nextdns-native-tracking-domains")
+    if len(sys.argv) != 1:
+        sys.exit("usage: build.py > catalog.txt  (reads the lists beside it)")
+    v2dir = os.path.join(HERE, "lists", "v2fly-domain-list-community")
+    nddir = os.path.join(HERE, "lists", "nextdns-native-tracking-domains")
+    curated = read_curated(os.path.join(HERE, "curated.tsv"))
+    curated_by_suffix = {c[0]: c for c in curated}
 
-    # suffix -> [vendor, category, service, [sources]] ; lower rank wins
+    # suffix -> [rank, company, category, service, [sources], parent]; lower rank wins
     table = {}
 
-    def add(rank, suffix, vendor, category, service, source):
+    def add(rank, suffix, company, category, service, source, parent):
         assert category in CATEGORIES, category
         cur = table.get(suffix)
         if cur is None:
-            table[suffix] = [rank, vendor, category, service, [source]]
+            table[suffix] = [rank, company, category, service, [source], parent]
             return
         if source not in cur[4]:
             if rank < cur[0]:
@@ -154,56 +223,90 @@ def main():
             else:
                 cur[4].append(source)
         if rank < cur[0]:
-            cur[:4] = [rank, vendor, category, service]
+            cur[0:4] = [rank, company, category, service]
+            cur[5] = parent
 
-    for name, vendor, category, service in V2FLY:
-        for suffix, ads in v2fly_entries(os.path.join(v2dir, name)):
-            if ads:
-                add(2, suffix, vendor, "telemetry", f"{vendor} ads/tracking", f"v2fly:{name}")
-            else:
-                add(2, suffix, vendor, category, service, f"v2fly:{name}")
-    for name, vendor, service in NEXTDNS:
-        for suffix in nextdns_entries(os.path.join(nddir, name)):
-            add(1, suffix, vendor, "telemetry", service, f"nextdns:{name}")
-    for suffix, vendor, category, service, _reason in CURATED:
-        add(0, suffix, vendor, category, service, "phonehome")
+    def overruled(suffix, company, is_ads):
+        """Whether the nearest curated suffix at or above `suffix` says more than this
+        v2fly line: it does, unless it only names a CDN or a company's own domain and
+        the line is an ads host below it or another company's host on that CDN."""
+        labels = suffix.split(".")
+        for i in range(len(labels)):
+            entry = curated_by_suffix.get(".".join(labels[i:]))
+            if entry is not None:
+                if i == 0:
+                    return False  # the same suffix: curated wins, the list is credited
+                if entry[3] not in ("cdn", "vendor"):
+                    return True
+                return not is_ads and entry[1] == company
+        return False
 
-    def source_line(d):
-        with open(os.path.join(root, d, "SOURCE.txt"), encoding="utf-8") as f:
+    dropped = {"unowned": 0, "curated": 0}
+    owner = v2fly_tree(v2dir)
+    for name in sorted(owner):
+        info = owner[name]
+        for rule, attrs in v2fly_lines(os.path.join(v2dir, name)):
+            suffix = suffix_of(rule)
+            if suffix is None:
+                continue
+            if info is None:
+                # data/category-ads lists some hosts inline without their company;
+                # only curated.tsv can name them.
+                dropped["unowned"] += 1
+                continue
+            company, parent, plain, ads = info
+            is_ads = "@ads" in attrs
+            if overruled(suffix, company, is_ads):
+                dropped["curated"] += 1
+                continue
+            category = ads if is_ads else plain
+            service = f"{company} ({name}{', ads' if is_ads else ''})"
+            add(2 if is_ads else 3, suffix, company, category, service, f"v2fly:{name}", parent)
+    for name, company, parent, service in NEXTDNS:
+        with open(os.path.join(nddir, name), encoding="utf-8") as f:
+            for raw in f:
+                suffix = raw.split("#", 1)[0].strip().lower().rstrip(".")
+                if suffix:
+                    add(1, suffix, company, "telemetry", service, f"nextdns:{name}", parent)
+    for suffix, company, parent, category, service, _source in curated:
+        add(0, suffix, company, category, service, "phonehome", parent)
+
+    def source_lines(d):
+        with open(os.path.join(HERE, "lists", d, "SOURCE.txt"), encoding="utf-8") as f:
             return [l.rstrip() for l in f if l.startswith(("Source:", "Snapshot commit:"))]
 
     out = sys.stdout
     out.write(
-        "# PhoneHome vendor catalog: which hosts belong to which vendor's cloud-messaging/push,\n"
-        "# telemetry/analytics or account/cloud service.\n"
-        "# GENERATED by rust-core/catalog/data/build.py from ../shared/data/hosts; do not edit\n"
-        "# by hand, change build.py (or the lists) and regenerate.\n"
+        f"# version: {VERSION}\n"
+        "# PhoneHome catalog: the company behind a host, its owners, and what the host is for.\n"
+        "# GENERATED by rust-core/catalog/data/build.py from lists/ and curated.tsv; do not\n"
+        "# edit by hand, change those and regenerate. Sources and licences: SOURCES.md.\n"
         "#\n"
-        "# Format: one entry a line, five TAB-separated columns:\n"
-        "#   suffix  vendor  category  service  source\n"
+        "# Format: one entry a line, TAB-separated:\n"
+        "#   suffix  company  category  service  source  parent\n"
         "# suffix matches the host itself and every name below it (on label boundaries).\n"
-        "# category is one of: cloud-messaging, telemetry, account, vendor (vendor = any other\n"
-        "# host of the vendor's domain). source lists, comma-separated, every list naming the\n"
-        "# suffix, first the one whose vendor/category/service this line uses:\n"
+        "# category: advertising, attribution, analytics, crash-reporting, cloud-messaging\n"
+        "# (push), messaging, telemetry, account, cdn, first-party, vendor (any other host of\n"
+        "# the company: its own services, not a tracker).\n"
+        "# parent: the owners of the company, nearest first, ' > ' between them; '-' for none.\n"
+        "# source lists, comma-separated, every input naming the suffix, first the one whose\n"
+        "# company/category/service this line uses:\n"
         "#   v2fly:NAME    v2fly domain-list-community, data/NAME (MIT License,\n"
         "#                 Copyright (c) 2018-2019 V2Ray; see LICENSES/v2fly-domain-list-community.txt)\n"
         "#   nextdns:NAME  NextDNS native-tracking-domains, domains/NAME (MIT License,\n"
         "#                 Copyright (c) 2022 NextDNS; see LICENSES/nextdns-native-tracking-domains.txt)\n"
-        "#   phonehome     the project's own curated entries (reasons below)\n"
-        "# v2fly 'full:' hosts are kept as suffixes; v2fly '@ads' entries are telemetry;\n"
-        "# NextDNS entries are all telemetry.\n"
+        "#   phonehome     the project's curated entries; curated.tsv gives each one's public source\n"
+        f"# Left out: {dropped['unowned']} v2fly lines without a company, {dropped['curated']}\n"
+        "# v2fly lines below a curated suffix that says more (see build.py).\n"
         "#\n"
     )
     for d in ("v2fly-domain-list-community", "nextdns-native-tracking-domains"):
-        for l in source_line(d):
+        for l in source_lines(d):
             out.write(f"# {d}: {l}\n")
-    out.write("#\n# phonehome curated entries and why:\n")
-    for suffix, vendor, category, _service, reason in CURATED:
-        out.write(f"#   {suffix} ({vendor}, {category}): {reason}\n")
     out.write("#\n")
     for suffix in sorted(table, key=lambda s: (list(reversed(s.split("."))), s)):
-        _rank, vendor, category, service, sources = table[suffix]
-        out.write(f"{suffix}\t{vendor}\t{category}\t{service}\t{','.join(sources)}\n")
+        _rank, company, category, service, sources, parent = table[suffix]
+        out.write(f"{suffix}\t{company}\t{category}\t{service}\t{','.join(sources)}\t{parent}\n")
 
 
 if __name__ == "__main__":

@@ -217,6 +217,17 @@ impl DnsAnswer {
     /// owner is not on such a chain keeps its owner name. SVCB/HTTPS address hints count
     /// as addresses of their owner.
     pub fn address_names(&self) -> Vec<(IpAddr, String)> {
+        self.address_chains()
+            .into_iter()
+            .map(|(ip, mut chain)| (ip, chain.swap_remove(0)))
+            .collect()
+    }
+
+    /// Each address with the names that led to it: the queried name, then every CNAME
+    /// target in order down to the address record's owner (`[query]` without aliases).
+    /// An owner that no chain from the query reaches stands alone (`[owner]`). Chains
+    /// longer than 16 aliases, or looping, are cut there and treated as not reaching.
+    pub fn address_chains(&self) -> Vec<(IpAddr, Vec<String>)> {
         // alias target -> owner, so a chain can be walked back to the query.
         let mut back: HashMap<&str, &str> = HashMap::new();
         for rec in &self.records {
@@ -224,28 +235,29 @@ impl DnsAnswer {
                 back.entry(target.as_str()).or_insert(rec.name.as_str());
             }
         }
-        let attribute = |owner: &str| -> String {
-            let mut at = owner;
+        let chain_to = |owner: &str| -> Vec<String> {
+            let mut names = vec![owner];
             for _ in 0..=MAX_CHAIN {
+                let at = names[names.len() - 1];
                 if at == self.query {
-                    return self.query.clone();
+                    return names.iter().rev().map(|n| n.to_string()).collect();
                 }
                 match back.get(at) {
-                    Some(prev) => at = prev,
+                    Some(prev) => names.push(prev),
                     None => break,
                 }
             }
-            owner.to_string()
+            vec![owner.to_string()]
         };
         let mut out = Vec::new();
         for rec in &self.records {
             match &rec.data {
-                RecordData::A(a) => out.push((IpAddr::V4(*a), attribute(&rec.name))),
-                RecordData::Aaaa(a) => out.push((IpAddr::V6(*a), attribute(&rec.name))),
+                RecordData::A(a) => out.push((IpAddr::V4(*a), chain_to(&rec.name))),
+                RecordData::Aaaa(a) => out.push((IpAddr::V6(*a), chain_to(&rec.name))),
                 RecordData::Svcb(s) | RecordData::Https(s) => {
-                    let name = attribute(&rec.name);
-                    out.extend(s.ipv4_hints.iter().map(|a| (IpAddr::V4(*a), name.clone())));
-                    out.extend(s.ipv6_hints.iter().map(|a| (IpAddr::V6(*a), name.clone())));
+                    let chain = chain_to(&rec.name);
+                    out.extend(s.ipv4_hints.iter().map(|a| (IpAddr::V4(*a), chain.clone())));
+                    out.extend(s.ipv6_hints.iter().map(|a| (IpAddr::V6(*a), chain.clone())));
                 }
                 RecordData::Cname(_) => {}
             }

@@ -41,7 +41,7 @@ pub struct CoreConfig {
     pub records_dir: PathBuf,
     /// The identifiers file's structure, kept as written so its errors point into it.
     identifiers: Option<Box<RawValue>>,
-    /// More catalog lines (`suffix<TAB>vendor<TAB>category<TAB>service`).
+    /// More catalog lines (`suffix<TAB>company<TAB>category<TAB>service[<TAB>source<TAB>parent]`), or a whole updated catalog file with its `# version:` line.
     #[serde(default)]
     catalog: String,
     #[serde(default = "default_scan_limit")]

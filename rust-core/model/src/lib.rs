@@ -94,22 +94,43 @@ pub enum Direction {
 }
 wire_names!(Direction { Out => "out", In => "in" });
 
-/// What a host is used for, as the vendor catalog says.
+/// What a host is used for, as the catalog says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Category {
+    /// Ad networks, exchanges and ad verification.
+    Advertising,
+    /// Install attribution and deep-link measurement (AppsFlyer, Adjust, Branch).
+    Attribution,
+    /// Product analytics SDKs (Firebase Analytics, Mixpanel, Umeng).
+    Analytics,
+    /// Crash and error reporting (Crashlytics, Sentry, Bugsnag).
+    CrashReporting,
     /// Push and cloud messaging (FCM, Mi Push, MIUI Cloud Messaging, push SDKs).
     CloudMessaging,
-    /// Analytics, tracking and telemetry collection.
+    /// In-app messaging and customer engagement (Braze, Intercom).
+    Messaging,
+    /// A phone maker's or platform's own telemetry collection.
     Telemetry,
     /// Account sign-in and cloud sync.
     Account,
-    /// Any other host of the vendor, when only the vendor's whole domain is known.
+    /// Content delivery and hosting: says who carries the bytes, not who reads them.
+    Cdn,
+    /// The app's own developer's service (for catalog files that list an app's domains).
+    FirstParty,
+    /// Any other host of the company, when only its whole domain is known.
     Vendor,
 }
 wire_names!(Category {
+    Advertising => "advertising",
+    Attribution => "attribution",
+    Analytics => "analytics",
+    CrashReporting => "crash-reporting",
     CloudMessaging => "cloud-messaging",
+    Messaging => "messaging",
     Telemetry => "telemetry",
     Account => "account",
+    Cdn => "cdn",
+    FirstParty => "first-party",
     Vendor => "vendor",
 });
 
@@ -134,15 +155,48 @@ wire_names!(TlsMode {
     UpstreamRejected => "upstream-rejected",
 });
 
+impl Category {
+    /// Whether hosts of this category collect data about the user for someone (the
+    /// categories `report` and the app call trackers).
+    pub const fn is_tracker(self) -> bool {
+        matches!(
+            self,
+            Category::Advertising
+                | Category::Attribution
+                | Category::Analytics
+                | Category::CrashReporting
+                | Category::Telemetry
+        )
+    }
+}
+
+/// Whether a destination belongs to the app's own developer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Party {
+    /// The app's own domain (its package name reversed) or its own company's.
+    First,
+    /// Anyone else, including a tracker reached through a CNAME under the app's domain.
+    Third,
+}
+wire_names!(Party { First => "first", Third => "third" });
+
 /// What is known about a flow's destination beyond its address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Destination {
     pub host: Option<String>,
     pub host_source: Option<HostSource>,
-    /// From the catalog, when the host is in it.
-    pub vendor: Option<String>,
+    /// From the catalog, when the host (or a name it is an alias of) is in it.
+    pub company: Option<String>,
+    /// The company's owners, nearest first, joined by ` > ` (`Alphabet`, `ironSource > Unity`).
+    pub parent: Option<String>,
     pub category: Option<Category>,
     pub service: Option<String>,
+    /// First or third party, when the host is known.
+    pub party: Option<Party>,
+    /// The CNAME target the company was found by, when the host itself is not listed
+    /// (a tracker behind an alias under the app's own domain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cname: Option<String>,
     /// Protocols the client offered in its TLS or QUIC ClientHello (ALPN).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alpn: Vec<String>,
@@ -232,6 +286,8 @@ mod tests {
         assert_eq!("cloud-messaging".parse(), Ok(Category::CloudMessaging));
         assert_eq!("quic".parse(), Ok(HostSource::Quic));
         assert_eq!("bogus".parse::<Category>(), Err(()));
+        assert_eq!("crash-reporting".parse(), Ok(Category::CrashReporting));
+        assert_eq!("third".parse(), Ok(Party::Third));
         assert_eq!("upstream-rejected".parse(), Ok(TlsMode::UpstreamRejected));
     }
 
@@ -241,5 +297,40 @@ mod tests {
         assert!(serde_json::to_value(&d).unwrap().get("tls").is_none());
         d.tls = Some(TlsMode::Intercepted);
         assert_eq!(serde_json::to_value(&d).unwrap()["tls"], "intercepted");
+    }
+
+    #[test]
+    fn a_destination_names_its_company_owners_category_and_party() {
+        let d = Destination {
+            host: Some("metrics.example.com".into()),
+            host_source: Some(HostSource::Dns),
+            company: Some("Tapjoy".into()),
+            parent: Some("ironSource > Unity".into()),
+            category: Some(Category::Advertising),
+            service: Some("Tapjoy SDK".into()),
+            party: Some(Party::Third),
+            cname: Some("ws.tapjoyads.com".into()),
+            ..Destination::default()
+        };
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(v["company"], "Tapjoy");
+        assert_eq!(v["parent"], "ironSource > Unity");
+        assert_eq!(v["category"], "advertising");
+        assert_eq!(v["party"], "third");
+        assert_eq!(v["cname"], "ws.tapjoyads.com");
+        let v = serde_json::to_value(Destination::default()).unwrap();
+        assert!(v["company"].is_null() && v["party"].is_null());
+        assert!(
+            v.get("cname").is_none(),
+            "cname is left out when there is none"
+        );
+    }
+
+    #[test]
+    fn trackers_are_the_data_collecting_categories() {
+        assert!(Category::Attribution.is_tracker());
+        assert!(!Category::Cdn.is_tracker());
+        assert!(!Category::Vendor.is_tracker());
+        assert!(!Category::CloudMessaging.is_tracker());
     }
 }

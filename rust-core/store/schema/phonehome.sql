@@ -34,6 +34,13 @@ CREATE TABLE IF NOT EXISTS flows (
     end_ms INTEGER NOT NULL,
     close TEXT NOT NULL,
     json TEXT NOT NULL,
+    -- The company behind the destination (`vendor` holds the same, under the name it had
+    -- before issue 16), its owners nearest first joined by ' > ', and `first`/`third`
+    -- party. Added after the first release: older stores get them by ALTER TABLE (the
+    -- last columns, in both).
+    company TEXT,
+    parent TEXT,
+    party TEXT,
     PRIMARY KEY (session, id)
 );
 
@@ -64,7 +71,11 @@ CREATE TABLE IF NOT EXISTS findings (
     -- The wrappings the value was found inside, outermost first, as a JSON list
     -- (`["hex","gzip"]`); NULL when found as it travelled. Added after the first release:
     -- older stores get it by ALTER TABLE (the last column, in both).
-    layers TEXT
+    layers TEXT,
+    -- As in flows: the company (also in `vendor`), its owners, first or third party.
+    company TEXT,
+    parent TEXT,
+    party TEXT
 );
 
 CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);

@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(v["close"], "client_reset");
         assert_eq!(v["host"], "push.example");
         assert_eq!(v["host_source"], "sni");
-        assert!(v["vendor"].is_null());
+        assert!(v["company"].is_null());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OpenFlags};
 
-use phonehome_model::{Category, Finding, FlowRecord, HostSource, Sink};
+use phonehome_model::{Category, Finding, FlowRecord, HostSource, Party, Sink};
 
 /// File name of the store inside an output directory.
 pub const FILE_NAME: &str = "phonehome.sqlite";
@@ -27,7 +27,15 @@ fn layers_column(f: &Finding) -> Option<String> {
 
 /// Columns added after a table was first shipped: a store made before gets them here
 /// (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it is).
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("findings", "layers", "TEXT")];
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("findings", "layers", "TEXT"),
+    ("flows", "company", "TEXT"),
+    ("flows", "parent", "TEXT"),
+    ("flows", "party", "TEXT"),
+    ("findings", "company", "TEXT"),
+    ("findings", "parent", "TEXT"),
+    ("findings", "party", "TEXT"),
+];
 
 fn add_missing_columns(db: &Connection) -> rusqlite::Result<()> {
     for (table, column, ty) in ADDED_COLUMNS {
@@ -100,8 +108,9 @@ impl Store {
         let d = &r.destination;
         self.db.execute(
             "INSERT OR REPLACE INTO flows (session, id, proto, src, dst, app, host, host_source,
-                vendor, category, service, bytes_out, bytes_in, start_ms, end_ms, close, json)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+                vendor, category, service, bytes_out, bytes_in, start_ms, end_ms, close, json,
+                company, parent, party)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
             params![
                 self.session,
                 r.flow as i64,
@@ -111,7 +120,7 @@ impl Store {
                 r.app,
                 d.host,
                 d.host_source.map(HostSource::as_str),
-                d.vendor,
+                d.company,
                 d.category.map(Category::as_str),
                 d.service,
                 r.bytes_out as i64,
@@ -120,6 +129,9 @@ impl Store {
                 millis(r.end),
                 r.close.as_str(),
                 json_line(r),
+                d.company,
+                d.parent,
+                d.party.map(Party::as_str),
             ],
         )?;
         self.commit_if_large()
@@ -131,8 +143,9 @@ impl Store {
         self.db.execute(
             "INSERT INTO findings (session, ts_ms, flow, app, proto, dst, host, host_source, vendor,
                 category, kind, encoding, digest_form, truncated, place, direction, confidence,
-                evidence, bytes_out, bytes_in, json, layers)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
+                evidence, bytes_out, bytes_in, json, layers, company, parent, party)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,
+                ?23,?24,?25)",
             params![
                 self.session,
                 millis(f.ts),
@@ -142,7 +155,7 @@ impl Store {
                 f.dst.to_string(),
                 d.host,
                 d.host_source.map(HostSource::as_str),
-                d.vendor,
+                d.company,
                 d.category.map(Category::as_str),
                 f.kind.as_str(),
                 f.encoding.as_str(),
@@ -156,6 +169,9 @@ impl Store {
                 f.bytes_in.map(|b| b as i64),
                 json_line(f),
                 layers_column(f),
+                d.company,
+                d.parent,
+                d.party.map(Party::as_str),
             ],
         )?;
         self.commit_if_large()
@@ -248,7 +264,9 @@ mod tests {
             dst: "10.201.0.2:80".parse().unwrap(),
             destination: Destination {
                 host: Some("api.account.xiaomi.com".into()),
-                vendor: Some("Xiaomi".into()),
+                company: Some("Xiaomi".into()),
+                parent: Some("Owner > Group".into()),
+                party: Some(Party::Third),
                 ..Destination::default()
             },
             kind,
@@ -301,13 +319,24 @@ mod tests {
             .unwrap();
         assert_eq!(mode, "wal");
         let kinds: Vec<String> = reader
-            .prepare("SELECT kind FROM findings WHERE vendor = 'Xiaomi' ORDER BY id")
+            .prepare("SELECT kind FROM findings WHERE company = 'Xiaomi' ORDER BY id")
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(kinds, ["imei", "imsi"]);
+        let (vendor, parent, party): (String, String, String) = reader
+            .query_row(
+                "SELECT vendor, parent, party FROM findings LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (vendor.as_str(), parent.as_str(), party.as_str()),
+            ("Xiaomi", "Owner > Group", "third")
+        );
         let close: String = reader
             .query_row("SELECT close FROM flows WHERE id = 3", [], |r| r.get(0))
             .unwrap();
@@ -315,17 +344,41 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// The schema as first shipped: without the columns added since (ADDED_COLUMNS).
+    fn first_shipped_schema() -> String {
+        let added = |line: &str| {
+            let column = line.trim().trim_end_matches(',');
+            ADDED_COLUMNS
+                .iter()
+                .any(|(_, name, ty)| column == format!("{name} {ty}"))
+        };
+        let mut lines: Vec<String> = SCHEMA
+            .lines()
+            .filter(|l| !added(l))
+            .map(String::from)
+            .collect();
+        // A column list cannot end in a comma: drop the one before each closing `);`.
+        for i in 0..lines.len() {
+            if lines[i] == ");" {
+                let last = (0..i)
+                    .rev()
+                    .find(|&j| !lines[j].trim_start().starts_with("--"))
+                    .unwrap();
+                lines[last] = lines[last].trim_end_matches(',').to_string();
+            }
+        }
+        lines.join("\n")
+    }
+
     #[test]
-    fn a_store_made_before_layers_existed_gets_the_column_and_keeps_its_rows() {
+    fn a_store_made_before_layers_and_companies_existed_gets_the_columns_and_keeps_its_rows() {
         let dir = std::env::temp_dir().join(format!("phonehome-upgrade-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(FILE_NAME);
         let _ = std::fs::remove_file(&path);
         {
-            // The findings table as first shipped: no `layers` column.
-            let old = SCHEMA.replace(",\n    -- The wrappings", "\n    -- The wrappings");
-            let old = old.replace("    layers TEXT\n", "");
-            assert!(!old.contains("layers TEXT"));
+            let old = first_shipped_schema();
+            assert!(!old.contains("layers TEXT") && !old.contains("party TEXT"));
             let db = Connection::open(&path).unwrap();
             db.execute_batch(&old).unwrap();
             db.execute_batch(
@@ -341,24 +394,47 @@ mod tests {
         wrapped.layers = vec![phonehome_model::Layer::Hex, phonehome_model::Layer::Gzip];
         store.insert_finding(&wrapped).unwrap();
         store.commit().unwrap();
-        let rows: Vec<(i64, Option<String>)> = store
+        type Row = (i64, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = store
             .connection()
-            .prepare("SELECT session, layers FROM findings ORDER BY id")
+            .prepare("SELECT session, layers, company, party FROM findings ORDER BY id")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(rows, [(0, None), (1, Some(r#"["hex","gzip"]"#.into()))]);
-        let last: String = store
-            .connection()
-            .query_row(
-                "SELECT name FROM pragma_table_info('findings') ORDER BY cid DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(last, "layers");
+        assert_eq!(
+            rows,
+            [
+                (0, None, None, None),
+                (
+                    1,
+                    Some(r#"["hex","gzip"]"#.into()),
+                    Some("Xiaomi".into()),
+                    Some("third".into())
+                )
+            ]
+        );
+        // Upgraded and new stores have their columns in the same order.
+        let columns = |db: &Connection, table: &str| -> Vec<String> {
+            db.prepare(&format!(
+                "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+            ))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+        let fresh = Connection::open_in_memory().unwrap();
+        fresh.execute_batch(SCHEMA).unwrap();
+        for table in ["flows", "findings"] {
+            assert_eq!(
+                columns(store.connection(), table),
+                columns(&fresh, table),
+                "{table}"
+            );
+        }
         drop(store);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -119,6 +119,60 @@ fn cname_chain_attributes_addresses_to_query() {
 }
 
 #[test]
+fn cname_chain_is_kept_from_query_to_address() {
+    let a = parse(&cdn_response()).unwrap();
+    let chain: Vec<String> = [
+        "www.example.com",
+        "www.example.com.edgekey.net",
+        "e1234.a.akamaiedge.net",
+    ]
+    .map(String::from)
+    .to_vec();
+    let chains = a.address_chains();
+    assert_eq!(chains.len(), 3);
+    for (_, c) in &chains {
+        assert_eq!(c, &chain);
+    }
+}
+
+/// Tracker cloaking: the app's own subdomain is an alias of the tracker's host.
+#[test]
+fn a_first_party_alias_of_a_tracker_keeps_both_names() {
+    let mut m = Msg::new(9, 0x8180, 1, 2);
+    let q = m.question(&name("metrics.example.com"), TYPE_A);
+    let target = name("example.onelink.me");
+    let at = m.rr(&ptr(q), TYPE_CNAME, 60, &target);
+    m.rr(&ptr(at), TYPE_A, 60, &[192, 0, 2, 9]);
+    let a = parse(&m.0).unwrap();
+    assert_eq!(
+        a.address_chains(),
+        vec![(
+            "192.0.2.9".parse().unwrap(),
+            vec![
+                "metrics.example.com".to_string(),
+                "example.onelink.me".to_string()
+            ]
+        )]
+    );
+    assert_eq!(a.address_names()[0].1, "metrics.example.com");
+}
+
+/// A CNAME loop never reaches the query: the address keeps its owner alone.
+#[test]
+fn a_cname_loop_is_not_followed_forever() {
+    let mut m = Msg::new(9, 0x8180, 1, 3);
+    m.question(&name("q.example"), TYPE_A);
+    m.rr(&name("a.example"), TYPE_CNAME, 60, &name("b.example"));
+    m.rr(&name("b.example"), TYPE_CNAME, 60, &name("a.example"));
+    m.rr(&name("a.example"), TYPE_A, 60, &[192, 0, 2, 1]);
+    let a = parse(&m.0).unwrap();
+    assert_eq!(
+        a.address_chains(),
+        vec![("192.0.2.1".parse().unwrap(), vec!["a.example".to_string()])]
+    );
+}
+
+#[test]
 fn address_off_the_chain_keeps_its_owner() {
     let mut m = Msg::new(1, 0x8180, 1, 1);
     m.question(&name("Api.Example.COM"), TYPE_A);
@@ -334,6 +388,9 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         if let Ok(a) = parse(&bytes) {
             let _ = a.address_names();
+            for (_, chain) in a.address_chains() {
+                prop_assert!(!chain.is_empty() && chain.len() <= 18);
+            }
         }
         let _ = parse_tcp(&bytes);
         if let Some(answer) = servfail(&bytes) {
@@ -354,6 +411,9 @@ proptest! {
     fn mutated_answers_never_panic(bytes in prop_oneof![mutated(cdn_response()), mutated(https_response())]) {
         if let Ok(a) = parse(&bytes) {
             let _ = a.address_names();
+            for (_, chain) in a.address_chains() {
+                prop_assert!(!chain.is_empty() && chain.len() <= 18);
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ import org.phonehome.model.Kinds
 import org.phonehome.model.ReceivedSummary
 
 /**
- * Findings grouped by app, then destination (vendor-tagged), then identifier kind with the
+ * Findings grouped by app, then destination (with its company), then identifier kind with the
  * forms it travelled in and when it was first and last seen. With [EXTRA_APP], one app
  * only: the per-app view. What servers sent back follows in a quieter card of its own:
  * not leaks, the servers already knew it.
@@ -96,7 +96,7 @@ class FindingsActivity : Screen() {
         card.addView(Ui.note(this, getString(R.string.findings_received_intro)))
         for (r in received) {
             card.addView(Ui.divider(this).apply { (layoutParams as LinearLayout.LayoutParams).topMargin = Ui.dp(this@FindingsActivity, 8) })
-            val to = listOfNotNull(r.host, r.vendorLabel?.takeIf { it != r.host }).joinToString(" · ")
+            val to = listOfNotNull(r.host, r.companyLabel?.takeIf { it != r.host }).joinToString(" · ")
             card.addView(Ui.note(this, getString(R.string.received_entry, AppNames.label(this, r.app), to)).apply {
                 setPadding(0, Ui.dp(this@FindingsActivity, 8), 0, 0)
             })
@@ -130,7 +130,7 @@ class FindingsActivity : Screen() {
     private fun showDestination(card: LinearLayout, d: DestinationSummary, now: Long) {
         card.addView(Ui.divider(this).apply { (layoutParams as LinearLayout.LayoutParams).topMargin = Ui.dp(this@FindingsActivity, 8) })
         card.addView(Ui.heading(this, d.host))
-        val label = listOfNotNull(d.vendorLabel, d.service?.takeIf { it != d.vendorLabel }).joinToString(" · ")
+        val label = listOfNotNull(d.companyLabel, d.service?.takeIf { it != d.companyLabel }).joinToString(" · ")
         if (label.isNotEmpty()) card.addView(Ui.chip(this, label))
         for (k in d.kinds) card.addView(kindView(k, now))
     }

@@ -7,7 +7,7 @@ import org.phonehome.model.Finding
 import org.phonehome.model.Flow
 import org.phonehome.model.Format
 import org.phonehome.model.Kinds
-import org.phonehome.model.Vendors
+import org.phonehome.model.Companies
 
 /**
  * One flow: its endpoints, name, sizes, times, how it ended, and every finding in it: what
@@ -50,8 +50,8 @@ class FlowActivity : Screen() {
         val head = Ui.card(this)
         val host = flow?.host ?: any?.host
         head.addView(Ui.title(this, host ?: flow?.dst ?: any?.dst ?: "?"))
-        val vendor = Vendors.label(flow?.vendor ?: any?.vendor, flow?.category ?: any?.category)
-        vendor?.let { v -> head.addView(Ui.chip(this, listOfNotNull(v, flow?.service ?: any?.service).joinToString(" · "))) }
+        val company = Companies.label(flow?.company ?: any?.company, flow?.category ?: any?.category)
+        company?.let { v -> head.addView(Ui.chip(this, listOfNotNull(v, flow?.service ?: any?.service).joinToString(" · "))) }
         val app = flow?.app ?: any?.app
         head.addView(Ui.field(this, getString(R.string.flow_app), listOfNotNull(AppNames.label(this, app), app?.takeIf { it != AppNames.label(this, app) }).joinToString("\n")))
         if (flow != null) {

@@ -10,7 +10,7 @@ import android.os.Build
 import org.phonehome.R
 import org.phonehome.model.Finding
 import org.phonehome.model.Kinds
-import org.phonehome.model.Vendors
+import org.phonehome.model.Companies
 
 /** The two channels: a quiet one for the running monitor, one for discoveries. */
 object Notifications {
@@ -66,7 +66,7 @@ object Notifications {
     fun discovery(context: Context, f: Finding, appLabel: String) {
         val nm = context.getSystemService(Context.NOTIFICATION_SERVICE) as NotificationManager
         if (Build.VERSION.SDK_INT >= 24 && !nm.areNotificationsEnabled()) return
-        val where = Vendors.label(f.vendor, f.category)?.let { "$it (${f.destination})" } ?: f.destination
+        val where = Companies.label(f.company, f.category)?.let { "$it (${f.destination})" } ?: f.destination
         val title = context.getString(R.string.discovery_title, appLabel, Kinds.name(f.kind))
         val text = context.getString(R.string.discovery_text, where, f.form)
         val b = builder(context, CHANNEL_DISCOVERIES)

@@ -49,10 +49,19 @@ class RecordStore(
 
         // 1: the schema of rust-core/store/schema/phonehome.sql as first shipped.
         // 2: findings.layers (the wrappings a value was found inside).
-        private const val VERSION = 2
+        // 3: company, parent, party in flows and findings (the company behind a destination).
+        private const val VERSION = 3
 
         /** Columns added since version 1, which `CREATE TABLE IF NOT EXISTS` cannot add: table, column, type. */
-        private val ADDED_COLUMNS = listOf(Triple("findings", "layers", "TEXT"))
+        private val ADDED_COLUMNS = listOf(
+            Triple("findings", "layers", "TEXT"),
+            Triple("flows", "company", "TEXT"),
+            Triple("flows", "parent", "TEXT"),
+            Triple("flows", "party", "TEXT"),
+            Triple("findings", "company", "TEXT"),
+            Triple("findings", "parent", "TEXT"),
+            Triple("findings", "party", "TEXT"),
+        )
 
         private fun assetReader(context: Context): () -> String = {
             context.assets.open(SCHEMA_ASSET).bufferedReader().use { it.readText() }
@@ -126,8 +135,8 @@ class RecordStore(
         try {
             db.compileStatement(
                 "INSERT OR REPLACE INTO flows (session, id, proto, src, dst, app, host, host_source, vendor, " +
-                    "category, service, bytes_out, bytes_in, start_ms, end_ms, close, json) " +
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "category, service, bytes_out, bytes_in, start_ms, end_ms, close, json, company, parent, party) " +
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ).use { insert ->
                 for (line in records(flowsJsonl)) {
                     val f = parse(line) { Flow.fromJson(it) }
@@ -136,8 +145,9 @@ class RecordStore(
                         continue
                     }
                     insert.bindAll(
-                        session, f.flow, f.proto, f.src, f.dst, f.app, f.host, f.hostSource, f.vendor,
+                        session, f.flow, f.proto, f.src, f.dst, f.app, f.host, f.hostSource, f.company,
                         f.category, f.service, f.bytesOut, f.bytesIn, f.start, f.end, f.close, line,
+                        f.company, f.parent, f.party,
                     )
                     insert.executeInsert()
                     flows++
@@ -146,7 +156,8 @@ class RecordStore(
             db.compileStatement(
                 "INSERT INTO findings (session, ts_ms, flow, app, proto, dst, host, host_source, vendor, " +
                     "category, kind, encoding, digest_form, truncated, place, direction, confidence, " +
-                    "evidence, bytes_out, bytes_in, json, layers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "evidence, bytes_out, bytes_in, json, layers, company, parent, party) " +
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ).use { insert ->
                 for (line in records(findingsJsonl)) {
                     val f = parse(line) { Finding.fromJson(it) }
@@ -155,10 +166,11 @@ class RecordStore(
                         continue
                     }
                     insert.bindAll(
-                        session, f.ts, f.flow, f.app, f.proto, f.dst, f.host, f.hostSource, f.vendor,
+                        session, f.ts, f.flow, f.app, f.proto, f.dst, f.host, f.hostSource, f.company,
                         f.category, f.kind, f.encoding, f.digestForm, if (f.truncated) 1L else 0L, f.where,
                         f.direction, f.confidence, f.evidence, f.bytesOut, f.bytesIn, line,
                         f.layers.takeIf { it.isNotEmpty() }?.let { Json.strings(it).toString() },
+                        f.company, f.parent, f.party,
                     )
                     val id = insert.executeInsert()
                     findings.add(f.copy(id = id, session = session))

@@ -200,7 +200,7 @@ object Ui {
         return col
     }
 
-    /** A small label on a tinted background: the vendor, the category. */
+    /** A small label on a tinted background: the company, the category. */
     fun chip(context: Context, text: CharSequence): TextView = TextView(context).apply {
         this.text = text
         setTextSize(TypedValue.COMPLEX_UNIT_SP, 13f)

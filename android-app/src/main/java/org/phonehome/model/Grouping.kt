@@ -21,7 +21,8 @@ data class KindSummary(
 
 data class DestinationSummary(
     val host: String,
-    val vendorLabel: String?,
+    /** "AppsFlyer attribution": the company and what the host is for, when the catalog knows. */
+    val companyLabel: String?,
     val service: String?,
     val category: String?,
     val kinds: List<KindSummary>,
@@ -49,7 +50,7 @@ data class AppSummary(
 data class ReceivedSummary(
     val app: String?,
     val host: String,
-    val vendorLabel: String?,
+    val companyLabel: String?,
     /** Identifier kinds, most identifying first. */
     val kinds: List<String>,
     val count: Int,
@@ -77,11 +78,11 @@ object Grouping {
     /** What servers sent back, one entry per app and server, the most recent first. */
     fun received(findings: List<Finding>): List<ReceivedSummary> =
         findings.filter { !it.sent }.groupBy { it.app to it.destination }.map { (key, ofPair) ->
-            val tagged = ofPair.firstOrNull { it.vendor != null } ?: ofPair.first()
+            val tagged = ofPair.firstOrNull { it.company != null } ?: ofPair.first()
             ReceivedSummary(
                 app = key.first,
                 host = key.second,
-                vendorLabel = Vendors.label(tagged.vendor, tagged.category),
+                companyLabel = Companies.label(tagged.company, tagged.category),
                 kinds = ofPair.map { it.kind }.distinct().sortedBy { Kinds.rank(it) },
                 count = ofPair.size,
                 lastSeen = ofPair.maxOf { it.ts },
@@ -90,7 +91,7 @@ object Grouping {
 
     private fun destination(host: String, findings: List<Finding>): DestinationSummary {
         // Some findings of a host may lack the catalog fields (a flow named late): take any that has them.
-        val tagged = findings.firstOrNull { it.vendor != null } ?: findings.first()
+        val tagged = findings.firstOrNull { it.company != null } ?: findings.first()
         val kinds = findings.groupBy { it.kind }.map { (kind, ofKind) ->
             val newest = ofKind.maxByOrNull { it.ts }!!
             KindSummary(
@@ -109,7 +110,7 @@ object Grouping {
         }.sortedBy { Kinds.rank(it.kind) }
         return DestinationSummary(
             host = host,
-            vendorLabel = Vendors.label(tagged.vendor, tagged.category),
+            companyLabel = Companies.label(tagged.company, tagged.category),
             service = tagged.service,
             category = tagged.category,
             kinds = kinds,

@@ -13,7 +13,8 @@ data class Finding(
     val dst: String,
     val host: String?,
     val hostSource: String?,
-    val vendor: String?,
+    /** The company behind the destination, from the core's catalog. */
+    val company: String?,
     val category: String?,
     val service: String?,
     val kind: String,
@@ -28,6 +29,10 @@ data class Finding(
     val bytesIn: Long? = null,
     /** The wrappings it was found inside, outermost first (`hex`, `gzip`); empty when none. */
     val layers: List<String> = emptyList(),
+    /** The company's owners, nearest first, joined by " > ". */
+    val parent: String? = null,
+    /** "first" when the destination is the app's own developer's, "third" otherwise. */
+    val party: String? = null,
 ) {
     /** Where it went: the name when one is known, else the address. */
     val destination: String get() = host ?: dst
@@ -64,7 +69,7 @@ data class Finding(
                 dst = o.string("dst") ?: "",
                 host = o.string("host"),
                 hostSource = o.string("host_source"),
-                vendor = o.string("vendor"),
+                company = o.string("company") ?: o.string("vendor"),
                 category = o.string("category"),
                 service = o.string("service"),
                 kind = o.string("kind") ?: return null,
@@ -78,6 +83,8 @@ data class Finding(
                 bytesOut = o.long("bytes_out"),
                 bytesIn = o.long("bytes_in"),
                 layers = o.strings("layers"),
+                parent = o.string("parent"),
+                party = o.string("party"),
             )
         }
 
@@ -102,9 +109,11 @@ data class Flow(
     val app: String?,
     val host: String?,
     val hostSource: String?,
-    val vendor: String?,
+    val company: String?,
     val category: String?,
     val service: String?,
+    val parent: String? = null,
+    val party: String? = null,
 ) {
     val destination: String get() = host ?: dst
 
@@ -125,9 +134,11 @@ data class Flow(
                 app = o.string("app"),
                 host = o.string("host"),
                 hostSource = o.string("host_source"),
-                vendor = o.string("vendor"),
+                company = o.string("company") ?: o.string("vendor"),
                 category = o.string("category"),
                 service = o.string("service"),
+                parent = o.string("parent"),
+                party = o.string("party"),
             )
         }
 
@@ -173,20 +184,25 @@ data class Stats(
     }
 }
 
-/** Names a destination's owner the way people say it: "Xiaomi cloud messaging". */
-object Vendors {
-    fun label(vendor: String?, category: String?): String? {
-        if (vendor.isNullOrBlank()) return null
+/** Names the company behind a destination the way people say it: "Xiaomi cloud messaging". */
+object Companies {
+    fun label(company: String?, category: String?): String? {
+        if (company.isNullOrBlank()) return null
         val what = when (category) {
             null, "", "vendor" -> null
             "cloud-messaging" -> "cloud messaging"
             else -> category.replace('-', ' ')
         }
-        return if (what == null) vendor else "$vendor $what"
+        return if (what == null) company else "$company $what"
     }
 
-    /** Whether a category is one people most want to know about (push, telemetry, accounts). */
-    fun isNotable(category: String?): Boolean = category == "cloud-messaging" || category == "telemetry" || category == "account"
+    /** Whether a category is one people most want to know about (trackers, push, accounts). */
+    fun isNotable(category: String?): Boolean = category in NOTABLE
+
+    private val NOTABLE = setOf(
+        "advertising", "attribution", "analytics", "crash-reporting", "telemetry",
+        "cloud-messaging", "messaging", "account",
+    )
 }
 
 /** Human words for the identifier kinds. */

@@ -47,7 +47,7 @@ data class TodaySummary(
 object AppLine {
     fun of(a: AppSummary): String {
         val kinds = a.kinds.filter { it != Contract.ENCRYPTED_FLOW }
-        val to = a.destinations.map { it.vendorLabel ?: it.host }.distinct()
+        val to = a.destinations.map { it.companyLabel ?: it.host }.distinct()
         val shown = to.take(2).joinToString(", ") + if (to.size > 2) " +${to.size - 2}" else ""
         return if (kinds.isEmpty()) "encrypted connections → $shown"
         else kinds.joinToString(", ") { Kinds.name(it) } + " → " + shown
@@ -56,5 +56,5 @@ object AppLine {
 
 /** One quiet line about what a server sent back: "e-mail address, IMEI ← Xiaomi account". */
 object ReceivedLine {
-    fun of(r: ReceivedSummary): String = r.kinds.joinToString(", ") { Kinds.name(it) } + " ← " + (r.vendorLabel ?: r.host)
+    fun of(r: ReceivedSummary): String = r.kinds.joinToString(", ") { Kinds.name(it) } + " ← " + (r.companyLabel ?: r.host)
 }

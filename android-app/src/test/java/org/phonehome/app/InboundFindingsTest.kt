@@ -34,7 +34,7 @@ class InboundFindingsTest {
 
         fun finding(flow: Long, app: String, kind: String, ts: Long, direction: String, where: String) =
             """{"ts":"${Format.rfc3339(ts)}","flow":$flow,"app":"$app","proto":"tcp","src":"10.111.0.2:40000",""" +
-                """"dst":"10.201.0.2:80","host":"$HOST","host_source":"http","vendor":null,"category":null,"service":null,""" +
+                """"dst":"10.201.0.2:80","host":"$HOST","host_source":"http","company":null,"category":null,"service":null,""" +
                 """"kind":"$kind","encoding":"plain","digest_form":null,"truncated":false,"where":"$where",""" +
                 """"direction":"$direction","confidence":"exact","evidence":"$kind=**********"}"""
     }

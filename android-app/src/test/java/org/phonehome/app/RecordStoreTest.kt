@@ -40,14 +40,14 @@ class RecordStoreTest {
         fun finding(flow: Long, app: String?, kind: String, second: Int, host: String = "api.account.xiaomi.com", direction: String = "out") =
             """{"ts":"2026-12-02T10:00:${"%02d".format(second)}.000Z","flow":$flow,"app":${app?.let { "\"$it\"" } ?: "null"},""" +
                 """"proto":"tcp","src":"10.111.0.2:40000","dst":"10.201.0.2:80","host":"$host","host_source":"dns",""" +
-                """"vendor":"Xiaomi","category":"account","service":null,"kind":"$kind","encoding":"sha1",""" +
+                """"company":"Xiaomi","category":"account","service":null,"kind":"$kind","encoding":"sha1",""" +
                 """"digest_form":"base64url","truncated":true,"where":"url","direction":"$direction","confidence":"exact",""" +
                 """"evidence":"imei=86**********0128"}"""
 
         fun flow(id: Long, app: String, endSecond: Int, close: String = "idle") =
             """{"flow":$id,"proto":"udp","src":"10.111.0.2:5000","dst":"10.111.0.1:53","bytes_out":40,"bytes_in":80,""" +
                 """"start":"2026-12-02T10:00:00.000Z","end":"2026-12-02T10:00:${"%02d".format(endSecond)}.000Z",""" +
-                """"close":"$close","app":"$app","host":null,"host_source":null,"vendor":null,"category":null,"service":null}"""
+                """"close":"$close","app":"$app","host":null,"host_source":null,"company":null,"category":null,"service":null}"""
 
         fun jsonl(vararg lines: String) = lines.joinToString("") { "$it\n" }
 
@@ -134,11 +134,12 @@ class RecordStoreTest {
         val flowLine = """{"flow":2,"proto":"tcp","src":"[fd70:686f:6e65::2]:38570","dst":"[fd00:201::2]:80",""" +
             """"bytes_out":115,"bytes_in":202,"start":"2026-12-02T16:32:12.070Z","end":"2026-12-02T16:32:12.084Z",""" +
             """"close":"closed","app":"org.example.curl","host":"api.account.xiaomi.com","host_source":"http",""" +
-            """"vendor":"Xiaomi","category":"cloud-messaging","service":"MIUI Cloud Messaging / Mi account"}"""
+            """"company":"Xiaomi","parent":null,"category":"cloud-messaging","service":"MIUI Cloud Messaging / Mi account",""" +
+            """"party":"third"}"""
         val findingLine = """{"ts":"2026-12-02T16:32:12.071Z","flow":2,"app":"org.example.curl","proto":"tcp",""" +
             """"src":"[fd70:686f:6e65::2]:38570","dst":"[fd00:201::2]:80","host":"api.account.xiaomi.com",""" +
-            """"host_source":"http","vendor":"Xiaomi","category":"cloud-messaging",""" +
-            """"service":"MIUI Cloud Messaging / Mi account","kind":"imei","encoding":"plain","digest_form":null,""" +
+            """"host_source":"http","company":"Xiaomi","parent":null,"category":"cloud-messaging",""" +
+            """"service":"MIUI Cloud Messaging / Mi account","party":"third","kind":"imei","encoding":"plain","digest_form":null,""" +
             """"truncated":false,"where":"url","direction":"out","confidence":"exact","evidence":"imei=86*********0128",""" +
             """"bytes_out":null,"bytes_in":null,"start":null,"end":null}"""
         store.insertBatch(1796229132000, "$flowLine\n", "$findingLine\n")
@@ -150,7 +151,7 @@ class RecordStoreTest {
             listOf(
                 "1796229132000", "2", "tcp", "[fd70:686f:6e65::2]:38570", "[fd00:201::2]:80", "org.example.curl",
                 "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "MIUI Cloud Messaging / Mi account",
-                "115", "202", "1796229132070", "1796229132084", "closed", flowLine,
+                "115", "202", "1796229132070", "1796229132084", "closed", flowLine, "Xiaomi", null, "third",
             ),
             row("SELECT * FROM flows"),
         )
@@ -158,7 +159,7 @@ class RecordStoreTest {
             listOf(
                 "1", "1796229132000", "1796229132071", "2", "org.example.curl", "tcp", "[fd00:201::2]:80",
                 "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "imei", "plain", null, "0", "url",
-                "out", "exact", "imei=86*********0128", null, null, findingLine, null,
+                "out", "exact", "imei=86*********0128", null, null, findingLine, null, "Xiaomi", null, "third",
             ),
             row("SELECT * FROM findings"),
         )
@@ -178,12 +179,14 @@ class RecordStoreTest {
     }
 
     @Test
-    fun `a store made by the first version gets the layers column and keeps its rows`() {
+    fun `a store made by the first version gets the added columns and keeps its rows`() {
         store.close()
         context.deleteDatabase(NAME)
-        // Version 1's findings table: the schema file without its last column.
+        // Version 1's tables: the schema file without the columns added since.
+        val added = Regex("""\n    (layers|company|parent|party) TEXT,?(?=\n)""")
         val v1 = RecordStore.statements(File(repo(), "rust-core/store/schema/phonehome.sql").readText())
-            .map { it.replace(",\n    layers TEXT\n", "\n") }
+            .map { it.replace(added, "").replace(",\n)", "\n)") }
+        assertTrue(v1.none { "layers" in it || "party" in it })
         val path = context.getDatabasePath(NAME).also { it.parentFile?.mkdirs() }
         SQLiteDatabase.openOrCreateDatabase(path, null).use { db ->
             v1.forEach { db.execSQL(it) }
@@ -195,10 +198,11 @@ class RecordStoreTest {
             db.version = 1
         }
         store = RecordStore(context, NAME)
-        val columns = store.readableDatabase.rawQuery("PRAGMA table_info(findings)", null).use { c ->
+        fun columns(table: String) = store.readableDatabase.rawQuery("PRAGMA table_info($table)", null).use { c ->
             generateSequence { if (c.moveToNext()) c.getString(1) else null }.toList()
         }
-        assertEquals("layers", columns.last())
+        assertEquals(listOf("layers", "company", "parent", "party"), columns("findings").takeLast(4))
+        assertEquals(listOf("json", "company", "parent", "party"), columns("flows").takeLast(4))
         assertEquals(1, store.readableDatabase.rawQuery("SELECT COUNT(*) FROM findings", null).use { it.moveToFirst(); it.getInt(0) })
     }
 

@@ -102,7 +102,7 @@ fun main(args: Array<String>) {
     out("flows.app", host.flowLines().mapNotNull { Flow.fromJson(Json.parse(it)) }.size)
     for (app in Grouping.group(findings)) {
         for (d in app.destinations) {
-            out("grouped", "${app.app}|${d.host}|${d.vendorLabel}|${d.kinds.joinToString(",") { it.kind }}")
+            out("grouped", "${app.app}|${d.host}|${d.companyLabel}|${d.kinds.joinToString(",") { it.kind }}")
         }
     }
     out("export.pcapng", NativeCore.exportCapture(recordsDir, pcapFd))

@@ -15,14 +15,14 @@ class GroupingTest {
         encoding: String = "plain",
         digestForm: String? = null,
         truncated: Boolean = false,
-        vendor: String? = "Xiaomi",
+        company: String? = "Xiaomi",
         category: String? = "cloud-messaging",
         flow: Long = 1,
         where: String = "body",
         direction: String = "out",
     ) = Finding(
         id = null, session = 1, ts = Format.parseRfc3339(ts)!!, flow = flow, app = app, proto = "tcp",
-        src = "10.111.0.2:40000", dst = "203.0.113.7:443", host = host, hostSource = "sni", vendor = vendor,
+        src = "10.111.0.2:40000", dst = "203.0.113.7:443", host = host, hostSource = "sni", company = company,
         category = category, service = "MIUI Cloud Messaging / Mi account", kind = kind, encoding = encoding,
         digestForm = digestForm, truncated = truncated, where = where, direction = direction, confidence = "exact",
         evidence = "imei=86*********0123",
@@ -36,14 +36,14 @@ class GroupingTest {
                 finding("2026-11-23T10:05:00Z", encoding = "sha1", digestForm = "base64url", truncated = true, flow = 2),
                 finding("2026-11-23T10:01:00Z", kind = "imsi"),
                 finding("2026-11-23T10:02:00Z", host = "tracking.miui.com", category = "telemetry", kind = "mac", encoding = "md5", digestForm = "hex"),
-                finding("2026-11-23T09:00:00Z", app = "com.example.weather", host = "fcm.googleapis.com", vendor = "Google", kind = "android_id"),
+                finding("2026-11-23T09:00:00Z", app = "com.example.weather", host = "fcm.googleapis.com", company = "Google", kind = "android_id"),
             ),
         )
         assertEquals(listOf("com.miui.cloudservice", "com.example.weather"), groups.map { it.app })
         val miui = groups[0]
         assertEquals(listOf("api.account.xiaomi.com", "tracking.miui.com"), miui.destinations.map { it.host })
         val account = miui.destinations[0]
-        assertEquals("Xiaomi cloud messaging", account.vendorLabel)
+        assertEquals("Xiaomi cloud messaging", account.companyLabel)
         assertEquals(listOf("imei", "imsi"), account.kinds.map { it.kind })
         val imei = account.kinds[0]
         assertEquals(listOf("plain", "sha1 (base64url, truncated)"), imei.forms)
@@ -51,7 +51,7 @@ class GroupingTest {
         assertEquals(Format.parseRfc3339("2026-11-23T10:00:00Z"), imei.firstSeen)
         assertEquals(Format.parseRfc3339("2026-11-23T10:05:00Z"), imei.lastSeen)
         assertEquals(listOf(1L, 2L), imei.flows)
-        assertEquals("Xiaomi telemetry", miui.destinations[1].vendorLabel)
+        assertEquals("Xiaomi telemetry", miui.destinations[1].companyLabel)
         assertEquals(listOf("imei", "imsi", "mac"), miui.kinds)
     }
 
@@ -68,19 +68,19 @@ class GroupingTest {
     }
 
     @Test
-    fun `a destination without a name is shown by its address, without a vendor`() {
-        val g = Grouping.group(listOf(finding("2026-11-23T10:00:00Z", host = null, vendor = null, category = null)))
+    fun `a destination without a name is shown by its address, without a company`() {
+        val g = Grouping.group(listOf(finding("2026-11-23T10:00:00Z", host = null, company = null, category = null)))
         assertEquals("203.0.113.7:443", g[0].destinations[0].host)
-        assertNull(g[0].destinations[0].vendorLabel)
+        assertNull(g[0].destinations[0].companyLabel)
     }
 
     @Test
-    fun `vendors are named with their kind of service`() {
-        assertEquals("Xiaomi cloud messaging", Vendors.label("Xiaomi", "cloud-messaging"))
-        assertEquals("Google telemetry", Vendors.label("Google", "telemetry"))
-        assertEquals("Samsung account", Vendors.label("Samsung", "account"))
-        assertEquals("Huawei", Vendors.label("Huawei", "vendor"))
-        assertNull(Vendors.label(null, "telemetry"))
+    fun `companies are named with their kind of service`() {
+        assertEquals("Xiaomi cloud messaging", Companies.label("Xiaomi", "cloud-messaging"))
+        assertEquals("Google telemetry", Companies.label("Google", "telemetry"))
+        assertEquals("Samsung account", Companies.label("Samsung", "account"))
+        assertEquals("Huawei", Companies.label("Huawei", "vendor"))
+        assertNull(Companies.label(null, "telemetry"))
     }
 
     @Test
@@ -89,7 +89,7 @@ class GroupingTest {
             finding("2026-11-23T10:00:00Z", kind = "imei"),
             finding("2026-11-23T10:01:00Z", kind = "email", direction = "in", where = "payload"),
             finding("2026-11-23T10:02:00Z", kind = "imei", direction = "in", where = "payload"),
-            finding("2026-11-23T10:03:00Z", app = "com.example.mail", host = "mail.example.com", vendor = null, category = null, kind = "email", direction = "in"),
+            finding("2026-11-23T10:03:00Z", app = "com.example.mail", host = "mail.example.com", company = null, category = null, kind = "email", direction = "in"),
         )
         val sent = Grouping.group(findings)
         assertEquals(listOf("imei"), sent.single().kinds)

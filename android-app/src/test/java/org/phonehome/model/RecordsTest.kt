@@ -10,7 +10,7 @@ class RecordsTest {
     fun `a finding from the core is read with every field`() {
         val json = """[{"id":7,"session":2,"ts":"2026-11-23T10:00:00.123Z","flow":42,"app":"com.xiaomi.xmsf",
             "proto":"tcp","src":"10.111.0.2:40000","dst":"[2001:db8::1]:443","host":"xmpush.xiaomi.com",
-            "host_source":"sni","vendor":"Xiaomi","category":"cloud-messaging","service":"Mi Push","kind":"imei",
+            "host_source":"sni","company":"Xiaomi","parent":null,"category":"cloud-messaging","service":"Mi Push","party":"third","kind":"imei",
             "encoding":"sha1","digest_form":"base64url","truncated":true,"where":"body","direction":"out",
             "confidence":"exact","evidence":"deviceid=Ab************","bytes_out":null,"bytes_in":null,"start":null,"end":null}]"""
         val f = Finding.listFromJson(json).single()
@@ -35,7 +35,7 @@ class RecordsTest {
     fun `a flow from the core is read with its times and sizes`() {
         val json = """[{"flow":3,"session":1,"proto":"udp","src":"10.111.0.2:5353","dst":"10.111.0.1:53","bytes_out":40,
             "bytes_in":120,"start":"2026-11-23T10:00:00.000Z","end":"2026-11-23T10:00:10.500Z","close":"idle","app":null,
-            "host":null,"host_source":null,"vendor":null,"category":null,"service":null}]"""
+            "host":null,"host_source":null,"company":null,"category":null,"service":null}]"""
         val flow = Flow.listFromJson(json).single()
         assertEquals("10.111.0.1:53", flow.destination)
         assertEquals(10_500L, flow.end - flow.start)

@@ -4,9 +4,9 @@ import org.junit.Assert.assertEquals
 import org.junit.Test
 
 class TodayTest {
-    private fun finding(ts: String, app: String?, host: String, kind: String, vendor: String? = null, category: String? = null, direction: String = "out") = Finding(
+    private fun finding(ts: String, app: String?, host: String, kind: String, company: String? = null, category: String? = null, direction: String = "out") = Finding(
         id = null, session = 1, ts = Format.parseRfc3339(ts)!!, flow = 1, app = app, proto = "tcp",
-        src = "10.111.0.2:40000", dst = "203.0.113.7:443", host = host, hostSource = "sni", vendor = vendor,
+        src = "10.111.0.2:40000", dst = "203.0.113.7:443", host = host, hostSource = "sni", company = company,
         category = category, service = null, kind = kind, encoding = "plain", digestForm = null, truncated = false,
         where = "url", direction = direction, confidence = "exact", evidence = "imei=86*********0123",
     )

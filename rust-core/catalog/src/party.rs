@@ -1,0 +1,204 @@
+//! First or third party: does a destination belong to the app's own developer?
+//!
+//! An Android package name is its developer's domain reversed (`com.spotify.music` is
+//! Spotify's, `spotify.com`), so a host under that registrable domain is the app's own.
+//! So is a host of the same company as the app's domain in the catalog (YouTube's app,
+//! `com.google.android.youtube`, talking to `googlevideo.com`: both Google's), and a host
+//! a catalog file marks `first-party`. Everything else, a tracker reached through a CNAME
+//! under the app's own domain included, is a third party.
+
+use phonehome_model::{Category, Party};
+
+use crate::{Catalog, Entry};
+
+/// Second-level labels under which country registries sell names (`example.co.uk`,
+/// `example.com.cn`). Without the full Public Suffix List this covers the common
+/// cases; a miss only makes `a.b.example` and `c.b.example` look like one domain.
+const SECOND_LEVEL: &[&str] = &[
+    "ac", "co", "com", "edu", "gob", "go", "gov", "mil", "ne", "net", "or", "org",
+];
+
+/// The part of `host` a company registers: the last two labels, or three under a
+/// country's second-level domain (`api.example.co.uk` -> `example.co.uk`).
+pub fn registrable_domain(host: &str) -> &str {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let dots: Vec<usize> = host.rmatch_indices('.').map(|(i, _)| i).collect();
+    let labels = dots.len() + 1;
+    if labels <= 2 {
+        return host;
+    }
+    let tld = &host[dots[0] + 1..];
+    let sld = &host[dots[1] + 1..dots[0]];
+    let keep = if labels >= 3 && tld.len() == 2 && SECOND_LEVEL.contains(&sld) {
+        3
+    } else {
+        2
+    };
+    match dots.get(keep - 1) {
+        Some(&dot) => &host[dot + 1..],
+        None => host,
+    }
+}
+
+/// The app's own domain from its package name (`com.example.app` -> `example.com`), or
+/// `None` when the name is not a reversed domain (`curl` under `watch`).
+fn app_domain(app: &str) -> Option<String> {
+    let labels: Vec<&str> = app.split('.').collect();
+    let valid = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        });
+    if !valid {
+        return None;
+    }
+    let reversed: Vec<String> = labels
+        .iter()
+        .rev()
+        .map(|l| l.to_ascii_lowercase())
+        .collect();
+    Some(registrable_domain(&reversed.join(".")).to_string())
+}
+
+/// First or third party for a flow of `app` to `host`, whose company the catalog found
+/// as `entry` on the name `named_by` (the host itself or a CNAME target behind it).
+pub fn party(
+    catalog: &Catalog,
+    app: Option<&str>,
+    host: &str,
+    named_by: &str,
+    entry: Option<&Entry>,
+) -> Party {
+    if entry.is_some_and(|e| e.category == Category::FirstParty) {
+        return Party::First;
+    }
+    let Some(own) = app.and_then(app_domain) else {
+        return Party::Third;
+    };
+    // Through a CNAME the bytes go to whoever runs the target, whatever the host's name.
+    let same_domain = |name: &str| registrable_domain(name).eq_ignore_ascii_case(&own);
+    if same_domain(host) && same_domain(named_by) {
+        return Party::First;
+    }
+    let own_company = catalog.lookup(&own).map(|e| e.company.as_str());
+    match (entry, own_company) {
+        (Some(e), Some(company)) if e.company == company => Party::First,
+        _ => Party::Third,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrable_domains() {
+        assert_eq!(registrable_domain("api.account.xiaomi.com"), "xiaomi.com");
+        assert_eq!(registrable_domain("xiaomi.com"), "xiaomi.com");
+        assert_eq!(registrable_domain("localhost"), "localhost");
+        assert_eq!(registrable_domain("a.b.example.co.uk"), "example.co.uk");
+        assert_eq!(registrable_domain("api-push.vivo.com.cn"), "vivo.com.cn");
+        assert_eq!(registrable_domain("co.uk"), "co.uk");
+        assert_eq!(registrable_domain("x.example.de."), "example.de");
+    }
+
+    #[test]
+    fn app_domains_are_package_names_reversed() {
+        assert_eq!(
+            app_domain("com.spotify.music").as_deref(),
+            Some("spotify.com")
+        );
+        assert_eq!(
+            app_domain("uk.co.bbc.iplayer").as_deref(),
+            Some("bbc.co.uk")
+        );
+        assert_eq!(app_domain("curl"), None);
+        assert_eq!(app_domain("python3.12"), Some("12.python3".into()));
+        assert_eq!(app_domain("a..b"), None);
+    }
+
+    fn parties(app: &str, host: &str, chain: &[&str]) -> Party {
+        let cat = Catalog::builtin();
+        let mut names = vec![host];
+        names.extend_from_slice(chain);
+        let (named_by, entry) = match cat.lookup_chain(&names) {
+            Some((i, e)) => (names[i], Some(e)),
+            None => (host, None),
+        };
+        party(&cat, Some(app), host, named_by, entry)
+    }
+
+    #[test]
+    fn the_apps_own_domain_is_first_party() {
+        assert_eq!(
+            parties("com.example.weather", "api.example.com", &[]),
+            Party::First
+        );
+        assert_eq!(
+            parties("com.example.weather", "api.example.org", &[]),
+            Party::Third
+        );
+    }
+
+    #[test]
+    fn a_tracker_behind_the_apps_own_subdomain_is_third_party() {
+        assert_eq!(
+            parties(
+                "com.example.weather",
+                "metrics.example.com",
+                &["example.onelink.me", "example.cloudfront.net"]
+            ),
+            Party::Third
+        );
+    }
+
+    #[test]
+    fn the_apps_own_company_is_first_party() {
+        // YouTube's app and Google's ad servers: one company.
+        assert_eq!(
+            parties(
+                "com.google.android.youtube",
+                "googleads.g.doubleclick.net",
+                &[]
+            ),
+            Party::First
+        );
+        assert_eq!(
+            parties("com.spotify.music", "googleads.g.doubleclick.net", &[]),
+            Party::Third
+        );
+    }
+
+    #[test]
+    fn without_a_package_name_every_host_is_third_party() {
+        let cat = Catalog::builtin();
+        assert_eq!(
+            party(&cat, Some("curl"), "example.com", "example.com", None),
+            Party::Third
+        );
+        assert_eq!(
+            party(&cat, None, "example.com", "example.com", None),
+            Party::Third
+        );
+    }
+
+    #[test]
+    fn a_catalog_file_can_mark_the_apps_domains_first_party() {
+        let mut cat = Catalog::builtin();
+        cat.extend(
+            Catalog::parse("example-cdn.net\tExample\tfirst-party\tExample's own CDN\n").unwrap(),
+        );
+        let e = cat.lookup("img.example-cdn.net");
+        assert_eq!(
+            party(
+                &cat,
+                Some("com.example.app"),
+                "img.example-cdn.net",
+                "img.example-cdn.net",
+                e
+            ),
+            Party::First
+        );
+    }
+}

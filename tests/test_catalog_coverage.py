@@ -1,0 +1,37 @@
+"""The catalog's precision sample holds (tests/coverage/precision.tsv), and the check
+would catch a first-party or CDN host named as a tracker. The coverage figures themselves
+are measured, not asserted: python3 tests/coverage/coverage.py prints them."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "coverage"))
+import coverage  # noqa: E402
+
+
+def test_no_first_party_or_cdn_host_is_named_as_a_tracker_and_the_draw_is_as_checked():
+    entries, version = coverage.load_catalog(coverage.CATALOG)
+    assert version, "catalog.txt names its version"
+    adaway = coverage.hosts_of(os.path.join(coverage.HERE, "adaway-hosts.txt"))
+    assert coverage.check_precision(entries, adaway) == []
+
+
+def test_the_check_fails_when_a_cdn_is_named_as_a_tracker(tmp_path):
+    entries, _ = coverage.load_catalog(coverage.CATALOG)
+    entries["cloudfront.net"] = ("Some Tracker", "analytics")
+    adaway = coverage.hosts_of(os.path.join(coverage.HERE, "adaway-hosts.txt"))
+    problems = coverage.check_precision(entries, adaway)
+    assert any("cloudfront.net is named as a tracker" in p for p in problems), problems
+
+
+def test_the_samples_were_not_used_to_build_the_catalog():
+    build = open(os.path.join(os.path.dirname(coverage.CATALOG), "build.py")).read()
+    for sample in ("perflyst", "adaway", "precision"):
+        assert sample not in build.lower()
+
+
+def test_lookup_is_longest_suffix_on_label_boundaries():
+    entries = {"example.com": ("A", "vendor"), "t.example.com": ("B", "analytics")}
+    assert coverage.lookup(entries, "x.t.example.com") == ("B", "analytics")
+    assert coverage.lookup(entries, "www.example.com.") == ("A", "vendor")
+    assert coverage.lookup(entries, "notexample.com") is None
