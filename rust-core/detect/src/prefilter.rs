@@ -46,6 +46,11 @@ struct Entry {
 /// ASCII case folding that never separates what `ascii_case_insensitive` joins: setting
 /// bit 5 maps `A`..`Z` onto `a`..`z` (and merges a few punctuation pairs, harmlessly).
 fn gram(data: &[u8], q: usize) -> u64 {
+    // One unaligned load when 8 bytes are there: the same value as the byte loop.
+    if let Some(word) = data.first_chunk::<8>() {
+        let shift = 8 * (8 - q as u32);
+        return (u64::from_be_bytes(*word) | 0x2020_2020_2020_2020) >> shift;
+    }
     data[..q]
         .iter()
         .fold(0u64, |g, &b| (g << 8) | u64::from(b | 0x20))

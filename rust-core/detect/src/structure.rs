@@ -199,6 +199,15 @@ fn next_numeric_region(data: &[u8], from: usize) -> Option<(usize, usize)> {
     let n = data.len();
     let mut a = from.next_multiple_of(4);
     while a + 1 < n {
+        // Both pairs of a digit-free aligned word fail: skip it in one test.
+        if a.is_multiple_of(8) {
+            if let Some(word) = data.get(a..a + 8).and_then(|w| w.first_chunk::<8>()) {
+                if !has_digit(u64::from_le_bytes(*word)) {
+                    a += 8;
+                    continue;
+                }
+            }
+        }
         let (x, y) = (data[a], data[a + 1]);
         if NUMERIC[usize::from(x)]
             && NUMERIC[usize::from(y)]
@@ -221,6 +230,19 @@ fn next_numeric_region(data: &[u8], from: usize) -> Option<(usize, usize)> {
         }
     }
     None
+}
+
+/// Whether any of the 8 bytes is an ASCII digit: `b ^ 0x30 < 10` tested on every byte
+/// at once (exact: no borrow crosses bytes because the high bit is masked first).
+fn has_digit(word: u64) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let t = word ^ 0x3030_3030_3030_3030;
+    // Bytes with the high bit set are never digits.
+    let low = t & !HIGH;
+    // (0x80 | x) - 10 keeps the high bit exactly when x >= 10 (x < 0x80).
+    let ge10 = (low | HIGH).wrapping_sub(0x0A0A_0A0A_0A0A_0A0A) & HIGH;
+    let digit = !ge10 & !(t & HIGH) & HIGH;
+    digit != 0
 }
 
 fn probable_digits(data: &[u8], s: usize, e: usize, where_: Where, out: &mut Vec<Found>) {
@@ -704,6 +726,28 @@ mod tests {
             }
         }
         assert_eq!(next_numeric_region(b"ab 1 - x 22 yy", 0), None);
+    }
+
+    #[test]
+    fn has_digit_agrees_with_a_byte_test_at_every_position() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut w = [b'x'; 8];
+                w[pos] = b;
+                assert_eq!(
+                    has_digit(u64::from_le_bytes(w)),
+                    b.is_ascii_digit(),
+                    "{b} at {pos}"
+                );
+                let mut w = [0xff; 8];
+                w[pos] = b;
+                assert_eq!(
+                    has_digit(u64::from_le_bytes(w)),
+                    b.is_ascii_digit(),
+                    "{b} at {pos}"
+                );
+            }
+        }
     }
 
     #[test]
