@@ -22,6 +22,16 @@ GOOD = "cloud.test"  # certified by the test CA
 BAD = "bad.test"  # nginx answers it with a self-signed certificate
 
 
+# python3's urllib over TLS with our CA: POST {"imei": ...} and print the answer.
+PY_POST = """
+import json, ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+req = urllib.request.Request(sys.argv[2], data=json.dumps({"imei": sys.argv[3]}).encode(),
+                             headers={"Content-Type": "application/json"})
+print(urllib.request.urlopen(req, context=ctx, timeout=20).read().decode(), end="")
+"""
+
+
 def resolve(name):
     return ["--resolve", f"{name}:443:{CLOUD_V4}"]
 
@@ -116,15 +126,17 @@ def tls_flows(out_dir):
 
 
 @pytest.fixture(scope="module")
-def intercepted(runner, https, pki):
+def intercepted(runner, https, dns_server, pki):
     """One watch run, debug logging on: an HTTP/1.1 request carrying the IMEI, an HTTP/2
-    request, and a request to the server with the bad certificate."""
+    request, a request to the server with the bad certificate, and python's urllib POSTing
+    the IMEI in a JSON body (the name from DNS, the CA given to its ssl context)."""
     cmds = [
         CURL + ["--cacert", str(pki["ours"]), "--http1.1", *resolve(GOOD),
                 f"https://{GOOD}/register?imei={IMEI}"],
         CURL + ["--cacert", str(pki["ours"]), "--http2", *resolve(GOOD), "-o", "/dev/null",
                 "-w", "%{http_version}", f"https://{GOOD}/h2"],
         CURL + ["--cacert", str(pki["ours"]), *resolve(BAD), f"https://{BAD}/"],
+        [PY, "-c", PY_POST, str(pki["ours"]), f"https://{GOOD}/upload", IMEI],
     ]
     saved = os.environ.get("RUST_LOG")
     os.environ["RUST_LOG"] = "debug"
@@ -141,7 +153,7 @@ def intercepted(runner, https, pki):
 
 
 def test_an_identifier_in_https_is_found_and_marked_intercepted(intercepted):
-    res, (http1, _, _) = intercepted
+    res, (http1, _, _, _) = intercepted
     assert http1["rc"] == 0, http1["stderr"]
     assert http1["stdout"] == "ok\n", "curl must get the real server's answer"
     found = [f for f in records(res.out_dir, "findings.jsonl") if f["kind"] == "imei"]
@@ -149,17 +161,26 @@ def test_an_identifier_in_https_is_found_and_marked_intercepted(intercepted):
     f = found[0]
     assert (f["tls"], f["host"], f["where"]) == ("intercepted", GOOD, "url"), f
     assert IMEI not in json.dumps(found), "findings hold masked evidence only"
-    assert [fl["tls"] for fl in tls_flows(res.out_dir)].count("intercepted") == 2
+    assert [fl["tls"] for fl in tls_flows(res.out_dir)].count("intercepted") == 3
+
+
+def test_python_posting_the_imei_in_a_json_body_over_tls_is_found(intercepted):
+    res, (_, _, _, py) = intercepted
+    assert py["rc"] == 0 and py["stdout"] == "ok\n", py["stderr"]
+    found = [f for f in records(res.out_dir, "findings.jsonl")
+             if f["kind"] == "imei" and f["where"] == "body"]
+    assert len(found) == 1, records(res.out_dir, "findings.jsonl")
+    assert (found[0]["tls"], found[0]["host"]) == ("intercepted", GOOD), found[0]
 
 
 def test_the_client_gets_the_servers_alpn_choice(intercepted):
-    _, (_, h2, _) = intercepted
+    _, (_, h2, _, _) = intercepted
     assert h2["rc"] == 0, h2["stderr"]
     assert h2["stdout"] == "2", "nginx speaks h2, so curl must be answered h2"
 
 
 def test_a_server_with_a_bad_certificate_fails_for_the_client_and_is_recorded(intercepted):
-    res, (_, _, bad) = intercepted
+    res, (_, _, bad, _) = intercepted
     assert bad["rc"] != 0 and bad["stdout"] == "", bad
     rejected = [fl for fl in tls_flows(res.out_dir) if fl.get("tls") == "upstream-rejected"]
     assert len(rejected) == 1, tls_flows(res.out_dir)
