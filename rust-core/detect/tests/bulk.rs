@@ -123,3 +123,30 @@ fn the_automaton_does_not_grow_with_the_address_book() {
         "{hits:#?}"
     );
 }
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Digit runs, escapes and separators in any order: the whole-run lookups never
+        /// panic and every hit lies inside the scanned bytes.
+        #[test]
+        fn digit_heavy_input_never_panics(parts in proptest::collection::vec(
+            prop_oneof![
+                Just("%2B"), Just("%20"), Just("\\u002b"), Just("\\u"), Just("+"), Just("-"),
+                Just("3"), Just("13912345678"), Just("86"), Just("0"), Just("2b"), Just("%"),
+            ],
+            0..24,
+        )) {
+            let text = parts.concat();
+            static BULK: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
+            let bulk = BULK.get_or_init(|| detector(0));
+            for h in bulk.scan(text.as_bytes(), Where::Body) {
+                prop_assert!(h.offset + h.len <= text.len(), "{h:?} in {text}");
+            }
+        }
+    }
+}
