@@ -64,7 +64,9 @@ fn list(linktypes: &[LinkType]) -> String {
 const CORRUPT: u8 = 1;
 
 pub fn run(args: AnalyzeArgs) -> Result<u8, AnalyzeError> {
-    let analyzer = build_analyzer(&args.detection)?;
+    // One capture is one session: discovery keeps no state across captures.
+    let analyzer = build_analyzer(&args.detection)?
+        .with_discovery(phonehome_analyzer::discovery::shared(Default::default()));
     let file = File::open(&args.capture).map_err(|source| AnalyzeError::Open {
         path: args.capture.clone(),
         source,
@@ -114,6 +116,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, AnalyzeError> {
         drain(&mut offline, sink.as_mut(), &mut findings, &mut flows)?;
     }
     offline.finish();
+    offline.analyzer.finish();
     drain(&mut offline, sink.as_mut(), &mut findings, &mut flows)?;
     sink.flush().map_err(AnalyzeError::Records)?;
     let skipped_links: u64 = unsupported.values().sum();
@@ -174,6 +177,9 @@ fn drain(
     while let Some(record) = offline.analyzer.pop_record() {
         *flows += 1;
         sink.flow(&record).map_err(AnalyzeError::Records)?;
+    }
+    while let Some(record) = offline.analyzer.pop_discovered() {
+        sink.discovered(&record).map_err(AnalyzeError::Records)?;
     }
     Ok(())
 }

@@ -70,6 +70,15 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub max_records: u64,
 
+    /// Keep what identifier discovery learned in DIR between runs (discovery.json,
+    /// owner-only) [default: $XDG_STATE_HOME/phonehome, or ~/.local/state/phonehome].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+
+    /// Keep nothing between runs: identifiers are discovered within this run only.
+    #[arg(long)]
+    pub no_state: bool,
+
     /// Run CMD as root with every capability (when `watch` runs as root). By default it
     /// runs as root of a user namespace of its own, mapped to the invoking user (SUDO_UID)
     /// or to nobody, with no power outside its namespaces: it cannot enter the caller's

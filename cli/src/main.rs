@@ -7,8 +7,10 @@ mod detection;
 mod intercept;
 mod pidns;
 mod report;
+mod report_discovered;
 mod resolv;
 mod sandbox;
+mod state;
 mod summary;
 mod watch;
 

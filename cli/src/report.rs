@@ -2,6 +2,8 @@
 //! which apps, in which forms, and when first and last; read from the run's
 //! `findings.jsonl`. Identifiers in what servers sent back are not leaks and get a
 //! shorter section of their own, per app.
+//! Then the identifiers discovery found (`discovered.jsonl`), with a snippet that
+//! adds them to the identifiers file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -24,7 +26,7 @@ pub enum ReportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}:{line}: not a finding: {message}", path.display())]
+    #[error("{}:{line}: not a record: {message}", path.display())]
     Bad {
         path: PathBuf,
         line: usize,
@@ -92,6 +94,22 @@ pub fn run(args: ReportArgs) -> Result<u8, ReportError> {
             message
         })?
     );
+    // Runs from before discovery have no such file.
+    let path = args.dir.join("discovered.jsonl");
+    match fs::read_to_string(&path) {
+        Ok(text) => print!(
+            "{}",
+            crate::report_discovered::render(&text).map_err(|(line, message)| {
+                ReportError::Bad {
+                    path,
+                    line,
+                    message,
+                }
+            })?
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => return Err(ReportError::Read { path, source }),
+    }
     Ok(0)
 }
 
@@ -143,8 +161,10 @@ impl Findings {
         if v["truncated"] == Value::Bool(true) {
             form.push_str(" (truncated)");
         }
-        if field(v, "confidence") == "probable" {
-            form.push_str(" (probable)");
+        match field(v, "confidence").as_str() {
+            "probable" => form.push_str(" (probable)"),
+            "discovered" => form.push_str(" (discovered)"),
+            _ => {}
         }
         if let Some(layers) = v["layers"].as_array().filter(|l| !l.is_empty()) {
             let names: Vec<&str> = layers.iter().filter_map(Value::as_str).collect();

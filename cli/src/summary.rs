@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use phonehome_model::{Direction, Finding, FlowRecord, Sink};
+use phonehome_model::{Direction, Discovered, Finding, FlowRecord, Sink};
 
 /// Counts shared between the inspection thread (which records) and `watch` (which reports).
 #[derive(Debug, Default)]
@@ -32,6 +32,8 @@ pub struct Tally {
     pub refused_spoofed: u64,
     /// The catalog's version and size, as `2026.12.03, 10011 entries`.
     pub catalog: String,
+    /// Identifiers discovery found in this run (masked values).
+    pub discovered: BTreeSet<String>,
 }
 
 /// A [`Sink`] that counts what passes into the tally, then hands it on.
@@ -91,6 +93,11 @@ impl Sink for Counting {
         self.inner.finding(finding)
     }
 
+    fn discovered(&mut self, record: &Discovered) -> io::Result<()> {
+        lock(&self.tally).discovered.insert(record.masked.clone());
+        self.inner.discovered(record)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
@@ -146,6 +153,14 @@ pub fn summary(t: &Tally, records: Option<&std::path::Path>) -> String {
     listing(&mut out, "sent to", &t.sent_to);
     // Quieter, after the leaks: these servers already knew what they sent back.
     listing(&mut out, "received from", &t.received_from);
+    if !t.discovered.is_empty() {
+        let masked: Vec<&str> = t.discovered.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            out,
+            "  discovered identifiers (sent unchanged to several destinations): {}",
+            masked.join(", ")
+        );
+    }
     let refused = [
         (t.refused_full, "with the flow table full"),
         (t.refused_forbidden, "to forbidden addresses"),

@@ -46,6 +46,8 @@ pub enum WatchError {
     NoUpstream(String),
     #[error("{0}")]
     Sink(io::Error),
+    #[error("discovery state: {0} (or pass --no-state)")]
+    State(io::Error),
     #[error(transparent)]
     Detection(#[from] crate::detection::DetectionError),
     #[error("TLS interception: {0}")]
@@ -83,7 +85,17 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
         None => upstream_from_resolv_conf(Path::new(sandbox::RESOLV_CONF))?,
     };
     log::info!("upstream DNS: {upstream}");
-    let analyzer = crate::detection::build_analyzer(&args.detection)?;
+    // Discovery's state from earlier runs, read before anything is started.
+    let (kept, state) = match crate::state::directory(args.state.as_deref(), args.no_state) {
+        Some(dir) => {
+            let (kept, state) = crate::state::Kept::open(&dir).map_err(WatchError::State)?;
+            (Some(kept), state)
+        }
+        None => (None, Default::default()),
+    };
+    let discovery = phonehome_analyzer::discovery::shared(state);
+    let analyzer =
+        crate::detection::build_analyzer(&args.detection)?.with_discovery(discovery.clone());
     let catalog_label = crate::detection::catalog_label(analyzer.catalog());
     // Everything is checked before the records of an earlier run in --out are replaced:
     // the directory here, the namespace once the child reports it ready.
@@ -163,6 +175,12 @@ pub fn run(args: WatchArgs) -> Result<u8, WatchError> {
                 rotate_at: Some(rotate_at(max_records)),
             };
             let code = monitor_child(Child::new(child), monitor_end, config, inspection)?;
+            if let Some(kept) = &kept {
+                let discovery = discovery.lock().unwrap_or_else(|e| e.into_inner());
+                if let Err(e) = kept.save(discovery.state()) {
+                    eprintln!("phonehome: warning: discovery's state not saved: {e}");
+                }
+            }
             let tally = tally.lock().unwrap_or_else(|e| e.into_inner());
             eprint!("{}", summary::summary(&tally, out.as_deref()));
             Ok(code)

@@ -43,6 +43,21 @@ def _make(path: Path, size: int) -> str:
     return h.hexdigest()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def discovery_state(tmp_path_factory):
+    """`watch` keeps discovery's state in $XDG_STATE_HOME/phonehome by default: a
+    directory of the test session's, never the user's."""
+    d = tmp_path_factory.mktemp("xdg-state")
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(d)
+    yield d
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old
+    shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def payloads(tmp_path_factory) -> dict:
     """Random files the clients upload and the web server serves (from `www`)."""

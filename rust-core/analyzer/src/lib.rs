@@ -2,6 +2,7 @@
 //! reassembly for captures. The relay (live) and `phonehome analyze` (captures) both
 //! feed an [`Analyzer`].
 
+pub mod discovery;
 pub mod layered;
 pub mod offline;
 pub mod pipeline;

@@ -14,11 +14,12 @@ use std::time::SystemTime;
 use phonehome_catalog::{party, Catalog};
 use phonehome_detect::{Detector, Hit};
 use phonehome_model::{
-    Category, Confidence, Destination, DigestForm, Direction, Encoding, Finding, FlowRecord,
-    HostSource, Kind, Layer, Proto, TlsMode, Where,
+    Category, Confidence, Destination, DigestForm, Direction, Discovered, Encoding, Finding,
+    FlowRecord, HostSource, Kind, Layer, Proto, TlsMode, Where,
 };
 use phonehome_unwrap::{Budget, Limits};
 
+use crate::discovery::{Discovering, SharedDiscovery};
 use crate::layered;
 use crate::protocols::{self, Piece, QuicSni};
 use crate::switch::{Event, HttpFlow};
@@ -108,6 +109,8 @@ pub struct Analyzer {
     names: HashMap<(Option<String>, IpAddr), Vec<String>>,
     findings: VecDeque<Finding>,
     records: VecDeque<FlowRecord>,
+    /// Identifiers nobody configured, when discovery is on.
+    discovery: Option<Discovering>,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -158,7 +161,14 @@ impl Analyzer {
             names: HashMap::new(),
             findings: VecDeque::new(),
             records: VecDeque::new(),
+            discovery: None,
         }
+    }
+
+    /// Turns discovery on, with a state the caller keeps (see [`crate::discovery`]).
+    pub fn with_discovery(mut self, discovery: SharedDiscovery) -> Self {
+        self.discovery = Some(Discovering::new(discovery));
+        self
     }
 
     /// A new flow. Its destination is named at once if a DNS answer named the address.
@@ -288,6 +298,9 @@ impl Analyzer {
                 let take = &bytes[..bytes.len().min(room)];
                 self.account(&mut flow, dir, take.len());
                 self.scan(&mut flow, take, Where::Payload, dir, ts);
+                if dir == Direction::Out {
+                    self.discover(&mut flow, &[(Where::Payload, take)], ts);
+                }
             }
         }
         self.flows.insert(id, flow);
@@ -351,6 +364,7 @@ impl Analyzer {
                 let take = &bytes[..bytes.len().min(room)];
                 self.account(flow, Direction::Out, take.len());
                 self.scan(flow, take, Where::Payload, Direction::Out, ts);
+                self.discover(flow, &[(Where::Payload, take)], ts);
             }
             Stream::Opaque | Stream::Unknown(_) => {}
         }
@@ -378,6 +392,9 @@ impl Analyzer {
 
     /// What following an HTTP connection turned up.
     fn events(&mut self, flow: &mut FlowState, events: Vec<Event>, ts: SystemTime) {
+        // What the device sent, for discovery: a request's parts go together, so that a
+        // digest of its body sent beside it is known for what it is.
+        let mut sent: Vec<(Where, Vec<u8>)> = Vec::new();
         for event in events {
             match event {
                 Event::Piece(Piece::Ask(_)) => {}
@@ -394,8 +411,14 @@ impl Analyzer {
                 }
                 Event::Piece(Piece::Text(place, text)) => {
                     self.scan(flow, &text, place, Direction::Out, ts);
+                    sent.push((place, text));
                 }
-                Event::Message(dir, data) => self.scan(flow, &data, Where::Websocket, dir, ts),
+                Event::Message(dir, data) => {
+                    self.scan(flow, &data, Where::Websocket, dir, ts);
+                    if dir == Direction::Out {
+                        sent.push((Where::Websocket, data));
+                    }
+                }
                 Event::Tunnel { out, inbound } => {
                     // Inside the tunnel a new stream starts: TLS, HTTP, or anything.
                     flow.tunnels += 1;
@@ -410,6 +433,8 @@ impl Analyzer {
                 }
             }
         }
+        let sent: Vec<(Where, &[u8])> = sent.iter().map(|(p, t)| (*p, t.as_slice())).collect();
+        self.discover(flow, &sent, ts);
     }
 
     fn scan(
@@ -432,6 +457,37 @@ impl Analyzer {
         );
         for found in hits {
             self.report(flow, &found.hit, found.layers, dir, ts);
+        }
+    }
+
+    /// Hands what the device sent to discovery; a discovered identifier in it is a
+    /// finding like any other, with confidence `discovered`.
+    fn discover(&mut self, flow: &mut FlowState, parts: &[(Where, &[u8])], ts: SystemTime) {
+        let Some(discovery) = &mut self.discovery else {
+            return;
+        };
+        if parts.iter().all(|(_, t)| t.is_empty()) {
+            return;
+        }
+        let host = match &flow.destination.host {
+            Some(host) => host.clone(),
+            None => flow.dst.ip().to_string(),
+        };
+        let sighted = discovery.observe(flow.app.as_deref(), &host, flow.id, ts, parts);
+        for s in sighted {
+            let hit = Hit {
+                kind: Kind::DeviceId,
+                encoding: Encoding::Plain,
+                digest_form: None,
+                inner: None,
+                truncated: false,
+                confidence: Confidence::Discovered,
+                where_: s.place,
+                offset: 0,
+                len: 0,
+                evidence: s.evidence,
+            };
+            self.report(flow, &hit, Vec::new(), Direction::Out, ts);
         }
     }
 
@@ -584,6 +640,19 @@ impl Analyzer {
     /// Finished flows, named and tagged.
     pub fn pop_record(&mut self) -> Option<FlowRecord> {
         self.records.pop_front()
+    }
+
+    /// Identifiers discovered (or first seen in this session), and after [`Self::finish`]
+    /// the session's sums.
+    pub fn pop_discovered(&mut self) -> Option<Discovered> {
+        self.discovery.as_mut()?.records.pop_front()
+    }
+
+    /// The session ends: what discovery found in it comes out of [`Self::pop_discovered`].
+    pub fn finish(&mut self) {
+        if let Some(discovery) = &mut self.discovery {
+            discovery.finish();
+        }
     }
 }
 

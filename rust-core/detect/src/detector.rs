@@ -344,6 +344,14 @@ impl Detector {
         for v in &ids.serial {
             b.cased(Kind::Serial, std::slice::from_ref(v), opts);
         }
+        for v in &ids.device_id {
+            // A UUID also travels without its dashes.
+            let mut forms = vec![v.clone()];
+            if v.contains('-') {
+                forms.push(v.replace('-', ""));
+            }
+            b.cased(Kind::DeviceId, &forms, opts);
+        }
         for v in &ids.mac {
             let bare = v.replace(':', "");
             let cisco = format!("{}.{}.{}", &bare[..4], &bare[4..8], &bare[8..]);

@@ -27,6 +27,9 @@ pub struct Identifiers {
     pub android_id: Vec<String>,
     pub ad_id: Vec<String>,
     pub serial: Vec<String>,
+    /// Device, install and vendor ids (OAID, VAID, install ids), such as `phonehome
+    /// report` offers from discovery.
+    pub device_id: Vec<String>,
     /// Normalised to `aa:bb:cc:dd:ee:ff`, lower case.
     pub mac: Vec<String>,
     pub email: Vec<String>,
@@ -209,6 +212,8 @@ struct Raw<S, F> {
     #[serde(default = "Vec::new")]
     serial: Vec<S>,
     #[serde(default = "Vec::new")]
+    device_id: Vec<S>,
+    #[serde(default = "Vec::new")]
     mac: Vec<S>,
     #[serde(default = "Vec::new")]
     email: Vec<S>,
@@ -291,6 +296,7 @@ pub enum Field {
     AndroidId,
     AdId,
     Serial,
+    DeviceId,
     Mac,
     Email,
     ContactName,
@@ -313,6 +319,7 @@ impl Field {
             Field::AndroidId => "android_id",
             Field::AdId => "ad_id",
             Field::Serial => "serial",
+            Field::DeviceId => "device_id",
             Field::Mac => "mac",
             Field::Email => "email",
             Field::ContactName => "contact name",
@@ -423,6 +430,7 @@ fn rule(field: Field, s: &str, region: Option<&'static phone::Region>) -> Result
                 Err("is not 6 to 32 letters and digits".into())
             }
         }
+        Field::DeviceId => device_id(s),
         Field::Mac => mac(s),
         Field::Email | Field::ContactEmail => email(s),
     }
@@ -474,6 +482,18 @@ fn text(s: &str, min: usize) -> Result<String, String> {
         ))
     } else {
         Ok(s.trim().to_string())
+    }
+}
+
+/// Tokens as discovery finds them: 14 to 64 letters, digits and `+/=_-`.
+fn device_id(s: &str) -> Result<String, String> {
+    let ok = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'));
+    if ok && (14..=64).contains(&s.len()) {
+        Ok(s.to_string())
+    } else {
+        Err("is not 14 to 64 letters, digits and + / = _ -".into())
     }
 }
 
@@ -565,6 +585,7 @@ impl<S: Located<String>, F: Located<f64>> Raw<S, F> {
             (Field::AndroidId, &self.android_id),
             (Field::AdId, &self.ad_id),
             (Field::Serial, &self.serial),
+            (Field::DeviceId, &self.device_id),
             (Field::Mac, &self.mac),
             (Field::Email, &self.email),
         ];
@@ -672,6 +693,7 @@ impl<S: Located<String>, F: Located<f64>> Raw<S, F> {
             android_id: ctx.list(Field::AndroidId, &self.android_id)?,
             ad_id: ctx.list(Field::AdId, &self.ad_id)?,
             serial: ctx.list(Field::Serial, &self.serial)?,
+            device_id: ctx.list(Field::DeviceId, &self.device_id)?,
             mac: ctx.list(Field::Mac, &self.mac)?,
             email: ctx.list(Field::Email, &self.email)?,
             region,
@@ -696,6 +718,7 @@ impl fmt::Debug for Identifiers {
             .field("android_id", &n(&self.android_id))
             .field("ad_id", &n(&self.ad_id))
             .field("serial", &n(&self.serial))
+            .field("device_id", &n(&self.device_id))
             .field("mac", &n(&self.mac))
             .field("email", &n(&self.email))
             .field("contact", &self.contact)

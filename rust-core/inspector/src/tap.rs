@@ -317,6 +317,9 @@ mod tests {
             self.0.lock().unwrap().1.push(f.clone());
             Ok(())
         }
+        fn discovered(&mut self, _: &phonehome_model::Discovered) -> io::Result<()> {
+            Ok(())
+        }
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }

@@ -114,6 +114,8 @@ impl Worker {
                 self.flush();
             }
         }
+        survive(|| self.analyzer.finish());
+        self.write_results();
         self.unflushed = true;
         self.flush();
         self.result
@@ -223,7 +225,8 @@ impl Worker {
         )
     }
 
-    /// Writes what the analyzer has finished: findings, then flow records.
+    /// Writes what the analyzer has finished: findings, flow records, then discovered
+    /// identifiers.
     fn write_results(&mut self) {
         while let Some(finding) = self.analyzer.pop_finding() {
             self.unflushed = true;
@@ -233,6 +236,11 @@ impl Worker {
         while let Some(record) = self.analyzer.pop_record() {
             self.unflushed = true;
             let written = self.sink.flow(&record);
+            self.keep(written);
+        }
+        while let Some(record) = self.analyzer.pop_discovered() {
+            self.unflushed = true;
+            let written = self.sink.discovered(&record);
             self.keep(written);
         }
     }

@@ -374,6 +374,12 @@ impl Sink for EventSink {
         Ok(())
     }
 
+    /// The app has no table for discovered identifiers yet: they stay in the core's
+    /// findings (`device_id`, confidence `discovered`), which the app does get.
+    fn discovered(&mut self, _: &phonehome_model::Discovered) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Nothing to do: the event thread sends batches on its own clock, and the rest when
     /// the session ends.
     fn flush(&mut self) -> io::Result<()> {

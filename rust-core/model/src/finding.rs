@@ -27,6 +27,9 @@ pub enum Kind {
     /// An SMS peer's number or the text of a message.
     Sms,
     Location,
+    /// A device, install or advertising id: configured as `device_id`, or found by
+    /// discovery (a stable token sent to several destinations; see `phonehome-discover`).
+    DeviceId,
     /// Not an identifier: an encrypted flow to a messaging, telemetry or account host,
     /// which is all a monitor without TLS interception can say about it. Never a hit.
     EncryptedFlow,
@@ -45,6 +48,7 @@ wire_names!(Kind {
     Contact => "contact",
     Sms => "sms",
     Location => "location",
+    DeviceId => "device_id",
     EncryptedFlow => "encrypted-flow",
 });
 
@@ -140,13 +144,15 @@ wire_names!(DigestForm {
 });
 
 /// `Exact`: one of the configured values (or a configured location); `Probable`: looks
-/// like an identifier of that kind by its structure alone.
+/// like an identifier of that kind by its structure alone; `Discovered`: nobody
+/// configured it, but the device sent it unchanged over time to several destinations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Confidence {
     Exact,
     Probable,
+    Discovered,
 }
-wire_names!(Confidence { Exact => "exact", Probable => "probable" });
+wire_names!(Confidence { Exact => "exact", Probable => "probable", Discovered => "discovered" });
 
 /// Which part of the traffic the scanned bytes came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,6 +6,7 @@
 //! `phonehome-store` crate's business; this crate has no storage, so the netstack and
 //! the analyzer can use these types without compiling SQLite.
 
+mod discovered;
 mod finding;
 mod names;
 
@@ -15,6 +16,7 @@ use std::time::SystemTime;
 
 use serde::{Serialize, Serializer};
 
+pub use discovered::Discovered;
 pub use finding::{Confidence, DigestForm, Encoding, Finding, Kind, Layer, Where};
 use names::wire_names;
 
@@ -248,6 +250,9 @@ fn opt_rfc3339_millis<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::
 pub trait Sink: Send {
     fn flow(&mut self, record: &FlowRecord) -> io::Result<()>;
     fn finding(&mut self, finding: &Finding) -> io::Result<()>;
+    /// A discovered identifier, when it is first discovered or first seen in a session,
+    /// and its sums at the end of a session.
+    fn discovered(&mut self, record: &Discovered) -> io::Result<()>;
     /// Makes everything written so far durable.
     fn flush(&mut self) -> io::Result<()>;
 }
@@ -261,6 +266,9 @@ impl Sink for NullSink {
         Ok(())
     }
     fn finding(&mut self, _: &Finding) -> io::Result<()> {
+        Ok(())
+    }
+    fn discovered(&mut self, _: &Discovered) -> io::Result<()> {
         Ok(())
     }
     fn flush(&mut self) -> io::Result<()> {

@@ -114,6 +114,9 @@ mod tests {
         fn finding(&mut self, _: &Finding) -> io::Result<()> {
             Ok(())
         }
+        fn discovered(&mut self, _: &phonehome_model::Discovered) -> io::Result<()> {
+            Ok(())
+        }
         fn flush(&mut self) -> io::Result<()> {
             self.0.store(true, Ordering::Relaxed);
             Ok(())

@@ -80,3 +80,20 @@ CREATE TABLE IF NOT EXISTS findings (
 
 CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);
 CREATE INDEX IF NOT EXISTS flows_by_end ON flows (end_ms);
+
+-- Device identifiers nobody configured, found by discovery: one row per value with its
+-- latest sums (apps, registrable domains, first and last seen), replaced as they grow.
+-- Unlike findings it holds the value itself, so that it can be added to the identifiers.
+-- `keys`, `apps` and `domains` are comma-separated; `json` is the discovered.jsonl line.
+CREATE TABLE IF NOT EXISTS discovered (
+    value TEXT PRIMARY KEY NOT NULL,
+    shape TEXT NOT NULL,
+    keys TEXT NOT NULL,
+    apps TEXT NOT NULL,
+    domains TEXT NOT NULL,
+    first_ms INTEGER NOT NULL,
+    last_ms INTEGER NOT NULL,
+    flows INTEGER NOT NULL,
+    sessions INTEGER NOT NULL,
+    json TEXT NOT NULL
+);

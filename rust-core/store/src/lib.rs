@@ -16,7 +16,7 @@ use std::path::Path;
 pub use records::RecordDir;
 pub use rotating::RotatingFile;
 
-use phonehome_model::{Finding, FlowRecord, Sink};
+use phonehome_model::{Discovered, Finding, FlowRecord, Sink};
 use serde::Serialize;
 
 /// One JSON object per line. Lines are kept until [`JsonLines::flush`] and written out
@@ -100,11 +100,14 @@ impl<W: Write> JsonLines<W> {
     }
 }
 
-/// The records of one run in a directory: `flows.jsonl`, `findings.jsonl` and the
-/// SQLite database `phonehome.sqlite`.
+/// The records of one run in a directory: `flows.jsonl`, `findings.jsonl`,
+/// `discovered.jsonl` and the SQLite database `phonehome.sqlite`.
 pub struct OutDir {
     flows: JsonLines<RotatingFile>,
     findings: JsonLines<RotatingFile>,
+    /// Discovered identifiers: a line each time one is discovered or first seen in the
+    /// run, and its sums at the end (the last line of a value is its newest).
+    discovered: JsonLines<RotatingFile>,
     /// The store's last rowids (flows, findings) when a JSONL file last started over:
     /// rows up to them are in no JSONL file any more once another rotation comes.
     rotated_at: (i64, i64),
@@ -150,6 +153,7 @@ impl OutDir {
         };
         let flows = lines("flows.jsonl", "flows.1.jsonl")?;
         let findings = lines("findings.jsonl", "findings.1.jsonl")?;
+        let discovered = lines("discovered.jsonl", "discovered.1.jsonl")?;
         // Created here, empty and 0600, so SQLite opens it rather than a path of its
         // choosing; its -wal and -shm take the database's mode and SQLite opens them
         // without following links.
@@ -163,6 +167,7 @@ impl OutDir {
         Ok(Self {
             flows,
             findings,
+            discovered,
             rotated_at: (0, 0),
             generations: (0, 0),
             flush_at: rotate_at.map_or(Self::MOST_PENDING, |r| {
@@ -199,12 +204,21 @@ impl Sink for OutDir {
         self.flush_if_large()
     }
 
+    fn discovered(&mut self, record: &Discovered) -> io::Result<()> {
+        self.discovered.write(record)?;
+        self.db
+            .upsert_discovered(record)
+            .map_err(io::Error::other)?;
+        self.flush_if_large()
+    }
+
     /// The store commits first, then the JSONL lines go out, so a kill between the two
     /// leaves the files one flush behind the store, never ahead of it.
     fn flush(&mut self) -> io::Result<()> {
         self.db.commit().map_err(io::Error::other)?;
         self.flows.flush()?;
         self.findings.flush()?;
+        self.discovered.flush()?;
         let generations = (
             self.flows.get_ref().generation(),
             self.findings.get_ref().generation(),

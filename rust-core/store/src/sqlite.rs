@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OpenFlags};
 
-use phonehome_model::{Category, Finding, FlowRecord, HostSource, Party, Sink};
+use phonehome_model::{Category, Discovered, Finding, FlowRecord, HostSource, Party, Sink};
 
 /// File name of the store inside an output directory.
 pub const FILE_NAME: &str = "phonehome.sqlite";
@@ -177,6 +177,29 @@ impl Store {
         self.commit_if_large()
     }
 
+    /// A discovered identifier: its row is replaced by the newest sums.
+    pub fn upsert_discovered(&mut self, d: &Discovered) -> rusqlite::Result<()> {
+        self.begin()?;
+        self.db.execute(
+            "INSERT OR REPLACE INTO discovered (value, shape, keys, apps, domains, first_ms,
+                last_ms, flows, sessions, json)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+            params![
+                d.value,
+                d.shape,
+                d.keys.join(","),
+                d.apps.join(","),
+                d.domains.join(","),
+                millis(d.first_seen),
+                millis(d.last_seen),
+                d.flows as i64,
+                d.sessions,
+                json_line(d),
+            ],
+        )?;
+        self.commit_if_large()
+    }
+
     fn commit_if_large(&mut self) -> rusqlite::Result<()> {
         if self.pending >= 256 {
             self.commit()?;
@@ -239,6 +262,11 @@ impl Sink for Store {
 
     fn finding(&mut self, finding: &Finding) -> std::io::Result<()> {
         self.insert_finding(finding).map_err(std::io::Error::other)
+    }
+
+    fn discovered(&mut self, record: &Discovered) -> std::io::Result<()> {
+        self.upsert_discovered(record)
+            .map_err(std::io::Error::other)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -50,7 +50,8 @@ class RecordStore(
         // 1: the schema of rust-core/store/schema/phonehome.sql as first shipped.
         // 2: findings.layers (the wrappings a value was found inside).
         // 3: company, parent, party in flows and findings (the company behind a destination).
-        private const val VERSION = 3
+        // 4: the discovered table (identifiers nobody configured), made by onCreate.
+        private const val VERSION = 4
 
         /** Columns added since version 1, which `CREATE TABLE IF NOT EXISTS` cannot add: table, column, type. */
         private val ADDED_COLUMNS = listOf(

@@ -80,6 +80,7 @@ object Contract {
         "contact",
         "sms",
         "location",
+        "device_id",
         "encrypted-flow",
     )
 

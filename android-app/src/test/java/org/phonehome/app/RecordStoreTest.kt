@@ -88,7 +88,7 @@ class RecordStoreTest {
     @Test
     fun `the schema splits into its statements without the connection settings`() {
         val statements = RecordStore.statements(File(repo(), "rust-core/store/schema/phonehome.sql").readText())
-        assertEquals(4, statements.size)
+        assertEquals(5, statements.size)
         assertTrue(statements.none { it.startsWith("PRAGMA", ignoreCase = true) || "--" in it })
         assertTrue(statements.all { it.endsWith(";") })
         assertThrows(IllegalArgumentException::class.java) { RecordStore.statements("CREATE TABLE t (a INTEGER)\n") }
