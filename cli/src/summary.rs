@@ -243,6 +243,9 @@ mod tests {
         fn finding(&mut self, _: &Finding) -> io::Result<()> {
             Ok(())
         }
+        fn discovered(&mut self, _: &Discovered) -> io::Result<()> {
+            Ok(())
+        }
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
