@@ -7,7 +7,8 @@ way Android starts an always-on VPN, and the service's VpnTunnel takes this TUN'
 (its test-only seam: Robolectric's Builder.establish() gives no real interface). The core
 is target/release/libphonehome_jni.so. When the monitor runs, curl, as an app uid of its
 own, asks dnsmasq (through the core's DNS forwarding) for api.account.xiaomi.com and
-sends the IMEI and the phone number to Python's http.server; the test then opens every
+sends the IMEI and the phone number to Python's http.server, whose answer names the phone
+number back (not a leak: shown apart); the test then opens every
 screen and checks what the user sees, the first-leak notification, the export, the stop,
 and a restart after process death on a second TUN. With PHONEHOME_SCREENSHOTS=DIR it
 also writes the screens as PNGs (android-app/screenshots).
@@ -107,7 +108,8 @@ def cloud(topo):
     ], listen=[("udp", 53), ("tcp", 53)])
     www = topo.workdir / "app-www"
     www.mkdir()
-    (www / "activate").write_text("ok\n")
+    # The answer holds the phone number: what the app must show apart, as received.
+    (www / "activate").write_text(f'{{"ok":true,"account":{{"phone":"{PHONE}"}}}}\n')
     topo.start("app-http", ["python3", "-m", "http.server", "80", "--bind", "::",
                             "--directory", www], listen=[("tcp", 80)])
 

@@ -81,7 +81,9 @@ class LiveSessionTest {
         assertEquals(monitor.lastError, MonitorPhase.RUNNING, monitor.phase)
         File(handshake, "started").writeText("${monitor.handle}\n")
         ScreenTool.waitFor(120, "curl to be done (the 'sent' file)") { File(handshake, "sent").exists() }
-        ScreenTool.waitFor(30, "two findings") { Stats.fromJson(NativeCore.stats(monitor.handle)).findings >= 2 }
+        ScreenTool.waitFor(30, "two findings sent, one received") {
+            Stats.fromJson(NativeCore.stats(monitor.handle)).let { it.findings >= 2 && it.findingsReceived >= 1 }
+        }
         val stats = Stats.fromJson(NativeCore.stats(monitor.handle))
         val recordsDir = Store(app).recordsDir.absolutePath
         val records = app.phoneHome.records
@@ -99,6 +101,8 @@ class LiveSessionTest {
         assertEquals("1 app sent identifiers", status.findViewById<android.widget.TextView>(R.id.today_headline).text.toString())
         assertTrue(statusText, "What left the phone: IMEI, phone number" in statusText)
         assertTrue(statusText, "curl\nIMEI, phone number → Xiaomi" in statusText)
+        // The server's answers named the phone number: apart, below, not counted as sent.
+        assertTrue(statusText, "Not leaks: 1 server sent back identifiers it already knew\ncurl: phone number ← Xiaomi" in statusText)
 
         // The first-leak notification.
         val posted = shadowOf(app.getSystemService(NotificationManager::class.java)).allNotifications
@@ -112,6 +116,8 @@ class LiveSessionTest {
         val order = listOf("curl", CLIENT, host, "Xiaomi", "IMEI", "phone number").map { grouped.indexOf(it) }
         assertTrue("$order\n$grouped", order.all { it >= 0 } && order == order.sorted())
         assertTrue(grouped, imei !in grouped && phone !in grouped)
+        val received = grouped.substringAfter(findings.getString(R.string.findings_received_title), "")
+        assertTrue(grouped, "curl ← $host" in received && "phone number ·" in received && "IMEI" !in received)
 
         // The per-app view, and from it a connection.
         val perApp = Robolectric.buildActivity(FindingsActivity::class.java, Intent(app, FindingsActivity::class.java).putExtra(FindingsActivity.EXTRA_APP, CLIENT)).setup().get()
@@ -127,6 +133,7 @@ class LiveSessionTest {
         ScreenTool.settle(flowScreen)
         val flowText = ScreenTool.screenText(flowScreen)
         assertTrue(flowText, host in flowText && "curl" in flowText && "IMEI" in flowText)
+        assertTrue(flowText, "Received from the server (not leaks): 1\n" in flowText)
 
         // Apps.
         val apps = Robolectric.buildActivity(AppsActivity::class.java).setup().get()
@@ -142,6 +149,10 @@ class LiveSessionTest {
         val newest = stored.first()
         val problems = Renders.checkAll(Renders.screens(CLIENT, newest.flow, newest.session), write = ::worthCommitting)
         assertEquals(problems.joinToString("\n"), 0, problems.size)
+        // What servers sent back sits below what was sent: those two screens once more, at their end.
+        for ((name, intent) in Renders.screens(CLIENT, newest.flow, newest.session).filter { it.first == "findings" || it.first == "flow" }) {
+            Renders.writeScrolledToEnd(name, intent(), Renders.looks.first())
+        }
 
         // Stop: the core writes its records and the service leaves.
         first.get().onStartCommand(Intent(app, MonitorVpnService::class.java).setAction(MonitorVpnService.ACTION_STOP), 0, 2)

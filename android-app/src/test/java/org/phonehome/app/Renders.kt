@@ -69,6 +69,28 @@ object Renders {
         return problems
     }
 
+    /**
+     * Writes [name] in [look] scrolled to its end as `<name>-end-<look>-api<N>.png`, when
+     * `phonehome.screenshots` names a folder: what sits below the first screenful (the
+     * quieter cards of what servers sent back).
+     */
+    fun writeScrolledToEnd(name: String, intent: Intent, look: Look) {
+        val out = System.getProperty("phonehome.screenshots")?.let(::File) ?: return
+        RuntimeEnvironment.setQualifiers(look.qualifiers)
+        RuntimeEnvironment.setFontScale(FONT_SCALE)
+        val controller = Robolectric.buildActivity(activityClass(intent), intent).setup()
+        val activity = controller.get()
+        ScreenTool.settle(activity)
+        ScreenTool.giveSystemBars(activity)
+        val scroll = activity.body.getChildAt(0) as? android.widget.ScrollView
+        val content = scroll?.getChildAt(0)
+        if (scroll != null && content != null) {
+            scroll.scrollTo(0, maxOf(0, content.height + scroll.paddingTop + scroll.paddingBottom - scroll.height))
+        }
+        ScreenTool.png(activity, File(out, "$name-end-${look.name}-api${Build.VERSION.SDK_INT}.png"))
+        controller.pause().stop().destroy()
+    }
+
     @Suppress("UNCHECKED_CAST")
     private fun activityClass(intent: Intent): Class<Screen> = Class.forName(intent.component!!.className) as Class<Screen>
 }
