@@ -152,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stable_oaid_sent_to_two_domains_in_a_second_session_is_a_discovered_device_id() {
+    fn a_stable_oaid_sent_to_two_domains_in_a_third_session_is_a_discovered_device_id() {
         let hosts = [
             "sdk.ads-one.example",
             "log.metrics-two.example",
@@ -165,6 +165,9 @@ mod tests {
         );
         assert!(first.pop_discovered().is_none());
         drop(first);
+        let (mut second, shared) = session(take(shared), &hosts[..1]);
+        assert!(second.pop_finding().is_none(), "nor are two");
+        drop(second);
         let (mut second, _) = session(take(shared), &hosts[..1]);
         let f = second.pop_finding().expect("a discovered finding");
         assert_eq!(
@@ -178,7 +181,7 @@ mod tests {
         assert_eq!(fresh.value, OAID);
         assert_eq!(fresh.domains, ["ads-one.example", "metrics-two.example"]);
         let sums = second.pop_discovered().expect("the session's sums");
-        assert_eq!((sums.flows, sums.sessions), (4, 2));
+        assert_eq!((sums.flows, sums.sessions), (5, 3));
         assert!(second.pop_discovered().is_none());
     }
 }

@@ -76,7 +76,14 @@ const BOOST_PART: [&str; 6] = [
     "deviceuuid",
     "androidid",
 ];
-const REJECT_EXACT: [&str; 12] = [
+/// Besides nonces and the like: names of what identifies the app, not the device
+/// (`appkey`, `appid`), sent by every install alike.
+const REJECT_EXACT: [&str; 17] = [
+    "key",
+    "appkey",
+    "apikey",
+    "appid",
+    "clientkey",
     "t",
     "ts",
     "time",

@@ -220,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn an_oaid_sent_to_two_domains_in_two_sessions_is_reported_with_where_it_went() {
+    fn an_oaid_sent_to_two_domains_in_three_sessions_is_reported_with_where_it_went() {
         let mut d = Discovery::new(State::default());
         let url = format!("/r?oaid={OAID}&nonce=1f2e3d4c5b6a79880f1e2d3c");
         for (flow, host) in [
@@ -241,6 +241,14 @@ mod tests {
             app: Some("game"),
             host: "sdk.ads.example",
             flow: 1,
+            ts: at(50),
+        };
+        assert!(d.observe(&ctx, &[(Where::Url, url.as_bytes())]).is_empty());
+        let mut d = Discovery::new(d.into_state());
+        let ctx = Context {
+            app: Some("game"),
+            host: "sdk.ads.example",
+            flow: 1,
             ts: at(100),
         };
         let seen = d.observe(&ctx, &[(Where::Url, url.as_bytes())]);
@@ -252,7 +260,7 @@ mod tests {
         let r = d.record(OAID).unwrap();
         assert_eq!(r.domains, ["ads.example", "metrics.example"]);
         assert_eq!(r.apps, ["game"]);
-        assert_eq!((r.flows, r.sessions), (4, 2));
+        assert_eq!((r.flows, r.sessions), (5, 3));
         assert_eq!(r.masked, "a3******************************4a5b");
         assert_eq!(d.session_records().len(), 1);
         assert!(d.record("1f2e3d4c5b6a79880f1e2d3c").is_none());

@@ -1,9 +1,9 @@
 //! What discovery remembers about each candidate token, across sessions, and the rule
 //! that makes one a discovered identifier ([`Policy`]).
 //!
-//! A token is discovered when it was seen unchanged over time (in two sessions, or over
-//! an hour apart), in several flows, to several hosts, and to several registrable
-//! domains or from several apps. Values that change per request never qualify (they
+//! A token is discovered when it was seen unchanged over time (over an hour apart, or,
+//! under an identifier's key name, in three sessions), in several flows, to several
+//! hosts, and to several registrable domains or from several apps. Values that change per request never qualify (they
 //! are not seen again, and a key whose value keeps changing marks what it carries as
 //! volatile); nor do tokens that only ever go to one host.
 
@@ -30,8 +30,12 @@ pub struct Policy {
     pub min_domains: usize,
     /// Apps that sent it, for the rule "from several apps".
     pub min_apps: usize,
-    /// Time between first and last sighting, when seen in one session only.
+    /// Time between first and last sighting.
     pub min_span_ms: u64,
+    /// Or, under an identifier's key name, monitor sessions it was seen in: restarts
+    /// stand for time passing. Two are not enough: a token that rotates every half
+    /// hour is seen on both sides of a restart now and then (see `tests/precision.rs`).
+    pub min_sessions_named: u32,
 }
 
 impl Default for Policy {
@@ -43,6 +47,7 @@ impl Default for Policy {
             min_domains: 3,
             min_apps: 2,
             min_span_ms: 60 * 60 * 1000,
+            min_sessions_named: 3,
         }
     }
 }
@@ -276,7 +281,8 @@ fn insert_bounded(set: &mut BTreeSet<String>, value: &str) {
 
 /// The discovery rule (see the module documentation).
 pub fn qualifies(p: &Policy, t: &Token) -> bool {
-    let over_time = t.sessions >= 2 || t.last_ms.saturating_sub(t.first_ms) >= p.min_span_ms;
+    let over_time = t.last_ms.saturating_sub(t.first_ms) >= p.min_span_ms
+        || (t.named && t.sessions >= p.min_sessions_named);
     let apps = t.apps.len() >= p.min_apps;
     let domains = if t.named || apps {
         p.min_domains_named
@@ -309,7 +315,7 @@ mod tests {
     const ID: &str = "a3f1c2d4-5b6e-4f70-8a9b-0c1d2e3f4a5b";
 
     #[test]
-    fn a_named_token_sent_to_two_domains_in_two_sessions_is_discovered() {
+    fn a_named_token_sent_to_two_domains_in_three_sessions_is_discovered() {
         let mut s = State::default();
         s.begin_session();
         let see = |s: &mut State, host, flow, ts| {
@@ -325,12 +331,29 @@ mod tests {
         assert_eq!(see(&mut s, "b.two.example", 2, 1000), Outcome::Candidate);
         assert_eq!(see(&mut s, "a.one.example", 3, 2000), Outcome::Candidate);
         s.begin_session();
-        assert_eq!(see(&mut s, "a.one.example", 1, 5000), Outcome::Fresh);
-        assert_eq!(see(&mut s, "b.two.example", 2, 6000), Outcome::Known);
+        assert_eq!(see(&mut s, "a.one.example", 1, 5000), Outcome::Candidate);
         s.begin_session();
         assert_eq!(see(&mut s, "a.one.example", 1, 9000), Outcome::Fresh);
+        assert_eq!(see(&mut s, "b.two.example", 2, 9500), Outcome::Known);
+        s.begin_session();
+        assert_eq!(see(&mut s, "b.two.example", 1, 12000), Outcome::Fresh);
         let t = s.token(ID).unwrap();
-        assert_eq!((t.flows, t.sessions, t.domains.len()), (6, 3, 2));
+        assert_eq!((t.flows, t.sessions, t.domains.len()), (7, 4, 2));
+    }
+
+    #[test]
+    fn an_unnamed_token_is_not_discovered_by_restarts_alone() {
+        let mut s = State::default();
+        for (session, host) in [
+            (0, "x.one.example"),
+            (1, "x.two.example"),
+            (2, "x.three.example"),
+            (3, "x.one.example"),
+        ] {
+            s.begin_session();
+            let hit = sighting("app", host, 1, session * 1000);
+            assert_eq!(s.see(ID, Shape::Uuid, "k", false, &hit), Outcome::Candidate);
+        }
     }
 
     #[test]
