@@ -210,7 +210,7 @@ object Kinds {
     private val names = mapOf(
         "imei" to "IMEI", "imsi" to "IMSI (SIM subscriber)", "iccid" to "SIM serial (ICCID)",
         "phone" to "phone number", "carrier" to "carrier", "android_id" to "Android ID",
-        "ad_id" to "advertising ID", "serial" to "serial number", "mac" to "MAC address",
+        "ad_id" to "advertising ID", "device_id" to "device ID", "serial" to "serial number", "mac" to "MAC address",
         "email" to "e-mail address", "contact" to "a contact", "sms" to "an SMS",
         "location" to "location", "encrypted-flow" to "encrypted connection",
     )
@@ -219,8 +219,8 @@ object Kinds {
 
     /** Kinds in the order of how much they identify a person or a phone. */
     private val order = listOf(
-        "imei", "imsi", "iccid", "phone", "serial", "mac", "android_id", "ad_id", "email",
-        "contact", "sms", "location", "carrier", "encrypted-flow",
+        "imei", "imsi", "iccid", "phone", "serial", "mac", "android_id", "ad_id", "device_id",
+        "email", "contact", "sms", "location", "carrier", "encrypted-flow",
     )
 
     fun rank(kind: String): Int = order.indexOf(kind).let { if (it < 0) order.size else it }
