@@ -97,34 +97,14 @@ def runner(topo, tmp_path_factory):
 @pytest.fixture(scope="module")
 def nginx(topo, payloads):
     """nginx on port 80 of both cloud addresses, serving the payload files."""
-    d = topo.workdir / "nginx"
-    d.mkdir()
-    conf = d / "nginx.conf"
-    conf.write_text(f"""
-user root;
-worker_processes 2;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
+    return topo.start_nginx("nginx", f"""
     default_type application/octet-stream;
     sendfile on;
     server {{
         listen {CLOUD_V4}:80;
         listen [{CLOUD_V6}]:80;
         root {payloads["www"]};
-    }}
-}}
-""")
-    return topo.start("nginx", ["nginx", "-e", d / "error.log", "-p", d, "-c", conf],
-                      listen=[("tcp", 80)])
+    }}""", listen=[("tcp", 80)], workers=2, connections=1024)
 
 
 @pytest.fixture(scope="module")

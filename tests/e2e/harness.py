@@ -158,6 +158,33 @@ class Topology:
             lab.wait_until(f"{name} listening on {proto}/{port}", bound, timeout, procs=[srv])
         return srv
 
+    def start_nginx(self, name: str, http: str, listen: list[tuple[str, int]], *,
+                    workers: int = 1, connections: int = 256) -> lab.Proc:
+        """nginx in the cloud namespace with all its files under workdir/name; `http` is the
+        inside of its http block (types, servers) after the paths every test shares."""
+        d = self.workdir / name
+        d.mkdir(parents=True, exist_ok=True)
+        conf = d / "nginx.conf"
+        conf.write_text(f"""
+user root;
+worker_processes {workers};
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections {connections}; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+{http}
+}}
+""")
+        return self.start(name, ["nginx", "-e", d / "error.log", "-p", d, "-c", conf],
+                          listen=listen)
+
     def check_servers(self) -> None:
         for srv in self.servers:
             if srv.died():

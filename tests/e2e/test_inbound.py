@@ -29,31 +29,13 @@ def account_server(topo):
     www.mkdir(parents=True)
     (www / "account.json").write_text(json.dumps(
         {"account": {"email": EMAIL, "device": {"imei": IMEI}}, "plan": "free"}) + "\n")
-    conf = d / "nginx.conf"
-    conf.write_text(f"""
-user root;
-worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
+    return topo.start_nginx("nginx-inbound", f"""
     default_type application/json;
     server {{
         listen {CLOUD_V4}:80;
         listen [{CLOUD_V6}]:80;
         root {www};
-    }}
-}}
-""")
-    return topo.start("nginx-inbound", ["nginx", "-e", d / "error.log", "-p", d, "-c", conf],
-                      listen=[("tcp", 80)])
+    }}""", listen=[("tcp", 80)], connections=64)
 
 
 @pytest.fixture(scope="module")

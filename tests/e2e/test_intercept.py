@@ -71,24 +71,8 @@ def pki(tmp_path_factory):
 def https(topo, pki):
     """nginx on port 443: cloud.test with the test CA's certificate, anything else with the
     self-signed one; HTTP/2 and HTTP/1.1; every path answers `ok`."""
-    d = topo.workdir / "nginx-tls"
-    d.mkdir()
     p = pki["dir"]
-    conf = d / "nginx.conf"
-    conf.write_text(f"""
-user root;
-worker_processes 1;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
+    return topo.start_nginx("nginx-tls", f"""
     server {{
         listen {CLOUD_V4}:443 ssl http2 default_server;
         listen [{CLOUD_V6}]:443 ssl http2 default_server;
@@ -103,11 +87,7 @@ http {{
         ssl_certificate {p}/good.pem;
         ssl_certificate_key {p}/good.key;
         location / {{ return 200 "ok\\n"; }}
-    }}
-}}
-""")
-    return topo.start("nginx-tls", ["nginx", "-e", d / "error.log", "-p", d, "-c", conf],
-                      listen=[("tcp", 443)])
+    }}""", listen=[("tcp", 443)])
 
 
 def intercepting(pki):
