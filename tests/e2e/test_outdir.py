@@ -15,7 +15,7 @@ from harness import CLOUD_V4, DIRECT, PHONEHOME_BIN, REPO
 pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
 
 RECORDS = ["flows.jsonl", "findings.jsonl", "phonehome.sqlite", "phonehome.sqlite-wal",
-           "phonehome.sqlite-shm", "capture.pcapng"]
+           "phonehome.sqlite-shm", "capture.pcapng", "discovered.jsonl"]
 VICTIM_TEXT = "root-owned content that must survive\n"
 
 

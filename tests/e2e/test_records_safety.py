@@ -17,7 +17,8 @@ import pytest
 
 from harness import CLOUD_V4, PHONEHOME_BIN, clean_env, stop_group
 
-RECORDS = ["flows.jsonl", "findings.jsonl", "phonehome.sqlite", "capture.pcapng"]
+RECORDS = ["flows.jsonl", "findings.jsonl", "phonehome.sqlite", "capture.pcapng",
+           "discovered.jsonl"]
 
 
 def snapshot(d):
