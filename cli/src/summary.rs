@@ -197,7 +197,7 @@ pub fn summary(t: &Tally, records: Option<&std::path::Path>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phonehome_model::{Confidence, Destination, Encoding, Kind, Proto, Where};
+    use phonehome_model::{Confidence, Destination, Encoding, Kind, NullSink, Proto, Where};
 
     #[test]
     fn amounts_read_like_a_person_writes_them() {
@@ -233,24 +233,6 @@ mod tests {
             .contains("  refused packets: 5000 with the flow table full, 3 from spoofed sources"));
     }
 
-    /// Records nothing; the tally is what is under test.
-    struct Nowhere;
-
-    impl Sink for Nowhere {
-        fn flow(&mut self, _: &FlowRecord) -> io::Result<()> {
-            Ok(())
-        }
-        fn finding(&mut self, _: &Finding) -> io::Result<()> {
-            Ok(())
-        }
-        fn discovered(&mut self, _: &Discovered) -> io::Result<()> {
-            Ok(())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
     fn finding(kind: Kind, direction: Direction) -> Finding {
         Finding {
             ts: std::time::UNIX_EPOCH,
@@ -282,7 +264,7 @@ mod tests {
     #[test]
     fn what_a_server_sent_back_is_counted_apart_from_the_leaks() {
         let tally = Arc::new(Mutex::new(Tally::default()));
-        let mut sink = Counting::new(Box::new(Nowhere), tally.clone());
+        let mut sink = Counting::new(Box::new(NullSink), tally.clone());
         sink.finding(&finding(Kind::Imei, Direction::Out)).unwrap();
         sink.finding(&finding(Kind::Email, Direction::In)).unwrap();
         sink.finding(&finding(Kind::Imei, Direction::In)).unwrap();
