@@ -11,15 +11,14 @@ import base64
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
 
-from harness import CLIENTS, CLOUD_V4, CLOUD_V6, CURL, IDS, PHONEHOME_BIN, PY, sh
+from harness import CLIENTS, CURL, PY, sh
+from tlslab import (BAD, GOOD, intercepting, make_pki, nginx_tls_servers, records, resolve,
+                    tls_flows)
 
 IMEI = "861234567890123"  # lab/ids.toml
-GOOD = "cloud.test"  # certified by the test CA
-BAD = "bad.test"  # nginx answers it with a self-signed certificate
 
 
 # python3's urllib over TLS with our CA: POST {"imei": ...} and print the answer.
@@ -32,38 +31,11 @@ print(urllib.request.urlopen(req, context=ctx, timeout=20).read().decode(), end=
 """
 
 
-def resolve(name):
-    return ["--resolve", f"{name}:443:{CLOUD_V4}"]
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     """The test CA, nginx's certificates, and the monitor's own CA exported."""
     d = tmp_path_factory.mktemp("pki")
-
-    def openssl(*args):
-        sh(["openssl", *args], timeout=60)
-
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", d / "test-ca.key", "-out", d / "test-ca.pem", "-days", "2",
-            "-subj", "/CN=PhoneHome e2e test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", d / "good.key", "-out", d / "good.csr", "-subj", f"/CN={GOOD}")
-    (d / "good.ext").write_text(f"subjectAltName=DNS:{GOOD}\nextendedKeyUsage=serverAuth\n")
-    openssl("x509", "-req", "-in", d / "good.csr", "-CA", d / "test-ca.pem", "-CAkey",
-            d / "test-ca.key", "-CAcreateserial", "-out", d / "good.pem", "-days", "2",
-            "-extfile", d / "good.ext")
-    # Self-signed: no root vouches for it.
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", d / "bad.key", "-out", d / "bad.pem", "-days", "2", "-subj", f"/CN={BAD}",
-            "-addext", f"subjectAltName=DNS:{BAD}")
-    ca_dir = d / "phonehome-ca"
-    export = d / "export"
-    out = sh([PHONEHOME_BIN, "ca", "export", "--dir", export, "--ca-dir", ca_dir]).stdout
-    assert "phonehome-ca.pem" in out and "phonehome-ca.der" in out, out
-    yield {"dir": d, "ca_dir": ca_dir, "ours": export / "phonehome-ca.pem",
-           "der": export / "phonehome-ca.der", "test_ca": d / "test-ca.pem"}
+    yield make_pki(d)
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -71,38 +43,8 @@ def pki(tmp_path_factory):
 def https(topo, pki):
     """nginx on port 443: cloud.test with the test CA's certificate, anything else with the
     self-signed one; HTTP/2 and HTTP/1.1; every path answers `ok`."""
-    p = pki["dir"]
-    return topo.start_nginx("nginx-tls", f"""
-    server {{
-        listen {CLOUD_V4}:443 ssl http2 default_server;
-        listen [{CLOUD_V6}]:443 ssl http2 default_server;
-        ssl_certificate {p}/bad.pem;
-        ssl_certificate_key {p}/bad.key;
-        location / {{ return 200 "bad\\n"; }}
-    }}
-    server {{
-        listen {CLOUD_V4}:443 ssl http2;
-        listen [{CLOUD_V6}]:443 ssl http2;
-        server_name {GOOD};
-        ssl_certificate {p}/good.pem;
-        ssl_certificate_key {p}/good.key;
-        location / {{ return 200 "ok\\n"; }}
-    }}""", listen=[("tcp", 443)])
-
-
-def intercepting(pki):
-    return ["--intercept", "--ca-dir", pki["ca_dir"], "--upstream-ca", pki["test_ca"],
-            "--ids", IDS]
-
-
-def records(out_dir, name):
-    path = out_dir / name
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def tls_flows(out_dir):
-    return [f for f in records(out_dir, "flows.jsonl")
-            if f["proto"] == "tcp" and f["dst"].endswith(":443")]
+    ok = 'location / { return 200 "ok\\n"; }'
+    return topo.start_nginx("nginx-tls", nginx_tls_servers(pki, ok), listen=[("tcp", 443)])
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 //! feed an [`Analyzer`].
 
 pub mod discovery;
+mod h2;
 pub mod layered;
 pub mod offline;
 pub mod pipeline;

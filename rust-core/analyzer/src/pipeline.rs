@@ -13,6 +13,7 @@ use std::time::SystemTime;
 
 use phonehome_catalog::{party, Catalog};
 use phonehome_detect::{Detector, Hit};
+use phonehome_inspect::http2::PREFACE;
 use phonehome_model::{
     Category, Confidence, Destination, DigestForm, Direction, Discovered, Encoding, Finding,
     FlowRecord, HostSource, Kind, Layer, Proto, TlsMode, Where,
@@ -20,6 +21,7 @@ use phonehome_model::{
 use phonehome_unwrap::{Budget, Limits};
 
 use crate::discovery::{Discovering, SharedDiscovery};
+use crate::h2::H2Flow;
 use crate::layered;
 use crate::protocols::{self, Piece, QuicSni};
 use crate::switch::{Event, HttpFlow};
@@ -47,6 +49,10 @@ const MAX_NAMES: usize = 100_000;
 /// read (each level is a fresh stream, parsed on the stack).
 const MAX_TUNNELS: u8 = 4;
 
+/// Server bytes held, at most, while the client's first bytes do not yet tell what the
+/// connection speaks (an HTTP/2 server sends its SETTINGS without waiting).
+const MAX_HELD_IN: usize = 64 * 1024;
+
 /// What the first bytes of a flow's outgoing stream turned out to be.
 #[derive(Debug)]
 enum Stream {
@@ -54,6 +60,8 @@ enum Stream {
     Unknown(Vec<u8>),
     /// HTTP/1, followed across a switch to WebSocket or into a CONNECT tunnel.
     Http(Box<HttpFlow>),
+    /// HTTP/2 from its connection preface on, both directions.
+    Http2(Box<H2Flow>),
     /// TLS: the ClientHello (possibly across segments) is gathered here.
     Tls(Vec<u8>),
     /// Encrypted and named (or hopeless): nothing more to read.
@@ -74,6 +82,9 @@ struct FlowState {
     dns_chain: Vec<String>,
     encrypted: bool,
     out: Stream,
+    /// What the server sent while `out` is `Unknown` (`None`: too much, scanned as it
+    /// came, and the start of the server's stream is lost to a parser).
+    held_in: Option<Vec<u8>>,
     scanned_out: usize,
     scanned_in: usize,
     quic: Option<QuicSni>,
@@ -208,6 +219,7 @@ impl Analyzer {
                 dns_chain,
                 encrypted: false,
                 out: Stream::Unknown(Vec::new()),
+                held_in: Some(Vec::new()),
                 scanned_out: 0,
                 scanned_in: 0,
                 quic: None,
@@ -324,7 +336,17 @@ impl Analyzer {
     fn outgoing_stream(&mut self, flow: &mut FlowState, bytes: &[u8], ts: SystemTime) {
         if let Stream::Unknown(head) = &mut flow.out {
             head.extend_from_slice(bytes);
-            let next = if looks_like_tls(head) {
+            let preface = head.len().min(PREFACE.len());
+            let next = if head[..preface] == PREFACE[..preface] {
+                if preface < PREFACE.len() {
+                    return;
+                }
+                let mut h2 = H2Flow::new(self.settings.scan_limit);
+                if flow.held_in.is_none() {
+                    h2.cut_in();
+                }
+                Stream::Http2(Box::new(h2))
+            } else if looks_like_tls(head) {
                 flow.encrypted = true;
                 Stream::Tls(Vec::new())
             } else {
@@ -337,7 +359,12 @@ impl Analyzer {
             // Replay what was held back, now that the stream has a type.
             let head = std::mem::take(head);
             flow.out = next;
-            return self.outgoing_stream(flow, &head, ts);
+            self.outgoing_stream(flow, &head, ts);
+            let held = flow.held_in.replace(Vec::new()).unwrap_or_default();
+            if !held.is_empty() {
+                self.incoming_stream(flow, &held, ts);
+            }
+            return;
         }
         match &mut flow.out {
             Stream::Tls(hello) => {
@@ -359,6 +386,11 @@ impl Analyzer {
                 http.push_out(bytes, &mut events);
                 self.events(flow, events, ts);
             }
+            Stream::Http2(h2) => {
+                let mut events = Vec::new();
+                h2.push_out(bytes, &mut events);
+                self.events(flow, events, ts);
+            }
             Stream::Raw => {
                 let room = self.room(flow, Direction::Out);
                 let take = &bytes[..bytes.len().min(room)];
@@ -373,6 +405,20 @@ impl Analyzer {
     /// Bytes from the server of a TCP flow: read as WebSocket messages after a switch,
     /// else scanned as they are (within the scan limit).
     fn incoming_stream(&mut self, flow: &mut FlowState, bytes: &[u8], ts: SystemTime) {
+        if let (Stream::Unknown(_), Some(held)) = (&flow.out, &mut flow.held_in) {
+            if held.len() + bytes.len() <= MAX_HELD_IN {
+                held.extend_from_slice(bytes);
+                return;
+            }
+            let held = flow.held_in.take().unwrap_or_default();
+            self.scan_payload(flow, &held, Direction::In, ts);
+        }
+        if let Stream::Http2(h2) = &mut flow.out {
+            let mut events = Vec::new();
+            h2.push_in(bytes, &mut events);
+            self.events(flow, events, ts);
+            return;
+        }
         if let Stream::Http(http) = &mut flow.out {
             let mut events = Vec::new();
             let http_len = http.push_in(bytes, &mut events);
@@ -419,6 +465,9 @@ impl Analyzer {
                         sent.push((Where::Websocket, data));
                     }
                 }
+                Event::Received(place, data) => {
+                    self.scan(flow, &data, place, Direction::In, ts);
+                }
                 Event::Tunnel { out, inbound } => {
                     // Inside the tunnel a new stream starts: TLS, HTTP, or anything.
                     flow.tunnels += 1;
@@ -426,6 +475,7 @@ impl Analyzer {
                         Some(_) if flow.tunnels <= MAX_TUNNELS => Stream::Unknown(Vec::new()),
                         _ => Stream::Opaque,
                     };
+                    flow.held_in = Some(Vec::new());
                     if let Some(out) = out {
                         self.outgoing_stream(flow, &out, ts);
                     }
@@ -538,10 +588,19 @@ impl Analyzer {
     /// The flow ended: its record comes back named and tagged, and an encrypted flow to
     /// a catalog host becomes a finding of its own.
     pub fn flow_end(&mut self, mut record: FlowRecord) {
-        let Some(flow) = self.flows.remove(&record.flow) else {
+        let Some(mut flow) = self.flows.remove(&record.flow) else {
             self.records.push_back(record);
             return;
         };
+        // What is still unread: server bytes held for a client that never spoke, and
+        // HTTP/2 streams cut off by the close.
+        let held = flow.held_in.take().unwrap_or_default();
+        self.scan_payload(&mut flow, &held, Direction::In, record.end);
+        if let Stream::Http2(h2) = &mut flow.out {
+            let mut events = Vec::new();
+            h2.finish(&mut events);
+            self.events(&mut flow, events, record.end);
+        }
         // The catch-all `vendor` category covers whole company domains (most of apple.com)
         // and CDNs carry anyone's bytes: only trackers, messaging and account hosts make
         // an encrypted flow notable.
@@ -599,6 +658,7 @@ impl Analyzer {
         if mode == TlsMode::Intercepted {
             flow.encrypted = false;
             flow.out = Stream::Unknown(Vec::new());
+            flow.held_in = Some(Vec::new());
             flow.scanned_out = 0;
             flow.scanned_in = 0;
         }
@@ -614,15 +674,18 @@ impl Analyzer {
     pub fn follows(&self, id: u64) -> bool {
         self.flows
             .get(&id)
-            .is_some_and(|f| matches!(f.out, Stream::Http(_)))
+            .is_some_and(|f| matches!(f.out, Stream::Http(_) | Stream::Http2(_)))
     }
 
     /// Some bytes of flow `id` in `direction` were lost: a TCP stream is not parsed
     /// across the hole.
     pub fn gap(&mut self, id: u64, direction: Direction) {
         if let Some(flow) = self.flows.get_mut(&id) {
-            if flow.proto == Proto::Tcp && direction == Direction::Out {
-                flow.out = Stream::Opaque;
+            match (&mut flow.out, direction) {
+                (_, Direction::Out) if flow.proto == Proto::Tcp => flow.out = Stream::Opaque,
+                // Responses cut short are scanned when the flow ends.
+                (Stream::Http2(h2), Direction::In) => h2.cut_in(),
+                _ => {}
             }
         }
     }

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use phonehome_detect::Where;
-use phonehome_inspect::http::{Config, Location, RequestParser};
+use phonehome_inspect::http::{Config, Location, Request, RequestParser};
 use phonehome_inspect::upgrade::Ask;
 use phonehome_inspect::{dns, quic, tls};
 
@@ -108,28 +108,34 @@ impl HttpStream {
         // Requests before an error still come out; after it the parser ignores the rest.
         let _ = self.parser.push(bytes);
         while let Some(request) = self.parser.next_request() {
-            out.push(Piece::Ask(Ask::of(&request)));
-            if let Some(host) = &request.host {
-                out.push(Piece::Host(host_name(host)));
-            }
-            for piece in request.pieces() {
-                let (place, text) = match (piece.location, piece.name) {
-                    (Location::Url, _) => (Where::Url, piece.value.to_vec()),
-                    (Location::Body, _) => (Where::Body, piece.value.to_vec()),
-                    // The name gives the detector its context (`x-device-id: …`).
-                    (Location::Header, Some(name)) => (
-                        Where::Header,
-                        [name.as_bytes(), b": ", piece.value].concat(),
-                    ),
-                    (Location::Cookie, Some(name)) => {
-                        (Where::Cookie, [name.as_bytes(), b"=", piece.value].concat())
-                    }
-                    (Location::Header, None) => (Where::Header, piece.value.to_vec()),
-                    (Location::Cookie, None) => (Where::Cookie, piece.value.to_vec()),
-                };
-                out.push(Piece::Text(place, text));
-            }
+            request_pieces(&request, out);
         }
+    }
+}
+
+/// A request's pieces: what it asks of the connection, its Host, then its URL, headers,
+/// cookies and body (HTTP/1, and HTTP/2 streams in the same shape).
+pub fn request_pieces(request: &Request, out: &mut Vec<Piece>) {
+    out.push(Piece::Ask(Ask::of(request)));
+    if let Some(host) = &request.host {
+        out.push(Piece::Host(host_name(host)));
+    }
+    for piece in request.pieces() {
+        let (place, text) = match (piece.location, piece.name) {
+            (Location::Url, _) => (Where::Url, piece.value.to_vec()),
+            (Location::Body, _) => (Where::Body, piece.value.to_vec()),
+            // The name gives the detector its context (`x-device-id: …`).
+            (Location::Header, Some(name)) => (
+                Where::Header,
+                [name.as_bytes(), b": ", piece.value].concat(),
+            ),
+            (Location::Cookie, Some(name)) => {
+                (Where::Cookie, [name.as_bytes(), b"=", piece.value].concat())
+            }
+            (Location::Header, None) => (Where::Header, piece.value.to_vec()),
+            (Location::Cookie, None) => (Where::Cookie, piece.value.to_vec()),
+        };
+        out.push(Piece::Text(place, text));
     }
 }
 

@@ -6,6 +6,7 @@
 //! happened. Until the server answers, what the client sends after such a request is
 //! held; then it is read as the new protocol, or as HTTP again if the server refused.
 
+use phonehome_detect::Where;
 use phonehome_inspect::upgrade::{Answer, ResponseParser};
 use phonehome_inspect::websocket::{self, Deflate, MessageParser, Opcode, Sender};
 use phonehome_model::Direction;
@@ -19,6 +20,8 @@ pub(crate) enum Event {
     Piece(Piece),
     /// A whole WebSocket text or binary message (inflated), at most the limit.
     Message(Direction, Vec<u8>),
+    /// A part of a response the server sent (HTTP/2, where responses are framed).
+    Received(Where, Vec<u8>),
     /// The connection became a tunnel (CONNECT): these bytes start a fresh stream each
     /// way. `out` is `None` when the client sent too much before the answer to keep.
     Tunnel {

@@ -1,6 +1,6 @@
 //! HTTP/1.x requests from a client-to-server byte stream (RFC 9112), for finding
 //! identifiers in them: request target, headers, cookies and the body, with the body
-//! de-chunked, decompressed (gzip, deflate, br) and split into form fields or multipart
+//! de-chunked, decompressed (gzip, deflate, br, zstd) and split into form fields or multipart
 //! parts.
 //!
 //! [`RequestParser`] is sans-IO and incremental: [`RequestParser::push`] bytes as they
@@ -64,7 +64,7 @@ pub struct Field {
 }
 
 impl Field {
-    fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Field {
+    pub(crate) fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Field {
         Field {
             name: name.into(),
             value: value.into(),
@@ -81,6 +81,8 @@ impl Field {
 pub enum Version {
     Http10,
     Http11,
+    /// Read from HTTP/2 frames ([`crate::http2`]).
+    Http2,
 }
 
 /// What happened to the Content-Encoding of a body.
@@ -92,7 +94,7 @@ pub enum Decoding {
     Decoded,
     /// A coding failed part-way; `data` holds what decoded before the failure.
     Failed(&'static str),
-    /// A coding we do not know (e.g. zstd); `data` is the body as sent.
+    /// A coding we do not know (e.g. compress); `data` is the body as sent.
     Unsupported(String),
 }
 
@@ -545,27 +547,97 @@ impl RequestParser {
     /// Decodes the body and splits it by media type.
     fn complete(&self, partial: Partial) -> Request {
         let Partial { mut req, raw, .. } = partial;
-        let cap = self.config.max_decoded_bytes;
-        let (mut data, decoding, capped) = decode_body(raw, &req.body.codings, cap);
-        if data.len() > cap {
-            data.truncate(cap);
-        }
-        req.body.truncated |= capped;
-        req.body.decoding = decoding;
-        req.body.parts = match req.body.content_type.as_deref() {
-            Some(ct) if media_type(ct) == "application/x-www-form-urlencoded" => {
-                BodyParts::Form(parse_form(&data))
-            }
-            Some(ct) if media_type(ct) == "multipart/form-data" => match param(ct, "boundary") {
-                Some(b) if !b.is_empty() => {
-                    BodyParts::Multipart(parse_multipart(&data, b.as_bytes()))
-                }
-                _ => BodyParts::Raw,
-            },
-            _ => BodyParts::Raw,
-        };
-        req.body.data = data;
+        let body = std::mem::replace(&mut req.body, empty_body(None, Vec::new()));
+        req.body = finished_body(
+            raw,
+            body.wire_len,
+            body.truncated,
+            body.codings,
+            body.content_type,
+            self.config.max_decoded_bytes,
+        );
         req
+    }
+}
+
+fn empty_body(content_type: Option<String>, codings: Vec<String>) -> Body {
+    Body {
+        wire_len: 0,
+        data: Vec::new(),
+        truncated: false,
+        content_type,
+        codings,
+        decoding: Decoding::Identity,
+        parts: BodyParts::Raw,
+    }
+}
+
+/// A body from its bytes as sent (`raw`, of `wire_len` on the wire): content codings
+/// removed (output capped at `cap`) and split by its media type.
+pub(crate) fn finished_body(
+    raw: Vec<u8>,
+    wire_len: u64,
+    truncated: bool,
+    codings: Vec<String>,
+    content_type: Option<String>,
+    cap: usize,
+) -> Body {
+    let (mut data, decoding, capped) = decode_body(raw, &codings, cap);
+    if data.len() > cap {
+        data.truncate(cap);
+    }
+    let parts = match content_type.as_deref() {
+        Some(ct) if media_type(ct) == "application/x-www-form-urlencoded" => {
+            BodyParts::Form(parse_form(&data))
+        }
+        Some(ct) if media_type(ct) == "multipart/form-data" => match param(ct, "boundary") {
+            Some(b) if !b.is_empty() => BodyParts::Multipart(parse_multipart(&data, b.as_bytes())),
+            _ => BodyParts::Raw,
+        },
+        _ => BodyParts::Raw,
+    };
+    Body {
+        wire_len,
+        data,
+        truncated: truncated || capped,
+        content_type,
+        codings,
+        decoding,
+        parts,
+    }
+}
+
+/// A request from fields already split out (HTTP/2): the host from `authority` (a
+/// port removed), the query and cookies parsed as for HTTP/1.
+pub(crate) fn request_from_parts(
+    method: String,
+    target: String,
+    version: Version,
+    headers: Vec<Field>,
+    authority: Option<Vec<u8>>,
+    body: Body,
+    trailers: Vec<Field>,
+) -> Request {
+    let (path, query) = split_target(&target);
+    let host = authority
+        .map(|a| host_without_port(trim_ows(&a)))
+        .filter(|h| !h.is_empty());
+    let cookies = headers
+        .iter()
+        .filter(|h| h.name == "cookie")
+        .flat_map(|h| parse_cookies(&h.value))
+        .collect();
+    Request {
+        method,
+        path: path.to_string(),
+        query: query.map(|q| parse_form(q.as_bytes())).unwrap_or_default(),
+        target: target.clone(),
+        version,
+        headers,
+        host,
+        cookies,
+        body,
+        trailers,
     }
 }
 
@@ -733,15 +805,7 @@ fn parse_head(head: &[u8], config: &Config) -> Result<(Request, Framing), HttpEr
         host,
         cookies,
         headers,
-        body: Body {
-            wire_len: 0,
-            data: Vec::new(),
-            truncated: false,
-            content_type,
-            codings,
-            decoding: Decoding::Identity,
-            parts: BodyParts::Raw,
-        },
+        body: empty_body(content_type, codings),
         trailers: Vec::new(),
     };
     Ok((req, framing))
@@ -1051,6 +1115,10 @@ fn decode_body(raw: Vec<u8>, codings: &[String], cap: usize) -> (Vec<u8>, Decodi
                 }
             }
             "br" => read_capped(brotli_decompressor::Decompressor::new(&data[..], 4096), cap),
+            "zstd" => match ruzstd::decoding::StreamingDecoder::new(&data[..]) {
+                Ok(decoder) => read_capped(decoder, cap),
+                Err(_) => ((Vec::new(), false), Some("zstd frame header is invalid")),
+            },
             other => return (data, Decoding::Unsupported(other.to_string()), capped),
         };
         data = out.0;
@@ -1080,4 +1148,4 @@ fn read_capped<R: Read>(reader: R, cap: usize) -> (Capped, Option<&'static str>)
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

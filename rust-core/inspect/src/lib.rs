@@ -2,7 +2,7 @@
 //! answers, the server name and ALPN of a TLS ClientHello (also inside QUIC Initial
 //! packets, decrypted with the public Initial keys), and HTTP/1.x requests with their
 //! bodies decoded, protocol switches (CONNECT, Upgrade) and the WebSocket messages that
-//! follow one, permessage-deflate undone.
+//! follow one, permessage-deflate undone, and HTTP/2 streams (frames, HPACK) with theirs.
 //!
 //! Every parser takes untrusted bytes, returns `Result`/`Option`, never panics, and
 //! sizes its allocations by the bytes actually present (never by a length field alone).
@@ -11,6 +11,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod http2;
 pub mod quic;
 pub mod tls;
 pub mod upgrade;

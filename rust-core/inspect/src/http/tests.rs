@@ -276,11 +276,32 @@ fn corrupt_gzip_keeps_what_decoded() {
 #[test]
 fn unknown_coding_leaves_bytes() {
     let r = one(&with_body(
-        "POST / HTTP/1.1\r\nContent-Encoding: zstd\r\n",
-        b"\x28\xb5\x2f\xfd",
+        "POST / HTTP/1.1\r\nContent-Encoding: compress\r\n",
+        b"\x1f\x9d\x90",
     ));
-    assert_eq!(r.body.decoding, Decoding::Unsupported("zstd".into()));
-    assert_eq!(r.body.data, b"\x28\xb5\x2f\xfd".to_vec());
+    assert_eq!(r.body.decoding, Decoding::Unsupported("compress".into()));
+    assert_eq!(r.body.data, b"\x1f\x9d\x90".to_vec());
+}
+
+/// A zstd frame (RFC 8878) holding `data` in one raw block: magic, a single-segment
+/// header with a one-byte content size, the block header, the bytes.
+pub(crate) fn zstd_raw_frame(data: &[u8]) -> Vec<u8> {
+    let len = u8::try_from(data.len()).unwrap();
+    let block = (u32::from(len) << 3 | 1).to_le_bytes();
+    let mut f = vec![0x28, 0xb5, 0x2f, 0xfd, 0x20, len];
+    f.extend_from_slice(&block[..3]);
+    f.extend_from_slice(data);
+    f
+}
+
+#[test]
+fn a_zstd_body_is_decoded() {
+    let r = one(&with_body(
+        "POST / HTTP/1.1\r\nContent-Encoding: zstd\r\n",
+        &zstd_raw_frame(b"imei=861234567890123"),
+    ));
+    assert_eq!(r.body.decoding, Decoding::Decoded);
+    assert_eq!(r.body.data, b"imei=861234567890123".to_vec());
 }
 
 #[test]

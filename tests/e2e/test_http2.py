@@ -1,0 +1,136 @@
+"""Issue 13, HTTP/2 inside intercepted TLS: curl speaks h2 through `watch --intercept` to
+nginx, and what it sends in HPACK-compressed header blocks (a custom header, a cookie,
+the path) and in DATA frames (a JSON body, gzip- and zstd-encoded too) is found where it
+was sent, `tls: intercepted`, named by `:authority`. Two requests on one connection: the
+first carries 190 headers (60 kB: under curl's 64 KiB block bound, under the 200 lines
+tshark decodes) before the IMEI header, so its header list is over the monitor's 64 KiB
+cap (as HTTP/2 counts it, 32 bytes a field more) and the IMEI field goes into the HPACK
+table unread; the second
+(`curl --next`, same connection) sends that field as a dynamic table index only (tshark
+says so): the finding can only come from decoding the index. tshark decrypts the capture
+with its embedded secrets alone.
+"""
+
+import gzip
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from harness import CLIENTS, CURL, DIRECT, PY, sh
+from tlslab import GOOD, intercepting, make_pki, nginx_tls_servers, records, resolve, tls_flows
+
+pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
+
+IMEI = "861234567890123"  # lab/ids.toml
+BODY = json.dumps({"imei": IMEI}).encode()
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pki")
+    yield make_pki(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def https(topo, pki):
+    """nginx with HTTP/2 on 443; /mine answers with the IMEI (a server that knows it)."""
+    locations = f"""
+        large_client_header_buffers 4 128k;
+        location / {{ return 200 "ok\\n"; }}
+        location = /mine {{ return 200 '{{"imei":"{IMEI}"}}'; }}"""
+    return topo.start_nginx("nginx-h2", nginx_tls_servers(pki, locations),
+                            listen=[("tcp", 443)])
+
+
+# What each curl sends, and where the IMEI must be found in its flow.
+CASES = [
+    ("header", ["-H", f"X-Device-Imei: {IMEI}"], "/h2/header", {("header", "out")}),
+    ("cookie", ["-b", f"did={IMEI}"], "/h2/cookie", {("cookie", "out")}),
+    ("path", [], f"/h2/path/{IMEI}", {("url", "out")}),
+    ("body", ["-H", "Content-Type: application/json", "--data-binary", "@{plain}"],
+     "/h2/body", {("body", "out")}),
+    ("gzip", ["-H", "Content-Type: application/json", "-H", "Content-Encoding: gzip",
+              "--data-binary", "@{gzip}"], "/h2/gzip", {("body", "out")}),
+    ("zstd", ["-H", "Content-Type: application/json", "-H", "Content-Encoding: zstd",
+              "--data-binary", "@{zstd}"], "/h2/zstd", {("body", "out")}),
+    ("received", [], "/mine", {("body", "in")}),
+    # One connection, two requests (see the module documentation).
+    ("indexed", None, ["/h2/first", "/h2/second"], {("header", "out")}),
+]
+PAD = [a for i in range(190) for a in ("-H", f"x-h{i}: {'0123456789' * 31}")]
+
+
+@pytest.fixture(scope="module")
+def h2_run(runner, https, pki, tmp_path_factory):
+    d = tmp_path_factory.mktemp("bodies")
+    files = {"plain": d / "body.json", "gzip": d / "body.json.gz", "zstd": d / "body.json.zst"}
+    files["plain"].write_bytes(BODY)
+    files["gzip"].write_bytes(gzip.compress(BODY))
+    sh(["zstd", "-q", "-f", files["plain"], "-o", files["zstd"]])
+    common = ["--cacert", str(pki["ours"]), "--http2", *resolve(GOOD), "-o", "/dev/null",
+              "-w", "%{http_version}"]
+    cmds = []
+    for _, args, paths, _ in CASES:
+        if args is None:
+            first, second = paths
+            imei = ["-H", f"X-Device-Imei: {IMEI}"]
+            cmds.append(CURL + common + [*PAD, *imei, f"https://{GOOD}{first}",
+                                         "--next", *common, *imei, f"https://{GOOD}{second}"])
+            continue
+        cmds.append(CURL + common + [a.format(**files) for a in args] + [f"https://{GOOD}{paths}"])
+    res = runner.run([PY, CLIENTS / "runmany.py", json.dumps(cmds)], timeout=120,
+                     watch_args=intercepting(pki))
+    assert res.returncode == 0, res.describe()
+    yield res, res.json()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_every_curl_spoke_h2_through_the_monitor(h2_run):
+    _, results = h2_run
+    for (name, _, paths, _), r in zip(CASES, results):
+        n = len(paths) if isinstance(paths, list) else 1
+        assert (r["rc"], r["stdout"]) == (0, "2" * n), (name, r["stderr"])
+
+
+def test_the_imei_is_found_where_each_h2_request_sent_it(h2_run):
+    res, _ = h2_run
+    flows = sorted(tls_flows(res.out_dir), key=lambda f: f["flow"])
+    assert len(flows) == len(CASES), flows
+    assert all(f["tls"] == "intercepted" for f in flows), flows
+    found = [f for f in records(res.out_dir, "findings.jsonl") if f["kind"] == "imei"]
+    assert IMEI not in json.dumps(found), "findings hold masked evidence only"
+    got = {name: {(f["where"], f["direction"]) for f in found if f["flow"] == flow["flow"]}
+           for (name, _, _, _), flow in zip(CASES, flows)}
+    assert got == {name: want for name, _, _, want in CASES}
+    for f in found:
+        assert (f["tls"], f["host"]) == ("intercepted", GOOD), f
+        assert not f.get("layers"), (f, "a content-encoding is undone, not a layer")
+
+
+def tshark_h2(res, *fields):
+    """HTTP/2 header fields per frame, as tshark decrypts the capture with its own
+    Decryption Secrets Blocks (an empty key log file setting)."""
+    args = ["tshark", "-r", res.out_dir / "capture.pcapng", "-o", "tls.keylog_file:",
+            "-Y", "http2.type == 1", "-T", "fields", "-E", "separator=|"]
+    for f in fields:
+        args += ["-e", f]
+    return sh(args, timeout=120).stdout.splitlines()
+
+
+def test_tshark_shows_the_decrypted_h2_headers_from_the_embedded_secrets(h2_run):
+    res, _ = h2_run
+    paths = " ".join(tshark_h2(res, "http2.headers.path"))
+    assert f"/h2/path/{IMEI}" in paths.split(), paths
+
+
+def test_the_second_request_sent_the_header_as_a_table_index_and_it_was_read(h2_run):
+    res, _ = h2_run
+    rows = [r.split("|") for r in tshark_h2(res, "tcp.stream", "http2.headers.path",
+                                            "http2.header.name", "http2.header.repr")]
+    second = [r for r in rows if "/h2/second" in r[1]]
+    assert len(second) == 1, rows
+    names, reprs = second[0][2].split(","), second[0][3].split(",")
+    assert reprs[names.index("x-device-imei")] == "Indexed Header Field", second
