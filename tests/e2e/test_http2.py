@@ -1,4 +1,4 @@
-"""Issue 13, HTTP/2 inside intercepted TLS: curl speaks h2 through `watch --intercept` to
+"""Issue 13, HTTP/2 and WebSocket inside intercepted TLS: curl speaks h2 through `watch --intercept` to
 nginx, and what it sends in HPACK-compressed header blocks (a custom header, a cookie,
 the path) and in DATA frames (a JSON body, gzip- and zstd-encoded too) is found where it
 was sent, `tls: intercepted`, named by `:authority`. Two requests on one connection: the
@@ -18,13 +18,24 @@ import subprocess
 
 import pytest
 
-from harness import CLIENTS, CURL, DIRECT, PY, sh
+from harness import CLIENTS, CLOUD_V4, CLOUD_V6, CURL, DIRECT, PY, SERVERS, sh
+from test_websocket import websockets_python
 from tlslab import GOOD, intercepting, make_pki, nginx_tls_servers, records, resolve, tls_flows
 
 pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
 
-IMEI = "861234567890123"  # lab/ids.toml
+IMEI, EMAIL = "861234567890123", "someone@example.com"  # lab/ids.toml
 BODY = json.dumps({"imei": IMEI}).encode()
+HTTP_PORT, WS_PORT = 8000, 8765
+# Chromium's page: an image whose URL holds the IMEI, then a fetch with it in a header
+# and in a JSON body; the page says DONE when the fetch is answered.
+PAGE = f"""<!doctype html><html><body><img src="/pixel.gif?imei={IMEI}">
+<script>
+fetch("/beacon", {{method: "POST", headers: {{"X-Device-Imei": "{IMEI}",
+  "Content-Type": "application/json"}}, body: JSON.stringify({{imei: "{IMEI}"}})}})
+  .then(r => r.text()).then(() => {{ document.body.append("DONE"); }});
+</script></body></html>
+"""
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +46,31 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def https(topo, pki):
-    """nginx with HTTP/2 on 443; /mine answers with the IMEI (a server that knows it)."""
+def ws_server(topo):
+    """python3-websockets on WS_PORT (see servers/websocket_page.py): its first answer
+    carries the e-mail address back."""
+    return topo.start("websocket-page", [websockets_python(), SERVERS / "websocket_page.py",
+                                         HTTP_PORT, WS_PORT, EMAIL, CLOUD_V4, CLOUD_V6],
+                      listen=[("tcp", HTTP_PORT), ("tcp", WS_PORT), ("tcp", WS_PORT + 1)])
+
+
+@pytest.fixture(scope="module")
+def https(topo, pki, ws_server):
+    """nginx with HTTP/2 on 443; /mine answers with the IMEI (a server that knows it),
+    /page.html is Chromium's page, /socket is proxied to the WebSocket server."""
+    (pki["dir"] / "www").mkdir(exist_ok=True)
+    (pki["dir"] / "www" / "page.html").write_text(PAGE)
     locations = f"""
         large_client_header_buffers 4 128k;
         location / {{ return 200 "ok\\n"; }}
-        location = /mine {{ return 200 '{{"imei":"{IMEI}"}}'; }}"""
+        location = /mine {{ return 200 '{{"imei":"{IMEI}"}}'; }}
+        location = /page.html {{ root {pki["dir"] / "www"}; }}
+        location = /socket {{
+            proxy_pass http://{CLOUD_V4}:{WS_PORT};
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+        }}"""
     return topo.start_nginx("nginx-h2", nginx_tls_servers(pki, locations),
                             listen=[("tcp", 443)])
 
@@ -134,3 +164,35 @@ def test_the_second_request_sent_the_header_as_a_table_index_and_it_was_read(h2_
     assert len(second) == 1, rows
     names, reprs = second[0][2].split(","), second[0][3].split(",")
     assert reprs[names.index("x-device-imei")] == "Indexed Header Field", second
+
+
+def test_websocket_over_tls_is_read_both_ways_as_websocket(runner, https, dns_server, pki):
+    client = ["env", f"SSL_CERT_FILE={pki['ours']}", websockets_python(),
+              CLIENTS / "websocket_client.py", f"wss://{GOOD}/socket",
+              '{"imei": "8612345', f'{IMEI[7:]}"}}']
+    res = runner.run(client, timeout=120, watch_args=intercepting(pki))
+    assert res.returncode == 0, res.describe()
+    assert EMAIL in res.json()["reply"], "the server's answer came through"
+    assert [f["tls"] for f in tls_flows(res.out_dir)] == ["intercepted"]
+    found = records(res.out_dir, "findings.jsonl")
+    assert IMEI not in json.dumps(found) and EMAIL not in json.dumps(found)
+    got = {(f["kind"], f["where"], f["direction"], f["tls"], f["host"]) for f in found}
+    assert ("imei", "websocket", "out", "intercepted", GOOD) in got, found
+    assert ("email", "websocket", "in", "intercepted", GOOD) in got, found
+
+
+def test_chromium_trusting_our_ca_sends_the_imei_over_h2_and_it_is_found(
+        runner, https, dns_server, pki, tmp_path_factory):
+    work = tmp_path_factory.mktemp("chromium")
+    res = runner.run([PY, CLIENTS / "chromium_dump.py", pki["ours"],
+                      f"https://{GOOD}/page.html", "DONE", work, 90], timeout=150,
+                     watch_args=intercepting(pki))
+    shutil.rmtree(work, ignore_errors=True)
+    assert res.returncode == 0, res.describe()
+    flows = tls_flows(res.out_dir)
+    assert flows and all(f["tls"] == "intercepted" for f in flows), flows
+    assert "/beacon" in " ".join(tshark_h2(res, "http2.headers.path")), "Chromium spoke h2"
+    found = [f for f in records(res.out_dir, "findings.jsonl") if f["kind"] == "imei"]
+    got = {(f["where"], f["direction"], f["tls"], f["host"]) for f in found}
+    for where in ("url", "header", "body"):
+        assert (where, "out", "intercepted", GOOD) in got, (where, found)
