@@ -23,6 +23,12 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub detection: DetectionArgs,
 
+    /// Keep what identifier discovery learned in DIR between captures (discovery.json,
+    /// owner-only; the directory `watch --state` uses, too). Without it, each capture is
+    /// one session of its own.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
     /// The capture (pcap or pcapng; raw IP, Ethernet, Linux cooked and loopback links).
     #[arg(value_name = "CAPTURE")]
     pub capture: PathBuf,
@@ -44,6 +50,8 @@ pub enum AnalyzeError {
     },
     #[error("cannot write records: {0}")]
     Records(std::io::Error),
+    #[error("discovery state: {0}")]
+    State(std::io::Error),
     #[error("{}: {} not supported: {SUPPORTED}", path.display(), list(linktypes))]
     UnsupportedLink {
         path: PathBuf,
@@ -64,9 +72,16 @@ fn list(linktypes: &[LinkType]) -> String {
 const CORRUPT: u8 = 1;
 
 pub fn run(args: AnalyzeArgs) -> Result<u8, AnalyzeError> {
-    // One capture is one session: discovery keeps no state across captures.
-    let analyzer = build_analyzer(&args.detection)?
-        .with_discovery(phonehome_analyzer::discovery::shared(Default::default()));
+    // One capture is one session: discovery continues from earlier captures with --state.
+    let (kept, state) = match &args.state {
+        Some(dir) => {
+            let (kept, state) = crate::state::Kept::open(dir).map_err(AnalyzeError::State)?;
+            (Some(kept), state)
+        }
+        None => (None, Default::default()),
+    };
+    let discovery = phonehome_analyzer::discovery::shared(state);
+    let analyzer = build_analyzer(&args.detection)?.with_discovery(discovery.clone());
     let file = File::open(&args.capture).map_err(|source| AnalyzeError::Open {
         path: args.capture.clone(),
         source,
@@ -119,6 +134,10 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, AnalyzeError> {
     offline.analyzer.finish();
     drain(&mut offline, sink.as_mut(), &mut findings, &mut flows)?;
     sink.flush().map_err(AnalyzeError::Records)?;
+    if let Some(kept) = &kept {
+        let discovery = discovery.lock().unwrap_or_else(|e| e.into_inner());
+        kept.save(discovery.state()).map_err(AnalyzeError::State)?;
+    }
     let skipped_links: u64 = unsupported.values().sum();
     if skipped_links > 0 && skipped_links == packets {
         // Nothing was on a link PhoneHome reads: refuse it, as a pcap file would be.

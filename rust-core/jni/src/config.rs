@@ -39,6 +39,9 @@ pub struct Dns {
 pub struct CoreConfig {
     /// The SQLite store and the captures live here; created if missing.
     pub records_dir: PathBuf,
+    /// Where discovery keeps what it learned between sessions (`discovery.json`, as
+    /// `phonehome watch --state` does); without it each session starts from scratch.
+    pub state_dir: Option<PathBuf>,
     /// The identifiers file's structure, kept as written so its errors point into it.
     identifiers: Option<Box<RawValue>>,
     /// More catalog lines (`suffix<TAB>company<TAB>category<TAB>service[<TAB>source<TAB>parent]`), or a whole updated catalog file with its `# version:` line.
@@ -88,6 +91,13 @@ impl CoreConfig {
                 "records_dir must be an absolute path (got {:?})",
                 config.records_dir
             )));
+        }
+        if let Some(dir) = &config.state_dir {
+            if !dir.is_absolute() {
+                return Err(CoreError::Config(format!(
+                    "state_dir must be an absolute path (got {dir:?})"
+                )));
+            }
         }
         if !(MIN_MTU..=MAX_MTU).contains(&config.mtu) {
             return Err(CoreError::Config(format!(
@@ -165,6 +175,7 @@ mod tests {
         assert!(c.capture);
         assert_eq!(c.owner_lookup, OwnerLookup::None);
         assert!(c.relay().dns.is_none());
+        assert_eq!(c.state_dir, None);
         c.analyzer().unwrap();
     }
 
@@ -172,6 +183,7 @@ mod tests {
     fn the_app_configuration_is_understood() {
         let c = CoreConfig::parse(
             r#"{"records_dir": "/data/records", "mtu": 16000, "capture": false,
+                "state_dir": "/data/files/discovery",
                 "identifiers": {"imei": ["861234567890123"], "region": "CN"},
                 "catalog": "example.org\tExample\tcloud-messaging\tpush",
                 "dns": {"listen": ["10.111.0.1", "fd70:686f:6e65::1"], "upstream": ["192.0.2.53:53"]},
@@ -186,6 +198,7 @@ mod tests {
             "192.0.2.53:53".parse().unwrap()
         );
         assert_eq!(c.owner_lookup, OwnerLookup::Proc);
+        assert_eq!(c.state_dir, Some(PathBuf::from("/data/files/discovery")));
         c.analyzer().unwrap();
     }
 
@@ -195,6 +208,10 @@ mod tests {
             ("not json", "configuration JSON"),
             ("{}", "records_dir"),
             (r#"{"records_dir": "relative"}"#, "absolute"),
+            (
+                r#"{"records_dir": "/r", "state_dir": "state"}"#,
+                "state_dir must be an absolute path",
+            ),
             (r#"{"records_dir": "/r", "mtu": 10}"#, "mtu must be"),
             (
                 r#"{"records_dir": "/r", "colour": 1}"#,

@@ -25,7 +25,8 @@ pub trait Host: Send + Sync + 'static {
         remote: SocketAddr,
     ) -> Option<u32>;
     fn app_for_uid(&self, uid: u32) -> Option<String>;
-    /// Flow records and findings of `session`, as JSON lines (see [`Batch`]).
+    /// Flow records, findings and discovered identifiers of `session`, as JSON lines (see
+    /// [`Batch`]).
     fn on_records(&self, session: i64, batch: &Batch);
     /// The session ended: why, and in words for people.
     fn on_stopped(&self, reason: StopReason, message: &str);
@@ -167,14 +168,16 @@ impl Host for JavaHost {
         let result = env.with_local_frame(4, |env| -> jni::errors::Result<()> {
             let flows = env.new_string(&batch.flows)?;
             let findings = env.new_string(&batch.findings)?;
+            let discovered = env.new_string(&batch.discovered)?;
             env.call_method(
                 self.host.as_obj(),
                 "onRecords",
-                "(JLjava/lang/String;Ljava/lang/String;)V",
+                "(JLjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V",
                 &[
                     JValue::Long(session),
                     JValue::Object(&flows),
                     JValue::Object(&findings),
+                    JValue::Object(&discovered),
                 ],
             )?;
             Ok(())

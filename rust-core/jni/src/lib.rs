@@ -1,8 +1,8 @@
 //! The JNI bridge of the Android app (`org.phonehome.core.NativeCore`).
 //!
 //! Commands go in (start, stop, stats, the capture's export, identifier checks); events
-//! come out on the core's own thread through the app's `CoreHost`: flow records and
-//! findings in batches (the app keeps them in its own SQLite store), then the session's end. A running session is an opaque handle (an id
+//! come out on the core's own thread through the app's `CoreHost`: flow records,
+//! findings and discovered identifiers in batches (the app keeps them in its own SQLite store), then the session's end. A running session is an opaque handle (an id
 //! in a table here), never a pointer. Every export runs inside `boundary`: an error or
 //! a panic becomes one `CoreException` with a typed [`ErrorCode`] and a message for
 //! people, and nothing else crosses. The codes and shared constants are in [`contract`].
@@ -11,6 +11,7 @@ pub mod config;
 pub mod contract;
 mod error;
 mod host;
+mod kept;
 pub mod outbox;
 pub mod owner;
 pub mod session;

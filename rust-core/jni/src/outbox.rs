@@ -45,14 +45,17 @@ impl Default for Limits {
 pub enum Line {
     Flow(String),
     Finding(String),
+    Discovered(String),
 }
 
-/// What one `onRecords` carries: JSON lines as `flows.jsonl` and `findings.jsonl` have
-/// them, each ending in a newline, each kind in the order it was recorded.
+/// What one `onRecords` carries: JSON lines as `flows.jsonl`, `findings.jsonl` and
+/// `discovered.jsonl` have them, each ending in a newline, each kind in the order it was
+/// recorded.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Batch {
     pub flows: String,
     pub findings: String,
+    pub discovered: String,
 }
 
 impl Batch {
@@ -60,6 +63,7 @@ impl Batch {
         let (text, to) = match line {
             Line::Flow(text) => (text, &mut self.flows),
             Line::Finding(text) => (text, &mut self.findings),
+            Line::Discovered(text) => (text, &mut self.discovered),
         };
         to.push_str(&text);
         to.push('\n');
@@ -122,6 +126,12 @@ impl Outbox {
             self.wake.notify_one();
         }
         true
+    }
+
+    /// Takes every queued record (the session tests' view of what would go out).
+    #[cfg(test)]
+    pub(crate) fn take_all_for_test(&self) -> Vec<Line> {
+        self.lock().queue.drain(..).map(|(_, line)| line).collect()
     }
 
     /// Records dropped so far because the queue was full.

@@ -126,7 +126,13 @@ impl Session {
         } else {
             None
         };
-        let analyzer = config.analyzer()?;
+        // Discovery continues from the state earlier sessions left (none without a state_dir).
+        let (kept, state) = match &config.state_dir {
+            Some(dir) => crate::kept::Kept::open(dir),
+            None => (None, Default::default()),
+        };
+        let discovery = phonehome_analyzer::discovery::shared(state);
+        let analyzer = config.analyzer()?.with_discovery(discovery.clone());
         let counters = Arc::new(Counters::default());
         counters.running.store(true, Ordering::Relaxed);
         let outbox = Arc::new(Outbox::new(limits));
@@ -175,6 +181,12 @@ impl Session {
                 };
                 thread_counters.running.store(false, Ordering::Relaxed);
                 log::info!("session ended: {message}");
+                if let Some(kept) = &kept {
+                    let discovery = discovery.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Err(e) = kept.save(discovery.state()) {
+                        log::warn!("discovery's state not saved: {e}");
+                    }
+                }
                 // Inspection has ended (the relay finished it): every record is queued.
                 thread_outbox.stopped(reason, message);
             });
@@ -284,7 +296,7 @@ fn describe(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 /// Creates `dir` (and missing parents) owner-only: the records hold raw identifiers. It
 /// lives in the app's private storage, which the app alone may write.
-fn private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> io::Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -374,9 +386,9 @@ impl Sink for EventSink {
         Ok(())
     }
 
-    /// The app has no table for discovered identifiers yet: they stay in the core's
-    /// findings (`device_id`, confidence `discovered`), which the app does get.
-    fn discovered(&mut self, _: &phonehome_model::Discovered) -> io::Result<()> {
+    /// The app keeps these in its store's `discovered` table, one row per value.
+    fn discovered(&mut self, record: &phonehome_model::Discovered) -> io::Result<()> {
+        self.outbox.push(Line::Discovered(json_line(record)?));
         Ok(())
     }
 
@@ -494,5 +506,38 @@ mod tests {
         sink.finding(&finding(Direction::In)).unwrap();
         assert_eq!(counters.findings.load(Ordering::Relaxed), 1);
         assert_eq!(counters.findings_received.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn discovered_identifiers_go_to_the_app_as_their_own_json_lines() {
+        let outbox = Arc::new(Outbox::new(Limits::default()));
+        let mut sink = EventSink {
+            outbox: outbox.clone(),
+            counters: Arc::default(),
+        };
+        let record = phonehome_model::Discovered {
+            value: "5f2b8c1e-9d47-4a36-b0e1-7c3a9f6d2e84".into(),
+            shape: "uuid".into(),
+            keys: vec!["oaid".into()],
+            apps: vec!["com.example".into()],
+            domains: vec!["example.com".into(), "example.net".into()],
+            hosts: vec!["a.example.com".into(), "b.example.net".into()],
+            first_seen: UNIX_EPOCH,
+            last_seen: UNIX_EPOCH,
+            discovered: UNIX_EPOCH,
+            flows: 3,
+            sessions: 3,
+            masked: "5f************************2e84".into(),
+        };
+        sink.discovered(&record).unwrap();
+        let queued = outbox.take_all_for_test();
+        assert_eq!(queued.len(), 1);
+        let Line::Discovered(line) = &queued[0] else {
+            panic!("not a discovered line: {queued:?}");
+        };
+        let json: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(json["value"], record.value);
+        assert_eq!(json["keys"][0], "oaid");
+        assert_eq!(json["sessions"], 3);
     }
 }

@@ -34,6 +34,8 @@ struct Doc {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     serial: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    device_id: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     mac: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     email: Vec<String>,
@@ -186,6 +188,7 @@ fn validate(doc: Doc) -> Checked {
         android_id: c.list(Field::AndroidId, "android_id", &doc.android_id),
         ad_id: c.list(Field::AdId, "ad_id", &doc.ad_id),
         serial: c.list(Field::Serial, "serial", &doc.serial),
+        device_id: c.list(Field::DeviceId, "device_id", &doc.device_id),
         mac: c.list(Field::Mac, "mac", &doc.mac),
         email: c.list(Field::Email, "email", &doc.email),
         ..Doc::default()
@@ -389,6 +392,17 @@ mod tests {
             let value = p["value"].as_str().unwrap();
             assert!(!p["message"].as_str().unwrap().contains(value), "{p}");
         }
+    }
+
+    #[test]
+    fn a_device_id_added_from_discovery_is_kept_and_a_short_one_refused() {
+        let out = checked(json!({
+            "device_id": ["5f2b8c1e-9d47-4a36-b0e1-7c3a9f6d2e84", "abc"]}));
+        assert_eq!(
+            out["identifiers"]["device_id"],
+            json!(["5f2b8c1e-9d47-4a36-b0e1-7c3a9f6d2e84"])
+        );
+        assert_eq!(problems(&out), [("device_id".into(), "abc".into())]);
     }
 
     #[test]

@@ -93,12 +93,12 @@ class CoreCallbacks(
         return name
     }
 
-    override fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String) {
+    override fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String, discoveredJsonl: String) {
         // Stored here, on the core's event thread, one transaction per batch: while it runs
         // the core queues what comes next (bounded, see CoreHost.onRecords), so a slow disk
         // never piles batches up in the app's memory.
         val inserted = try {
-            records.insertBatch(session, flowsJsonl, findingsJsonl)
+            records.insertBatch(session, flowsJsonl, findingsJsonl, discoveredJsonl)
         } catch (e: SQLException) {
             storeFailures++
             Log.w("phonehome", "cannot store a batch of records: ${e.message}")

@@ -14,9 +14,10 @@ import org.phonehome.model.StartRetry
 /**
  * Starts and stops the core's session, with [StartRetry]'s rule when the core refuses the
  * identifiers. Blocking (a start waits for the core's threads, a stop for its records):
- * call on the worker thread only.
+ * call on the worker thread only. [stateDir] is where the core's discovery keeps what it
+ * learned between sessions (null: nothing is kept).
  */
-class CoreSession(private val host: CoreHost) {
+class CoreSession(private val host: CoreHost, private val stateDir: String? = null) {
     /**
      * Starts the core on a new fd of [tun] each try (the core owns and closes what it
      * is given), so that a refused configuration can be retried on the same interface.
@@ -30,7 +31,7 @@ class CoreSession(private val host: CoreHost) {
         dns: List<String>,
     ): StartRetry.Outcome<Long> = try {
         StartRetry.run(ids) { attempt ->
-            val config = CoreConfig.json(recordsDir, attempt, settings, dns, Build.VERSION.SDK_INT)
+            val config = CoreConfig.json(recordsDir, attempt, settings, dns, Build.VERSION.SDK_INT, stateDir = stateDir)
             try {
                 StartRetry.Attempt.Started(NativeCore.start(tun.takeFd(), config, host))
             } catch (e: CoreException) {

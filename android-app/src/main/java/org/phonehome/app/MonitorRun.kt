@@ -31,7 +31,7 @@ class MonitorRun(
     private val callbacks: CoreCallbacks,
 ) {
     private val tunnel = VpnTunnel(service)
-    private val session = CoreSession(callbacks)
+    private val session = CoreSession(callbacks, store.discoveryDir.absolutePath)
 
     // What the running session was started with: a restart on new resolvers keeps the rest.
     private var settings = Settings()

@@ -5,6 +5,7 @@ import android.database.sqlite.SQLiteDatabase
 import android.database.sqlite.SQLiteOpenHelper
 import android.database.sqlite.SQLiteStatement
 import java.io.OutputStream
+import org.phonehome.model.Discovered
 import org.phonehome.model.Finding
 import org.phonehome.model.Flow
 import org.phonehome.model.Json
@@ -118,18 +119,23 @@ class RecordStore(
         }
     }
 
-    /** What one batch added: its flows, its findings (parsed, for notifications), lines that were not records. */
-    data class Inserted(val flows: Int, val findings: List<Finding>, val skipped: Int)
+    /**
+     * What one batch added: its flows, its findings (parsed, for notifications), its
+     * discovered identifiers, lines that were not records.
+     */
+    data class Inserted(val flows: Int, val findings: List<Finding>, val skipped: Int, val discovered: Int = 0)
 
     /**
-     * Stores one batch of session [session] in one transaction: [flowsJsonl] and
-     * [findingsJsonl] are JSON lines as flows.jsonl and findings.jsonl have them. A flow
-     * already stored (same session and id) is replaced; a line that is not a record is
-     * skipped and counted. Nothing of the batch is stored if the transaction fails.
+     * Stores one batch of session [session] in one transaction: [flowsJsonl],
+     * [findingsJsonl] and [discoveredJsonl] are JSON lines as flows.jsonl, findings.jsonl
+     * and discovered.jsonl have them. A flow already stored (same session and id) is
+     * replaced, and so is a discovered value (its newest sums win); a line that is not a
+     * record is skipped and counted. Nothing of the batch is stored if the transaction fails.
      */
-    fun insertBatch(session: Long, flowsJsonl: String, findingsJsonl: String): Inserted {
+    fun insertBatch(session: Long, flowsJsonl: String, findingsJsonl: String, discoveredJsonl: String = ""): Inserted {
         val db = writableDatabase
         var flows = 0
+        var discovered = 0
         var skipped = 0
         val findings = mutableListOf<Finding>()
         db.beginTransaction()
@@ -177,11 +183,40 @@ class RecordStore(
                     findings.add(f.copy(id = id, session = session))
                 }
             }
+            // As rust-core/store's upsert_discovered writes it: lists comma-separated.
+            db.compileStatement(
+                "INSERT OR REPLACE INTO discovered (value, shape, keys, apps, domains, first_ms, last_ms, " +
+                    "flows, sessions, json) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            ).use { insert ->
+                for (line in records(discoveredJsonl)) {
+                    val d = parse(line) { Discovered.fromJson(it) }
+                    if (d == null) {
+                        skipped++
+                        continue
+                    }
+                    insert.bindAll(
+                        d.value, d.shape, d.keys.joinToString(","), d.apps.joinToString(","),
+                        d.domains.joinToString(","), d.firstSeen, d.lastSeen, d.flows, d.sessions, line,
+                    )
+                    insert.executeInsert()
+                    discovered++
+                }
+            }
             db.setTransactionSuccessful()
         } finally {
             db.endTransaction()
         }
-        return Inserted(flows, findings, skipped)
+        return Inserted(flows, findings, skipped, discovered)
+    }
+
+    /** Every discovered identifier, the most recently seen first. */
+    fun discovered(limit: Int = MAX_PAGE): List<Discovered> {
+        checkPage(0, limit)
+        val out = mutableListOf<Discovered>()
+        readableDatabase.rawQuery("SELECT json FROM discovered ORDER BY last_ms DESC, value LIMIT $limit", null).use { c ->
+            while (c.moveToNext()) parse(c.getString(0)) { Discovered.fromJson(it) }?.let { out.add(it) }
+        }
+        return out
     }
 
     private fun records(jsonl: String): Sequence<String> = jsonl.lineSequence().filter { it.isNotBlank() }

@@ -17,6 +17,12 @@ class Store(context: Context) {
     /** The core's captures (the records themselves are in [RecordStore]). */
     val recordsDir: File get() = File(dir, "records").also { it.mkdirs() }
 
+    /**
+     * Where the core's discovery keeps what it learned between sessions (`discovery.json`,
+     * the candidate tokens themselves; the core creates it owner-only).
+     */
+    val discoveryDir: File get() = File(dir, "discovery")
+
     private val settingsFile get() = File(dir, "settings.txt")
     private val identifiersFile get() = File(dir, "identifiers.json")
     private val firstSeenFile get() = File(dir, "first-seen.txt")

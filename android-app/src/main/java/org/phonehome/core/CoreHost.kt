@@ -34,10 +34,12 @@ interface CoreHost {
     fun appForUid(uid: Int): String?
 
     /**
-     * Flow records and findings of session [session] (the handle [NativeCore.start] returned),
-     * for the app to keep: [flowsJsonl] and [findingsJsonl] are JSON lines exactly as
-     * `flows.jsonl` and `findings.jsonl` have them (each line ends with `\n`; either may be
-     * empty), each in the order the core recorded them. Every record comes once. A batch
+     * Flow records, findings and discovered identifiers of session [session] (the handle
+     * [NativeCore.start] returned), for the app to keep: [flowsJsonl], [findingsJsonl] and
+     * [discoveredJsonl] are JSON lines exactly as `flows.jsonl`, `findings.jsonl` and
+     * `discovered.jsonl` have them (each line ends with `\n`; any may be empty), each in the
+     * order the core recorded them. A discovered identifier comes again, with newer sums,
+     * when it is seen in a later session (the app keeps one row per value). Every record comes once. A batch
      * holds at most [Contract.MAX_BATCH] records and goes out when full or when its oldest
      * record has waited [Contract.BATCH_INTERVAL_MS]; the last ones come before [onStopped].
      *
@@ -45,7 +47,7 @@ interface CoreHost {
      * if the app falls [Contract.MAX_QUEUED_RECORDS] records behind, the core drops newer
      * ones and counts them (`records_dropped` in [NativeCore.stats]).
      */
-    fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String)
+    fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String, discoveredJsonl: String)
 
     /**
      * The session ended: [StopReason.STOPPED] when asked to, otherwise why (the VPN

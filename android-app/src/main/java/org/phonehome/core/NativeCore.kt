@@ -11,6 +11,7 @@ package org.phonehome.core
  * ```
  * {
  *   "records_dir": "/data/.../files/records",   // the captures live here
+ *   "state_dir": "/data/.../files/discovery",   // discovery's state between sessions
  *   "identifiers": { "imei": ["..."], ... },     // the identifiers file's structure
  *   "catalog": "example.org\tExample\tcloud-messaging\tpush\n", // extra catalog lines
  *   "scan_limit": 65536,                         // bytes scanned per flow and direction
@@ -22,7 +23,7 @@ package org.phonehome.core
  * }
  * ```
  *
- * Flow records and findings are not kept by the core: they go to the app in batches
+ * Flow records, findings and discovered identifiers are not kept by the core: they go to the app in batches
  * ([CoreHost.onRecords]), which keeps them in its own SQLite store (`RecordStore`).
  */
 object NativeCore {

@@ -25,6 +25,8 @@ data class Identifiers(
     val androidId: List<String> = emptyList(),
     val adId: List<String> = emptyList(),
     val serial: List<String> = emptyList(),
+    /** Other device ids (OAID, VAID, install ids), such as the user adds from discovery. */
+    val deviceId: List<String> = emptyList(),
     val mac: List<String> = emptyList(),
     val email: List<String> = emptyList(),
     val contacts: List<Contact> = emptyList(),
@@ -34,7 +36,7 @@ data class Identifiers(
     /** How many values the core will look for. */
     val count: Int
         get() = imei.size + imsi.size + iccid.size + phone.size + carrier.size + androidId.size +
-            adId.size + serial.size + mac.size + email.size + contacts.size + sms.size +
+            adId.size + serial.size + deviceId.size + mac.size + email.size + contacts.size + sms.size +
             (if (location != null) 1 else 0)
 
     fun toJson(): Json.Obj {
@@ -51,6 +53,7 @@ data class Identifiers(
         list("android_id", androidId)
         list("ad_id", adId)
         list("serial", serial)
+        list("device_id", deviceId)
         list("mac", mac)
         list("email", email)
         if (contacts.isNotEmpty()) {
@@ -87,7 +90,7 @@ data class Identifiers(
             imei = m(imei, other.imei), imsi = m(imsi, other.imsi), iccid = m(iccid, other.iccid),
             phone = m(phone, other.phone), carrier = m(carrier, other.carrier),
             androidId = m(androidId, other.androidId), adId = m(adId, other.adId),
-            serial = m(serial, other.serial), mac = m(mac, other.mac), email = m(email, other.email),
+            serial = m(serial, other.serial), deviceId = m(deviceId, other.deviceId), mac = m(mac, other.mac), email = m(email, other.email),
             contacts = (contacts + other.contacts).distinct(), sms = (sms + other.sms).distinct(),
             location = location ?: other.location,
         )
@@ -102,7 +105,7 @@ data class Identifiers(
                 imei = o.strings("imei"), imsi = o.strings("imsi"), iccid = o.strings("iccid"),
                 phone = o.strings("phone"), carrier = o.strings("carrier"),
                 androidId = o.strings("android_id"), adId = o.strings("ad_id"),
-                serial = o.strings("serial"), mac = o.strings("mac"), email = o.strings("email"),
+                serial = o.strings("serial"), deviceId = o.strings("device_id"), mac = o.strings("mac"), email = o.strings("email"),
                 contacts = o.objects("contact").map {
                     Contact(it.string("name"), it.strings("phone"), it.strings("email"))
                 },

@@ -134,7 +134,10 @@ object CoreConfig {
         servers.map { it.trim().removePrefix("/") }.filter { it.isNotEmpty() && '%' !in it }
             .map { if (':' in it) "[$it]:53" else "$it:53" }.distinct()
 
-    /** The JSON NativeCore.start takes (see its documentation). */
+    /**
+     * The JSON NativeCore.start takes (see its documentation). [stateDir] is where discovery
+     * keeps what it learned between sessions; null keeps nothing.
+     */
     fun json(
         recordsDir: String,
         identifiers: Identifiers,
@@ -142,9 +145,11 @@ object CoreConfig {
         upstreamDns: List<String>,
         sdkInt: Int,
         catalog: String = "",
+        stateDir: String? = null,
     ): String {
         val fields = LinkedHashMap<String, Json>()
         fields["records_dir"] = Json.Str(recordsDir)
+        stateDir?.let { fields["state_dir"] = Json.Str(it) }
         if (identifiers.count > 0 || identifiers.region != null) fields["identifiers"] = identifiers.toJson()
         if (catalog.isNotBlank()) fields["catalog"] = Json.Str(catalog)
         fields["scan_limit"] = Json.of(settings.scanLimitKib.toLong() * 1024)

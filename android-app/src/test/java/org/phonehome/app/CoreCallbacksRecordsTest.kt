@@ -57,7 +57,7 @@ class CoreCallbacksRecordsTest {
 
     @Test
     fun `a batch is stored before onRecords returns and a first discovery is notified once`() {
-        callbacks.onRecords(5, jsonl(flow(1, "com.a", 9)), jsonl(finding(1, "com.a", "imei", 1), finding(1, "com.a", "imei", 2)))
+        callbacks.onRecords(5, jsonl(flow(1, "com.a", 9)), jsonl(finding(1, "com.a", "imei", 1), finding(1, "com.a", "imei", 2)), "")
         assertEquals(2, records.findings().size)
         assertEquals(listOf(5L), records.flows().map { it.session })
         val first = awaitNotifications(1)
@@ -65,8 +65,8 @@ class CoreCallbacksRecordsTest {
         assertTrue(first[0].extras.getString(Notification.EXTRA_TITLE)!!.contains("IMEI"))
 
         // The same app, destination and kind again: stored, not notified; a new app: notified.
-        callbacks.onRecords(5, "", jsonl(finding(2, "com.a", "imei", 3)))
-        callbacks.onRecords(5, "", jsonl(finding(3, "com.b", "imsi", 4)))
+        callbacks.onRecords(5, "", jsonl(finding(2, "com.a", "imei", 3)), "")
+        callbacks.onRecords(5, "", jsonl(finding(3, "com.b", "imsi", 4)), "")
         assertEquals(4, records.findings().size)
         val all = awaitNotifications(2)
         assertEquals(2, all.size)
@@ -76,10 +76,10 @@ class CoreCallbacksRecordsTest {
 
     @Test
     fun `what a server sent back is stored but never notified as a discovery`() {
-        callbacks.onRecords(5, "", jsonl(finding(1, "com.a", "email", 1, direction = "in")))
+        callbacks.onRecords(5, "", jsonl(finding(1, "com.a", "email", 1, direction = "in")), "")
         assertEquals(listOf("in"), records.findings().map { it.direction })
         // The same app sending that kind later is its first leak, and notifies.
-        callbacks.onRecords(5, "", jsonl(finding(2, "com.a", "email", 2)))
+        callbacks.onRecords(5, "", jsonl(finding(2, "com.a", "email", 2)), "")
         val posted = awaitNotifications(1)
         assertEquals(1, posted.size)
         Thread.sleep(200)
@@ -91,7 +91,7 @@ class CoreCallbacksRecordsTest {
         records.writableDatabase.execSQL(
             "CREATE TRIGGER refuse BEFORE INSERT ON findings BEGIN SELECT RAISE(ABORT, 'disk full'); END",
         )
-        callbacks.onRecords(5, jsonl(flow(1, "com.a", 9)), jsonl(finding(1, "com.a", "imei", 1)))
+        callbacks.onRecords(5, jsonl(flow(1, "com.a", 9)), jsonl(finding(1, "com.a", "imei", 1)), "")
         assertEquals(1, callbacks.storeFailures)
         assertEquals(0, records.flows().size)
         Thread.sleep(200)

@@ -49,6 +49,13 @@ class RecordStoreTest {
                 """"start":"2026-12-02T10:00:00.000Z","end":"2026-12-02T10:00:${"%02d".format(endSecond)}.000Z",""" +
                 """"close":"$close","app":"$app","host":null,"host_source":null,"company":null,"category":null,"service":null}"""
 
+        /** A discovered.jsonl line as the core writes it (rust-core/model's Discovered). */
+        fun discoveredLine(value: String, sessions: Int, lastSecond: Int, apps: String = "\"com.a\"") =
+            """{"value":"$value","shape":"uuid","keys":["oaid","deviceid"],"apps":[$apps],""" +
+                """"domains":["ads-one.test","metrics-two.test"],"hosts":["sdk.ads-one.test","log.metrics-two.test"],""" +
+                """"first_seen":"2026-12-01T09:00:00.000Z","last_seen":"2026-12-02T10:00:${"%02d".format(lastSecond)}.000Z",""" +
+                """"discovered":"2026-12-02T09:00:00.000Z","flows":7,"sessions":$sessions,"masked":"5f**********2e84"}"""
+
         fun jsonl(vararg lines: String) = lines.joinToString("") { "$it\n" }
 
         /** The repository, from the Maven module's folder (android-app/host-checks) upwards. */
@@ -113,6 +120,30 @@ class RecordStoreTest {
         assertEquals(3, flows.size)
         assertEquals("closed", flows.single { it.session == 7L && it.flow == 1L }.close)
         assertEquals(2, store.findings().size)
+    }
+
+    @Test
+    fun `a discovered identifier is one row per value, replaced by its newest sums`() {
+        val oaid = "5f2b8c1e-9d47-4a36-b0e1-7c3a9f6d2e84"
+        val other = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+        val inserted = store.insertBatch(3, "", "", jsonl(discoveredLine(oaid, 3, 1), "{\"value\":\"\"}"))
+        assertEquals(1, inserted.discovered)
+        assertEquals(1, inserted.skipped)
+        store.insertBatch(4, "", "", jsonl(discoveredLine(other, 3, 2), discoveredLine(oaid, 4, 9, apps = "\"com.a\",\"com.b\"")))
+        val rows = store.discovered()
+        assertEquals(listOf(oaid, other), rows.map { it.value })
+        val newest = rows.first()
+        assertEquals(4L, newest.sessions)
+        assertEquals(listOf("com.a", "com.b"), newest.apps)
+        assertEquals(listOf("ads-one.test", "metrics-two.test"), newest.domains)
+        assertEquals(listOf("oaid", "deviceid"), newest.keys)
+        // The columns hold what rust-core/store writes: lists comma-separated, times in ms.
+        store.readableDatabase.rawQuery("SELECT apps, sessions, last_ms FROM discovered WHERE value = ?", arrayOf(oaid)).use { c ->
+            c.moveToFirst()
+            assertEquals("com.a,com.b", c.getString(0))
+            assertEquals(4L, c.getLong(1))
+            assertEquals(newest.lastSeen, c.getLong(2))
+        }
     }
 
     @Test

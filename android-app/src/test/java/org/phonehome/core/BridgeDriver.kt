@@ -158,11 +158,11 @@ private class DriverHost : CoreHost {
     @Synchronized fun findingLines() = findings.toList()
     @Synchronized fun batchSizes() = batches.toList()
 
-    override fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String) {
+    override fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String, discoveredJsonl: String) {
         eventThreads.add(Thread.currentThread().name)
         sessions.add(session)
         if (stopped.count == 0L) afterStopped.incrementAndGet()
-        for (text in listOf(flowsJsonl, findingsJsonl)) if (text.isNotEmpty() && !text.endsWith("\n")) unterminated.incrementAndGet()
+        for (text in listOf(flowsJsonl, findingsJsonl, discoveredJsonl)) if (text.isNotEmpty() && !text.endsWith("\n")) unterminated.incrementAndGet()
         // A callback may call back into the core without deadlock: stats while the session
         // runs, a BAD_HANDLE once stop has taken the session out (the last batches).
         val answered = try {

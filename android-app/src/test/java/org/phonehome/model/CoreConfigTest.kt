@@ -48,9 +48,13 @@ class CoreConfigTest {
     @Test
     fun `the configuration has every key the core documents`() {
         val ids = Identifiers(imei = listOf("861234567890123"))
-        val text = CoreConfig.json("/data/user/0/org.phonehome/files/records", ids, Settings(scanLimitKib = 128, mtu = 9000), listOf("192.168.1.1"), 34)
+        val text = CoreConfig.json(
+            "/data/user/0/org.phonehome/files/records", ids, Settings(scanLimitKib = 128, mtu = 9000), listOf("192.168.1.1"), 34,
+            stateDir = "/data/user/0/org.phonehome/files/discovery",
+        )
         assertEquals(
-            """{"records_dir":"/data/user/0/org.phonehome/files/records","identifiers":{"imei":["861234567890123"]},""" +
+            """{"records_dir":"/data/user/0/org.phonehome/files/records","state_dir":"/data/user/0/org.phonehome/files/discovery",""" +
+                """"identifiers":{"imei":["861234567890123"]},""" +
                 """"scan_limit":131072,"capture":true,"mtu":9000,""" +
                 """"dns":{"listen":["10.111.0.1","fd70:686f:6e65::1"],"upstream":["192.168.1.1:53"]},"owner_lookup":"host"}""",
             text,

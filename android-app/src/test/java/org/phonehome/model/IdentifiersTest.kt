@@ -14,6 +14,7 @@ class IdentifiersTest {
         androidId = listOf("9774d56d682e549c"),
         adId = listOf("38400000-8cf0-11bd-b23e-10b96e40000d"),
         serial = listOf("0123456789ABCDEF"),
+        deviceId = listOf("5f2b8c1e-9d47-4a36-b0e1-7c3a9f6d2e84"),
         mac = listOf("02:00:00:44:55:66"),
         email = listOf("someone@example.com"),
         contacts = listOf(Contact("Li Wei", listOf("+8613912345678"), listOf("li.wei@example.com"))),
@@ -28,7 +29,7 @@ class IdentifiersTest {
             """{"region":"CN","imei":["861234567890123"],"imsi":["460011234567890"],""" +
                 """"iccid":["89860012345678901234"],"phone":["+8613800138000"],"carrier":["China Mobile"],""" +
                 """"android_id":["9774d56d682e549c"],"ad_id":["38400000-8cf0-11bd-b23e-10b96e40000d"],""" +
-                """"serial":["0123456789ABCDEF"],"mac":["02:00:00:44:55:66"],"email":["someone@example.com"],""" +
+                """"serial":["0123456789ABCDEF"],"device_id":["5f2b8c1e-9d47-4a36-b0e1-7c3a9f6d2e84"],"mac":["02:00:00:44:55:66"],"email":["someone@example.com"],""" +
                 """"contact":[{"name":"Li Wei","phone":["+8613912345678"],"email":["li.wei@example.com"]}],""" +
                 """"sms":[{"peer":"+8613700000000","text":"See you at the station at five"}],""" +
                 """"location":{"lat":39.9042,"lon":116.4074,"radius_m":500}}""",
@@ -45,7 +46,7 @@ class IdentifiersTest {
     fun `empty lists are left out, so an empty set of identifiers is an empty object`() {
         assertEquals("{}", Identifiers().toJson().toString())
         assertEquals(0, Identifiers().count)
-        assertEquals(13, full.count) // region is a setting, not a value to look for
+        assertEquals(14, full.count) // region is a setting, not a value to look for
     }
 
     @Test
