@@ -26,7 +26,7 @@ def test_the_check_fails_when_a_cdn_is_named_as_a_tracker(tmp_path):
 
 def test_the_samples_were_not_used_to_build_the_catalog():
     build = open(os.path.join(os.path.dirname(coverage.CATALOG), "build.py")).read()
-    for sample in ("perflyst", "adaway", "precision"):
+    for sample in ("perflyst", "adaway", "precision", "x-ray", "xray", "exodus", "trackercontrol"):
         assert sample not in build.lower()
 
 
@@ -35,3 +35,15 @@ def test_lookup_is_longest_suffix_on_label_boundaries():
     assert coverage.lookup(entries, "x.t.example.com") == ("B", "analytics")
     assert coverage.lookup(entries, "www.example.com.") == ("A", "vendor")
     assert coverage.lookup(entries, "notexample.com") is None
+
+
+def test_app_samples_split_by_owner_and_compare_names_loosely():
+    import app_samples
+
+    # The split depends on the owner only: every host of a company is on one side.
+    assert app_samples.half("AppsFlyer") == app_samples.half("AppsFlyer")
+    halves = {app_samples.half(f"company {n}") for n in range(20)}
+    assert halves == {"dev", "test"}
+    assert app_samples.agrees("Nielsen", "-", ["eXelate", "Nielsen Holdings"])
+    assert app_samples.agrees("Crashlytics", "Google > Alphabet", ["Alphabet"])
+    assert not app_samples.agrees("Adjust", "AppLovin", ["AppsFlyer"])

@@ -3,13 +3,15 @@
 first-party or CDN host as a tracker.
 
 Usage (from the repository root):
-    python3 tests/coverage/coverage.py [--catalog FILE] [--misses N]
+    python3 tests/coverage/coverage.py [--catalog FILE] [--misses N] [--trackercontrol DIR]
 
 Samples (none was used to build the catalog; see README "Coverage of the catalog"):
   perflyst-android-tracking.txt  Perflyst PiHoleBlocklist android-tracking.txt (MIT):
                                  hosts Android apps and the OS were seen sending tracking to
   adaway-hosts.txt               AdAway's default hosts file (CC BY 3.0): mobile ad and
                                  analytics hosts
+  --trackercontrol DIR           X-Ray 2020 and Exodus Privacy's hosts of tracker SDKs in
+                                 apps, read from a TrackerControl checkout (app_samples.py)
   precision.tsv                  hosts checked by hand: first-party and CDN hosts that must
                                  not be named as trackers, and a seeded random draw of
                                  AdAway hosts with the company and category a person found
@@ -46,6 +48,27 @@ def load_catalog(path):
             fields = line.split("\t")
             entries[fields[0].lower().rstrip(".")] = (fields[1], fields[2])
     return entries, version
+
+
+def load_parents(path):
+    """{suffix: parent chain} of a catalog file ('-' for none)."""
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                fields = line.rstrip("\r\n").split("\t")
+                out[fields[0].lower().rstrip(".")] = fields[5] if len(fields) > 5 else "-"
+    return out
+
+
+def suffix_of(entries, host):
+    """The longest listed suffix of host, or None."""
+    name = host.lower().rstrip(".")
+    while name not in entries:
+        if "." not in name:
+            return None
+        name = name.split(".", 1)[1]
+    return name
 
 
 def lookup(entries, host):
@@ -124,10 +147,43 @@ def check_precision(entries, adaway):
     return problems
 
 
+def pct(n, total):
+    return f"{n}/{total} ({100 * n / total:.1f}%)" if total else "0/0"
+
+
+def report_app_samples(path, entries, checkout, misses):
+    """Coverage of X-Ray (all, dev half, test half) and Exodus; for X-Ray also how many
+    named hosts the catalog gives the company X-Ray gives (or one of its owners)."""
+    import app_samples
+
+    parents = load_parents(path)
+    xray = app_samples.xray(checkout)
+    for part in ("all", "dev", "test"):
+        hosts = sorted(h for h, (owner, _) in xray.items() if part == "all" or app_samples.half(owner) == part)
+        named, tracker = coverage(entries, hosts)
+        agree = [
+            h
+            for h in named
+            if app_samples.agrees(lookup(entries, h)[0], parents[suffix_of(entries, h)], [xray[h][0]] + xray[h][1])
+        ]
+        print(
+            f"X-Ray 2020 ({part}): named {pct(len(named), len(hosts))}, as a tracker "
+            f"{pct(len(tracker), len(hosts))}, same company as X-Ray {pct(len(agree), len(named))} of named"
+        )
+        if part == "dev":
+            for h in [h for h in hosts if h not in named][:misses]:
+                print(f"  unnamed (dev): {h}\t{xray[h][0]}")
+    exodus = app_samples.exodus(checkout)
+    hosts = sorted(exodus)
+    named, tracker = coverage(entries, hosts)
+    print(f"Exodus signatures: named {pct(len(named), len(hosts))}, as a tracker {pct(len(tracker), len(hosts))}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--catalog", default=CATALOG)
     ap.add_argument("--misses", type=int, default=0, help="list up to N unnamed hosts per sample")
+    ap.add_argument("--trackercontrol", metavar="DIR", help="a TrackerControl checkout (app_samples.py)")
     ap.add_argument("--draw", action="store_true", help="print the seeded draw to check by hand")
     args = ap.parse_args()
     entries, version = load_catalog(args.catalog)
@@ -147,6 +203,8 @@ def main():
         )
         for h in [h for h in hosts if h not in named][: args.misses]:
             print(f"  unnamed: {h}")
+    if args.trackercontrol:
+        report_app_samples(args.catalog, entries, args.trackercontrol, args.misses)
     problems = check_precision(entries, adaway)
     rows = read_precision()
     print(

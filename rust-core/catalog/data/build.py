@@ -8,22 +8,28 @@ Inputs, all in this directory (licences and attribution in SOURCES.md):
   lists/v2fly-domain-list-community/  MIT; which domains belong to which company, '@ads'
                                       marking a company's advertising/tracking hosts
   lists/nextdns-native-tracking-domains/  MIT; phone makers' telemetry hosts
+  lists/adguard-companiesdb/          CC BY-SA 4.0; AdGuard's companies DB (WhoTracks.me
+                                      with AdGuard's additions): tracker hosts, their
+                                      company and category
   curated.tsv                         the project's own entries, each with its public source
 
 The output is deterministic; the crate embeds the committed output and a test checks it
 is what this script makes of the inputs.
 
 Precedence when several inputs name the same suffix: curated.tsv, then NextDNS, then a
-v2fly '@ads' line, then a plain v2fly line. A v2fly line below a curated suffix of another
+v2fly '@ads' line, then a plain v2fly line, then AdGuard's companies DB (last because it
+files a company's whole web domain under its tracker: google.com as advertising). A v2fly line below a curated suffix of another
 company is dropped: the lists sometimes file a third party's host under the company whose
 app uses it (v2fly's unity file lists api2.amplitude.com), and the curated entry knows better.
 """
 
+import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = "2026.12.03"
+VERSION = "2026.12.03.2"
 
 # Companies behind the v2fly files: file -> (company, parent chain or "-", category of
 # plain lines, category of '@ads' lines). A file not listed inherits from the file that
@@ -136,6 +142,31 @@ NEXTDNS = [
     ("apple", "Apple", "-", "Apple telemetry"),
 ]
 
+# AdGuard companies DB categories -> ours. What a site or app needs to work (players,
+# comments, consent, tag managers, social widgets, customer interaction, which holds both
+# support chats and Google Maps, "misc", "unknown") is the company's own `vendor` host,
+# not a tracker: calling a site a tracker wrongly costs more than naming no category.
+ADGUARD_CATEGORY = {
+    "advertising": "advertising",
+    "pornvertising": "advertising",
+    "site_analytics": "analytics",
+    "mobile_analytics": "analytics",
+    "telemetry": "telemetry",
+    "cdn": "cdn",
+    "hosting": "cdn",
+    "email": "messaging",
+}
+# AdGuard's names for companies the other inputs spell differently (after the legal
+# suffix is cut), so that a report groups all of a company's hosts together.
+ADGUARD_NAMES = {
+    "Meta Platforms": "Meta",
+    "X (formerly Twitter)": "X (Twitter)",
+    "Unity Technologies": "Unity",
+    "Amazon Associates": "Amazon",
+    "Oracle Corporation": "Oracle",
+}
+LEGAL_SUFFIX = re.compile(r"(,? +(inc|ltd|llc|fz-llc|gmbh|corp|corporation|co|limited|s\.a|sa|ag|plc)\.?)+ *$", re.I)
+
 CATEGORIES = {"advertising", "attribution", "analytics", "crash-reporting", "cloud-messaging",
               "messaging", "telemetry", "account", "cdn", "first-party", "vendor"}
 
@@ -196,6 +227,35 @@ def read_curated(path):
     return out
 
 
+def name_key(name):
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def adguard_entries(agdir, known):
+    """(suffix, company, category, service, tracker id) of AdGuard's companies DB. Company
+    names are those of `known` (name_key -> name) where they are the same company."""
+    names = {}
+    with open(os.path.join(agdir, "companies.tsv"), encoding="utf-8") as f:
+        for raw in f:
+            if not raw.startswith("#") and raw.strip():
+                cid, name, _site = raw.rstrip("\n").split("\t")
+                names[cid] = name
+    with open(os.path.join(agdir, "trackers.json"), encoding="utf-8") as f:
+        db = json.load(f)
+    cats = db["categories"]
+    for suffix, tid in sorted(db["trackerDomains"].items()):
+        tracker = db["trackers"].get(tid)
+        suffix = suffix.lower().rstrip(".")
+        if tracker is None or not re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+", suffix):
+            continue
+        company = names.get(tracker.get("companyId")) or tracker["name"]
+        company = LEGAL_SUFFIX.sub("", company.strip()).strip()
+        company = ADGUARD_NAMES.get(company, company)
+        company = known.get(name_key(company), company)
+        category = ADGUARD_CATEGORY.get(cats.get(str(tracker["categoryId"])), "vendor")
+        yield suffix, company, category, tracker["name"], tid
+
+
 def under(suffix, other):
     return suffix == other or suffix.endswith("." + other)
 
@@ -205,6 +265,7 @@ def main():
         sys.exit("usage: build.py > catalog.txt  (reads the lists beside it)")
     v2dir = os.path.join(HERE, "lists", "v2fly-domain-list-community")
     nddir = os.path.join(HERE, "lists", "nextdns-native-tracking-domains")
+    agdir = os.path.join(HERE, "lists", "adguard-companiesdb")
     curated = read_curated(os.path.join(HERE, "curated.tsv"))
     curated_by_suffix = {c[0]: c for c in curated}
 
@@ -241,7 +302,7 @@ def main():
                 return not is_ads and entry[1] == company
         return False
 
-    dropped = {"unowned": 0, "curated": 0}
+    dropped = {"unowned": 0, "curated": 0, "adguard": 0}
     owner = v2fly_tree(v2dir)
     for name in sorted(owner):
         info = owner[name]
@@ -271,6 +332,21 @@ def main():
     for suffix, company, parent, category, service, _source in curated:
         add(0, suffix, company, category, service, "phonehome", parent)
 
+    # A company's owners as the other inputs give them, for AdGuard's entries (it has none).
+    parents = {}
+    for company, parent in [(c[1], c[2]) for c in curated] + [v[:2] for v in COMPANIES.values()]:
+        if parent != "-":
+            parents.setdefault(company, parent)
+    known = {name_key(c): c for c in [c[1] for c in curated] + [v[0] for v in COMPANIES.values()]}
+    for suffix, company, category, service, tid in adguard_entries(agdir, known):
+        if overruled(suffix, company, category not in ("cdn", "vendor")):
+            dropped["adguard"] += 1
+            continue
+        if name_key(service) != name_key(company):
+            service = f"{company} ({service})"
+        add(4, suffix, company, category, service, f"adguard:{tid}",
+            parents.get(company, "-"))
+
     def source_lines(d):
         with open(os.path.join(HERE, "lists", d, "SOURCE.txt"), encoding="utf-8") as f:
             return [l.rstrip() for l in f if l.startswith(("Source:", "Snapshot commit:"))]
@@ -295,12 +371,16 @@ def main():
         "#                 Copyright (c) 2018-2019 V2Ray; see LICENSES/v2fly-domain-list-community.txt)\n"
         "#   nextdns:NAME  NextDNS native-tracking-domains, domains/NAME (MIT License,\n"
         "#                 Copyright (c) 2022 NextDNS; see LICENSES/nextdns-native-tracking-domains.txt)\n"
+        "#   adguard:ID    AdGuard companies DB, tracker ID of dist/trackers.json (CC BY-SA 4.0,\n"
+        "#                 AdGuard, from WhoTracks.me by Ghostery, CC BY 4.0; see\n"
+        "#                 LICENSES/adguard-companiesdb.txt)\n"
         "#   phonehome     the project's curated entries; curated.tsv gives each one's public source\n"
         f"# Left out: {dropped['unowned']} v2fly lines without a company, {dropped['curated']}\n"
-        "# v2fly lines below a curated suffix that says more (see build.py).\n"
+        f"# v2fly lines and {dropped['adguard']} AdGuard entries below a curated suffix that\n"
+        "# says more (see build.py).\n"
         "#\n"
     )
-    for d in ("v2fly-domain-list-community", "nextdns-native-tracking-domains"):
+    for d in ("v2fly-domain-list-community", "nextdns-native-tracking-domains", "adguard-companiesdb"):
         for l in source_lines(d):
             out.write(f"# {d}: {l}\n")
     out.write("#\n")
