@@ -116,6 +116,12 @@ pub(crate) async fn run(inner: Arc<Inner>, flow: InterceptedFlow) {
     pump(downstream, upstream, &tap).await;
 }
 
+/// Whether a TLS flow to `host` is intercepted rather than passed through: the name is
+/// one a certificate can be verified for, and the app has not refused us for it.
+pub(crate) fn intercepts(inner: &Inner, host: &str, now: Instant) -> bool {
+    server_name(host).is_some() && !lock(&inner.pins).passes(inner.app.as_deref(), host, now)
+}
+
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -27,6 +27,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use phonehome_relay::{Intercept, InterceptedFlow, TlsTap};
 use rustls::crypto::CryptoProvider;
@@ -220,6 +221,12 @@ impl Intercept for Interceptor {
 
     fn run(&self, flow: InterceptedFlow) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         Box::pin(legs::run(self.inner.clone(), flow))
+    }
+
+    /// QUIC is dropped exactly where TLS over TCP to the same host would be intercepted:
+    /// a name interception can verify, and an app that has not refused us for it.
+    fn drops_quic(&self, _src: SocketAddr, _dst: SocketAddr, host: &str) -> bool {
+        legs::intercepts(&self.inner, host, Instant::now())
     }
 }
 

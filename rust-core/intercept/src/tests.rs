@@ -234,6 +234,8 @@ async fn a_client_that_refuses_our_ca_fails_once_then_passes_through() {
     let server = upstream(&s.upstream_ca, HOST).await;
     // This client trusts the real server's CA only, as a pinning app would.
     let pinning = client(s.upstream_ca.cert_der());
+    let quic = |i: &Interceptor| i.drops_quic(server, server, HOST);
+    assert!(quic(&s.interceptor), "QUIC to a host intercepted over TCP is dropped");
 
     let first = Arc::new(Collect::default());
     let stream = flow(&s.interceptor, server, first.clone()).await;
@@ -254,6 +256,17 @@ async fn a_client_that_refuses_our_ca_fails_once_then_passes_through() {
     assert!(response.ends_with("ok"));
     assert_eq!(second.modes(), [TlsMode::Passthrough]);
     assert!(second.plaintext(Direction::Out).is_empty());
+    assert!(!quic(&s.interceptor), "a host the app pins keeps its QUIC too");
+}
+
+#[test]
+fn quic_is_dropped_only_for_names_tls_would_be_intercepted_for() {
+    let s = setup("quic-names");
+    let any: SocketAddr = "192.0.2.1:443".parse().unwrap();
+    assert!(s.interceptor.drops_quic(any, any, "api.example.com"));
+    // No certificate can be verified for an IP literal: TCP passes through, so QUIC does.
+    assert!(!s.interceptor.drops_quic(any, any, "192.0.2.1"));
+    assert!(!s.interceptor.drops_quic(any, any, ""));
 }
 
 #[tokio::test]

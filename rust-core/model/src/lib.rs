@@ -136,7 +136,7 @@ wire_names!(Category {
     Vendor => "vendor",
 });
 
-/// What opt-in TLS interception did with a TCP flow.
+/// What opt-in TLS interception did with a flow (TCP, or UDP for QUIC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TlsMode {
     /// Both TLS legs were ours: the monitor read the plaintext.
@@ -149,12 +149,16 @@ pub enum TlsMode {
     Passthrough,
     /// The server's certificate failed verification, so the client was refused too.
     UpstreamRejected,
+    /// A QUIC flow to a host whose TLS over TCP is intercepted: its datagrams were
+    /// dropped so that the client falls back to TCP.
+    QuicDropped,
 }
 wire_names!(TlsMode {
     Intercepted => "intercepted",
     Pinned => "pinned",
     Passthrough => "passthrough",
     UpstreamRejected => "upstream-rejected",
+    QuicDropped => "quic-dropped",
 });
 
 impl Category {
@@ -297,6 +301,7 @@ mod tests {
         assert_eq!("crash-reporting".parse(), Ok(Category::CrashReporting));
         assert_eq!("third".parse(), Ok(Party::Third));
         assert_eq!("upstream-rejected".parse(), Ok(TlsMode::UpstreamRejected));
+        assert_eq!("quic-dropped".parse(), Ok(TlsMode::QuicDropped));
     }
 
     #[test]

@@ -29,6 +29,13 @@ pub trait Intercept: Send + Sync + fmt::Debug + 'static {
     /// Runs one handed-over flow until both sides are done. Dropping `flow.client`
     /// ends the client's side (its last bytes, then FIN).
     fn run(&self, flow: InterceptedFlow) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+    /// Whether the QUIC flow from `src` to UDP `dst`, whose Initial names `host`, is
+    /// dropped so that its client falls back to TCP (where it is intercepted). Called on
+    /// the relay's thread: it must answer at once.
+    fn drops_quic(&self, _src: SocketAddr, _dst: SocketAddr, _host: &str) -> bool {
+        false
+    }
 }
 
 /// One flow handed to an [`Intercept`].

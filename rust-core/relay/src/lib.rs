@@ -15,6 +15,7 @@
 //! the observer sees.
 
 mod intercept;
+mod quic_gate;
 mod upstream;
 
 use std::collections::{HashMap, HashSet};
@@ -34,6 +35,7 @@ use tokio::io::Interest;
 use tokio::sync::mpsc;
 
 pub use intercept::{Intercept, InterceptedFlow, TapEvent, TapSink, TlsTap};
+use quic_gate::{QuicGate, Verdict};
 use upstream::{DatagramUpstream, DnsPending, TcpUpstream};
 
 /// Lets an outbound socket bypass the VPN before it connects (Android: `VpnService.protect`).
@@ -219,6 +221,8 @@ pub async fn run(
         stack: Netstack::new(config.stack.clone(), Instant::now()),
         tcp: HashMap::new(),
         intercepted: HashSet::new(),
+        quic_gates: HashMap::new(),
+        quic_dropped: HashSet::new(),
         datagrams: HashMap::new(),
         commands,
         protect,
@@ -323,6 +327,11 @@ struct Relay {
     tcp: HashMap<FlowId, TcpUpstream>,
     /// Intercepted flows: the observer gets their plaintext, not their ciphertext.
     intercepted: HashSet<FlowId>,
+    /// UDP flows to port 443 whose QUIC Initial has not named its server yet (only while
+    /// intercepting): their datagrams are held, not sent.
+    quic_gates: HashMap<FlowId, QuicGate>,
+    /// QUIC flows dropped because their host is intercepted over TCP.
+    quic_dropped: HashSet<FlowId>,
     datagrams: HashMap<FlowId, DatagramUpstream>,
     commands: mpsc::UnboundedSender<Command>,
     protect: Arc<dyn Protect>,
@@ -476,6 +485,10 @@ impl Relay {
                     }
                 }
                 Event::UdpSend { id, src, dst, data } => {
+                    if self.gates_quic(id, dst) {
+                        self.gate_quic(id, src, dst, data);
+                        continue;
+                    }
                     if !self.datagrams.contains_key(&id) {
                         let target = self.upstream_of(dst);
                         let dns = self.is_monitor_dns(dst).then(|| {
@@ -490,7 +503,7 @@ impl Relay {
                                 self.stack.udp_reply(Instant::now(), id, &servfail);
                             }
                         }
-                        self.open_datagram(id, Proto::Udp, src, dst, opened);
+                        self.open_datagram(id, Proto::Udp, src, dst, opened, true);
                     }
                     if let Some(up) = self.datagrams.get(&id) {
                         self.observer.data(id, Direction::Out, &data);
@@ -508,7 +521,7 @@ impl Relay {
                         let opened =
                             DatagramUpstream::echo(id, dst, &*self.protect, &self.commands);
                         let (src, dst) = (SocketAddr::new(src, 0), SocketAddr::new(dst, 0));
-                        self.open_datagram(id, Proto::Icmp, src, dst, opened);
+                        self.open_datagram(id, Proto::Icmp, src, dst, opened, true);
                     }
                     if let Some(up) = self.datagrams.get(&id) {
                         up.send_echo(seq, &data);
@@ -531,6 +544,7 @@ impl Relay {
         self.tcp.len() + self.datagrams.len()
     }
 
+    /// `announce`: the observer has not been told of the flow yet.
     fn open_datagram(
         &mut self,
         id: FlowId,
@@ -538,10 +552,13 @@ impl Relay {
         src: SocketAddr,
         dst: SocketAddr,
         opened: io::Result<DatagramUpstream>,
+        announce: bool,
     ) {
         match opened {
             Ok(up) => {
-                self.observer.flow_start(id, proto, src, dst);
+                if announce {
+                    self.observer.flow_start(id, proto, src, dst);
+                }
                 self.datagrams.insert(id, up);
                 self.trim.opened(self.open_flows());
             }
@@ -552,8 +569,58 @@ impl Relay {
         }
     }
 
+    /// Whether this client datagram belongs to a QUIC flow interception decides on
+    /// (still undecided, or dropped), rather than to an ordinary UDP flow.
+    fn gates_quic(&self, id: FlowId, dst: SocketAddr) -> bool {
+        if self.quic_gates.contains_key(&id) || self.quic_dropped.contains(&id) {
+            return true;
+        }
+        let new = !self.datagrams.contains_key(&id);
+        new && dst.port() == 443
+            && self.config.intercept.is_some()
+            && !self.is_monitor_dns(dst)
+    }
+
+    /// One client datagram of a QUIC flow to port 443 while intercepting: held until its
+    /// Initial names the server, then the flow is dropped (interception wants that host
+    /// over TCP) or relayed as any UDP flow.
+    fn gate_quic(&mut self, id: FlowId, src: SocketAddr, dst: SocketAddr, data: Bytes) {
+        // The observer sees what the client sent either way: it names the flow.
+        if !self.quic_gates.contains_key(&id) && !self.quic_dropped.contains(&id) {
+            self.observer.flow_start(id, Proto::Udp, src, dst);
+            self.quic_gates.insert(id, QuicGate::new());
+        }
+        self.observer.data(id, Direction::Out, &data);
+        let Some(gate) = self.quic_gates.get_mut(&id) else {
+            return; // dropped
+        };
+        let intercept = self.config.intercept.clone();
+        let verdict = gate.push(data, |host| {
+            intercept.is_some_and(|i| i.drops_quic(src, dst, host))
+        });
+        match verdict {
+            Verdict::Hold => {}
+            Verdict::Drop => {
+                self.quic_gates.remove(&id);
+                self.quic_dropped.insert(id);
+                log::debug!("flow {id}: QUIC to an intercepted host dropped");
+                self.observer.tls_mode(id, TlsMode::QuicDropped);
+            }
+            Verdict::Pass(held) => {
+                self.quic_gates.remove(&id);
+                let opened = DatagramUpstream::udp(id, dst, &*self.protect, &self.commands, None);
+                self.open_datagram(id, Proto::Udp, src, dst, opened, false);
+                if let Some(up) = self.datagrams.get(&id) {
+                    held.iter().for_each(|d| up.send(d));
+                }
+            }
+        }
+    }
+
     fn closed(&mut self, end: FlowEnd) {
         self.intercepted.remove(&end.id);
+        self.quic_gates.remove(&end.id);
+        self.quic_dropped.remove(&end.id);
         let had_tcp = match self.tcp.remove(&end.id) {
             Some(up) => {
                 up.close(end.reason != phonehome_model::CloseReason::Closed);
