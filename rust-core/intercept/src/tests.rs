@@ -235,7 +235,10 @@ async fn a_client_that_refuses_our_ca_fails_once_then_passes_through() {
     // This client trusts the real server's CA only, as a pinning app would.
     let pinning = client(s.upstream_ca.cert_der());
     let quic = |i: &Interceptor| i.drops_quic(server, server, HOST);
-    assert!(quic(&s.interceptor), "QUIC to a host intercepted over TCP is dropped");
+    assert!(
+        quic(&s.interceptor),
+        "QUIC to a host intercepted over TCP is dropped"
+    );
 
     let first = Arc::new(Collect::default());
     let stream = flow(&s.interceptor, server, first.clone()).await;
@@ -256,7 +259,10 @@ async fn a_client_that_refuses_our_ca_fails_once_then_passes_through() {
     assert!(response.ends_with("ok"));
     assert_eq!(second.modes(), [TlsMode::Passthrough]);
     assert!(second.plaintext(Direction::Out).is_empty());
-    assert!(!quic(&s.interceptor), "a host the app pins keeps its QUIC too");
+    assert!(
+        !quic(&s.interceptor),
+        "a host the app pins keeps its QUIC too"
+    );
 }
 
 #[test]

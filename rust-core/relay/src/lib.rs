@@ -576,9 +576,7 @@ impl Relay {
             return true;
         }
         let new = !self.datagrams.contains_key(&id);
-        new && dst.port() == 443
-            && self.config.intercept.is_some()
-            && !self.is_monitor_dns(dst)
+        new && dst.port() == 443 && self.config.intercept.is_some() && !self.is_monitor_dns(dst)
     }
 
     /// One client datagram of a QUIC flow to port 443 while intercepting: held until its
