@@ -383,6 +383,10 @@ mod tests {
         check(&cat, "www.google.com", "Google", Category::Vendor);
         check(&cat, "www.facebook.com", "Meta", Category::Vendor);
         check(&cat, "d1.cloudfront.net", "Amazon", Category::Cdn);
+        // Where the DB is the only list naming the domain, a curated entry says it is the
+        // company's own site (the precision sample caught these).
+        check(&cat, "www.ebay.com", "eBay", Category::Vendor);
+        check(&cat, "a0.muscache.com", "Airbnb", Category::Cdn);
     }
 
     #[test]
