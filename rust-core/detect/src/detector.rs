@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::boundary::{boundary_ok, Boundary};
+use crate::classify::{Bits, Class, Classes};
 use crate::encode::{self, Algo, JsonStyle};
 use crate::hit::{evidence, Found, Hit, PROBABLE};
 use crate::ids::Identifiers;
@@ -414,9 +415,10 @@ impl Detector {
     /// every hit, overlapping forms of the same value reported once.
     pub fn scan(&self, bytes: &[u8], where_: Where) -> Vec<Hit> {
         let mut found = Vec::new();
-        self.scan_layer(bytes, where_, &mut found);
+        let classes = Classes::new(bytes);
+        self.scan_layer(bytes, &classes, where_, &mut found);
         if self.opts.decode_base64_blobs {
-            self.scan_blobs(bytes, where_, &mut found);
+            self.scan_blobs(bytes, &classes, where_, &mut found);
         }
         finish(found)
     }
@@ -434,8 +436,8 @@ impl Detector {
             .unwrap_or(Kind::Location)
     }
 
-    /// Patterns and structure, no blob decoding.
-    fn scan_layer(&self, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+    /// Patterns and structure, no blob decoding; `classes` are `data`'s.
+    fn scan_layer(&self, data: &[u8], classes: &Classes, where_: Where, out: &mut Vec<Found>) {
         for sampled in [&self.long, &self.short].into_iter().flatten() {
             sampled.for_each(data, |pattern, s, e| {
                 for meta in &self.metas[pattern] {
@@ -445,7 +447,7 @@ impl Detector {
                 }
             });
         }
-        self.structure.scan(data, where_, out);
+        self.structure.scan(data, classes, where_, out);
     }
 
     fn verify(&self, data: &[u8], s: usize, e: usize, meta: &Meta, where_: Where) -> Option<Found> {
@@ -515,15 +517,15 @@ impl Detector {
 
     /// One level of base64: runs of base64 text are decoded and scanned; hits carry
     /// `encoding: base64` and their inner form, offsets mapped back approximately.
-    fn scan_blobs(&self, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+    fn scan_blobs(&self, data: &[u8], classes: &Classes, where_: Where, out: &mut Vec<Found>) {
         let min = self.opts.min_base64_blob.max(15);
         let mut inner = Vec::new();
-        for_each_base64_run(data, min, |s, e| {
+        for_each_base64_run(data, classes.mask(Class::Base64), min, |s, e| {
             let Some(decoded) = encode::base64_decode(&data[s..e]) else {
                 return;
             };
             inner.clear();
-            self.scan_layer(&decoded, where_, &mut inner);
+            self.scan_layer(&decoded, &Classes::new(&decoded), where_, &mut inner);
             for f in inner.drain(..) {
                 let mut hit = f.hit;
                 let start = s + hit.offset * 4 / 3;
@@ -544,28 +546,21 @@ impl Detector {
 /// Calls `f` for each maximal run of base64 characters at least `min` long (trailing
 /// `=` excluded), and, for runs holding `/`, for each `/`-separated piece at least
 /// `min` long: a URL path is one run of the standard alphabet, but its segments are
-/// where a blob would start.
-fn for_each_base64_run(data: &[u8], min: usize, mut f: impl FnMut(usize, usize)) {
-    let n = data.len();
-    // A run of at least `min` (>= 16) characters covers a whole aligned 8-byte word, so
-    // only runs through such words are looked at, and the text between is skipped by
-    // words (one failed lookup each, in prose).
+/// where a blob would start. `b64` marks `data`'s base64 characters.
+pub(crate) fn for_each_base64_run(
+    data: &[u8],
+    b64: Bits<'_>,
+    min: usize,
+    mut f: impl FnMut(usize, usize),
+) {
+    // A run of at least `min` (>= 15) characters covers a whole aligned 8-byte word, so
+    // only runs through such words are looked at: eight of them tested at once on the
+    // mask.
     let mut from = 0;
     let mut a = 0;
-    while a + 8 <= n {
-        if let Some(j) = data[a..a + 8].iter().rposition(|&c| !is_b64(c)) {
-            a += j + 1;
-            a = a.next_multiple_of(8);
-            continue;
-        }
-        let mut s = a;
-        while s > from && is_b64(data[s - 1]) {
-            s -= 1;
-        }
-        let mut i = a + 8;
-        while i < n && is_b64(data[i]) {
-            i += 1;
-        }
+    while let Some(word) = next_full_byte(b64, a) {
+        let s = b64.run_start(word, from);
+        let i = b64.next_clear(word + 8);
         from = i;
         a = i.next_multiple_of(8);
         let run = &data[s..i];
@@ -589,20 +584,26 @@ fn for_each_base64_run(data: &[u8], min: usize, mut f: impl FnMut(usize, usize))
     }
 }
 
-fn is_b64(b: u8) -> bool {
-    B64_CHARS[usize::from(b)]
-}
-
-static B64_CHARS: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
-        i += 1;
+/// The first aligned 8-byte word at or after `from` (a multiple of 8) whose bytes are
+/// all set in `mask`.
+fn next_full_byte(mask: Bits<'_>, from: usize) -> Option<usize> {
+    const BYTE_STARTS: u64 = 0x0101_0101_0101_0101;
+    let mut w = from / 64;
+    let mut skip = from % 64;
+    while w < mask.words() {
+        let mut t = mask.word(w);
+        t &= t >> 1;
+        t &= t >> 2;
+        t &= t >> 4;
+        let full = t & BYTE_STARTS & (!0u64 << skip);
+        if full != 0 {
+            return Some(w * 64 + full.trailing_zeros() as usize);
+        }
+        w += 1;
+        skip = 0;
     }
-    t
-};
+    None
+}
 
 /// Keeps one hit per value and place (the longest of overlapping forms), drops probable
 /// hits where an exact one was found, and orders by offset.

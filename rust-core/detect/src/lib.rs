@@ -8,6 +8,7 @@
 //! clock, no logging: callers bound how much they scan.
 
 mod boundary;
+mod classify;
 mod detector;
 mod encode;
 mod hit;

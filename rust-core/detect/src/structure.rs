@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::boundary::{boundary_ok, Boundary};
+use crate::classify::{Bits, Class, Classes};
 use crate::encode::luhn_ok;
 use crate::hit::{evidence, Found, Hit, PROBABLE};
 use crate::ids::{parse_mac, Location};
@@ -65,15 +66,19 @@ impl Structure {
         }
     }
 
-    pub(crate) fn scan(&self, data: &[u8], where_: Where, out: &mut Vec<Found>) {
-        let want_numbers = self.probable || !self.phone_forms.is_empty() || self.location.is_some();
-        if want_numbers {
-            numbers(self, data, where_, out);
+    /// `classes` are `data`'s (see [`Classes::new`]).
+    pub(crate) fn scan(&self, data: &[u8], classes: &Classes, where_: Where, out: &mut Vec<Found>) {
+        if self.wants_numbers() {
+            numbers(self, data, classes, where_, out);
         }
         if self.probable {
-            macs(data, where_, out);
+            macs(data, classes.mask(Class::MacSep), where_, out);
             emails(data, where_, out);
         }
+    }
+
+    fn wants_numbers(&self) -> bool {
+        self.probable || !self.phone_forms.is_empty() || self.location.is_some()
     }
 }
 
@@ -111,27 +116,37 @@ enum Axis {
 }
 
 /// One pass over the digit runs.
-fn numbers(d: &Structure, data: &[u8], where_: Where, out: &mut Vec<Found>) {
+pub(crate) fn numbers(
+    d: &Structure,
+    data: &[u8],
+    classes: &Classes,
+    where_: Where,
+    out: &mut Vec<Found>,
+) {
     let n = data.len();
+    let digit = classes.mask(Class::Digit);
+    let numeric = classes.mask(Class::Numeric);
     let mut decimals = Vec::new();
-    let mut digits = Vec::with_capacity(24);
+    let mut digits = Vec::new();
     let mut i = 0;
     let mut region_end = 0;
     while i < n {
         if i >= region_end {
-            match next_numeric_region(data, i) {
+            match next_numeric_region(numeric, digit, i) {
                 Some((rs, re)) => (i, region_end) = (rs, re),
                 None => break,
             }
         }
-        if !data[i].is_ascii_digit() {
-            i += 1;
-            continue;
+        // The next digit run of the region, if it has one more.
+        match digit.next_set(i) {
+            Some(j) if j < region_end => i = j,
+            _ => {
+                i = region_end;
+                continue;
+            }
         }
         let s = i;
-        while i < n && data[i].is_ascii_digit() {
-            i += 1;
-        }
+        i = digit.next_clear(i);
         let e = i;
         if d.probable {
             probable_digits(data, s, e, where_, out);
@@ -178,71 +193,46 @@ fn numbers(d: &Structure, data: &[u8], where_: Where, out: &mut Vec<Found>) {
     }
 }
 
-/// Digits and what separates digit groups in numbers, phone numbers and coordinates.
-static NUMERIC: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_digit()
-            || matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'+' | b'%');
-        i += 1;
-    }
-    t
-};
-
 /// Everything the number scans look at (a 15-digit run, `138 0013 8000`, `1.234`) is a
-/// run of at least 5 numeric bytes holding a digit. Such a run covers both bytes at some
-/// position `4k, 4k+1`, so only those pairs are tested; the rest of the text, mostly
-/// letters, is skipped four bytes at a time.
-fn next_numeric_region(data: &[u8], from: usize) -> Option<(usize, usize)> {
-    let n = data.len();
+/// run of at least 5 numeric bytes (digits and ` -.()/+%`) holding a digit. Such a run
+/// covers both bytes at some position `4k, 4k+1`, so only those pairs are candidates:
+/// both numeric and one a digit, tested for 16 pairs at once on the masks. Returns the
+/// first such run starting at or after `from` (cut at `from` on the left).
+pub(crate) fn next_numeric_region(
+    numeric: Bits<'_>,
+    digit: Bits<'_>,
+    from: usize,
+) -> Option<(usize, usize)> {
+    const PAIRS: u64 = 0x1111_1111_1111_1111;
     let mut a = from.next_multiple_of(4);
-    while a + 1 < n {
-        // Both pairs of a digit-free aligned word fail: skip it in one test.
-        if a.is_multiple_of(8) {
-            if let Some(word) = data.get(a..a + 8).and_then(|w| w.first_chunk::<8>()) {
-                if !has_digit(u64::from_le_bytes(*word)) {
-                    a += 8;
-                    continue;
-                }
-            }
-        }
-        let (x, y) = (data[a], data[a + 1]);
-        if NUMERIC[usize::from(x)]
-            && NUMERIC[usize::from(y)]
-            && (x.is_ascii_digit() || y.is_ascii_digit())
-        {
-            let mut rs = a;
-            while rs > from && NUMERIC[usize::from(data[rs - 1])] {
-                rs -= 1;
-            }
-            let mut re = a + 2;
-            while re < n && NUMERIC[usize::from(data[re])] {
-                re += 1;
-            }
+    'words: while a / 64 < numeric.words() {
+        let base = a / 64 * 64;
+        let (n0, n1) = (numeric.word(base / 64), numeric.window(base + 1));
+        let (d0, d1) = (digit.word(base / 64), digit.window(base + 1));
+        // Bit i: a numeric run of 5 starts at base - 3 + i. A pair at base + t lies in
+        // a run of 5 or more exactly when one starts in t - 3..=t; the pairs of shorter
+        // runs would fail below anyway.
+        let fives = (0..5).fold(!0u64, |m, k| m & numeric.window_back(base + k, 3));
+        let long = fives | fives >> 1 | fives >> 2 | fives >> 3;
+        let mut cand = n0 & n1 & (d0 | d1) & long & PAIRS & (!0u64 << (a - base));
+        while cand != 0 {
+            let p = base + cand.trailing_zeros() as usize;
+            let rs = numeric.run_start(p, from);
+            let re = numeric.next_clear(p + 2);
             if re - rs >= 5 {
                 return Some((rs, re));
             }
-            a = re.next_multiple_of(4);
-        } else {
-            a += 4;
+            // Pairs inside a run too short to count belong to it: go on after it.
+            let next = re.next_multiple_of(4);
+            if next >= base + 64 {
+                a = next;
+                continue 'words;
+            }
+            cand &= !0u64 << (next - base);
         }
+        a = base + 64;
     }
     None
-}
-
-/// Whether any of the 8 bytes is an ASCII digit: `b ^ 0x30 < 10` tested on every byte
-/// at once (exact: no borrow crosses bytes because the high bit is masked first).
-fn has_digit(word: u64) -> bool {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let t = word ^ 0x3030_3030_3030_3030;
-    // Bytes with the high bit set are never digits.
-    let low = t & !HIGH;
-    // (0x80 | x) - 10 keeps the high bit exactly when x >= 10 (x < 0x80).
-    let ge10 = (low | HIGH).wrapping_sub(0x0A0A_0A0A_0A0A_0A0A) & HIGH;
-    let digit = !ge10 & !(t & HIGH) & HIGH;
-    digit != 0
 }
 
 fn probable_digits(data: &[u8], s: usize, e: usize, where_: Where, out: &mut Vec<Found>) {
@@ -509,9 +499,11 @@ fn after_escape_simple(data: &[u8], s: usize) -> bool {
 
 /// `aa:bb:cc:dd:ee:ff` or with `-`, not all-zero, broadcast, or Android's fixed
 /// `02:00:00:00:00:00` placeholder.
-fn macs(data: &[u8], where_: Where, out: &mut Vec<Found>) {
+/// `sep` marks the `:` and `-` of `data`; only those with four more 3 bytes apart are
+/// looked at (a JSON body has a `:` after every key and a `-` in every UUID).
+fn macs(data: &[u8], sep: Bits<'_>, where_: Where, out: &mut Vec<Found>) {
     let mut last_end = 0;
-    for p in memchr::memchr2_iter(b':', b'-', data) {
+    for p in mac_candidates(sep) {
         if p < 2 || p - 2 < last_end || p + 15 > data.len() {
             continue;
         }
@@ -542,6 +534,26 @@ fn macs(data: &[u8], where_: Where, out: &mut Vec<Found>) {
         last_end = e;
         out.push(probable(Kind::Mac, data, s, e, where_));
     }
+}
+
+/// Positions `p` with a separator at `p`, `p + 3`, ..., `p + 12`, in order.
+fn mac_candidates(sep: Bits<'_>) -> impl Iterator<Item = usize> + '_ {
+    (0..sep.words()).flat_map(move |w| {
+        let base = w * 64;
+        let mut cand = sep.word(w);
+        if cand != 0 {
+            for k in 1..5 {
+                cand &= sep.window(base + 3 * k);
+            }
+        }
+        std::iter::from_fn(move || {
+            (cand != 0).then(|| {
+                let p = base + cand.trailing_zeros() as usize;
+                cand &= cand - 1;
+                p
+            })
+        })
+    })
 }
 
 fn is_local(c: u8) -> bool {
@@ -713,41 +725,29 @@ fn locations(
 }
 
 #[cfg(test)]
+mod reference;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn numeric_regions_of_five_bytes_are_found_at_every_alignment() {
-        for pad in 0..8 {
+        let region = |text: &[u8]| {
+            let c = Classes::new(text);
+            next_numeric_region(c.mask(Class::Numeric), c.mask(Class::Digit), 0)
+        };
+        for pad in 0..70 {
             for body in ["1.234", "861234567890123", "138 0013 8000", "-3.1415"] {
                 let text = format!("{}{body}{}", "x".repeat(pad), "y".repeat(pad));
-                let r = next_numeric_region(text.as_bytes(), 0);
-                assert_eq!(r, Some((pad, pad + body.len())), "{text}");
-            }
-        }
-        assert_eq!(next_numeric_region(b"ab 1 - x 22 yy", 0), None);
-    }
-
-    #[test]
-    fn has_digit_agrees_with_a_byte_test_at_every_position() {
-        for b in 0..=255u8 {
-            for pos in 0..8 {
-                let mut w = [b'x'; 8];
-                w[pos] = b;
                 assert_eq!(
-                    has_digit(u64::from_le_bytes(w)),
-                    b.is_ascii_digit(),
-                    "{b} at {pos}"
-                );
-                let mut w = [0xff; 8];
-                w[pos] = b;
-                assert_eq!(
-                    has_digit(u64::from_le_bytes(w)),
-                    b.is_ascii_digit(),
-                    "{b} at {pos}"
+                    region(text.as_bytes()),
+                    Some((pad, pad + body.len())),
+                    "{text}"
                 );
             }
         }
+        assert_eq!(region(b"ab 1 - x 22 yy"), None);
     }
 
     #[test]
