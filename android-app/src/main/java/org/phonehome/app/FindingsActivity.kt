@@ -16,6 +16,7 @@ import org.phonehome.model.Format
 import org.phonehome.model.Grouping
 import org.phonehome.model.KindSummary
 import org.phonehome.model.Kinds
+import org.phonehome.model.Places
 import org.phonehome.model.ReceivedSummary
 
 /**
@@ -85,6 +86,13 @@ class FindingsActivity : Screen() {
                     if (result.third.isNotEmpty()) showReceived(result.third)
                 }
             }
+            if (result != null && app == null) {
+                list.addView(Ui.card(this).apply {
+                    addView(Ui.entry(this@FindingsActivity, getString(R.string.open_discovered), getString(R.string.open_discovered_why)) {
+                        startActivity(Intent(this@FindingsActivity, DiscoveredActivity::class.java))
+                    })
+                })
+            }
         }
     }
 
@@ -147,7 +155,7 @@ class FindingsActivity : Screen() {
         else getString(R.string.kind_line, Kinds.name(k.kind), k.count, k.confidence)
         box.addView(Ui.text(this, what, Ui.Style.HEADING))
         if (k.kind != Contract.ENCRYPTED_FLOW) {
-            box.addView(Ui.note(this, getString(R.string.kind_forms, k.forms.joinToString(", "), k.places.joinToString(", "))))
+            box.addView(Ui.note(this, getString(R.string.kind_forms, k.forms.joinToString(", "), k.places.joinToString(", ") { Places.name(it) })))
         }
         box.addView(
             Ui.note(

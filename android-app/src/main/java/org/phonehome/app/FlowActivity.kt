@@ -7,6 +7,7 @@ import org.phonehome.model.Finding
 import org.phonehome.model.Flow
 import org.phonehome.model.Format
 import org.phonehome.model.Kinds
+import org.phonehome.model.Places
 import org.phonehome.model.Companies
 
 /**
@@ -71,7 +72,7 @@ class FlowActivity : Screen() {
         for (f in sent) {
             found.addView(Ui.divider(this))
             found.addView(Ui.text(this, Kinds.name(f.kind), Ui.Style.HEADING).apply { setPadding(0, Ui.dp(this@FlowActivity, 8), 0, 0) })
-            found.addView(Ui.note(this, getString(R.string.flow_finding_how, f.form, f.where, f.direction, f.confidence)))
+            found.addView(Ui.note(this, getString(R.string.flow_finding_how, f.form, Places.name(f.where), f.direction, f.confidence)))
             found.addView(Ui.note(this, "${time(f.ts)} (${Format.ago(f.ts, now)})"))
             if (f.evidence.isNotEmpty()) found.addView(Ui.mono(this, f.evidence))
             if (f.bytesOut != null || f.bytesIn != null) {

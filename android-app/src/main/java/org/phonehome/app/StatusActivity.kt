@@ -146,6 +146,8 @@ class StatusActivity : Screen() {
         val more = Ui.card(this)
         more.addView(Ui.entry(this, getString(R.string.open_apps), getString(R.string.open_apps_why)) { startActivity(Intent(this, AppsActivity::class.java)) })
         more.addView(Ui.divider(this))
+        more.addView(Ui.entry(this, getString(R.string.open_discovered), getString(R.string.open_discovered_why)) { startActivity(Intent(this, DiscoveredActivity::class.java)) })
+        more.addView(Ui.divider(this))
         more.addView(Ui.entry(this, getString(R.string.open_settings), getString(R.string.open_settings_why)) { startActivity(Intent(this, SettingsActivity::class.java)) })
         more.addView(Ui.divider(this))
         more.addView(Ui.entry(this, getString(R.string.open_export), getString(R.string.open_export_why)) { startActivity(Intent(this, ExportActivity::class.java)) })

@@ -2,6 +2,7 @@ package org.phonehome.app
 
 import android.content.Context
 import java.io.File
+import org.phonehome.model.DiscoveredList
 import org.phonehome.model.FirstSeen
 import org.phonehome.model.Identifiers
 import org.phonehome.model.Json
@@ -26,6 +27,7 @@ class Store(context: Context) {
     private val settingsFile get() = File(dir, "settings.txt")
     private val identifiersFile get() = File(dir, "identifiers.json")
     private val firstSeenFile get() = File(dir, "first-seen.txt")
+    private val ignoredFile get() = File(dir, "discovered-ignored.txt")
 
     fun settings(): Settings = read(settingsFile)?.let { Settings.parse(it).first } ?: Settings()
 
@@ -36,6 +38,14 @@ class Store(context: Context) {
         read(identifiersFile)?.let { runCatching { Identifiers.fromJson(Json.parse(it)) }.getOrNull() } ?: Identifiers()
 
     fun saveTypedIdentifiers(ids: Identifiers) = write(identifiersFile, ids.toJson().toString())
+
+    /** Adds a discovered identifier to the typed ones: the core looks for it exactly from its next start. */
+    fun addDeviceId(value: String) = saveTypedIdentifiers(DiscoveredList.add(typedIdentifiers(), value))
+
+    /** Discovered identifiers the user chose to ignore: the screen no longer lists them. */
+    fun ignoredDiscovered(): Set<String> = read(ignoredFile)?.lines()?.filter { it.isNotBlank() }?.toSet() ?: emptySet()
+
+    fun ignoreDiscovered(value: String) = write(ignoredFile, (ignoredDiscovered() + value).sorted().joinToString("\n"))
 
     fun loadFirstSeen(into: FirstSeen) {
         read(firstSeenFile)?.let { into.load(it) }

@@ -42,3 +42,20 @@ data class Discovered(
         }
     }
 }
+
+/** What the discovered-identifiers screen lists: every discovered value the user did not ignore. */
+object DiscoveredList {
+    /** One entry; [added] when the value is among the identifiers the core is given. */
+    data class Row(val discovered: Discovered, val added: Boolean)
+
+    fun rows(all: List<Discovered>, ignored: Set<String>, identifiers: Identifiers): List<Row> {
+        // The core finds ids in any case; so does this check (an OAID typed in capitals is the same one).
+        val known = (identifiers.deviceId + identifiers.androidId + identifiers.adId + identifiers.serial)
+            .map { it.lowercase() }.toSet()
+        return all.filter { it.value !in ignored }.map { Row(it, it.value.lowercase() in known) }
+    }
+
+    /** [ids] with [value] added to its device ids (once). */
+    fun add(ids: Identifiers, value: String): Identifiers =
+        if (ids.deviceId.any { it.equals(value, ignoreCase = true) }) ids else ids.copy(deviceId = ids.deviceId + value)
+}

@@ -205,6 +205,16 @@ object Companies {
     )
 }
 
+/** Human words for where in the traffic a finding was (findings' `where`). */
+object Places {
+    private val names = mapOf(
+        "url" to "URL", "header" to "headers", "cookie" to "cookies", "body" to "body",
+        "payload" to "payload", "websocket" to "WebSocket messages",
+    )
+
+    fun name(where: String): String = names[where] ?: where
+}
+
 /** Human words for the identifier kinds. */
 object Kinds {
     private val names = mapOf(

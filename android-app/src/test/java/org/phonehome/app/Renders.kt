@@ -33,6 +33,7 @@ object Renders {
                 Intent(c, FlowActivity::class.java).putExtra(FlowActivity.EXTRA_FLOW, flow ?: 1L).putExtra(FlowActivity.EXTRA_SESSION, session ?: -1L)
             },
             "apps" to { Intent(c, AppsActivity::class.java) },
+            "discovered" to { Intent(c, DiscoveredActivity::class.java) },
             "settings" to { Intent(c, SettingsActivity::class.java) },
             "excluded" to { Intent(c, ExcludedAppsActivity::class.java) },
             "export" to { Intent(c, ExportActivity::class.java) },
