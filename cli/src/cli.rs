@@ -239,6 +239,10 @@ mod tests {
         // Extra upstream roots mean nothing without interception.
         let err = parse(&["watch", "--upstream-ca", "x.pem", "--", "true"]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
+        let w = watch(&["watch", "--intercept", "--keylog", "keys.txt", "--", "true"]);
+        assert_eq!(w.intercept.keylog, Some(PathBuf::from("keys.txt")));
+        let err = parse(&["watch", "--keylog", "keys.txt", "--", "true"]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
     }
 
     #[test]

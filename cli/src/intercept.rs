@@ -20,6 +20,12 @@ pub struct InterceptArgs {
     /// CA; tests).
     #[arg(long, value_name = "FILE", requires = "intercept")]
     pub upstream_ca: Option<PathBuf>,
+
+    /// Also append the intercepted sessions' keys to FILE in the SSLKEYLOGFILE format
+    /// (created mode 0600; anyone holding it can decrypt those sessions). The capture
+    /// carries them anyway; this is for tools that take a key file.
+    #[arg(long, value_name = "FILE", requires = "intercept")]
+    pub keylog: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -89,6 +95,7 @@ pub fn interceptor(
         ca_dir: &dir,
         extra_roots: args.upstream_ca.as_deref(),
         app,
+        keylog: args.keylog.as_deref(),
     })
     .map(Some)
 }

@@ -54,6 +54,8 @@ pub enum InterceptError {
     ExtraRoots { path: String, why: String },
     #[error("TLS setup failed: {0}")]
     Tls(#[from] rustls::Error),
+    #[error(transparent)]
+    KeyLog(#[from] keylog::KeyLogError),
 }
 
 /// What interception needs from its front end.
@@ -66,6 +68,8 @@ pub struct Settings<'a> {
     pub extra_roots: Option<&'a Path>,
     /// The app every flow belongs to (`watch`: CMD), for the passthrough table.
     pub app: Option<String>,
+    /// Where to append the client sessions' keys as SSLKEYLOGFILE lines, if anywhere.
+    pub keylog: Option<&'a Path>,
 }
 
 /// See the crate documentation. Cheap to clone: the relay holds it as an
@@ -91,6 +95,7 @@ pub(crate) struct Inner {
     provider: Arc<CryptoProvider>,
     pub(crate) pins: Mutex<Pins>,
     pub(crate) app: Option<String>,
+    keylog: Option<Arc<keylog::KeyLogFile>>,
 }
 
 impl Interceptor {
@@ -105,6 +110,10 @@ impl Interceptor {
             .key_provider
             .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)))?;
         let roots = Arc::new(roots(settings.extra_roots)?);
+        let keylog = match settings.keylog {
+            Some(path) => Some(Arc::new(keylog::KeyLogFile::open(path)?)),
+            None => None,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 ca,
@@ -115,6 +124,7 @@ impl Interceptor {
                 provider,
                 pins: Mutex::new(Pins::default()),
                 app: settings.app,
+                keylog,
             }),
         })
     }
@@ -183,7 +193,7 @@ impl Inner {
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(OneLeaf(leaf)));
         config.alpn_protocols = alpn.into_iter().collect();
-        config.key_log = Arc::new(keylog::TapKeyLog(tap.clone()));
+        config.key_log = Arc::new(keylog::TapKeyLog(tap.clone(), self.keylog.clone()));
         Ok(config)
     }
 

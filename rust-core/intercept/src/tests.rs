@@ -190,6 +190,7 @@ fn setup(name: &str) -> Setup {
         ca_dir: &dir.0.join("ours"),
         extra_roots: Some(&dir.0.join("upstream-ca").join(crate::CERT_FILE)),
         app: Some("test-app".into()),
+        keylog: None,
     })
     .unwrap();
     Setup {
