@@ -18,8 +18,9 @@ pub fn unwrap(input: &[u8], limits: &Limits, budget: &mut Budget) -> Vec<View> {
     let mut walk = Walk {
         limits,
         budget,
+        input,
         nodes: Vec::new(),
-        seen: HashSet::from([digest(input)]),
+        seen: HashSet::new(),
         parent: None,
     };
     walk.expand(input, &[]);
@@ -49,8 +50,11 @@ struct Node {
 struct Walk<'a> {
     limits: &'a Limits,
     budget: &'a mut Budget,
+    /// Compared, not hashed: most inputs give no view at all, and hashing 64 KiB cost
+    /// more than the rest of such a walk.
+    input: &'a [u8],
     nodes: Vec<Node>,
-    /// Digests of the bytes already found, the input's included.
+    /// Digests of the views already found.
     seen: HashSet<u64>,
     /// Where what `expand` finds was found.
     parent: Option<usize>,
@@ -103,7 +107,7 @@ impl Walk<'_> {
             bytes.truncate(cap);
             capped = true;
         }
-        if !self.seen.insert(digest(&bytes)) {
+        if bytes[..] == *self.input || !self.seen.insert(digest(&bytes)) {
             return false;
         }
         self.budget.spend(bytes.len());
