@@ -1,14 +1,22 @@
-"""Issue 13, HTTP/2 and WebSocket inside intercepted TLS: curl speaks h2 through `watch --intercept` to
-nginx, and what it sends in HPACK-compressed header blocks (a custom header, a cookie,
-the path) and in DATA frames (a JSON body, gzip- and zstd-encoded too) is found where it
-was sent, `tls: intercepted`, named by `:authority`. Two requests on one connection: the
-first carries 190 headers (60 kB: under curl's 64 KiB block bound, under the 200 lines
-tshark decodes) before the IMEI header, so its header list is over the monitor's 64 KiB
-cap (as HTTP/2 counts it, 32 bytes a field more) and the IMEI field goes into the HPACK
-table unread; the second
-(`curl --next`, same connection) sends that field as a dynamic table index only (tshark
-says so): the finding can only come from decoding the index. tshark decrypts the capture
-with its embedded secrets alone.
+"""Issue 13, HTTP/2 and WebSocket inside intercepted TLS.
+
+curl speaks h2 through `watch --intercept` to nginx, and what it sends in HPACK-compressed
+header blocks (a custom header, a cookie, the path) and in DATA frames (a JSON body, gzip-
+and zstd-encoded too) is found where it was sent, `tls: intercepted`, named by
+`:authority`. Two requests on one connection: the first carries 190 headers (60 kB: under
+curl's 64 KiB block bound, under the 200 lines tshark decodes) before the IMEI header, so
+its header list is over the monitor's 64 KiB cap (as HTTP/2 counts it, 32 bytes a field
+more) and the IMEI field goes into the HPACK table unread; the second (`curl --next`, same
+connection) sends that field as a dynamic table index only (tshark says so): the finding
+can only come from decoding the index. tshark decrypts the capture with its embedded
+secrets alone.
+
+A python3-websockets client trusting our CA (SSL_CERT_FILE) talks WebSocket over TLS to
+nginx, which proxies it to a python3-websockets server: the IMEI it sends is found as
+`websocket` out, and the e-mail address the server sends back as `websocket` in. Headless
+Chromium with our CA in its NSS database loads a page over h2 whose image URL, fetch
+header and fetch body carry the IMEI: all three are found. curl with
+--http2-prior-knowledge (h2c, no TLS) is read the same way.
 """
 
 import gzip
@@ -18,7 +26,7 @@ import subprocess
 
 import pytest
 
-from harness import CLIENTS, CLOUD_V4, CLOUD_V6, CURL, DIRECT, PY, SERVERS, sh
+from harness import CLIENTS, CLOUD_V4, CLOUD_V6, CURL, DIRECT, IDS, PY, SERVERS, sh
 from test_websocket import websockets_python
 from tlslab import GOOD, intercepting, make_pki, nginx_tls_servers, records, resolve, tls_flows
 
@@ -26,7 +34,7 @@ pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
 
 IMEI, EMAIL = "861234567890123", "someone@example.com"  # lab/ids.toml
 BODY = json.dumps({"imei": IMEI}).encode()
-HTTP_PORT, WS_PORT = 8000, 8765
+HTTP_PORT, WS_PORT, H2C_PORT = 8000, 8765, 8081
 # Chromium's page: an image whose URL holds the IMEI, then a fetch with it in a header
 # and in a JSON body; the page says DONE when the fetch is answered.
 PAGE = f"""<!doctype html><html><body><img src="/pixel.gif?imei={IMEI}">
@@ -71,8 +79,15 @@ def https(topo, pki, ws_server):
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection "upgrade";
         }}"""
-    return topo.start_nginx("nginx-h2", nginx_tls_servers(pki, locations),
-                            listen=[("tcp", 443)])
+    # Cleartext HTTP/2 with prior knowledge (h2c), no TLS at all.
+    h2c = f"""
+    server {{
+        listen {CLOUD_V4}:{H2C_PORT} http2;
+        listen [{CLOUD_V6}]:{H2C_PORT} http2;
+        location / {{ return 200 "ok\\n"; }}
+    }}"""
+    return topo.start_nginx("nginx-h2", nginx_tls_servers(pki, locations) + h2c,
+                            listen=[("tcp", 443), ("tcp", H2C_PORT)])
 
 
 # What each curl sends, and where the IMEI must be found in its flow.
@@ -196,3 +211,13 @@ def test_chromium_trusting_our_ca_sends_the_imei_over_h2_and_it_is_found(
     got = {(f["where"], f["direction"], f["tls"], f["host"]) for f in found}
     for where in ("url", "header", "body"):
         assert (where, "out", "intercepted", GOOD) in got, (where, found)
+
+
+def test_cleartext_h2_with_prior_knowledge_is_read_too(runner, https):
+    curl = CURL + ["--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version}",
+                   "-H", f"X-Device-Imei: {IMEI}", f"http://{CLOUD_V4}:{H2C_PORT}/h2c/{IMEI}"]
+    res = runner.run(curl, timeout=60, watch_args=["--ids", IDS])
+    assert (res.returncode, res.stdout) == (0, "2"), res.describe()
+    found = [f for f in records(res.out_dir, "findings.jsonl") if f["kind"] == "imei"]
+    assert {(f["where"], f["direction"]) for f in found} == {("url", "out"), ("header", "out")}
+    assert not any("tls" in f for f in found), found

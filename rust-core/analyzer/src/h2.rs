@@ -20,6 +20,8 @@ impl H2Flow {
     pub(crate) fn new(limit: usize) -> Self {
         let config = Config {
             max_body_bytes: limit,
+            // Four streams' worth at once: more waits its turn (ends early, read as is).
+            max_open_bytes: limit.saturating_mul(4),
             max_decoded_bytes: limit,
             ..Config::default()
         };

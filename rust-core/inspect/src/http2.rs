@@ -6,8 +6,8 @@
 //! and reads requests, [`Side::Server`] reads responses. Each keeps its own HPACK
 //! dynamic table, as the protocol does. Feed bytes in order with [`Reader::push`]; a
 //! stream comes out of [`Reader::next_message`] when it ends (END_STREAM or RST_STREAM),
-//! when it is pushed out by newer streams over [`Config::max_streams`], or at
-//! [`Reader::finish`]. Server push is decoded (to keep the table in step) and dropped.
+//! when it is pushed out by newer streams (over [`Config::max_streams`], or over
+//! [`Config::max_open_bytes`] kept for open streams), or at [`Reader::finish`]. Server push is decoded (to keep the table in step) and dropped.
 //!
 //! State is bounded per connection: open streams, header block and header list bytes,
 //! dynamic table size, and body bytes per stream are capped; DATA frames are read as
@@ -44,6 +44,9 @@ pub struct Config {
     pub max_table_bytes: usize,
     /// Body bytes kept per stream as sent.
     pub max_body_bytes: usize,
+    /// Header fields and body bytes kept for all open streams together; past it the
+    /// oldest stream ends early (what it has is read, the rest of it is not).
+    pub max_open_bytes: usize,
     /// Body bytes kept per stream after content decoding.
     pub max_decoded_bytes: usize,
 }
@@ -56,6 +59,7 @@ impl Default for Config {
             max_header_list_bytes: 64 * 1024,
             max_table_bytes: 64 * 1024,
             max_body_bytes: 1024 * 1024,
+            max_open_bytes: 4 * 1024 * 1024,
             max_decoded_bytes: 1024 * 1024,
         }
     }
@@ -188,6 +192,8 @@ pub struct Reader {
     hpack: Decoder,
     block: Option<Block>,
     streams: BTreeMap<u32, Open>,
+    /// Bytes the open streams keep, together (see [`held`]).
+    kept: usize,
     done: VecDeque<Message>,
 }
 
@@ -204,6 +210,7 @@ impl Reader {
             buf: Vec::new(),
             block: None,
             streams: BTreeMap::new(),
+            kept: 0,
             done: VecDeque::new(),
         }
     }
@@ -455,6 +462,7 @@ impl Reader {
             .fields
             .iter()
             .any(|f| f.name == ":status" && f.value.first() == Some(&b'1'));
+        let before = held(stream);
         if stream.fields.is_empty() || informational {
             stream.fields = fields;
             stream.fields_truncated = list.truncated;
@@ -462,9 +470,12 @@ impl Reader {
             stream.trailers.extend(fields);
             stream.fields_truncated |= list.truncated;
         }
+        let after = held(stream);
+        self.kept = self.kept + after - before;
         if block.end_stream {
             self.close(block.stream, true);
         }
+        self.within_budget();
         Ok(())
     }
 
@@ -490,9 +501,20 @@ impl Reader {
         if chunk.len() > room {
             stream.truncated = true;
         }
-        stream
-            .raw
-            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let take = chunk.len().min(room);
+        stream.raw.extend_from_slice(&chunk[..take]);
+        self.kept += take;
+        self.within_budget();
+    }
+
+    /// Ends the oldest streams early while the open ones keep too much.
+    fn within_budget(&mut self) {
+        while self.kept > self.config.max_open_bytes {
+            let Some((old, stream)) = self.streams.pop_first() else {
+                break;
+            };
+            self.emit(old, stream, false);
+        }
     }
 
     fn close(&mut self, id: u32, complete: bool) {
@@ -501,7 +523,9 @@ impl Reader {
         }
     }
 
+    /// A stream leaves the open set and comes out as a message.
     fn emit(&mut self, id: u32, stream: Open, complete: bool) {
+        self.kept -= held(&stream);
         let codings: Vec<String> = http::list_values(&stream.fields, "content-encoding")
             .into_iter()
             .filter(|c| c != "identity")
@@ -528,6 +552,22 @@ impl Reader {
             complete,
         });
     }
+}
+
+/// Bytes a field holds, as the header list limit counts them.
+fn field_size(f: &Field) -> usize {
+    f.name.len() + f.value.len() + 32
+}
+
+/// Bytes an open stream keeps: its header fields, trailers and body.
+fn held(stream: &Open) -> usize {
+    stream
+        .fields
+        .iter()
+        .chain(&stream.trailers)
+        .map(field_size)
+        .sum::<usize>()
+        + stream.raw.len()
 }
 
 /// Moves bytes from `data` into `buf` until it holds `want`; returns what is left.

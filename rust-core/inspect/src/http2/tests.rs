@@ -236,6 +236,40 @@ fn a_big_data_frame_is_read_as_it_arrives_not_buffered() {
     assert_eq!(m.body.data.len(), 10);
 }
 
+#[test]
+fn open_streams_keep_at_most_the_connection_budget_the_oldest_ending_early() {
+    let config = Config {
+        max_body_bytes: 8,
+        max_open_bytes: 12 + 2 * (7 + 3 + 32),
+        ..Config::default()
+    };
+    let mut r = Reader::new(Side::Server, config);
+    for id in [1, 3] {
+        r.push(&frame(HEADERS, END_HEADERS, id, &[0x88])).unwrap();
+    }
+    r.push(&frame(DATA, 0, 1, b"aaaaaa")).unwrap();
+    assert!(r.next_message().is_none());
+    // Each stream keeps `:status: 200` (42 bytes as counted); 6 + 8 body bytes would pass
+    // 12: stream 1, the oldest, comes out as it is.
+    r.push(&frame(DATA, 0, 3, b"bbbbbbbbbb")).unwrap();
+    let early = r.next_message().unwrap();
+    assert_eq!(
+        (early.stream, early.complete, &early.body.data[..]),
+        (1, false, &b"aaaaaa"[..])
+    );
+    assert!(early.body.truncated);
+    // Stream 1's later bytes are not kept; stream 3 still ends whole (up to its cap).
+    r.push(&frame(DATA, END_STREAM, 1, b"more")).unwrap();
+    r.push(&frame(DATA, END_STREAM, 3, b"")).unwrap();
+    let last = r.next_message().unwrap();
+    assert_eq!(
+        (last.stream, last.complete, &last.body.data[..]),
+        (3, true, &b"bbbbbbbb"[..])
+    );
+    assert!(r.next_message().is_none());
+    assert_eq!(r.kept, 0);
+}
+
 proptest::proptest! {
     #[test]
     fn mutated_connections_never_panic(
