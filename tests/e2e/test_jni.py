@@ -212,6 +212,8 @@ def test_findings_name_the_app_the_company_and_the_identifier(session):
         assert f["app"] == "org.example.curl", f
         assert f["host"] == XIAOMI, f
         assert f["company"] == "Xiaomi", f
+        # The driver says the app is signed by O=Xiaomi Inc.: Xiaomi's host is its own.
+        assert f["party"] == "first", f
         assert f["proto"] == "tcp" and f["dst"] in (f"{CLOUD_V4}:80", f"[{CLOUD_V6}]:80"), f
         assert f["direction"] == "out" and f["confidence"] == "exact", f
         assert IMEI not in json.dumps(f), "evidence must be masked"
@@ -285,6 +287,8 @@ def test_protect_is_called_for_every_outbound_socket(session):
     assert int(session["host.protect_calls"]) == len(relayed), flows
     assert int(session["host.protect_not_socket"]) == 0
     assert int(session["host.owner_calls"]) >= len(relayed)
+    # The signer is asked once per app and session, however many flows the app makes.
+    assert int(session["host.signer_calls"]) == 1
 
 
 def test_the_capture_export_names_the_flows_that_were_sent(session):

@@ -122,7 +122,12 @@ pub struct Analyzer {
     records: VecDeque<FlowRecord>,
     /// Identifiers nobody configured, when discovery is on.
     discovery: Option<Discovering>,
+    /// The organisation that signed each app, where the platform said (see `app_signer`).
+    signers: HashMap<String, String>,
 }
+
+/// Apps whose signer is kept: more than a phone holds, so only a flood is cut.
+const MAX_SIGNERS: usize = 4096;
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -170,6 +175,7 @@ impl Analyzer {
             settings,
             flows: HashMap::new(),
             names: HashMap::new(),
+            signers: HashMap::new(),
             findings: VecDeque::new(),
             records: VecDeque::new(),
             discovery: None,
@@ -180,6 +186,16 @@ impl Analyzer {
     pub fn with_discovery(mut self, discovery: SharedDiscovery) -> Self {
         self.discovery = Some(Discovering::new(discovery));
         self
+    }
+
+    /// The organisation in `app`'s signing certificate (Android: PackageManager's signing
+    /// info, subject O=): hosts of that company are the app's own (first party).
+    pub fn app_signer(&mut self, app: &str, organisation: &str) {
+        if self.signers.len() >= MAX_SIGNERS && !self.signers.contains_key(app) {
+            return;
+        }
+        self.signers
+            .insert(app.to_string(), organisation.to_string());
     }
 
     /// A new flow. Its destination is named at once if a DNS answer named the address.
@@ -254,7 +270,8 @@ impl Analyzer {
         destination.parent = entry.and_then(|e| e.parent.clone());
         destination.category = entry.map(|e| e.category);
         destination.service = entry.map(|e| e.service.clone());
-        destination.party = Some(party(&self.catalog, app, &host, named_by, entry));
+        let signer = app.and_then(|a| self.signers.get(a)).map(String::as_str);
+        destination.party = Some(party(&self.catalog, app, signer, &host, named_by, entry));
         destination.cname = (found.is_some_and(|(i, _)| i > 0)).then(|| named_by.to_string());
         destination.host = Some(host);
         destination.host_source = Some(source);
@@ -901,6 +918,27 @@ mod tests {
         assert_eq!(d.category, Some(Category::Attribution));
         assert_eq!(d.cname.as_deref(), Some("example.onelink.me"));
         assert_eq!(d.party, Some(Party::Third));
+    }
+
+    #[test]
+    fn an_app_signed_by_the_trackers_company_sends_to_its_own_host() {
+        // The package name (com.example.weather) says nothing of AppsFlyer; a certificate
+        // whose subject is O=AppsFlyer Ltd does: AppsFlyer's own app.
+        for (signer, want) in [(None, Party::Third), (Some("AppsFlyer Ltd"), Party::First)] {
+            let mut a = analyzer();
+            if let Some(org) = signer {
+                a.app_signer("com.example.weather", org);
+            }
+            let answer = dns_answer(
+                "metrics.example.com",
+                &["example.onelink.me"],
+                [192, 0, 2, 7],
+            );
+            lookup_then_connect(&mut a, "com.example.weather", &answer);
+            let d = a.destination(2).unwrap();
+            assert_eq!(d.company.as_deref(), Some("AppsFlyer"));
+            assert_eq!(d.party, Some(want), "signer {signer:?}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@
 
 mod party;
 
-pub use party::{party, registrable_domain};
+pub use party::{party, registrable_domain, signed_by};
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

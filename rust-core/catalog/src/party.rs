@@ -4,8 +4,10 @@
 //! Spotify's, `spotify.com`), so a host under that registrable domain is the app's own.
 //! So is a host of the same company as the app's domain in the catalog (YouTube's app,
 //! `com.google.android.youtube`, talking to `googlevideo.com`: both Google's), and a host
-//! a catalog file marks `first-party`. Everything else, a tracker reached through a CNAME
-//! under the app's own domain included, is a third party.
+//! a catalog file marks `first-party`, and a host whose company (or an owner of it) is the
+//! organisation in the app's signing certificate (`O=Google LLC` signs YouTube). Everything
+//! else, a tracker reached through a CNAME under the app's own domain included, is a third
+//! party.
 
 use phonehome_model::{Category, Party};
 
@@ -61,17 +63,81 @@ fn app_domain(app: &str) -> Option<String> {
     Some(registrable_domain(&reversed.join(".")).to_string())
 }
 
+/// Legal forms cut from the end of an organisation's name before comparing it.
+const LEGAL_FORMS: &[&str] = &[
+    "inc",
+    "incorporated",
+    "llc",
+    "ltd",
+    "limited",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "gmbh",
+    "ag",
+    "sa",
+    "ab",
+    "bv",
+    "nv",
+    "oy",
+    "plc",
+    "pte",
+    "pty",
+    "kk",
+    "srl",
+    "spa",
+    "as",
+];
+
+/// An organisation's name as lowercase words, legal forms cut (`Google, Inc.` -> google).
+fn org_words(name: &str) -> String {
+    let mut words: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    while words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| LEGAL_FORMS.contains(&w.as_str()))
+    {
+        words.pop();
+    }
+    words.join(" ")
+}
+
+/// Whether `organisation`, the O= of the app's signing certificate, is the company of
+/// `entry` or one of its owners. Debug keys' `Android` and `Unknown` name nobody.
+pub fn signed_by(entry: &Entry, organisation: &str) -> bool {
+    let org = org_words(organisation);
+    if org.is_empty() || org == "android" || org == "unknown" {
+        return false;
+    }
+    let owners = entry.parent.as_deref().unwrap_or_default();
+    std::iter::once(entry.company.as_str())
+        .chain(owners.split(" > "))
+        .any(|name| org_words(name) == org)
+}
+
 /// First or third party for a flow of `app` to `host`, whose company the catalog found
 /// as `entry` on the name `named_by` (the host itself or a CNAME target behind it).
+/// `signer` is the organisation in the app's signing certificate, when the platform gave it.
 pub fn party(
     catalog: &Catalog,
     app: Option<&str>,
+    signer: Option<&str>,
     host: &str,
     named_by: &str,
     entry: Option<&Entry>,
 ) -> Party {
     if entry.is_some_and(|e| e.category == Category::FirstParty) {
         return Party::First;
+    }
+    if let (Some(e), Some(org)) = (entry, signer) {
+        if signed_by(e, org) {
+            return Party::First;
+        }
     }
     let Some(own) = app.and_then(app_domain) else {
         return Party::Third;
@@ -126,7 +192,7 @@ mod tests {
             Some((i, e)) => (names[i], Some(e)),
             None => (host, None),
         };
-        party(&cat, Some(app), host, named_by, entry)
+        party(&cat, Some(app), None, host, named_by, entry)
     }
 
     #[test]
@@ -174,11 +240,11 @@ mod tests {
     fn without_a_package_name_every_host_is_third_party() {
         let cat = Catalog::builtin();
         assert_eq!(
-            party(&cat, Some("curl"), "example.com", "example.com", None),
+            party(&cat, Some("curl"), None, "example.com", "example.com", None),
             Party::Third
         );
         assert_eq!(
-            party(&cat, None, "example.com", "example.com", None),
+            party(&cat, None, None, "example.com", "example.com", None),
             Party::Third
         );
     }
@@ -194,11 +260,70 @@ mod tests {
             party(
                 &cat,
                 Some("com.example.app"),
+                None,
                 "img.example-cdn.net",
                 "img.example-cdn.net",
                 e
             ),
             Party::First
         );
+    }
+
+    fn signed(app: &str, org: &str, host: &str) -> Party {
+        let cat = Catalog::builtin();
+        party(&cat, Some(app), Some(org), host, host, cat.lookup(host))
+    }
+
+    #[test]
+    fn the_signers_organisation_makes_its_companys_hosts_first_party() {
+        // YouTube Music's package says nothing of Google's ad servers; its certificate,
+        // O=Google LLC, does.
+        let app = "com.google.android.apps.youtube.music";
+        assert_eq!(
+            signed(app, "Google LLC", "googleads.g.doubleclick.net"),
+            Party::First
+        );
+        assert_eq!(
+            signed(app, "Google, Inc.", "app-measurement.com"),
+            Party::First
+        );
+        // An owner further up the chain counts too: Alphabet owns Google.
+        assert_eq!(
+            signed(app, "Alphabet Inc.", "app-measurement.com"),
+            Party::First
+        );
+        // Another company's certificate does not make Google's hosts its own.
+        assert_eq!(
+            signed(
+                "com.example.game",
+                "AppLovin Corporation",
+                "app-measurement.com"
+            ),
+            Party::Third
+        );
+    }
+
+    #[test]
+    fn debug_keys_and_unnamed_hosts_make_nothing_first_party() {
+        assert_eq!(
+            signed("com.example.app", "Android", "app-measurement.com"),
+            Party::Third
+        );
+        assert_eq!(
+            signed("com.example.app", "", "app-measurement.com"),
+            Party::Third
+        );
+        assert_eq!(
+            signed("com.example.app", "Google LLC", "unknown.example.org"),
+            Party::Third
+        );
+    }
+
+    #[test]
+    fn organisation_names_compare_without_legal_forms() {
+        assert_eq!(org_words("Spotify AB"), "spotify");
+        assert_eq!(org_words("Facebook, Inc."), "facebook");
+        assert_eq!(org_words("Inc"), "inc");
+        assert_eq!(org_words("  "), "");
     }
 }

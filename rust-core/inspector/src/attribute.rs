@@ -9,6 +9,12 @@ use phonehome_model::Proto;
 /// binder call, reading `/proc/net`) without slowing the relay.
 pub trait Attribute: Send {
     fn app(&mut self, proto: Proto, src: SocketAddr, dst: SocketAddr) -> Option<String>;
+
+    /// The organisation (subject O=) of the certificate `app` is signed with, where the
+    /// platform tells it (Android's PackageManager); it makes the company's hosts first party.
+    fn signer(&mut self, _app: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Every flow belongs to the same program (Linux `watch`: CMD), or to none known.

@@ -171,12 +171,16 @@ impl Observer for Inspector {
     fn flow_start(&mut self, id: FlowId, proto: Proto, src: SocketAddr, dst: SocketAddr) {
         let tapped = Tapped::default();
         let app = survive(|| self.attribute.app(proto, src, dst)).flatten();
+        let signer = app
+            .as_deref()
+            .and_then(|a| survive(|| self.attribute.signer(a)).flatten());
         self.send(Message::Start(
             id,
             proto,
             src,
             dst,
             app,
+            signer,
             tapped.follow.clone(),
         ));
         self.copied.insert(id, tapped);

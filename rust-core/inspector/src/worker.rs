@@ -18,13 +18,14 @@ use crate::Capture;
 
 /// What the tap hands the thread.
 pub(crate) enum Message {
-    /// A flow started, and its app if known; the flag is the tap's, set here while the
-    /// flow is to be followed.
+    /// A flow started, its app and the organisation that signed the app if known; the
+    /// flag is the tap's, set here while the flow is to be followed.
     Start(
         FlowId,
         Proto,
         SocketAddr,
         SocketAddr,
+        Option<String>,
         Option<String>,
         Arc<AtomicBool>,
     ),
@@ -138,7 +139,10 @@ impl Worker {
 
     fn handle(&mut self, message: Message) {
         match message {
-            Message::Start(id, proto, src, dst, app, follow) => {
+            Message::Start(id, proto, src, dst, app, signer, follow) => {
+                if let (Some(app), Some(signer)) = (&app, &signer) {
+                    survive(|| self.analyzer.app_signer(app, signer));
+                }
                 self.flow_start(id, proto, src, dst, app, follow);
             }
             Message::Data(id, dir, data, ts) => self.data(id, dir, &data, ts),

@@ -25,6 +25,10 @@ pub trait Host: Send + Sync + 'static {
         remote: SocketAddr,
     ) -> Option<u32>;
     fn app_for_uid(&self, uid: u32) -> Option<String>;
+    /// The organisation (subject O=) of the certificate the app is signed with.
+    fn signer_of_app(&self, _app: &str) -> Option<String> {
+        None
+    }
     /// Flow records, findings and discovered identifiers of `session`, as JSON lines (see
     /// [`Batch`]).
     fn on_records(&self, session: i64, batch: &Batch);
@@ -158,6 +162,30 @@ impl Host for JavaHost {
                 Ok(Some(text))
             },
         )
+        .flatten()
+    }
+
+    fn signer_of_app(&self, app: &str) -> Option<String> {
+        let mut env = self.attach()?;
+        env.with_local_frame(8, |env| -> jni::errors::Result<Option<String>> {
+            let Some(name) = Self::string_arg(env, app) else {
+                return Ok(None);
+            };
+            let object = env
+                .call_method(
+                    self.host.as_obj(),
+                    "signerOfApp",
+                    "(Ljava/lang/String;)Ljava/lang/String;",
+                    &[JValue::Object(&name)],
+                )?
+                .l()?;
+            if object.is_null() {
+                return Ok(None);
+            }
+            Ok(Some(env.get_string(&object.into())?.into()))
+        })
+        .map_err(|e| Self::failed(&mut env, "signerOfApp", &e))
+        .ok()
         .flatten()
     }
 

@@ -18,6 +18,8 @@ pub struct Owners {
     host: Arc<dyn Host>,
     proc_net: PathBuf,
     names: HashMap<u32, Option<String>>,
+    /// The signing organisation of each app name, asked once per session.
+    signers: HashMap<String, Option<String>>,
 }
 
 impl std::fmt::Debug for Owners {
@@ -35,6 +37,7 @@ impl Owners {
             host,
             proc_net: PathBuf::from("/proc/net"),
             names: HashMap::new(),
+            signers: HashMap::new(),
         }
     }
 
@@ -69,6 +72,20 @@ impl Attribute for Owners {
             .or_else(|| Some(format!("uid:{uid}")));
         self.names.insert(uid, name.clone());
         name
+    }
+
+    fn signer(&mut self, app: &str) -> Option<String> {
+        if let Some(org) = self.signers.get(app) {
+            return org.clone();
+        }
+        // `uid:N` and shared-uid names are no package: nothing to ask.
+        let org = if app.starts_with("uid:") || app.contains(':') {
+            None
+        } else {
+            self.host.signer_of_app(app)
+        };
+        self.signers.insert(app.to_string(), org.clone());
+        org
     }
 }
 
@@ -129,6 +146,50 @@ fn parse_end(text: &str) -> Option<SocketAddr> {
 mod tests {
     use super::*;
     use std::net::{TcpListener, TcpStream, UdpSocket};
+    use std::os::fd::RawFd;
+    use std::sync::Mutex;
+
+    use crate::contract::StopReason;
+    use crate::outbox::Batch;
+
+    /// A platform that signs every package with `O=Example Org` and counts the questions.
+    #[derive(Default)]
+    struct Signing(Mutex<Vec<String>>);
+
+    impl Host for Signing {
+        fn protect(&self, _: RawFd) -> bool {
+            true
+        }
+        fn connection_owner_uid(&self, _: Proto, _: SocketAddr, _: SocketAddr) -> Option<u32> {
+            None
+        }
+        fn app_for_uid(&self, _: u32) -> Option<String> {
+            None
+        }
+        fn signer_of_app(&self, app: &str) -> Option<String> {
+            self.0.lock().unwrap().push(app.to_string());
+            Some("Example Org".into())
+        }
+        fn on_records(&self, _: i64, _: &Batch) {}
+        fn on_stopped(&self, _: StopReason, _: &str) {}
+    }
+
+    #[test]
+    fn the_signer_of_a_package_is_asked_once_and_never_for_uid_names() {
+        let host = Arc::new(Signing::default());
+        let mut owners = Owners::new(OwnerLookup::Host, host.clone());
+        assert_eq!(
+            owners.signer("org.example.app").as_deref(),
+            Some("Example Org")
+        );
+        assert_eq!(
+            owners.signer("org.example.app").as_deref(),
+            Some("Example Org")
+        );
+        assert_eq!(owners.signer("uid:10123"), None);
+        assert_eq!(owners.signer("android.uid.system:1000"), None);
+        assert_eq!(*host.0.lock().unwrap(), ["org.example.app"]);
+    }
 
     fn my_uid() -> u32 {
         // SAFETY: getuid has no preconditions.

@@ -93,6 +93,8 @@ class CoreCallbacks(
         return name
     }
 
+    override fun signerOfApp(packageName: String): String? = Signers.of(service.packageManager, packageName)
+
     override fun onRecords(session: Long, flowsJsonl: String, findingsJsonl: String, discoveredJsonl: String) {
         // Stored here, on the core's event thread, one transaction per batch: while it runs
         // the core queues what comes next (bounded, see CoreHost.onRecords), so a slow disk

@@ -34,6 +34,13 @@ interface CoreHost {
     fun appForUid(uid: Int): String?
 
     /**
+     * The organisation (subject O=) of the certificate [packageName] is signed with
+     * (`PackageManager` signing info), or null. Asked once per app and session, for names
+     * [appForUid] gave; the core marks a destination first party when its company is it.
+     */
+    fun signerOfApp(packageName: String): String?
+
+    /**
      * Flow records, findings and discovered identifiers of session [session] (the handle
      * [NativeCore.start] returned), for the app to keep: [flowsJsonl], [findingsJsonl] and
      * [discoveredJsonl] are JSON lines exactly as `flows.jsonl`, `findings.jsonl` and

@@ -109,6 +109,7 @@ fun main(args: Array<String>) {
     out("host.protect_calls", host.protectCalls.get())
     out("host.protect_not_socket", host.protectNotSocket.get())
     out("host.owner_calls", host.ownerCalls.get())
+    out("host.signer_calls", host.signerCalls.get())
     out("host.event_threads", host.eventThreads.joinToString(","))
     out("host.reentrant_stats", host.reentrant.get())
     out("done", "ok")
@@ -152,6 +153,14 @@ private class DriverHost : CoreHost {
     }
 
     override fun appForUid(uid: Int): String? = if (uid == 10123) "org.example.curl" else null
+
+    /** Asked once per app: the organisation the test's "app" is signed by. */
+    val signerCalls = AtomicInteger()
+
+    override fun signerOfApp(packageName: String): String? {
+        signerCalls.incrementAndGet()
+        return if (packageName == "org.example.curl") "Xiaomi Inc." else null
+    }
 
     @Synchronized fun findingCount() = findings.size
     @Synchronized fun flowLines() = flows.toList()
