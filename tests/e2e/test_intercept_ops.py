@@ -1,10 +1,11 @@
 """Issue 13, operations of TLS interception: QUIC to intercepted hosts is dropped so that
-clients fall back to TCP, and `--keylog` exports the session keys in the SSLKEYLOGFILE
-format.
+clients fall back to TCP, `--keylog` exports the session keys in the SSLKEYLOGFILE
+format, and TLS is intercepted on any port, told by the client's first bytes.
 
 The test CA, nginx over TLS and the monitor's own CA come from test_intercept.py.
 """
 
+import json
 import os
 import re
 import shutil
@@ -105,3 +106,81 @@ def test_a_keylog_file_others_may_read_is_refused_before_cmd_runs(runner, pki, t
     assert res.returncode == 125, res.describe()
     assert "key log" in res.stderr and "chmod 600" in res.stderr, res.stderr
     assert not marker.exists()
+
+
+# A server that speaks first (as SMTP, FTP, SSH do): a banner on connect, then it echoes
+# one line and closes.
+BANNER_SERVER = """
+import socket, sys, threading
+def serve(conn):
+    with conn:
+        conn.sendall(b"220 banner\\r\\n")
+        conn.sendall(conn.makefile("rb").readline())
+def accept(listener):
+    while True:
+        threading.Thread(target=serve, args=(listener.accept()[0],)).start()
+for addr in sys.argv[2:]:
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, int(sys.argv[1])))
+    s.listen()
+    threading.Thread(target=accept, args=(s,)).start()
+"""
+
+# Waits for the banner (giving up after 8 s, before the monitor's 10 s wait for a
+# ClientHello would end), then sends a line and prints what came back.
+BANNER_CLIENT = """
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=8)
+f = c.makefile("rwb")
+banner = f.readline()
+f.write(b"hello\\n"); f.flush()
+print((banner + f.readline()).decode(), end="")
+"""
+
+TLS_PORT, BANNER_PORT = 8443, 2525
+
+
+@pytest.fixture(scope="module")
+def https_8443(topo, pki):
+    """nginx over TLS on port 8443 for cloud.test, certified by the test CA."""
+    p = pki["dir"]
+    return topo.start_nginx("nginx-8443", f"""
+    server {{
+        listen {CLOUD_V4}:{TLS_PORT} ssl http2;
+        listen [{CLOUD_V6}]:{TLS_PORT} ssl http2;
+        ssl_certificate {p}/good.pem;
+        ssl_certificate_key {p}/good.key;
+        location / {{ return 200 "ok\\n"; }}
+    }}""", listen=[("tcp", TLS_PORT)])
+
+
+@pytest.fixture(scope="module")
+def banner(topo):
+    return topo.start("banner", [PY, "-c", BANNER_SERVER, BANNER_PORT, CLOUD_V4, CLOUD_V6],
+                      listen=[("tcp", BANNER_PORT)])
+
+
+def test_tls_on_another_port_is_intercepted_and_a_server_that_speaks_first_is_not_held_up(
+        runner, https_8443, banner, pki):
+    url = f"https://{GOOD}:{TLS_PORT}/register?imei={IMEI}"
+    cmds = [
+        CURL + ["--cacert", str(pki["ours"]), "--http1.1", "--resolve",
+                f"{GOOD}:{TLS_PORT}:{CLOUD_V4}", url],
+        [PY, "-c", BANNER_CLIENT, CLOUD_V4, str(BANNER_PORT)],
+    ]
+    res = runner.run([PY, CLIENTS / "runmany.py", json.dumps(cmds)], timeout=120,
+                     watch_args=intercepting(pki))
+    assert res.returncode == 0, res.describe()
+    tls, plain = res.json()
+    assert tls["rc"] == 0 and tls["stdout"] == "ok\n", tls["stderr"]
+    found = [f for f in records(res.out_dir, "findings.jsonl") if f["kind"] == "imei"]
+    assert [(f["tls"], f["host"], f["where"]) for f in found] == [("intercepted", GOOD, "url")]
+    flows = records(res.out_dir, "flows.jsonl")
+    on_8443 = [f for f in flows if f["dst"] == f"{CLOUD_V4}:{TLS_PORT}"]
+    assert [f.get("tls") for f in on_8443] == ["intercepted"], on_8443
+
+    assert plain["rc"] == 0 and plain["stdout"] == "220 banner\nhello\n", plain
+    on_banner = [f for f in flows if f["dst"] == f"{CLOUD_V4}:{BANNER_PORT}"]
+    assert len(on_banner) == 1 and "tls" not in on_banner[0], on_banner

@@ -21,7 +21,8 @@ use crate::replay::Replay;
 use crate::Inner;
 
 /// How long a client may take to send its ClientHello, and either handshake to finish.
-/// A protocol on port 443 where the server speaks first passes through after it.
+/// A client silent that long passes through (a server that speaks first passes through
+/// at once, see [`read_hello`]).
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest ClientHello gathered (the inspect parser's own limit is lower).
@@ -47,8 +48,8 @@ pub(crate) async fn run(inner: Arc<Inner>, flow: InterceptedFlow) {
         ..
     } = flow;
     let mut head = Vec::new();
-    let hello = match tokio::time::timeout(HELLO_TIMEOUT, read_hello(&mut client, &mut head)).await
-    {
+    let first = read_hello(&mut client, &server, &mut head);
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, first).await {
         Ok(Start::Hello(hello)) => hello,
         Ok(Start::Gone) => return,
         Ok(Start::Other) | Err(_) => return passthrough(head, client, server).await,
@@ -135,8 +136,15 @@ fn server_name(sni: &str) -> Option<ServerName<'static>> {
     }
 }
 
-/// Reads until `head` holds a whole ClientHello (or clearly none).
-async fn read_hello(client: &mut (impl AsyncRead + Unpin), head: &mut Vec<u8>) -> Start {
+/// Reads until `head` holds a whole ClientHello (or clearly none). Every TCP port is
+/// handed over, so this is also where other protocols are told apart: a TLS client
+/// speaks first, so a server that sends (or closes) before the hello is complete means
+/// another protocol (SMTP, SSH, FTP greet first), relayed untouched at once.
+async fn read_hello(
+    client: &mut (impl AsyncRead + Unpin),
+    server: &tokio::net::TcpStream,
+    head: &mut Vec<u8>,
+) -> Start {
     let mut buf = [0u8; 4096];
     loop {
         match parse_client_hello(head) {
@@ -144,11 +152,15 @@ async fn read_hello(client: &mut (impl AsyncRead + Unpin), head: &mut Vec<u8>) -
             Err(TlsError::NeedMore) if head.len() < MAX_HELLO => {}
             Err(_) => return Start::Other,
         }
-        match client.read(&mut buf).await {
-            Ok(0) if head.is_empty() => return Start::Gone,
-            Ok(0) => return Start::Other,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-            Err(_) => return Start::Gone,
+        // `read` on the pipe is cancel-safe: bytes are never lost to the other branch.
+        tokio::select! {
+            read = client.read(&mut buf) => match read {
+                Ok(0) if head.is_empty() => return Start::Gone,
+                Ok(0) => return Start::Other,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+                Err(_) => return Start::Gone,
+            },
+            _ = server.readable() => return Start::Other,
         }
     }
 }

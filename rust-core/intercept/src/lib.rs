@@ -1,7 +1,9 @@
 //! Opt-in TLS interception for the monitor.
 //!
-//! For a TCP flow to port 443 the relay hands over (see [`phonehome_relay::Intercept`]),
-//! [`Interceptor`] reads the client's ClientHello, completes a verified TLS handshake
+//! For a TCP flow the relay hands over (see [`phonehome_relay::Intercept`]; every TCP
+//! flow, whatever its port), [`Interceptor`] reads the client's first bytes; if they
+//! are not a ClientHello, or the server speaks first, the flow is relayed untouched.
+//! Otherwise it reads the client's ClientHello, completes a verified TLS handshake
 //! with the real server (offering the client's ALPN list and server name), then answers
 //! the client with a certificate for that name from the per-install [`Ca`] and the
 //! server's ALPN choice. The plaintext both ways goes to the observer, which feeds the
@@ -225,8 +227,10 @@ impl ResolvesServerCert for OneLeaf {
 }
 
 impl Intercept for Interceptor {
-    fn wants(&self, _src: SocketAddr, dst: SocketAddr) -> bool {
-        dst.port() == 443
+    /// Every TCP flow: TLS is told by the client's first bytes, not by the port (apps
+    /// use 8443, 5223, 993 ...). What is not TLS costs one extra copy through the pipe.
+    fn wants(&self, _src: SocketAddr, _dst: SocketAddr) -> bool {
+        true
     }
 
     fn run(&self, flow: InterceptedFlow) -> Pin<Box<dyn Future<Output = ()> + Send>> {

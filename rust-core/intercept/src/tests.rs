@@ -288,3 +288,62 @@ async fn a_server_whose_certificate_fails_verification_fails_for_the_client_too(
         .is_err());
     assert_eq!(tap.modes(), [TlsMode::UpstreamRejected]);
 }
+
+/// A plain TCP server that greets first, then echoes one line back.
+async fn greeting_echo() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        socket.write_all(b"220 hello\r\n").await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = socket.read(&mut buf).await.unwrap();
+        socket.write_all(&buf[..n]).await.unwrap();
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_server_that_speaks_first_is_relayed_untouched() {
+    let s = setup("greeting");
+    let tap = Arc::new(Collect::default());
+    let mut stream = flow(&s.interceptor, greeting_echo().await, tap.clone()).await;
+    let mut banner = [0u8; 11];
+    stream.read_exact(&mut banner).await.unwrap();
+    assert_eq!(&banner, b"220 hello\r\n");
+    stream.write_all(b"EHLO x\r\n").await.unwrap();
+    let mut echo = [0u8; 8];
+    stream.read_exact(&mut echo).await.unwrap();
+    assert_eq!(&echo, b"EHLO x\r\n");
+    assert!(tap.modes().is_empty(), "not TLS: no interception mode");
+}
+
+#[tokio::test]
+async fn a_client_whose_first_bytes_are_not_tls_is_relayed_untouched() {
+    let s = setup("not-tls");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = socket.read(&mut buf).await.unwrap();
+        socket.write_all(&buf[..n]).await.unwrap();
+    });
+    let tap = Arc::new(Collect::default());
+    let mut stream = flow(&s.interceptor, addr, tap.clone()).await;
+    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    let mut echo = [0u8; 18];
+    stream.read_exact(&mut echo).await.unwrap();
+    assert_eq!(&echo, b"GET / HTTP/1.1\r\n\r\n");
+    assert!(tap.modes().is_empty());
+}
+
+#[test]
+fn every_tcp_port_is_handed_over_since_tls_is_told_by_its_first_bytes() {
+    let s = setup("ports");
+    let src: SocketAddr = "10.111.0.2:40000".parse().unwrap();
+    for port in [443, 8443, 5223, 80] {
+        let dst = SocketAddr::from(([192, 0, 2, 1], port));
+        assert!(s.interceptor.wants(src, dst), "port {port}");
+    }
+}
