@@ -16,6 +16,10 @@ measurement, and its RSS, CPU time and context switches can be read per phase. C
     {"op": "hold", "ip": IP, "port": P, "n": N}   -> {"ok", "held", "failed", "secs"}
         open connections until N are held (those from earlier "hold"s count)
     {"op": "release"}                             -> {"ok", "closed"}
+    {"op": "tls_handshakes", "name", "ip", "port", "cafile", "n"}
+                                                  -> {"ok", "ms": [...], "failed"}
+    {"op": "tls_hold", "name", "ip", "port", "cafile", "n"}
+                                                  -> {"ok", "held", "failed", "secs"}
     {"op": "exit"}                                -> {"ok": true}, then exits
 
 End of stdin also ends the agent (so it never outlives bench/run).
@@ -26,6 +30,7 @@ import json
 import resource
 import selectors
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -82,6 +87,21 @@ def open_connections(ip, port, count, held, batch=128, timeout=20.0):
     return failed
 
 
+def tls_connect(name, ip, port, ctx, timeout=20.0):
+    """One TLS connection to ip:port for `name`; returns (socket, handshake seconds), the
+    handshake timed from the TCP connection's establishment to its end."""
+    raw = socket.create_connection((ip, port), timeout=timeout)
+    start = time.perf_counter()
+    tls = ctx.wrap_socket(raw, server_hostname=name)
+    return tls, time.perf_counter() - start
+
+
+def tls_context(cafile):
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
 def client():
     raise_nofile()
     held = []
@@ -112,6 +132,24 @@ def client():
                 start = time.monotonic()
                 want = max(0, cmd["n"] - len(held))
                 failed = open_connections(cmd["ip"], cmd["port"], want, held)
+                reply.update(held=len(held), failed=failed, secs=time.monotonic() - start)
+            elif op == "tls_handshakes":
+                ctx, ms, failed = tls_context(cmd["cafile"]), [], 0
+                for _ in range(cmd["n"]):
+                    try:
+                        tls, secs = tls_connect(cmd["name"], cmd["ip"], cmd["port"], ctx)
+                        ms.append(secs * 1000)
+                        tls.close()
+                    except OSError:
+                        failed += 1
+                reply.update(ms=ms, failed=failed)
+            elif op == "tls_hold":
+                start, ctx, failed = time.monotonic(), tls_context(cmd["cafile"]), 0
+                for _ in range(max(0, cmd["n"] - len(held))):
+                    try:
+                        held.append(tls_connect(cmd["name"], cmd["ip"], cmd["port"], ctx)[0])
+                    except OSError:
+                        failed += 1
                 reply.update(held=len(held), failed=failed, secs=time.monotonic() - start)
             elif op == "release":
                 for s in held:
