@@ -286,7 +286,12 @@ pub(crate) struct Bits<'a> {
     words: &'a [u64],
 }
 
-impl Bits<'_> {
+impl<'a> Bits<'a> {
+    /// A mask computed from others; like every mask, it ends with a zero word.
+    pub(crate) fn from_words(words: &'a [u64]) -> Bits<'a> {
+        Bits { words }
+    }
+
     #[cfg(test)]
     pub(crate) fn get(self, i: usize) -> bool {
         self.words

@@ -126,13 +126,15 @@ pub(crate) fn numbers(
     let n = data.len();
     let digit = classes.mask(Class::Digit);
     let numeric = classes.mask(Class::Numeric);
+    let pair_words = region_pairs(numeric, digit);
+    let pairs = Bits::from_words(&pair_words);
     let mut decimals = Vec::new();
     let mut digits = Vec::new();
     let mut i = 0;
     let mut region_end = 0;
     while i < n {
         if i >= region_end {
-            match next_numeric_region(numeric, digit, i) {
+            match next_numeric_region(numeric, pairs, i) {
                 Some((rs, re)) => (i, region_end) = (rs, re),
                 None => break,
             }
@@ -196,41 +198,43 @@ pub(crate) fn numbers(
 /// Everything the number scans look at (a 15-digit run, `138 0013 8000`, `1.234`) is a
 /// run of at least 5 numeric bytes (digits and ` -.()/+%`) holding a digit. Such a run
 /// covers both bytes at some position `4k, 4k+1`, so only those pairs are candidates:
-/// both numeric and one a digit, tested for 16 pairs at once on the masks. Returns the
-/// first such run starting at or after `from` (cut at `from` on the left).
+/// both numeric, one a digit, and inside a numeric run of 5 or more. Bit `4k` of the
+/// result is set for such a pair; the masks test 16 pairs at once, once per word.
+pub(crate) fn region_pairs(numeric: Bits<'_>, digit: Bits<'_>) -> Vec<u64> {
+    const PAIRS: u64 = 0x1111_1111_1111_1111;
+    (0..numeric.words())
+        .map(|w| {
+            let base = w * 64;
+            let (n0, d0) = (numeric.word(w), digit.word(w));
+            if n0 & PAIRS == 0 {
+                return 0;
+            }
+            let (n1, d1) = (numeric.window(base + 1), digit.window(base + 1));
+            // Bit i: a numeric run of 5 starts at base - 3 + i. A pair at base + t lies
+            // in a run of 5 or more exactly when one starts in t - 3..=t.
+            let fives = (0..5).fold(!0u64, |m, k| m & numeric.window_back(base + k, 3));
+            let long = fives | fives >> 1 | fives >> 2 | fives >> 3;
+            n0 & n1 & (d0 | d1) & long & PAIRS
+        })
+        .collect()
+}
+
+/// The first numeric region at or after `from` (cut at `from` on the left), found
+/// through the candidate pairs of [`region_pairs`].
 pub(crate) fn next_numeric_region(
     numeric: Bits<'_>,
-    digit: Bits<'_>,
+    pairs: Bits<'_>,
     from: usize,
 ) -> Option<(usize, usize)> {
-    const PAIRS: u64 = 0x1111_1111_1111_1111;
     let mut a = from.next_multiple_of(4);
-    'words: while a / 64 < numeric.words() {
-        let base = a / 64 * 64;
-        let (n0, n1) = (numeric.word(base / 64), numeric.window(base + 1));
-        let (d0, d1) = (digit.word(base / 64), digit.window(base + 1));
-        // Bit i: a numeric run of 5 starts at base - 3 + i. A pair at base + t lies in
-        // a run of 5 or more exactly when one starts in t - 3..=t; the pairs of shorter
-        // runs would fail below anyway.
-        let fives = (0..5).fold(!0u64, |m, k| m & numeric.window_back(base + k, 3));
-        let long = fives | fives >> 1 | fives >> 2 | fives >> 3;
-        let mut cand = n0 & n1 & (d0 | d1) & long & PAIRS & (!0u64 << (a - base));
-        while cand != 0 {
-            let p = base + cand.trailing_zeros() as usize;
-            let rs = numeric.run_start(p, from);
-            let re = numeric.next_clear(p + 2);
-            if re - rs >= 5 {
-                return Some((rs, re));
-            }
-            // Pairs inside a run too short to count belong to it: go on after it.
-            let next = re.next_multiple_of(4);
-            if next >= base + 64 {
-                a = next;
-                continue 'words;
-            }
-            cand &= !0u64 << (next - base);
+    while let Some(p) = pairs.next_set(a) {
+        let rs = numeric.run_start(p, from);
+        let re = numeric.next_clear(p + 2);
+        if re - rs >= 5 {
+            return Some((rs, re));
         }
-        a = base + 64;
+        // Only a cut at `from` makes a region short: the pairs of its run go with it.
+        a = re.next_multiple_of(4);
     }
     None
 }
@@ -735,7 +739,9 @@ mod tests {
     fn numeric_regions_of_five_bytes_are_found_at_every_alignment() {
         let region = |text: &[u8]| {
             let c = Classes::new(text);
-            next_numeric_region(c.mask(Class::Numeric), c.mask(Class::Digit), 0)
+            let (numeric, digit) = (c.mask(Class::Numeric), c.mask(Class::Digit));
+            let pairs = region_pairs(numeric, digit);
+            next_numeric_region(numeric, Bits::from_words(&pairs), 0)
         };
         for pad in 0..70 {
             for body in ["1.234", "861234567890123", "138 0013 8000", "-3.1415"] {
