@@ -104,5 +104,6 @@ pub fn build_analyzer(args: &DetectionArgs) -> Result<Analyzer, DetectionError> 
         Settings {
             scan_limit: args.scan_limit.max(1),
         },
-    ))
+    )
+    .with_configured(&ids))
 }

@@ -15,6 +15,33 @@ use phonehome_model::{Discovered, Where};
 /// Discovery over one session, shared with whoever keeps its state between sessions.
 pub type SharedDiscovery = Arc<Mutex<Discovery>>;
 
+/// The configured values discovery leaves to the detector (whose findings of them are
+/// exact): the identifiers that look like tokens, in the form [`configured_key`] gives.
+pub fn configured_tokens(ids: &phonehome_detect::Identifiers) -> Vec<String> {
+    [
+        &ids.imei,
+        &ids.imsi,
+        &ids.iccid,
+        &ids.android_id,
+        &ids.ad_id,
+        &ids.serial,
+        &ids.device_id,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|v| configured_key(v))
+    .collect()
+}
+
+/// Case and dashes aside, a token is the same identifier (the detector finds all those forms).
+pub(crate) fn configured_key(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// A new session continuing from `state`, ready to give to [`crate::Analyzer::discover`].
 pub fn shared(state: phonehome_discover::State) -> SharedDiscovery {
     Arc::new(Mutex::new(Discovery::new(state)))
@@ -50,6 +77,7 @@ impl Discovering {
         flow: u64,
         ts: SystemTime,
         parts: &[(Where, &[u8])],
+        configured: &std::collections::HashSet<String>,
     ) -> Vec<Sighted> {
         let ctx = Context {
             app,
@@ -67,6 +95,9 @@ impl Discovering {
             fresh,
         } in seen
         {
+            if configured.contains(&configured_key(&value)) {
+                continue;
+            }
             if fresh {
                 self.records.extend(discovery.record(&value));
             }
@@ -84,9 +115,14 @@ impl Discovering {
     }
 
     /// The session ends: the sums of every identifier discovered and seen in it.
-    pub(crate) fn finish(&mut self) {
+    pub(crate) fn finish(&mut self, configured: &std::collections::HashSet<String>) {
         let discovery = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        self.records.extend(discovery.session_records());
+        self.records.extend(
+            discovery
+                .session_records()
+                .into_iter()
+                .filter(|d| !configured.contains(&configured_key(&d.value))),
+        );
     }
 }
 
@@ -104,12 +140,21 @@ mod tests {
     const OAID: &str = "5f2b8c1e-9d47-4a36-b0e1-7c3a9f6d2e84";
 
     fn session(state: phonehome_discover::State, hosts: &[&str]) -> (Analyzer, SharedDiscovery) {
+        session_with(&Identifiers::default(), state, hosts)
+    }
+
+    fn session_with(
+        ids: &Identifiers,
+        state: phonehome_discover::State,
+        hosts: &[&str],
+    ) -> (Analyzer, SharedDiscovery) {
         let shared = shared(state);
         let mut a = Analyzer::new(
-            Detector::new(&Identifiers::default(), &Options::default()),
+            Detector::new(ids, &Options::default()),
             Catalog::builtin(),
             Settings::default(),
         )
+        .with_configured(ids)
         .with_discovery(shared.clone());
         let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         for (i, host) in hosts.iter().enumerate() {
@@ -183,5 +228,38 @@ mod tests {
         let sums = second.pop_discovered().expect("the session's sums");
         assert_eq!((sums.flows, sums.sessions), (5, 3));
         assert!(second.pop_discovered().is_none());
+    }
+
+    #[test]
+    fn once_the_user_adds_a_discovered_id_its_findings_are_exact_not_discovered() {
+        let hosts = [
+            "sdk.ads-one.example",
+            "log.metrics-two.example",
+            "sdk.ads-one.example",
+        ];
+        let mut state = phonehome_discover::State::default();
+        for _ in 0..3 {
+            let (a, shared) = session(state, &hosts);
+            drop(a);
+            state = take(shared);
+        }
+        assert!(state.discovered().any(|t| t.value == OAID));
+        // Added as the app adds it: typed in capitals does not matter.
+        let ids =
+            Identifiers::from_json(&format!(r#"{{"device_id": ["{}"]}}"#, OAID.to_uppercase()))
+                .unwrap();
+        let (mut fourth, _) = session_with(&ids, state, &hosts);
+        let mut findings = Vec::new();
+        while let Some(f) = fourth.pop_finding() {
+            findings.push((f.kind, f.confidence));
+        }
+        assert!(!findings.is_empty());
+        assert!(
+            findings
+                .iter()
+                .all(|f| *f == (Kind::DeviceId, Confidence::Exact)),
+            "{findings:?}"
+        );
+        assert!(fourth.pop_discovered().is_none());
     }
 }

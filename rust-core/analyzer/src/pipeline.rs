@@ -124,6 +124,8 @@ pub struct Analyzer {
     discovery: Option<Discovering>,
     /// The organisation that signed each app, where the platform said (see `app_signer`).
     signers: HashMap<String, String>,
+    /// Configured token values (see [`crate::discovery::configured_tokens`]): never discovered.
+    configured: std::collections::HashSet<String>,
 }
 
 /// Apps whose signer is kept: more than a phone holds, so only a flood is cut.
@@ -179,7 +181,17 @@ impl Analyzer {
             findings: VecDeque::new(),
             records: VecDeque::new(),
             discovery: None,
+            configured: Default::default(),
         }
+    }
+
+    /// Values the identifiers already name, which discovery leaves to the detector: once
+    /// the user adds a discovered id to the identifiers its findings are exact, not discovered.
+    pub fn with_configured(mut self, ids: &phonehome_detect::Identifiers) -> Self {
+        self.configured = crate::discovery::configured_tokens(ids)
+            .into_iter()
+            .collect();
+        self
     }
 
     /// Turns discovery on, with a state the caller keeps (see [`crate::discovery`]).
@@ -540,7 +552,14 @@ impl Analyzer {
             Some(host) => host.clone(),
             None => flow.dst.ip().to_string(),
         };
-        let sighted = discovery.observe(flow.app.as_deref(), &host, flow.id, ts, parts);
+        let sighted = discovery.observe(
+            flow.app.as_deref(),
+            &host,
+            flow.id,
+            ts,
+            parts,
+            &self.configured,
+        );
         for s in sighted {
             let hit = Hit {
                 kind: Kind::DeviceId,
@@ -731,7 +750,7 @@ impl Analyzer {
     /// The session ends: what discovery found in it comes out of [`Self::pop_discovered`].
     pub fn finish(&mut self) {
         if let Some(discovery) = &mut self.discovery {
-            discovery.finish();
+            discovery.finish(&self.configured);
         }
     }
 }

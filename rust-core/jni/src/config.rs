@@ -135,14 +135,16 @@ impl CoreConfig {
                 .map_err(|e| CoreError::Config(format!("catalog: {e}")))?;
             catalog.extend(extra);
         }
-        let detector = Detector::new(&self.identifiers()?, &Options::default());
+        let ids = self.identifiers()?;
+        let detector = Detector::new(&ids, &Options::default());
         Ok(Analyzer::new(
             detector,
             catalog,
             Settings {
                 scan_limit: self.scan_limit,
             },
-        ))
+        )
+        .with_configured(&ids))
     }
 
     pub fn relay(&self) -> RelayConfig {
