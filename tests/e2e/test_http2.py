@@ -34,7 +34,7 @@ pytestmark = pytest.mark.skipif(DIRECT, reason="needs the monitor")
 
 IMEI, EMAIL = "861234567890123", "someone@example.com"  # lab/ids.toml
 BODY = json.dumps({"imei": IMEI}).encode()
-HTTP_PORT, WS_PORT, H2C_PORT = 8000, 8765, 8081
+HTTP_PORT, WS_PORT, H2C_PORT, SINK_PORT = 8000, 8765, 8081, 8082
 # Chromium's page: an image whose URL holds the IMEI, then a fetch with it in a header
 # and in a JSON body; the page says DONE when the fetch is answered.
 PAGE = f"""<!doctype html><html><body><img src="/pixel.gif?imei={IMEI}">
@@ -71,6 +71,9 @@ def https(topo, pki, ws_server):
     locations = f"""
         large_client_header_buffers 4 128k;
         location / {{ return 200 "ok\\n"; }}
+        # Bodies are read whole before the answer: with `return` alone nginx answers at
+        # once, and HTTP/2 then lets curl stop sending the body (RST_STREAM NO_ERROR).
+        location ~ ^/h2/(body|gzip|zstd)$ {{ proxy_pass http://{CLOUD_V4}:{SINK_PORT}; }}
         location = /mine {{ return 200 '{{"imei":"{IMEI}"}}'; }}
         location = /page.html {{ root {pki["dir"] / "www"}; }}
         location = /socket {{
@@ -79,15 +82,21 @@ def https(topo, pki, ws_server):
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection "upgrade";
         }}"""
-    # Cleartext HTTP/2 with prior knowledge (h2c), no TLS at all.
+    # Cleartext HTTP/2 with prior knowledge (h2c), no TLS at all; and the plain server
+    # the bodies are proxied to.
     h2c = f"""
     server {{
         listen {CLOUD_V4}:{H2C_PORT} http2;
         listen [{CLOUD_V6}]:{H2C_PORT} http2;
         location / {{ return 200 "ok\\n"; }}
+    }}
+    server {{
+        listen {CLOUD_V4}:{SINK_PORT};
+        listen [{CLOUD_V6}]:{SINK_PORT};
+        location / {{ return 200 "ok\\n"; }}
     }}"""
     return topo.start_nginx("nginx-h2", nginx_tls_servers(pki, locations) + h2c,
-                            listen=[("tcp", 443), ("tcp", H2C_PORT)])
+                            listen=[("tcp", 443), ("tcp", H2C_PORT), ("tcp", SINK_PORT)])
 
 
 # What each curl sends, and where the IMEI must be found in its flow.
