@@ -94,8 +94,10 @@ pub fn interceptor(
     Interceptor::new(Settings {
         ca_dir: &dir,
         extra_roots: args.upstream_ca.as_deref(),
+        system_roots: phonehome_intercept::SystemRoots::Native,
         app,
         keylog: args.keylog.as_deref(),
+        choose: None,
     })
     .map(Some)
 }

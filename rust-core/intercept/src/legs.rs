@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use phonehome_inspect::tls::{parse_client_hello, ClientHello, TlsError};
-use phonehome_model::{Direction, TlsMode};
+use phonehome_model::{Direction, Proto, TlsMode};
 use phonehome_relay::{InterceptedFlow, TlsTap};
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::replay::Replay;
-use crate::Inner;
+use crate::{Choice, Inner};
 
 /// How long a client may take to send its ClientHello, and either handshake to finish.
 /// A client silent that long passes through (a server that speaks first passes through
@@ -42,11 +42,23 @@ enum Start {
 pub(crate) async fn run(inner: Arc<Inner>, flow: InterceptedFlow) {
     let InterceptedFlow {
         id,
+        src,
+        dst,
         mut client,
         server,
         tap,
-        ..
     } = flow;
+    let app = match inner.choose.clone() {
+        None => inner.app.clone(),
+        // The owner lookup may block (it may ask the platform): not on the relay's thread.
+        Some(choose) => {
+            match tokio::task::spawn_blocking(move || choose.choose(Proto::Tcp, src, dst)).await {
+                Ok(Choice::Intercept { app }) => app,
+                Ok(Choice::Relay) | Err(_) => return passthrough(Vec::new(), client, server).await,
+            }
+        }
+    };
+    let app = app.as_deref();
     let mut head = Vec::new();
     let first = read_hello(&mut client, &server, &mut head);
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, first).await {
@@ -60,7 +72,6 @@ pub(crate) async fn run(inner: Arc<Inner>, flow: InterceptedFlow) {
         return passthrough(head, client, server).await;
     };
     let host = hello.sni.clone().unwrap_or_default();
-    let app = inner.app.as_deref();
     if lock(&inner.pins).passes(app, &host, Instant::now()) {
         tap.mode(TlsMode::Passthrough);
         return passthrough(head, client, server).await;
@@ -119,8 +130,8 @@ pub(crate) async fn run(inner: Arc<Inner>, flow: InterceptedFlow) {
 
 /// Whether a TLS flow to `host` is intercepted rather than passed through: the name is
 /// one a certificate can be verified for, and the app has not refused us for it.
-pub(crate) fn intercepts(inner: &Inner, host: &str, now: Instant) -> bool {
-    server_name(host).is_some() && !lock(&inner.pins).passes(inner.app.as_deref(), host, now)
+pub(crate) fn intercepts(inner: &Inner, app: Option<&str>, host: &str, now: Instant) -> bool {
+    server_name(host).is_some() && !lock(&inner.pins).passes(app, host, now)
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -22,6 +22,7 @@ pub mod keylog;
 mod legs;
 pub mod pinning;
 mod replay;
+pub mod roots;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -31,6 +32,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use phonehome_model::Proto;
 use phonehome_relay::{Intercept, InterceptedFlow, TlsTap};
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -42,6 +44,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 pub use ca::{Ca, CaError, CERT_FILE, EXPORT_DER, EXPORT_PEM, KEY_FILE};
 use key::EcKey;
 use pinning::Pins;
+pub use roots::{SystemRoots, ANDROID_CERT_DIRS};
 
 /// Server names with leaf certificates kept at most; past it the cache starts over.
 const MAX_LEAVES: usize = 4096;
@@ -68,10 +71,31 @@ pub struct Settings<'a> {
     /// More roots to trust for servers, besides the system's (a PEM file): a private
     /// CA, or a test's.
     pub extra_roots: Option<&'a Path>,
-    /// The app every flow belongs to (`watch`: CMD), for the passthrough table.
+    /// Where the system's roots are read from.
+    pub system_roots: SystemRoots<'a>,
+    /// The app every flow belongs to (`watch`: CMD), for the passthrough table, when
+    /// `choose` is `None`.
     pub app: Option<String>,
     /// Where to append the client sessions' keys as SSLKEYLOGFILE lines, if anywhere.
     pub keylog: Option<&'a Path>,
+    /// Which flows are intercepted and whose they are; `None`: every flow, `app`'s.
+    pub choose: Option<Arc<dyn Choose>>,
+}
+
+/// What becomes of one TCP flow to port 443.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// Relayed untouched, and not marked: interception is not on for its app.
+    Relay,
+    /// Intercepted; `app` keys the passthrough table (see [`pinning`]).
+    Intercept { app: Option<String> },
+}
+
+/// Picks the flows to intercept (the app's per-app choice) by their owner. Called once per
+/// TCP flow on a thread that may block (an owner lookup may ask the platform), and once per
+/// new QUIC flow on the relay's (see [`Interceptor`]'s `drops_quic`).
+pub trait Choose: Send + Sync + std::fmt::Debug + 'static {
+    fn choose(&self, proto: Proto, src: SocketAddr, dst: SocketAddr) -> Choice;
 }
 
 /// See the crate documentation. Cheap to clone: the relay holds it as an
@@ -98,6 +122,7 @@ pub(crate) struct Inner {
     pub(crate) pins: Mutex<Pins>,
     pub(crate) app: Option<String>,
     keylog: Option<Arc<keylog::KeyLogFile>>,
+    pub(crate) choose: Option<Arc<dyn Choose>>,
 }
 
 impl Interceptor {
@@ -111,11 +136,11 @@ impl Interceptor {
         let leaf_signer = provider
             .key_provider
             .load_private_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)))?;
-        let roots = Arc::new(roots(settings.extra_roots)?);
         let keylog = match settings.keylog {
             Some(path) => Some(Arc::new(keylog::KeyLogFile::open(path)?)),
             None => None,
         };
+        let roots = Arc::new(roots(settings.system_roots, settings.extra_roots)?);
         Ok(Self {
             inner: Arc::new(Inner {
                 ca,
@@ -127,6 +152,7 @@ impl Interceptor {
                 pins: Mutex::new(Pins::default()),
                 app: settings.app,
                 keylog,
+                choose: settings.choose,
             }),
         })
     }
@@ -136,12 +162,31 @@ impl Interceptor {
     }
 }
 
-/// The system's trust store (on Linux as `SSL_CERT_FILE`/`SSL_CERT_DIR` or the
-/// distribution's bundle say), plus `extra`.
-fn roots(extra: Option<&Path>) -> Result<RootCertStore, InterceptError> {
+/// The system's trust store (see [`SystemRoots`]), plus `extra`.
+fn roots(system: SystemRoots<'_>, extra: Option<&Path>) -> Result<RootCertStore, InterceptError> {
     let mut store = RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    let (added, _ignored) = store.add_parsable_certificates(native.certs);
+    let (certs, first_error) = match system {
+        SystemRoots::Native => {
+            let native = rustls_native_certs::load_native_certs();
+            let first_error = native.errors.first().map(|e| format!(" ({e})"));
+            (native.certs, first_error)
+        }
+        SystemRoots::CertDirs(dirs) => {
+            let found = roots::read_cert_dirs(dirs);
+            let why = match &found.dir {
+                None => format!(" (none of {dirs:?} exists)"),
+                Some(dir) => format!(" ({} holds no readable certificate)", dir.display()),
+            };
+            if found.unreadable > 0 {
+                log::warn!(
+                    "TLS interception: {} system CA files could not be read",
+                    found.unreadable
+                );
+            }
+            (found.certs, Some(why))
+        }
+    };
+    let (added, _ignored) = store.add_parsable_certificates(certs);
     if let Some(path) = extra {
         let bad = |why: String| InterceptError::ExtraRoots {
             path: path.display().to_string(),
@@ -159,12 +204,7 @@ fn roots(extra: Option<&Path>) -> Result<RootCertStore, InterceptError> {
         }
     }
     if store.is_empty() {
-        let why = native
-            .errors
-            .first()
-            .map(|e| format!(" ({e})"))
-            .unwrap_or_default();
-        return Err(InterceptError::NoRoots(why));
+        return Err(InterceptError::NoRoots(first_error.unwrap_or_default()));
     }
     log::debug!("TLS interception trusts {added} system roots");
     Ok(store)
@@ -238,9 +278,18 @@ impl Intercept for Interceptor {
     }
 
     /// QUIC is dropped exactly where TLS over TCP to the same host would be intercepted:
-    /// a name interception can verify, and an app that has not refused us for it.
-    fn drops_quic(&self, _src: SocketAddr, _dst: SocketAddr, host: &str) -> bool {
-        legs::intercepts(&self.inner, host, Instant::now())
+    /// an app chosen for interception, a name interception can verify, and an app that has
+    /// not refused us for it. With a chooser this asks for the flow's owner on the relay's
+    /// thread: once per new QUIC flow, and only while interception is on.
+    fn drops_quic(&self, src: SocketAddr, dst: SocketAddr, host: &str) -> bool {
+        let app = match &self.inner.choose {
+            None => self.inner.app.clone(),
+            Some(choose) => match choose.choose(Proto::Udp, src, dst) {
+                Choice::Intercept { app } => app,
+                Choice::Relay => return false,
+            },
+        };
+        legs::intercepts(&self.inner, app.as_deref(), host, Instant::now())
     }
 }
 

@@ -136,10 +136,20 @@ async fn flow(
     server: SocketAddr,
     tap: Arc<Collect>,
 ) -> tokio::io::DuplexStream {
+    flow_from(interceptor, "10.111.0.2:40000", server, tap).await
+}
+
+/// [`flow`] from the client's address `src`.
+async fn flow_from(
+    interceptor: &Interceptor,
+    src: &str,
+    server: SocketAddr,
+    tap: Arc<Collect>,
+) -> tokio::io::DuplexStream {
     let (near, far) = tokio::io::duplex(64 * 1024);
     let flow = InterceptedFlow {
         id: 1,
-        src: "10.111.0.2:40000".parse().unwrap(),
+        src: src.parse().unwrap(),
         dst: server,
         client: far,
         server: TcpStream::connect(server).await.unwrap(),
@@ -184,13 +194,19 @@ struct Setup {
 }
 
 fn setup(name: &str) -> Setup {
+    setup_choosing(name, None)
+}
+
+fn setup_choosing(name: &str, choose: Option<Arc<dyn crate::Choose>>) -> Setup {
     let dir = Scratch::new(name);
     let upstream_ca = Ca::open_or_create(&dir.0.join("upstream-ca")).unwrap();
     let interceptor = Interceptor::new(Settings {
         ca_dir: &dir.0.join("ours"),
         extra_roots: Some(&dir.0.join("upstream-ca").join(crate::CERT_FILE)),
+        system_roots: crate::SystemRoots::Native,
         app: Some("test-app".into()),
         keylog: None,
+        choose,
     })
     .unwrap();
     Setup {
@@ -198,6 +214,107 @@ fn setup(name: &str) -> Setup {
         upstream_ca,
         interceptor,
     }
+}
+
+/// The app's per-app choice as a test sees it: the client's port names its app, and only
+/// `chosen` apps are intercepted.
+#[derive(Debug)]
+struct ByPort {
+    chosen: Vec<u16>,
+}
+
+impl crate::Choose for ByPort {
+    fn choose(
+        &self,
+        _proto: phonehome_model::Proto,
+        src: SocketAddr,
+        _dst: SocketAddr,
+    ) -> crate::Choice {
+        if self.chosen.contains(&src.port()) {
+            crate::Choice::Intercept {
+                app: Some(format!("app-{}", src.port())),
+            }
+        } else {
+            crate::Choice::Relay
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_app_not_chosen_is_relayed_untouched_and_unmarked() {
+    let s = setup_choosing("not-chosen", Some(Arc::new(ByPort { chosen: vec![1] })));
+    let server = upstream(&s.upstream_ca, HOST).await;
+    let tap = Arc::new(Collect::default());
+    let stream = flow_from(&s.interceptor, "10.111.0.2:2", server, tap.clone()).await;
+    // Only the real server's certificate is accepted: nothing of ours was shown.
+    let (response, _) = get(&client(s.upstream_ca.cert_der()), stream)
+        .await
+        .unwrap();
+    assert!(response.ends_with("ok"), "{response}");
+    assert!(tap.modes().is_empty(), "{:?}", tap.modes());
+    assert!(tap.plaintext(Direction::Out).is_empty());
+}
+
+#[tokio::test]
+async fn a_chosen_app_is_intercepted_and_its_refusal_holds_for_it_alone() {
+    let chosen = Some(Arc::new(ByPort { chosen: vec![1, 2] }) as Arc<dyn crate::Choose>);
+    let s = setup_choosing("chosen", chosen);
+    let server = upstream(&s.upstream_ca, HOST).await;
+    let trusting = client(s.interceptor.ca().cert_der());
+    let pinning = client(s.upstream_ca.cert_der());
+
+    let tap = Arc::new(Collect::default());
+    let stream = flow_from(&s.interceptor, "10.111.0.2:1", server, tap.clone()).await;
+    assert!(get(&pinning, stream).await.is_err());
+    for _ in 0..100 {
+        if !tap.modes().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(tap.modes(), [TlsMode::Pinned]);
+
+    // Another app to the same host is still intercepted.
+    let tap = Arc::new(Collect::default());
+    let stream = flow_from(&s.interceptor, "10.111.0.2:2", server, tap.clone()).await;
+    let (response, _) = get(&trusting, stream).await.unwrap();
+    assert!(response.ends_with("ok"), "{response}");
+    assert_eq!(tap.modes(), [TlsMode::Intercepted]);
+}
+
+#[test]
+fn android_roots_are_read_from_a_cert_directory_and_an_empty_store_is_refused() {
+    let dir = Scratch::new("android-roots");
+    let store = dir.0.join("cacerts");
+    std::fs::create_dir_all(&store).unwrap();
+    let dirs = [store.clone()];
+    let ours = dir.0.join("ours");
+    let settings = |dirs| Settings {
+        ca_dir: &ours,
+        extra_roots: None,
+        system_roots: crate::SystemRoots::CertDirs(dirs),
+        app: None,
+        keylog: None,
+        choose: None,
+    };
+    let err = Interceptor::new(settings(&dirs)).unwrap_err().to_string();
+    assert!(err.contains("no trusted root certificates"), "{err}");
+    assert!(err.contains("holds no readable certificate"), "{err}");
+    let upstream_ca = Ca::open_or_create(&dir.0.join("upstream-ca")).unwrap();
+    std::fs::write(store.join("0badc0de.0"), upstream_ca.cert_pem()).unwrap();
+    Interceptor::new(settings(&dirs)).unwrap();
+}
+
+#[test]
+fn quic_is_dropped_only_for_the_chosen_apps() {
+    let s = setup_choosing("quic-chosen", Some(Arc::new(ByPort { chosen: vec![1] })));
+    let dst: SocketAddr = "192.0.2.1:443".parse().unwrap();
+    assert!(s
+        .interceptor
+        .drops_quic("10.111.0.2:1".parse().unwrap(), dst, HOST));
+    assert!(!s
+        .interceptor
+        .drops_quic("10.111.0.2:2".parse().unwrap(), dst, HOST));
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::contract::{MAX_MTU, MIN_MTU};
 use crate::error::CoreError;
+use crate::intercept::InterceptConfig;
 
 /// Who owns a flow: the app asks Android (API 29+), or the core reads `/proc/net` (below
 /// 29, where `getConnectionOwnerUid` does not exist), or nobody.
@@ -59,6 +60,9 @@ pub struct CoreConfig {
     pub dns: Option<Dns>,
     #[serde(default)]
     pub owner_lookup: OwnerLookup,
+    /// TLS interception; off unless present.
+    #[serde(default)]
+    pub intercept: Option<InterceptConfig>,
 }
 
 fn default_scan_limit() -> usize {
@@ -110,6 +114,9 @@ impl CoreConfig {
         }
         if config.scan_limit == 0 {
             return Err(CoreError::Config("scan_limit must be above 0".into()));
+        }
+        if let Some(intercept) = &config.intercept {
+            intercept.check(config.owner_lookup)?;
         }
         if let Some(dns) = &config.dns {
             if dns.listen.is_empty() != dns.upstream.is_empty() {
@@ -178,7 +185,27 @@ mod tests {
         assert_eq!(c.owner_lookup, OwnerLookup::None);
         assert!(c.relay().dns.is_none());
         assert_eq!(c.state_dir, None);
+        assert!(c.intercept.is_none(), "interception is off by default");
         c.analyzer().unwrap();
+    }
+
+    #[test]
+    fn interception_reads_android_s_system_store_unless_told_otherwise() {
+        let c = CoreConfig::parse(
+            r#"{"records_dir": "/r", "owner_lookup": "host",
+                "intercept": {"ca_dir": "/data/files/ca", "apps": [10123, 10456]}}"#,
+        )
+        .unwrap();
+        let i = c.intercept.unwrap();
+        assert_eq!(i.ca_dir, PathBuf::from("/data/files/ca"));
+        assert_eq!(i.apps, Some(vec![10123, 10456]));
+        assert_eq!(
+            i.roots,
+            [
+                PathBuf::from("/apex/com.android.conscrypt/cacerts"),
+                PathBuf::from("/system/etc/security/cacerts")
+            ]
+        );
     }
 
     #[test]
@@ -226,6 +253,22 @@ mod tests {
             (
                 r#"{"records_dir": "/r", "dns": {"listen": ["10.111.0.1"], "upstream": []}}"#,
                 "upstream",
+            ),
+            (
+                r#"{"records_dir": "/r", "intercept": {"ca_dir": "ca"}}"#,
+                "intercept.ca_dir must be an absolute path",
+            ),
+            (
+                r#"{"records_dir": "/r", "intercept": {"ca_dir": "/ca", "roots": []}}"#,
+                "intercept.roots",
+            ),
+            (
+                r#"{"records_dir": "/r", "intercept": {"ca_dir": "/ca", "apps": [1]}}"#,
+                "intercept.apps needs owner_lookup",
+            ),
+            (
+                r#"{"records_dir": "/r", "intercept": {"ca_dir": "/ca", "upstream_ca": "/x"}}"#,
+                "unknown field `upstream_ca`",
             ),
         ];
         for (json, expected) in cases {

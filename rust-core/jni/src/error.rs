@@ -18,6 +18,8 @@ pub enum CoreError {
     /// Files of the records directory (and threads a session needs).
     #[error("{0}")]
     Records(String),
+    #[error("TLS interception: {0}")]
+    Intercept(#[from] phonehome_intercept::InterceptError),
     #[error("the Java side failed: {0}")]
     Jni(#[from] jni::errors::Error),
 }
@@ -31,6 +33,7 @@ impl CoreError {
             CoreError::Handle(_) => ErrorCode::BadHandle,
             CoreError::Tun(_) => ErrorCode::Tun,
             CoreError::Records(_) => ErrorCode::Io,
+            CoreError::Intercept(_) => ErrorCode::Intercept,
             CoreError::Jni(_) => ErrorCode::Jni,
         }
     }

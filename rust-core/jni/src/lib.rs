@@ -11,6 +11,7 @@ pub mod config;
 pub mod contract;
 mod error;
 mod host;
+pub mod intercept;
 mod kept;
 pub mod outbox;
 pub mod owner;
@@ -240,6 +241,19 @@ pub extern "system" fn Java_org_phonehome_core_NativeCore_exportCapture<'local>(
         file.into_inner()
             .map_err(|e| CoreError::Records(format!("cannot write the export: {e}")))?;
         Ok(written as jlong)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_phonehome_core_NativeCore_caCertificate<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    ca_dir: JString<'local>,
+) -> jstring {
+    boundary(&mut env, std::ptr::null_mut(), |env| {
+        let dir = string(env, &ca_dir, "caDir")?;
+        let pem = intercept::ca_certificate(Path::new(&dir))?;
+        new_string(env, &pem)
     })
 }
 

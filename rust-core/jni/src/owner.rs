@@ -41,7 +41,7 @@ impl Owners {
         }
     }
 
-    fn uid(&self, proto: Proto, src: SocketAddr, dst: SocketAddr) -> Option<u32> {
+    pub(crate) fn uid(&self, proto: Proto, src: SocketAddr, dst: SocketAddr) -> Option<u32> {
         match self.lookup {
             OwnerLookup::None => None,
             OwnerLookup::Host => self.host.connection_owner_uid(proto, src, dst),
@@ -63,15 +63,7 @@ impl Owners {
 impl Attribute for Owners {
     fn app(&mut self, proto: Proto, src: SocketAddr, dst: SocketAddr) -> Option<String> {
         let uid = self.uid(proto, src, dst)?;
-        if let Some(name) = self.names.get(&uid) {
-            return name.clone();
-        }
-        let name = self
-            .host
-            .app_for_uid(uid)
-            .or_else(|| Some(format!("uid:{uid}")));
-        self.names.insert(uid, name.clone());
-        name
+        self.name(uid)
     }
 
     fn signer(&mut self, app: &str) -> Option<String> {
@@ -86,6 +78,21 @@ impl Attribute for Owners {
         };
         self.signers.insert(app.to_string(), org.clone());
         org
+    }
+}
+
+impl Owners {
+    /// The app's name for `uid` (`uid:N` if the platform has none), asked once per uid.
+    pub(crate) fn name(&mut self, uid: u32) -> Option<String> {
+        if let Some(name) = self.names.get(&uid) {
+            return name.clone();
+        }
+        let name = self
+            .host
+            .app_for_uid(uid)
+            .or_else(|| Some(format!("uid:{uid}")));
+        self.names.insert(uid, name.clone());
+        name
     }
 }
 

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use phonehome_inspector::{Capture, Inspector};
-use phonehome_model::{Direction, Finding, FlowRecord, Proto, Sink};
+use phonehome_model::{Direction, Finding, FlowRecord, Proto, Sink, TlsMode};
 use phonehome_monitor::{Inspection, Monitor};
 use phonehome_netstack::FlowId;
 use phonehome_relay::{Observer, Protect};
@@ -133,6 +133,13 @@ impl Session {
         };
         let discovery = phonehome_analyzer::discovery::shared(state);
         let analyzer = config.analyzer()?.with_discovery(discovery.clone());
+        // Before any thread starts: a CA that cannot be used fails the start as a whole.
+        let interceptor = match &config.intercept {
+            Some(intercept) => Some(Arc::new(
+                intercept.interceptor(config.owner_lookup, host.clone())?,
+            ) as Arc<dyn phonehome_relay::Intercept>),
+            None => None,
+        };
         let counters = Arc::new(Counters::default());
         counters.running.store(true, Ordering::Relaxed);
         let outbox = Arc::new(Outbox::new(limits));
@@ -162,7 +169,8 @@ impl Session {
             host,
             counters: counters.clone(),
         });
-        let relay_config = config.relay();
+        let mut relay_config = config.relay();
+        relay_config.intercept = interceptor;
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let thread_counters = counters.clone();
         let thread_outbox = outbox.clone();
@@ -438,6 +446,14 @@ impl Observer for Counting {
             .dropped
             .store(self.inner.dropped, Ordering::Relaxed);
         self.inner.round_done();
+    }
+
+    fn tls_mode(&mut self, id: FlowId, mode: TlsMode) {
+        self.inner.tls_mode(id, mode);
+    }
+
+    fn tls_secret(&mut self, id: FlowId, line: &str) {
+        self.inner.tls_secret(id, line);
     }
 
     fn finish(&mut self) -> io::Result<()> {

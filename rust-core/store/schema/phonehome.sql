@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS flows (
     company TEXT,
     parent TEXT,
     party TEXT,
+    -- What TLS interception did with the flow (`intercepted`, `pinned`, `passthrough`,
+    -- `upstream-rejected`); NULL when it was not in its hands. Added by ALTER TABLE to
+    -- older stores, like the columns above.
+    tls TEXT,
     PRIMARY KEY (session, id)
 );
 
@@ -75,7 +79,9 @@ CREATE TABLE IF NOT EXISTS findings (
     -- As in flows: the company (also in `vendor`), its owners, first or third party.
     company TEXT,
     parent TEXT,
-    party TEXT
+    party TEXT,
+    -- As in flows: `intercepted` for a value read inside TLS.
+    tls TEXT
 );
 
 CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);

@@ -6,7 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OpenFlags};
 
-use phonehome_model::{Category, Discovered, Finding, FlowRecord, HostSource, Party, Sink};
+use phonehome_model::{
+    Category, Discovered, Finding, FlowRecord, HostSource, Party, Sink, TlsMode,
+};
 
 /// File name of the store inside an output directory.
 pub const FILE_NAME: &str = "phonehome.sqlite";
@@ -35,6 +37,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("findings", "company", "TEXT"),
     ("findings", "parent", "TEXT"),
     ("findings", "party", "TEXT"),
+    ("flows", "tls", "TEXT"),
+    ("findings", "tls", "TEXT"),
 ];
 
 fn add_missing_columns(db: &Connection) -> rusqlite::Result<()> {
@@ -109,8 +113,8 @@ impl Store {
         self.db.execute(
             "INSERT OR REPLACE INTO flows (session, id, proto, src, dst, app, host, host_source,
                 vendor, category, service, bytes_out, bytes_in, start_ms, end_ms, close, json,
-                company, parent, party)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+                company, parent, party, tls)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
             params![
                 self.session,
                 r.flow as i64,
@@ -132,6 +136,7 @@ impl Store {
                 d.company,
                 d.parent,
                 d.party.map(Party::as_str),
+                d.tls.map(TlsMode::as_str),
             ],
         )?;
         self.commit_if_large()
@@ -143,9 +148,9 @@ impl Store {
         self.db.execute(
             "INSERT INTO findings (session, ts_ms, flow, app, proto, dst, host, host_source, vendor,
                 category, kind, encoding, digest_form, truncated, place, direction, confidence,
-                evidence, bytes_out, bytes_in, json, layers, company, parent, party)
+                evidence, bytes_out, bytes_in, json, layers, company, parent, party, tls)
              VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,
-                ?23,?24,?25)",
+                ?23,?24,?25,?26)",
             params![
                 self.session,
                 millis(f.ts),
@@ -172,6 +177,7 @@ impl Store {
                 d.company,
                 d.parent,
                 d.party.map(Party::as_str),
+                d.tls.map(TlsMode::as_str),
             ],
         )?;
         self.commit_if_large()
@@ -399,7 +405,7 @@ mod tests {
     }
 
     #[test]
-    fn a_store_made_before_layers_and_companies_existed_gets_the_columns_and_keeps_its_rows() {
+    fn a_store_made_before_layers_companies_and_tls_existed_gets_the_columns_and_keeps_its_rows() {
         let dir = std::env::temp_dir().join(format!("phonehome-upgrade-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(FILE_NAME);
@@ -420,6 +426,7 @@ mod tests {
         let mut store = Store::open(&path, 1).unwrap();
         let mut wrapped = finding(Kind::Imei);
         wrapped.layers = vec![phonehome_model::Layer::Hex, phonehome_model::Layer::Gzip];
+        wrapped.destination.tls = Some(TlsMode::Intercepted);
         store.insert_finding(&wrapped).unwrap();
         store.commit().unwrap();
         type Row = (i64, Option<String>, Option<String>, Option<String>);
@@ -443,6 +450,15 @@ mod tests {
                 )
             ]
         );
+        let tls: Vec<Option<String>> = store
+            .connection()
+            .prepare("SELECT tls FROM findings ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(tls, [None, Some("intercepted".into())]);
         // Upgraded and new stores have their columns in the same order.
         let columns = |db: &Connection, table: &str| -> Vec<String> {
             db.prepare(&format!(

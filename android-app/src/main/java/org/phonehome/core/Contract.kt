@@ -16,6 +16,8 @@ enum class ErrorCode {
     TUN,
     /** Files could not be read or written: records directory, captures, an export. */
     IO,
+    /** TLS interception could not be set up: its CA (directory, key) or the system's root certificates. */
+    INTERCEPT,
     /** The Java side failed (a string conversion, an allocation). */
     JNI,
     /** A bug in the core: it panicked. */
@@ -98,5 +100,14 @@ object Contract {
         "handshake_timeout",
         "forbidden",
         "spoofed",
+    )
+
+    /** What TLS interception did with a flow, as records' `tls` says it (absent: not in its hands). */
+    val TLS_MODES = listOf(
+        "intercepted",
+        "pinned",
+        "passthrough",
+        "upstream-rejected",
+        "quic-dropped",
     )
 }

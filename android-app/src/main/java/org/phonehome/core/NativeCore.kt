@@ -19,7 +19,12 @@ package org.phonehome.core
  *   "mtu": 1500,                                 // the TUN's MTU, Contract.MIN_MTU-MAX_MTU
  *   "max_flows": 8192,                           // flows at once; more are refused
  *   "dns": { "listen": ["10.111.0.1"], "upstream": ["192.0.2.53:53"] },
- *   "owner_lookup": "host" | "proc" | "none"     // API 29+: host; below: /proc/net
+ *   "owner_lookup": "host" | "proc" | "none",    // API 29+: host; below: /proc/net
+ *   "intercept": {                               // TLS interception; absent: off
+ *     "ca_dir": "/data/.../files/ca",            // the per-install CA (made on first use)
+ *     "apps": [10123],                           // uids intercepted; absent: every app
+ *     "roots": ["/apex/com.android.conscrypt/cacerts", "/system/etc/security/cacerts"]
+ *   }                                            // roots: the system CA dirs (default), first existing read
  * }
  * ```
  *
@@ -57,6 +62,13 @@ object NativeCore {
      * close), oldest first, one pcapng section each. Returns the bytes written.
      */
     @JvmStatic external fun exportCapture(recordsDir: String, fd: Int): Long
+
+    /**
+     * The TLS interception CA's certificate as PEM (never its key), making the CA in
+     * [caDir] (absolute, the app's private files) if it has none yet. Throws
+     * [CoreException] with [ErrorCode.INTERCEPT] if the CA there cannot be used.
+     */
+    @JvmStatic external fun caCertificate(caDir: String): String
 
     /**
      * Checks identifiers value by value with the rules the core applies to them (the
