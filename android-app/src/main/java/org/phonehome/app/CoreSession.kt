@@ -8,6 +8,7 @@ import org.phonehome.core.CoreHost
 import org.phonehome.core.NativeCore
 import org.phonehome.model.CoreConfig
 import org.phonehome.model.Identifiers
+import org.phonehome.model.Interception
 import org.phonehome.model.Settings
 import org.phonehome.model.StartRetry
 
@@ -29,9 +30,10 @@ class CoreSession(private val host: CoreHost, private val stateDir: String? = nu
         ids: Identifiers,
         settings: Settings,
         dns: List<String>,
+        intercept: Interception? = null,
     ): StartRetry.Outcome<Long> = try {
         StartRetry.run(ids) { attempt ->
-            val config = CoreConfig.json(recordsDir, attempt, settings, dns, Build.VERSION.SDK_INT, stateDir = stateDir)
+            val config = CoreConfig.json(recordsDir, attempt, settings, dns, Build.VERSION.SDK_INT, stateDir = stateDir, intercept = intercept)
             try {
                 StartRetry.Attempt.Started(NativeCore.start(tun.takeFd(), config, host))
             } catch (e: CoreException) {

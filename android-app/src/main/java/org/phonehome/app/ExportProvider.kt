@@ -30,6 +30,9 @@ class ExportProvider : ContentProvider() {
         fun mimeOf(name: String): String = when {
             name.endsWith(".jsonl") -> "application/x-ndjson"
             name.endsWith(".pcapng") -> "application/vnd.tcpdump.pcap"
+            // What Android's certificate installer opens (DER), and PEM for computers.
+            name.endsWith(".crt") -> "application/x-x509-ca-cert"
+            name.endsWith(".pem") -> "application/x-pem-file"
             else -> "application/octet-stream"
         }
     }

@@ -44,6 +44,17 @@ class FlowActivity : Screen() {
         }
     }
 
+    /** What TLS interception did with the flow, in words; null when it was not in its hands. */
+    private fun tlsMark(mode: String?): String? = when (mode) {
+        "intercepted" -> getString(R.string.tls_intercepted)
+        "pinned" -> getString(R.string.tls_pinned)
+        "passthrough" -> getString(R.string.tls_passthrough)
+        "upstream-rejected" -> getString(R.string.tls_upstream_rejected)
+        "quic-dropped" -> getString(R.string.tls_quic_dropped)
+        null -> null
+        else -> mode
+    }
+
     private fun show(flow: Flow?, findings: List<Finding>) {
         val now = System.currentTimeMillis()
         fun time(t: Long) = Format.dateTime(t, java.util.TimeZone.getDefault().getOffset(t).toLong())
@@ -61,8 +72,10 @@ class FlowActivity : Screen() {
             head.addView(Ui.field(this, getString(R.string.flow_traffic), getString(R.string.flow_bytes, Format.bytes(flow.bytesOut), Format.bytes(flow.bytesIn))))
             head.addView(Ui.field(this, getString(R.string.flow_when), getString(R.string.flow_times, time(flow.start), Format.duration(flow.end - flow.start))))
             head.addView(Ui.field(this, getString(R.string.flow_ended), flow.close))
+            tlsMark(flow.tls)?.let { head.addView(Ui.field(this, getString(R.string.flow_tls), it).apply { id = R.id.flow_tls }) }
         } else {
             head.addView(Ui.note(this, getString(R.string.flow_still_open)))
+            tlsMark(any?.tls)?.let { head.addView(Ui.field(this, getString(R.string.flow_tls), it).apply { id = R.id.flow_tls }) }
             any?.let { head.addView(Ui.field(this, getString(R.string.flow_connection), getString(R.string.flow_endpoints, it.proto.uppercase(), it.src, it.dst))) }
         }
         list.addView(head)

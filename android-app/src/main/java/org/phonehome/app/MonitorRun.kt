@@ -4,6 +4,7 @@ import android.net.VpnService
 import org.phonehome.R
 import org.phonehome.core.NativeCore
 import org.phonehome.model.CoreConfig
+import org.phonehome.model.Interception
 import org.phonehome.model.Identifiers
 import org.phonehome.model.MonitorPhase
 import org.phonehome.model.ResolverChange
@@ -69,8 +70,18 @@ class MonitorRun(
             val read = IdentifierReader(service).read(s)
             val (ids, dropped) = Validation.sanitise(store.typedIdentifiers().plus(read.identifiers), NativeCore::validateIdentifiers)
             val before = StartWarnings.beforeStart(dns, read.notes, dropped, ids)
-            val outcome = session.start(tun, recordsDir, ids, s, dns)
+            val outcome = session.start(tun, recordsDir, ids, s, dns, interception(s))
             worker.main.post { started(outcome, ids, before) }
+        }
+    }
+
+    /** TLS interception for the chosen apps that are installed (their uids); null when off. */
+    private fun interception(s: Settings): Interception? = Interception.of(s, store.caDir.absolutePath) { pkg ->
+        try {
+            @Suppress("DEPRECATION")
+            service.packageManager.getApplicationInfo(pkg, 0).uid
+        } catch (_: android.content.pm.PackageManager.NameNotFoundException) {
+            null
         }
     }
 
@@ -131,7 +142,7 @@ class MonitorRun(
         monitor.handle = 0L
         worker.execute {
             if (old != 0L) stopCore(old)
-            val outcome = session.start(tun, recordsDir, ids, s, dns)
+            val outcome = session.start(tun, recordsDir, ids, s, dns, interception(s))
             worker.main.post { started(outcome, ids, before) }
         }
     }

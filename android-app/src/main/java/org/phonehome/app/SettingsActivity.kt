@@ -49,6 +49,7 @@ class SettingsActivity : Screen() {
     private lateinit var problems: LinearLayout
     private lateinit var readResult: LinearLayout
     private lateinit var excluded: LinearLayout
+    private lateinit var intercept: LinearLayout
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -104,6 +105,11 @@ class SettingsActivity : Screen() {
             startActivity(Intent(this, ExcludedAppsActivity::class.java))
         }
         running.addView(excluded)
+        intercept = Ui.entry(this, getString(R.string.intercept_title), interceptLine()) {
+            save(quiet = true)
+            startActivity(Intent(this, InterceptActivity::class.java))
+        }.apply { id = R.id.settings_intercept }
+        running.addView(intercept)
         col.addView(running)
 
         problems = LinearLayout(this).apply { orientation = LinearLayout.VERTICAL }
@@ -116,15 +122,24 @@ class SettingsActivity : Screen() {
 
     override fun onResume() {
         super.onResume()
-        // The excluded apps screen may have changed the stored settings.
-        settings = settings.copy(excludedApps = store.settings().excludedApps)
-        excludedSubtitle()?.text = excludedLine(settings.excludedApps.size)
+        // The excluded apps and interception screens may have changed the stored settings.
+        val stored = store.settings()
+        settings = settings.copy(
+            excludedApps = stored.excludedApps, seeInsideHttps = stored.seeInsideHttps, interceptedApps = stored.interceptedApps,
+        )
+        subtitle(excluded)?.text = excludedLine(settings.excludedApps.size)
+        subtitle(intercept)?.text = interceptLine()
     }
 
-    /** The excluded-apps entry's second line (Ui.entry: texts column, title then subtitle). */
-    private fun excludedSubtitle(): android.widget.TextView? {
-        for (i in 0 until excluded.childCount) {
-            val c = excluded.getChildAt(i) as? LinearLayout ?: continue
+    private fun interceptLine(): String {
+        val n = settings.interceptedApps.size
+        return if (settings.seeInsideHttps) resources.getQuantityString(R.plurals.intercept_apps_count, n, n) else getString(R.string.intercept_off)
+    }
+
+    /** An entry's second line (Ui.entry: texts column, title then subtitle). */
+    private fun subtitle(entry: LinearLayout): android.widget.TextView? {
+        for (i in 0 until entry.childCount) {
+            val c = entry.getChildAt(i) as? LinearLayout ?: continue
             return c.getChildAt(1) as? android.widget.TextView
         }
         return null
@@ -247,6 +262,7 @@ class SettingsActivity : Screen() {
             mtu = mtu.text.toString().trim().toInt(), scanLimitKib = scan.text.toString().trim().toInt(),
             readPhone = readPhone.isChecked, readContacts = readContacts.isChecked, readSms = readSms.isChecked,
             excludedApps = store.settings().excludedApps,
+            seeInsideHttps = store.settings().seeInsideHttps, interceptedApps = store.settings().interceptedApps,
         )
         store.saveSettings(settings)
         if (ids != null) store.saveTypedIdentifiers(ids)

@@ -24,6 +24,12 @@ class Store(context: Context) {
      */
     val discoveryDir: File get() = File(dir, "discovery")
 
+    /**
+     * The TLS interception CA (`ca.key` owner-only, `ca.pem`), made by the core on first
+     * use; only its certificate ever leaves, when the user exports it.
+     */
+    val caDir: File get() = File(dir, "ca")
+
     private val settingsFile get() = File(dir, "settings.txt")
     private val identifiersFile get() = File(dir, "identifiers.json")
     private val firstSeenFile get() = File(dir, "first-seen.txt")

@@ -33,6 +33,8 @@ data class Finding(
     val parent: String? = null,
     /** "first" when the destination is the app's own developer's, "third" otherwise. */
     val party: String? = null,
+    /** What TLS interception did with its flow ([org.phonehome.core.Contract.TLS_MODES]); null when nothing. */
+    val tls: String? = null,
 ) {
     /** Where it went: the name when one is known, else the address. */
     val destination: String get() = host ?: dst
@@ -85,6 +87,7 @@ data class Finding(
                 layers = o.strings("layers"),
                 parent = o.string("parent"),
                 party = o.string("party"),
+                tls = o.string("tls"),
             )
         }
 
@@ -114,6 +117,8 @@ data class Flow(
     val service: String?,
     val parent: String? = null,
     val party: String? = null,
+    /** What TLS interception did with it ([org.phonehome.core.Contract.TLS_MODES]); null when nothing. */
+    val tls: String? = null,
 ) {
     val destination: String get() = host ?: dst
 
@@ -139,6 +144,7 @@ data class Flow(
                 service = o.string("service"),
                 parent = o.string("parent"),
                 party = o.string("party"),
+                tls = o.string("tls"),
             )
         }
 

@@ -20,6 +20,10 @@ data class Settings(
     val readContacts: Boolean = false,
     val readSms: Boolean = false,
     val notifyDiscoveries: Boolean = true,
+    /** TLS interception ("See inside HTTPS"): off unless the user turns it on. */
+    val seeInsideHttps: Boolean = false,
+    /** The packages whose HTTPS is seen inside while [seeInsideHttps] is on. */
+    val interceptedApps: Set<String> = emptySet(),
 ) {
     fun serialise(): String = buildString {
         append("ipv6=").append(ipv6).append('\n')
@@ -31,6 +35,8 @@ data class Settings(
         append("read_contacts=").append(readContacts).append('\n')
         append("read_sms=").append(readSms).append('\n')
         append("notify_discoveries=").append(notifyDiscoveries).append('\n')
+        append("see_inside_https=").append(seeInsideHttps).append('\n')
+        append("intercepted_apps=").append(interceptedApps.sorted().joinToString(",")).append('\n')
     }
 
     companion object {
@@ -78,14 +84,19 @@ data class Settings(
                 mtu = int("mtu", d.mtu, ::mtuProblem),
                 scanLimitKib = int("scan_limit_kib", d.scanLimitKib, ::scanLimitProblem),
                 capture = bool("capture", d.capture),
-                excludedApps = map["excluded_apps"].orEmpty().split(',').map { it.trim() }.filter { it.isNotEmpty() }.toSet(),
+                excludedApps = packages(map["excluded_apps"]),
                 readPhone = bool("read_phone", d.readPhone),
                 readContacts = bool("read_contacts", d.readContacts),
                 readSms = bool("read_sms", d.readSms),
                 notifyDiscoveries = bool("notify_discoveries", d.notifyDiscoveries),
+                seeInsideHttps = bool("see_inside_https", d.seeInsideHttps),
+                interceptedApps = packages(map["intercepted_apps"]),
             )
             return settings to bad
         }
+
+        private fun packages(line: String?): Set<String> =
+            line.orEmpty().split(',').map { it.trim() }.filter { it.isNotEmpty() }.toSet()
     }
 }
 
@@ -136,7 +147,8 @@ object CoreConfig {
 
     /**
      * The JSON NativeCore.start takes (see its documentation). [stateDir] is where discovery
-     * keeps what it learned between sessions; null keeps nothing.
+     * keeps what it learned between sessions; null keeps nothing. [intercept] null: no TLS
+     * interception (the default).
      */
     fun json(
         recordsDir: String,
@@ -146,6 +158,7 @@ object CoreConfig {
         sdkInt: Int,
         catalog: String = "",
         stateDir: String? = null,
+        intercept: Interception? = null,
     ): String {
         val fields = LinkedHashMap<String, Json>()
         fields["records_dir"] = Json.Str(recordsDir)
@@ -162,6 +175,7 @@ object CoreConfig {
         }
         // getConnectionOwnerUid exists from API 29; below it the core reads /proc/net.
         fields["owner_lookup"] = Json.Str(if (sdkInt >= 29) "host" else "proc")
+        intercept?.let { fields["intercept"] = it.toJson() }
         return Json.Obj(fields).toString()
     }
 }

@@ -182,7 +182,7 @@ class RecordStoreTest {
             listOf(
                 "1796229132000", "2", "tcp", "[fd70:686f:6e65::2]:38570", "[fd00:201::2]:80", "org.example.curl",
                 "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "MIUI Cloud Messaging / Mi account",
-                "115", "202", "1796229132070", "1796229132084", "closed", flowLine, "Xiaomi", null, "third",
+                "115", "202", "1796229132070", "1796229132084", "closed", flowLine, "Xiaomi", null, "third", null,
             ),
             row("SELECT * FROM flows"),
         )
@@ -190,7 +190,7 @@ class RecordStoreTest {
             listOf(
                 "1", "1796229132000", "1796229132071", "2", "org.example.curl", "tcp", "[fd00:201::2]:80",
                 "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "imei", "plain", null, "0", "url",
-                "out", "exact", "imei=86*********0128", null, null, findingLine, null, "Xiaomi", null, "third",
+                "out", "exact", "imei=86*********0128", null, null, findingLine, null, "Xiaomi", null, "third", null,
             ),
             row("SELECT * FROM findings"),
         )
@@ -210,14 +210,29 @@ class RecordStoreTest {
     }
 
     @Test
+    fun `an intercepted flow and its finding keep their tls mark in a column of their own`() {
+        val flowLine = flow(7, "com.a", 3).removeSuffix("}") + ""","tls":"intercepted"}"""
+        val findingLine = finding(7, "com.a", "imei", 3).removeSuffix("}") + ""","tls":"intercepted"}"""
+        val pinned = flow(8, "com.bank", 4).removeSuffix("}") + ""","tls":"pinned"}"""
+        val inserted = store.insertBatch(1, jsonl(flowLine, pinned), jsonl(findingLine))
+        assertEquals("intercepted", inserted.findings.single().tls)
+        fun column(sql: String) = store.readableDatabase.rawQuery(sql, null).use { c ->
+            generateSequence { if (c.moveToNext()) c.getString(0) else null }.toList()
+        }
+        assertEquals(listOf("intercepted", "pinned"), column("SELECT tls FROM flows ORDER BY id"))
+        assertEquals(listOf("intercepted"), column("SELECT tls FROM findings"))
+        assertEquals("pinned", store.flows(RecordFilter(flow = 8), 0, 1).single().tls)
+    }
+
+    @Test
     fun `a store made by the first version gets the added columns and keeps its rows`() {
         store.close()
         context.deleteDatabase(NAME)
         // Version 1's tables: the schema file without the columns added since.
-        val added = Regex("""\n    (layers|company|parent|party) TEXT,?(?=\n)""")
+        val added = Regex("""\n    (layers|company|parent|party|tls) TEXT,?(?=\n)""")
         val v1 = RecordStore.statements(File(repo(), "rust-core/store/schema/phonehome.sql").readText())
             .map { it.replace(added, "").replace(",\n)", "\n)") }
-        assertTrue(v1.none { "layers" in it || "party" in it })
+        assertTrue(v1.none { "layers" in it || "party" in it || "tls" in it })
         val path = context.getDatabasePath(NAME).also { it.parentFile?.mkdirs() }
         SQLiteDatabase.openOrCreateDatabase(path, null).use { db ->
             v1.forEach { db.execSQL(it) }
@@ -232,8 +247,8 @@ class RecordStoreTest {
         fun columns(table: String) = store.readableDatabase.rawQuery("PRAGMA table_info($table)", null).use { c ->
             generateSequence { if (c.moveToNext()) c.getString(1) else null }.toList()
         }
-        assertEquals(listOf("layers", "company", "parent", "party"), columns("findings").takeLast(4))
-        assertEquals(listOf("json", "company", "parent", "party"), columns("flows").takeLast(4))
+        assertEquals(listOf("layers", "company", "parent", "party", "tls"), columns("findings").takeLast(5))
+        assertEquals(listOf("json", "company", "parent", "party", "tls"), columns("flows").takeLast(5))
         assertEquals(1, store.readableDatabase.rawQuery("SELECT COUNT(*) FROM findings", null).use { it.moveToFirst(); it.getInt(0) })
     }
 

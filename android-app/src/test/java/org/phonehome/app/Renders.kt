@@ -36,6 +36,7 @@ object Renders {
             "discovered" to { Intent(c, DiscoveredActivity::class.java) },
             "settings" to { Intent(c, SettingsActivity::class.java) },
             "excluded" to { Intent(c, ExcludedAppsActivity::class.java) },
+            "intercept" to { Intent(c, InterceptActivity::class.java) },
             "export" to { Intent(c, ExportActivity::class.java) },
         )
     }

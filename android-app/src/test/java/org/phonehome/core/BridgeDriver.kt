@@ -6,6 +6,7 @@ import org.phonehome.model.Finding
 import org.phonehome.model.Flow
 import org.phonehome.model.Grouping
 import org.phonehome.model.Identifiers
+import org.phonehome.model.Interception
 import org.phonehome.model.Json
 import org.phonehome.model.Settings
 import org.phonehome.model.Sms
@@ -24,7 +25,11 @@ import java.util.concurrent.atomic.AtomicLong
  * end-to-end test `tests/e2e/test_jni.py` (which owns the network namespaces, the TUN and
  * the client). Not a unit test: it needs the native library and a TUN fd.
  *
- * Arguments: TUN_FD SPARE_FD EXPORT_PCAPNG_FD RECORDS_DIR UPSTREAM_DNS IMEI PHONE. The
+ * Arguments: TUN_FD SPARE_FD EXPORT_PCAPNG_FD RECORDS_DIR UPSTREAM_DNS IMEI PHONE
+ * [CA_DIR ROOTS_DIR CA_OUT]: with the last three, "See inside HTTPS" is on for curl's uid
+ * (tests/e2e/test_jni_intercept.py): the CA is made in CA_DIR and its certificate written
+ * to CA_OUT (as the export screen gets it), and servers are verified against ROOTS_DIR
+ * (a test CA as `<hash>.0`, standing in for Android's system store). The
  * configuration is built by the app's own code (`CoreConfig.json`, API 29+), and the
  * core's answers are read by the app's own parsers, so app and core are checked against
  * each other. The records the core sends (`CoreHost.onRecords`) are collected as they come,
@@ -43,9 +48,21 @@ fun main(args: Array<String>) {
         contacts = listOf(Contact("Li Wei", phone = listOf("+8613912345678"))),
         sms = listOf(Sms("+8613700000000", "See you at the station at five")),
     )
-    val config = CoreConfig.json(recordsDir, identifiers, Settings(), listOf(args[4]), sdkInt = 34)
     NativeCore.load()
     val out = { key: String, value: Any? -> println("$key\t$value"); System.out.flush() }
+    val intercept = if (args.size >= 10) {
+        // Made on first use; only the certificate comes back.
+        java.io.File(args[9]).writeText(NativeCore.caCertificate(args[7]))
+        Interception.of(Settings(seeInsideHttps = true, interceptedApps = setOf("org.example.curl")), args[7]) { 10123 }
+    } else {
+        null
+    }
+    var config = CoreConfig.json(recordsDir, identifiers, Settings(), listOf(args[4]), sdkInt = 34, intercept = intercept)
+    if (intercept != null) {
+        // The app never sets `roots` (the core reads Android's store); this host has none.
+        config = config.removeSuffix("}}") + ",\"roots\":[${Json.Str(args[8])}]}}"
+        out("config.intercept", (Json.parse(config) as Json.Obj)["intercept"])
+    }
 
     // Every kind of bad input and a panic arrive as the one exception type.
     fun expectFailure(name: String, call: () -> Unit) {
