@@ -265,7 +265,8 @@ class SettingsActivity : Screen() {
             seeInsideHttps = store.settings().seeInsideHttps, interceptedApps = store.settings().interceptedApps,
         )
         store.saveSettings(settings)
-        if (ids != null) store.saveTypedIdentifiers(ids)
+        // Device ids come from the discovered screen, not from a field here: kept as they are.
+        if (ids != null) store.saveTypedIdentifiers(ids.copy(deviceId = store.typedIdentifiers().deviceId))
         if (quiet) return
         if (monitor.phase == MonitorPhase.RUNNING) {
             AlertDialog.Builder(this)

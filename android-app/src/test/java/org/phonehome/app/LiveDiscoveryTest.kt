@@ -119,6 +119,11 @@ class LiveDiscoveryTest {
             .first { it.text.toString() == screen.getString(R.string.discovered_add) }.performClick()
         ScreenTool.settle(screen)
         assertEquals(listOf(oaid), Store(app).typedIdentifiers().deviceId)
+        // Saving the settings screen afterwards (it has no field for device ids) keeps it.
+        val settings = Robolectric.buildActivity(SettingsActivity::class.java).setup().get()
+        ScreenTool.all(settings.window.decorView).first { it.id == R.id.settings_save }.performClick()
+        ScreenTool.settle(settings)
+        assertEquals(listOf(oaid), Store(app).typedIdentifiers().deviceId)
 
         // The next session is given it as a device_id: its findings of it are exact.
         val fourth = session(4)
