@@ -150,3 +150,11 @@ def test_a_client_that_refuses_our_ca_fails_once_then_passes_through(runner, htt
     assert second["rc"] == 0 and second["stdout"] == "ok\n", second["stderr"]
     modes = [fl.get("tls") for fl in sorted(tls_flows(res.out_dir), key=lambda f: f["flow"])]
     assert modes == ["pinned", "passthrough"], tls_flows(res.out_dir)
+
+    # A restarted monitor (same CA directory) remembers: the app does not break again.
+    again = runner.run([PY, CLIENTS / "runmany.py", json.dumps([pinned])], timeout=120,
+                       watch_args=intercepting(pki))
+    assert again.returncode == 0, again.describe()
+    (only,) = again.json()
+    assert only["rc"] == 0 and only["stdout"] == "ok\n", only["stderr"]
+    assert [fl.get("tls") for fl in tls_flows(again.out_dir)] == ["passthrough"]

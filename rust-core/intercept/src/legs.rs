@@ -7,7 +7,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use bytes::BytesMut;
 use phonehome_inspect::tls::{parse_client_hello, ClientHello, TlsError};
@@ -72,7 +72,7 @@ pub(crate) async fn run(inner: Arc<Inner>, flow: InterceptedFlow) {
         return passthrough(head, client, server).await;
     };
     let host = hello.sni.clone().unwrap_or_default();
-    if lock(&inner.pins).passes(app, &host, Instant::now()) {
+    if lock(&inner.pins).passes(app, &host, SystemTime::now()) {
         tap.mode(TlsMode::Passthrough);
         return passthrough(head, client, server).await;
     }
@@ -115,7 +115,7 @@ pub(crate) async fn run(inner: Arc<Inner>, flow: InterceptedFlow) {
         Ok(Err(e)) => {
             if client_refused(&e) {
                 log::info!("flow {id}: the client refused our certificate; its app passes through to this host from now on");
-                lock(&inner.pins).refused(app, &host, Instant::now());
+                lock(&inner.pins).refused(app, &host, SystemTime::now());
                 tap.mode(TlsMode::Pinned);
             } else {
                 log::debug!("flow {id}: TLS with the client failed: {e}");
@@ -130,7 +130,7 @@ pub(crate) async fn run(inner: Arc<Inner>, flow: InterceptedFlow) {
 
 /// Whether a TLS flow to `host` is intercepted rather than passed through: the name is
 /// one a certificate can be verified for, and the app has not refused us for it.
-pub(crate) fn intercepts(inner: &Inner, app: Option<&str>, host: &str, now: Instant) -> bool {
+pub(crate) fn intercepts(inner: &Inner, app: Option<&str>, host: &str, now: SystemTime) -> bool {
     server_name(host).is_some() && !lock(&inner.pins).passes(app, host, now)
 }
 

@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::SystemTime;
 
 use phonehome_model::Proto;
 use phonehome_relay::{Intercept, InterceptedFlow, TlsTap};
@@ -149,7 +149,7 @@ impl Interceptor {
                 leaves: Mutex::new(HashMap::new()),
                 roots,
                 provider,
-                pins: Mutex::new(Pins::default()),
+                pins: Mutex::new(Pins::kept_in(settings.ca_dir, SystemTime::now())),
                 app: settings.app,
                 keylog,
                 choose: settings.choose,
@@ -289,7 +289,7 @@ impl Intercept for Interceptor {
                 Choice::Relay => return false,
             },
         };
-        legs::intercepts(&self.inner, app.as_deref(), host, Instant::now())
+        legs::intercepts(&self.inner, app.as_deref(), host, SystemTime::now())
     }
 }
 
