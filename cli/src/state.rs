@@ -3,9 +3,7 @@
 //! `~/.local/state/phonehome`), owner-only like the records, since it holds the
 //! candidate tokens themselves.
 
-use std::fs::OpenOptions;
-use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use phonehome_discover::State;
@@ -13,9 +11,6 @@ use phonehome_store::RecordDir;
 
 const FILE: &str = "discovery.json";
 const TEMP: &str = "discovery.json.new";
-/// A state file larger than this is not read (the state holds at most 20,000 tokens,
-/// a few MiB).
-const MAX_BYTES: u64 = 64 << 20;
 
 /// The state directory for `--state` / `--no-state`, or `None` for no state.
 pub fn directory(state: Option<&Path>, no_state: bool) -> Option<PathBuf> {
@@ -49,7 +44,7 @@ impl Kept {
     pub fn open(dir: &Path) -> io::Result<(Self, State)> {
         let dir = RecordDir::open(dir)?;
         let path = dir.path().join(FILE);
-        let state = match read(&path) {
+        let state = match State::read_file(&path) {
             Ok(Some(state)) => state,
             Ok(None) => State::default(),
             Err(why) => {
@@ -79,28 +74,6 @@ impl Kept {
     pub fn path(&self) -> PathBuf {
         self.dir.path().join(FILE)
     }
-}
-
-fn read(path: &Path) -> Result<Option<State>, String> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    };
-    let mut text = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut text)
-        .map_err(|e| e.to_string())?;
-    if text.len() as u64 > MAX_BYTES {
-        return Err(format!("over {MAX_BYTES} bytes"));
-    }
-    serde_json::from_slice(&text)
-        .map(Some)
-        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -296,6 +296,37 @@ pub fn qualifies(p: &Policy, t: &Token) -> bool {
         && t.volatile * 2 <= t.sightings
 }
 
+/// A saved state larger than this is refused rather than read.
+pub const MAX_STATE_BYTES: u64 = 64 << 20;
+
+impl State {
+    /// Reads a state saved as JSON at `path`: `Ok(None)` when there is none yet; an error
+    /// (in words) for a link, an unreadable or oversized file, or one that is not a state.
+    pub fn read_file(path: &std::path::Path) -> Result<Option<State>, String> {
+        use std::io::Read as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let file = match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let mut text = Vec::new();
+        file.take(MAX_STATE_BYTES + 1)
+            .read_to_end(&mut text)
+            .map_err(|e| e.to_string())?;
+        if text.len() as u64 > MAX_STATE_BYTES {
+            return Err(format!("over {MAX_STATE_BYTES} bytes"));
+        }
+        serde_json::from_slice(&text)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! `discovery.json.bad` and discovery starts over; one that cannot be written is logged.
 
 use std::fs::OpenOptions;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -14,9 +14,6 @@ use phonehome_discover::State;
 
 const FILE: &str = "discovery.json";
 const TEMP: &str = "discovery.json.new";
-/// A state file larger than this is not read (the state holds at most 20,000 tokens,
-/// a few MiB).
-const MAX_BYTES: u64 = 64 << 20;
 
 /// Where the state of a session goes when it ends.
 #[derive(Debug)]
@@ -36,7 +33,7 @@ impl Kept {
             return (None, State::default());
         }
         let path = dir.join(FILE);
-        let state = match read(&path) {
+        let state = match State::read_file(&path) {
             Ok(state) => state.unwrap_or_default(),
             Err(why) => {
                 log::warn!(
@@ -74,28 +71,6 @@ impl Kept {
         file.sync_all()?;
         std::fs::rename(&temp, self.dir.join(FILE))
     }
-}
-
-fn read(path: &Path) -> Result<Option<State>, String> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    };
-    let mut text = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut text)
-        .map_err(|e| e.to_string())?;
-    if text.len() as u64 > MAX_BYTES {
-        return Err(format!("over {MAX_BYTES} bytes"));
-    }
-    serde_json::from_slice(&text)
-        .map(Some)
-        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
