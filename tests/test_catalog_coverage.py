@@ -25,9 +25,12 @@ def test_the_check_fails_when_a_cdn_is_named_as_a_tracker(tmp_path):
 
 
 def test_the_samples_were_not_used_to_build_the_catalog():
-    build = open(os.path.join(os.path.dirname(coverage.CATALOG), "build.py")).read()
-    for sample in ("perflyst", "adaway", "precision", "x-ray", "xray", "exodus", "trackercontrol"):
-        assert sample not in build.lower()
+    build = open(os.path.join(os.path.dirname(coverage.CATALOG), "build.py")).read().lower()
+    # webXray (Libert's crawler, whose owner list is an input) is not the X-Ray sample;
+    # every other spelling of x-ray still fails this test.
+    build = build.replace("webxray", "")
+    for sample in ("perflyst", "adaway", "precision", "x-ray", "xray", "exodus", "trackercontrol", "app_samples"):
+        assert sample not in build
 
 
 def test_lookup_is_longest_suffix_on_label_boundaries():

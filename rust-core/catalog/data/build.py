@@ -11,14 +11,19 @@ Inputs, all in this directory (licences and attribution in SOURCES.md):
   lists/adguard-companiesdb/          CC BY-SA 4.0; AdGuard's companies DB (WhoTracks.me
                                       with AdGuard's additions): tracker hosts, their
                                       company and category
+  lists/webxray-domain-owners/        GPL-3.0; Timothy Libert's webXray domain owner list
+                                      (2018): domains -> owner with its parent chain, and
+                                      what the owner's service is used for
   curated.tsv                         the project's own entries, each with its public source
 
 The output is deterministic; the crate embeds the committed output and a test checks it
 is what this script makes of the inputs.
 
 Precedence when several inputs name the same suffix: curated.tsv, then NextDNS, then a
-v2fly '@ads' line, then a plain v2fly line, then AdGuard's companies DB (last because it
-files a company's whole web domain under its tracker: google.com as advertising). A v2fly line below a curated suffix of another
+v2fly '@ads' line, then a plain v2fly line, then AdGuard's companies DB (it files a
+company's whole web domain under its tracker: google.com as advertising), then the
+webXray owner list (last: 2018 data, and a category only where it says what an owner
+is used for). A v2fly line below a curated suffix of another
 company is dropped: the lists sometimes file a third party's host under the company whose
 app uses it (v2fly's unity file lists api2.amplitude.com), and the curated entry knows better.
 """
@@ -29,7 +34,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = "2026.12.03.3"
+VERSION = "2026.12.03.4"
 
 # Companies behind the v2fly files: file -> (company, parent chain or "-", category of
 # plain lines, category of '@ads' lines). A file not listed inherits from the file that
@@ -165,6 +170,24 @@ ADGUARD_NAMES = {
     "Amazon Associates": "Amazon",
     "Oracle Corporation": "Oracle",
 }
+# webXray's "uses" of an owner -> our category, first match in this order; an owner with
+# none of these (or none at all) is the company's `vendor` host. A use of "general" marks
+# an owner whose domains are mainly its own sites (Blogger, Amazon Web Services), whose
+# hosts are not trackers whatever else it is used for.
+WEBXRAY_USES = [
+    ("general", "vendor"),
+    ("marketing", "advertising"),
+    ("audience measurement", "analytics"),
+    ("design optimization", "analytics"),
+    ("hosting", "cdn"),
+    ("content hosting", "cdn"),
+]
+# webXray's names for companies the other inputs spell differently.
+WEBXRAY_NAMES = {
+    "Adobe Systems": "Adobe",
+    "Facebook": "Meta",
+    "Twitter": "X (Twitter)",
+}
 LEGAL_SUFFIX = re.compile(r"(,? +(inc|ltd|llc|fz-llc|gmbh|corp|corporation|co|limited|s\.a|sa|ag|plc)\.?)+ *$", re.I)
 
 CATEGORIES = {"advertising", "attribution", "analytics", "crash-reporting", "cloud-messaging",
@@ -256,6 +279,54 @@ def adguard_entries(agdir, known):
         yield suffix, company, category, tracker["name"], tid
 
 
+def read_lenient_json(path):
+    """JSON that may end its top-level list with a trailing comma (the owner list's
+    last commit does); nothing else is forgiven."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    return json.loads(re.sub(r",\s*\]\s*$", "]", text))
+
+
+def webxray_entries(wxdir, known):
+    """(suffix, company, parent chain, category, service) of the webXray owner lists.
+    An owner whose name begins with its parent's first word is a service of the parent
+    (Amazon Marketing Services of Amazon); other owners are companies of their own with
+    their owners as parents (Admeld, owned by Google)."""
+    def normal(name):
+        name = LEGAL_SUFFIX.sub("", name.strip()).strip()
+        name = WEBXRAY_NAMES.get(name, name)
+        return known.get(name_key(name), name)
+
+    uses_of = {}
+    seen = set()
+    for fname in ("webxray-domain_owners.json", "owner-list-domain_owners.json"):
+        owners = read_lenient_json(os.path.join(wxdir, fname))
+        by_id = {o["id"]: o for o in owners}
+        for o in owners:
+            if o.get("uses"):
+                uses_of.setdefault(o["owner_name"], o["uses"])
+        for o in owners:
+            chain, p = [], o.get("parent_id")
+            while p is not None and p in by_id and len(chain) < 8:
+                chain.append(normal(by_id[p]["owner_name"]))
+                p = by_id[p].get("parent_id")
+            name = normal(o["owner_name"])
+            company, service = name, name
+            if chain and name_key(name).startswith(name_key(chain[0].split()[0])):
+                company, chain = chain[0], chain[1:]
+                service = f"{company} ({name})"
+            uses = set(uses_of.get(o["owner_name"], []))
+            category = next((c for u, c in WEBXRAY_USES if u in uses), "vendor")
+            for dom in o["domains"]:
+                suffix = dom.lower().rstrip(".")
+                if (suffix, fname) in seen or not re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+", suffix):
+                    continue
+                if re.fullmatch(r"[0-9.]+", suffix):
+                    continue  # an address, not a name
+                seen.add((suffix, fname))
+                yield suffix, company, " > ".join(chain) or "-", category, service
+
+
 def under(suffix, other):
     return suffix == other or suffix.endswith("." + other)
 
@@ -302,7 +373,7 @@ def main():
                 return not is_ads and entry[1] == company
         return False
 
-    dropped = {"unowned": 0, "curated": 0, "adguard": 0}
+    dropped = {"unowned": 0, "curated": 0, "adguard": 0, "webxray": 0}
     owner = v2fly_tree(v2dir)
     for name in sorted(owner):
         info = owner[name]
@@ -347,6 +418,15 @@ def main():
         add(4, suffix, company, category, service, f"adguard:{tid}",
             parents.get(company, "-"))
 
+    wxdir = os.path.join(HERE, "lists", "webxray-domain-owners")
+    for suffix, company, parent, category, service in webxray_entries(wxdir, known):
+        if overruled(suffix, company, category not in ("cdn", "vendor")):
+            dropped["webxray"] += 1
+            continue
+        if parent == "-":
+            parent = parents.get(company, "-")
+        add(5, suffix, company, category, service, "webxray", parent)
+
     def source_lines(d):
         with open(os.path.join(HERE, "lists", d, "SOURCE.txt"), encoding="utf-8") as f:
             return [l.rstrip() for l in f if l.startswith(("Source:", "Snapshot commit:"))]
@@ -374,13 +454,16 @@ def main():
         "#   adguard:ID    AdGuard companies DB, tracker ID of dist/trackers.json (CC BY-SA 4.0,\n"
         "#                 AdGuard, from WhoTracks.me by Ghostery, CC BY 4.0; see\n"
         "#                 LICENSES/adguard-companiesdb.txt)\n"
+        "#   webxray       webXray domain owner lists by Timothy Libert (GPL-3.0; see\n"
+        "#                 lists/webxray-domain-owners/SOURCE.txt)\n"
         "#   phonehome     the project's curated entries; curated.tsv gives each one's public source\n"
         f"# Left out: {dropped['unowned']} v2fly lines without a company, {dropped['curated']}\n"
-        f"# v2fly lines and {dropped['adguard']} AdGuard entries below a curated suffix that\n"
-        "# says more (see build.py).\n"
+        f"# v2fly lines, {dropped['adguard']} AdGuard and {dropped['webxray']} webXray entries below\n"
+        "# a curated suffix that says more (see build.py).\n"
         "#\n"
     )
-    for d in ("v2fly-domain-list-community", "nextdns-native-tracking-domains", "adguard-companiesdb"):
+    for d in ("v2fly-domain-list-community", "nextdns-native-tracking-domains", "adguard-companiesdb",
+              "webxray-domain-owners"):
         for l in source_lines(d):
             out.write(f"# {d}: {l}\n")
     out.write("#\n")

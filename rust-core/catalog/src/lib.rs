@@ -365,7 +365,8 @@ mod tests {
     fn adguard_companies_db_names_trackers_the_other_lists_miss() {
         let cat = Catalog::builtin();
         let e = check(&cat, "gatr.hit.gemius.pl", "Gemius", Category::Advertising);
-        assert_eq!(e.source, "adguard:gemius");
+        // The first source is the one whose company and category the entry uses.
+        assert_eq!(e.source.split(',').next(), Some("adguard:gemius"));
         // eXelate was bought by Nielsen: the DB names the owner, not the brand.
         check(&cat, "load.exelator.com", "Nielsen", Category::Advertising);
         // Company names are spelled as the other inputs spell them (DB: "Meta Platforms,
@@ -387,6 +388,34 @@ mod tests {
         // company's own site (the precision sample caught these).
         check(&cat, "www.ebay.com", "eBay", Category::Vendor);
         check(&cat, "a0.muscache.com", "Airbnb", Category::Cdn);
+    }
+
+    #[test]
+    fn webxray_owner_list_names_companies_with_their_owners() {
+        let cat = Catalog::builtin();
+        // Only webXray's list names these; its "uses" give the category and its parent
+        // chain the owners.
+        let e = check(
+            &cat,
+            "ads.sitescout.net",
+            "SiteScout",
+            Category::Advertising,
+        );
+        assert_eq!(e.source, "webxray");
+        assert_eq!(e.parent.as_deref(), Some("Centro"));
+        check(&cat, "api.hyprmx.com", "Hyprmx", Category::Advertising);
+        // An owner with no recorded use is named, with the catch-all category.
+        check(&cat, "3616.api.swrve.com", "Swrve", Category::Vendor);
+    }
+
+    #[test]
+    fn webxray_owner_list_never_makes_a_company_website_a_tracker() {
+        // webXray files these sites under "marketing"; curated entries say they are the
+        // companies' own sites (the precision sample holds them).
+        let cat = Catalog::builtin();
+        check(&cat, "www.tripadvisor.fr", "TripAdvisor", Category::Vendor);
+        check(&cat, "gratka.pl", "Gratka", Category::Vendor);
+        check(&cat, "www.mz.com", "Machine Zone", Category::Vendor);
     }
 
     #[test]
