@@ -22,8 +22,10 @@
 //! separated by ` > `, `-` for none.
 
 mod party;
+mod registrable;
 
-pub use party::{party, registrable_domain, signed_by};
+pub use party::{party, signed_by};
+pub use registrable::registrable_domain;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -11,36 +11,8 @@
 
 use phonehome_model::{Category, Party};
 
+use crate::registrable::registrable_domain;
 use crate::{Catalog, Entry};
-
-/// Second-level labels under which country registries sell names (`example.co.uk`,
-/// `example.com.cn`). Without the full Public Suffix List this covers the common
-/// cases; a miss only makes `a.b.example` and `c.b.example` look like one domain.
-const SECOND_LEVEL: &[&str] = &[
-    "ac", "co", "com", "edu", "gob", "go", "gov", "mil", "ne", "net", "or", "org",
-];
-
-/// The part of `host` a company registers: the last two labels, or three under a
-/// country's second-level domain (`api.example.co.uk` -> `example.co.uk`).
-pub fn registrable_domain(host: &str) -> &str {
-    let host = host.strip_suffix('.').unwrap_or(host);
-    let dots: Vec<usize> = host.rmatch_indices('.').map(|(i, _)| i).collect();
-    let labels = dots.len() + 1;
-    if labels <= 2 {
-        return host;
-    }
-    let tld = &host[dots[0] + 1..];
-    let sld = &host[dots[1] + 1..dots[0]];
-    let keep = if labels >= 3 && tld.len() == 2 && SECOND_LEVEL.contains(&sld) {
-        3
-    } else {
-        2
-    };
-    match dots.get(keep - 1) {
-        Some(&dot) => &host[dot + 1..],
-        None => host,
-    }
-}
 
 /// The app's own domain from its package name (`com.example.app` -> `example.com`), or
 /// `None` when the name is not a reversed domain (`curl` under `watch`).
@@ -147,7 +119,12 @@ pub fn party(
     if same_domain(host) && same_domain(named_by) {
         return Party::First;
     }
-    let own_company = catalog.lookup(&own).map(|e| e.company.as_str());
+    // An app whose own domain is a customer's name on a hosting platform
+    // (`mygame.appspot.com`) is not the platform's company.
+    let own_company = catalog
+        .lookup(&own)
+        .filter(|e| e.category != Category::Cdn)
+        .map(|e| e.company.as_str());
     match (entry, own_company) {
         (Some(e), Some(company)) if e.company == company => Party::First,
         _ => Party::Third,
@@ -193,6 +170,23 @@ mod tests {
             None => (host, None),
         };
         party(&cat, Some(app), None, host, named_by, entry)
+    }
+
+    #[test]
+    fn a_customer_of_a_hosting_platform_owns_only_its_own_name() {
+        // com.appspot.mygame's own domain is mygame.appspot.com, not Google's appspot.com.
+        assert_eq!(
+            parties("com.appspot.mygame", "api.mygame.appspot.com", &[]),
+            Party::First
+        );
+        assert_eq!(
+            parties("com.appspot.mygame", "othergame.appspot.com", &[]),
+            Party::Third
+        );
+        assert_eq!(
+            parties("io.github.someone.notes", "other.github.io", &[]),
+            Party::Third
+        );
     }
 
     #[test]

@@ -162,14 +162,12 @@ fn record(t: &Token) -> Discovered {
     }
 }
 
-/// The registrable domain of `host` by the public suffix list (`api.example.co.uk`:
-/// `example.co.uk`); the host itself for addresses and names the list cannot split.
+/// The registrable domain of `host`, lowercase (`api.example.co.uk`: `example.co.uk`,
+/// `a.herokuapp.com`: itself), by the catalog's own list of public suffixes (the Public
+/// Suffix List's MPL-2.0 data may not be used here); the host itself for addresses.
 pub fn registrable_domain(host: &str) -> String {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
-        return host;
-    }
-    psl::domain_str(&host).unwrap_or(&host).to_owned()
+    phonehome_catalog::registrable_domain(&host).to_owned()
 }
 
 /// The first two and last four characters, the rest as `*`.
@@ -211,12 +209,18 @@ mod tests {
     }
 
     #[test]
-    fn registrable_domains_follow_the_public_suffix_list() {
+    fn registrable_domains_follow_the_catalogs_suffix_list() {
         assert_eq!(registrable_domain("api.example.co.uk"), "example.co.uk");
         assert_eq!(registrable_domain("a.b.tracker.test"), "tracker.test");
         assert_eq!(registrable_domain("Data.Mistat.Xiaomi.com."), "xiaomi.com");
         assert_eq!(registrable_domain("203.0.113.9"), "203.0.113.9");
         assert_eq!(registrable_domain("2001:db8::1"), "2001:db8::1");
+        // Two customers of one hosting platform are two domains.
+        assert_eq!(
+            registrable_domain("Game-1.Herokuapp.com"),
+            "game-1.herokuapp.com"
+        );
+        assert_eq!(registrable_domain("x.shop.ltd.uk"), "shop.ltd.uk");
     }
 
     #[test]
