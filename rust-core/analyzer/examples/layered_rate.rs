@@ -2,7 +2,8 @@
 //! over a body and every view unwrapped from it (`phonehome_analyzer::layered::scan`),
 //! on the 64 KiB bodies a flow is scanned in, beside a `memchr` baseline of the same run.
 //!
-//! `cargo run --release -p phonehome-analyzer --example layered_rate`
+//! `cargo run --release -p phonehome-analyzer --example layered_rate [CASE]`: only the
+//! case labelled CASE ("JSON body", "random bytes"...), for a profile of one.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -123,6 +124,9 @@ fn main() {
         ("base64 of gzip of JSON", wrapped(CHUNK)),
         ("random bytes", random),
     ] {
+        if std::env::args().nth(1).is_some_and(|only| label != only) {
+            continue;
+        }
         let views = phonehome_unwrap::unwrap(&data, &limits, &mut Budget::for_scan_limit(CHUNK));
         let decoded: usize = views.iter().map(|v| v.bytes.len()).sum();
         let mut chains: Vec<String> = views
@@ -140,6 +144,14 @@ fn main() {
         );
         let alone = rate(&format!("{label}: detector alone"), data.len(), || {
             black_box(det.scan(black_box(&data), Where::Body));
+        });
+        rate(&format!("{label}: unwrap alone"), data.len(), || {
+            let mut budget = Budget::for_scan_limit(CHUNK);
+            black_box(phonehome_unwrap::unwrap(
+                black_box(&data),
+                &limits,
+                &mut budget,
+            ));
         });
         let layered = rate(&format!("{label}: detector + unwrap"), data.len(), || {
             // A new flow's budget each time: the cost of one 64 KiB scan.

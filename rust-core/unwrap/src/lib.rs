@@ -12,6 +12,7 @@
 //! may decode to (a decompression bomb stops there), and at most
 //! [`Limits::max_views`] views per payload.
 
+mod bits;
 mod compressed;
 mod text;
 mod walk;

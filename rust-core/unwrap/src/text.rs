@@ -4,6 +4,8 @@
 
 use memchr::memchr;
 
+use crate::bits::{is_b64, B64Bits};
+
 /// Whether `b` reads as text: valid UTF-8 (a cut-off character at the end allowed) with
 /// almost no control characters. Decoded garbage almost never passes.
 pub(crate) fn is_text(b: &[u8]) -> bool {
@@ -18,65 +20,26 @@ pub(crate) fn is_text(b: &[u8]) -> bool {
     if valid + 3 < b.len() {
         return false;
     }
-    let controls: usize = b[..valid]
-        .iter()
-        .map(|&c| usize::from(CLASS[usize::from(c)] & CONTROL != 0))
-        .sum();
-    controls * 50 <= valid
-}
-
-const BASE64: u8 = 1;
-const CONTROL: u8 = 2;
-
-/// Byte classes, looked up rather than compared: these loops run over every byte of
-/// every payload.
-static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_') {
-            t[c] = BASE64;
-        }
-        if (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f {
-            t[c] = CONTROL;
-        }
-        c += 1;
-    }
-    t
-};
-
-fn is_b64(c: u8) -> bool {
-    CLASS[usize::from(c)] & BASE64 != 0
+    crate::bits::controls(&b[..valid]) * 50 <= valid
 }
 
 /// Maximal runs of base64 characters (either alphabet) of at least `min` characters,
 /// with their `=` padding, as (start, end) offsets.
 pub(crate) fn base64_runs(b: &[u8], min: usize) -> Vec<(usize, usize)> {
+    let bits = B64Bits::new(b);
     if min < 15 {
-        return base64_runs_bytewise(b, min);
+        return base64_runs_bytewise(b, &bits, min);
     }
     // A run of 15 characters or more covers a whole aligned 8-byte word (its first line
     // does, when it is wrapped), so only runs through such words are followed; the rest
-    // is skipped a word at a time. Byte by byte, random bytes cost a mispredicted branch
+    // is skipped on the bits. Byte by byte, random bytes cost a mispredicted branch
     // every few bytes.
     let mut out = Vec::new();
     let mut from = 0;
     let mut a = 0;
-    while a + 8 <= b.len() {
-        let word = &b[a..a + 8];
-        let not_b64 = word
-            .iter()
-            .fold(0u8, |m, &c| m | (CLASS[usize::from(c)] & BASE64 ^ BASE64));
-        if not_b64 != 0 {
-            a += 8;
-            continue;
-        }
-        let mut s = a;
-        while s > from && is_b64(b[s - 1]) {
-            s -= 1;
-        }
-        let (i, e) = run_at(b, s);
+    while let Some(word) = bits.next_full_word(a) {
+        let s = bits.run_start(word, from);
+        let (i, e) = run_at(b, &bits, s);
         if i - s >= min {
             out.push((s, e));
         }
@@ -87,17 +50,17 @@ pub(crate) fn base64_runs(b: &[u8], min: usize) -> Vec<(usize, usize)> {
 }
 
 /// Every run, looked for at every byte: for `min` under 15.
-fn base64_runs_bytewise(b: &[u8], min: usize) -> Vec<(usize, usize)> {
+fn base64_runs_bytewise(b: &[u8], bits: &B64Bits, min: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if !is_b64(b[i]) {
+        if !bits.get(i) {
             i += 1;
             continue;
         }
         let s = i;
         let e;
-        (i, e) = run_at(b, s);
+        (i, e) = run_at(b, bits, s);
         if i - s >= min.max(2) {
             out.push((s, e));
         }
@@ -107,13 +70,11 @@ fn base64_runs_bytewise(b: &[u8], min: usize) -> Vec<(usize, usize)> {
 }
 
 /// The run starting at `s`: where its characters end, and where its padding does.
-fn run_at(b: &[u8], s: usize) -> (usize, usize) {
+fn run_at(b: &[u8], bits: &B64Bits, s: usize) -> (usize, usize) {
     let mut i = s;
     let mut line = i;
     loop {
-        while i < b.len() && is_b64(b[i]) {
-            i += 1;
-        }
+        i = bits.next_clear(i);
         // MIME and Android's Base64.DEFAULT break lines (every 76 or 64 characters):
         // a whole number of groups, a line break, and more base64 go on with the run.
         // Wrapped base64 is the standard alphabet, so a `-` starts something else
@@ -200,9 +161,11 @@ pub(crate) fn hex_decode(run: &[u8]) -> Option<Vec<u8>> {
     if !run.len().is_multiple_of(2) {
         return None;
     }
-    run.chunks_exact(2)
-        .map(|p| Some(hex_value(p[0])? << 4 | hex_value(p[1])?))
-        .collect()
+    let mut out = Vec::with_capacity(run.len() / 2);
+    for p in run.chunks_exact(2) {
+        out.push(hex_value(p[0])? << 4 | hex_value(p[1])?);
+    }
+    Some(out)
 }
 
 /// Whether `b` holds at least one valid `%XX` escape.

@@ -1,0 +1,194 @@
+//! Byte classes of a whole payload, computed with comparisons the compiler turns into
+//! vector instructions (a table lookup per byte cannot be vectorized): the walk reads
+//! every byte of every payload, and most payloads hold nothing to unwrap.
+
+/// Either base64 alphabet: letters, digits, `+ / - _`.
+#[inline(always)]
+pub(crate) fn is_b64(c: u8) -> bool {
+    ((c | 0x20).wrapping_sub(b'a') < 26)
+        | (c.wrapping_sub(b'0') < 10)
+        | (c == b'+')
+        | (c == b'/')
+        | (c == b'-')
+        | (c == b'_')
+}
+
+/// A control character other than tab and line breaks.
+#[inline(always)]
+fn is_control(c: u8) -> bool {
+    (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r') | (c == 0x7f)
+}
+
+/// How many control characters `b` holds.
+pub(crate) fn controls(b: &[u8]) -> usize {
+    // Counted in bytes per 255-byte chunk: the widest lanes the compiler can use.
+    b.chunks(255)
+        .map(|chunk| {
+            let n: u8 = chunk.iter().map(|&c| u8::from(is_control(c))).sum();
+            usize::from(n)
+        })
+        .sum()
+}
+
+fn block_bits(block: &[u8; 64]) -> u64 {
+    // Flags first, one byte each (vector compares), then each 8 flags packed into 8
+    // bits by one multiplication: flag j lands on bit 56 + j, and no two partial
+    // products meet.
+    let mut flags = [0u8; 64];
+    for (f, &c) in flags.iter_mut().zip(block) {
+        *f = u8::from(is_b64(c));
+    }
+    let mut m = 0u64;
+    for (k, eight) in flags.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+        m |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    m
+}
+
+/// One bit per byte of a payload, set for base64 characters, and a zero word after
+/// the last so a walk may read one word past the end.
+pub(crate) struct B64Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl B64Bits {
+    pub(crate) fn new(b: &[u8]) -> B64Bits {
+        let mut words = Vec::with_capacity(b.len() / 64 + 2);
+        let mut blocks = b.chunks_exact(64);
+        for block in &mut blocks {
+            words.push(block_bits(block.try_into().expect("64 bytes")));
+        }
+        let tail = blocks.remainder();
+        if !tail.is_empty() {
+            // NUL is not base64: the bytes past the end stay clear.
+            let mut last = [0u8; 64];
+            last[..tail.len()].copy_from_slice(tail);
+            words.push(block_bits(&last));
+        }
+        words.push(0);
+        B64Bits {
+            words,
+            len: b.len(),
+        }
+    }
+
+    pub(crate) fn get(&self, i: usize) -> bool {
+        i < self.len && self.words[i / 64] >> (i % 64) & 1 != 0
+    }
+
+    /// The first byte at or after `from` that is not base64 (`len` if none).
+    pub(crate) fn next_clear(&self, from: usize) -> usize {
+        let mut w = from / 64;
+        let mut t = !self.words.get(w).copied().unwrap_or(0) & (!0u64 << (from % 64));
+        while t == 0 {
+            w += 1;
+            t = !self.words.get(w).copied().unwrap_or(0);
+        }
+        (w * 64 + t.trailing_zeros() as usize).min(self.len)
+    }
+
+    /// The start of the base64 run that holds byte `i` (a base64 character), going
+    /// back no further than `floor`.
+    pub(crate) fn run_start(&self, i: usize, floor: usize) -> usize {
+        let mut w = i / 64;
+        // Bits above `i` set, so only the clear bits below it count.
+        let mut t = !self.words[w] & !(!0u64 << (i % 64));
+        while t == 0 {
+            if w == 0 || w * 64 <= floor {
+                return floor;
+            }
+            w -= 1;
+            t = !self.words[w];
+        }
+        (w * 64 + 64 - t.leading_zeros() as usize).max(floor)
+    }
+
+    /// The first aligned 8-byte word at or after `from` (a multiple of 8) whose bytes
+    /// are all base64.
+    pub(crate) fn next_full_word(&self, from: usize) -> Option<usize> {
+        const WORD_STARTS: u64 = 0x0101_0101_0101_0101;
+        let mut w = from / 64;
+        let mut skip = from % 64;
+        while w < self.words.len() {
+            let mut t = self.words[w];
+            t &= t >> 1;
+            t &= t >> 2;
+            t &= t >> 4;
+            let full = t & WORD_STARTS & (!0u64 << skip);
+            if full != 0 {
+                return Some(w * 64 + full.trailing_zeros() as usize);
+            }
+            w += 1;
+            skip = 0;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_b64(c: u8) -> bool {
+        c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
+    }
+
+    #[test]
+    fn classes_agree_with_their_definitions_for_every_byte() {
+        for c in 0..=255u8 {
+            assert_eq!(is_b64(c), table_b64(c), "{c:#x}");
+            let control = (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
+            assert_eq!(is_control(c), control, "{c:#x}");
+        }
+    }
+
+    #[test]
+    fn controls_are_counted_past_a_chunk_of_255() {
+        let mut b = vec![0u8; 1000];
+        b[999] = b'a';
+        assert_eq!(controls(&b), 999);
+        assert_eq!(controls(b"a\tb\r\n\x7f"), 1);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn walks_agree_with_the_bytes_one_by_one(
+            data in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::sample::select(b"Az09+/-_".to_vec()),
+                    2 => proptest::prelude::any::<u8>(),
+                ],
+                0..300,
+            ),
+            from in 0usize..300,
+        ) {
+            let m = B64Bits::new(&data);
+            for (i, &c) in data.iter().enumerate() {
+                proptest::prop_assert_eq!(m.get(i), table_b64(c));
+            }
+            proptest::prop_assert!(!m.get(data.len()));
+            let from = from.min(data.len());
+            let clear = (from..data.len()).find(|&i| !table_b64(data[i])).unwrap_or(data.len());
+            proptest::prop_assert_eq!(m.next_clear(from), clear);
+            for i in 0..data.len() {
+                if table_b64(data[i]) {
+                    let floor = from.min(i);
+                    let mut s = i;
+                    while s > floor && table_b64(data[s - 1]) {
+                        s -= 1;
+                    }
+                    proptest::prop_assert_eq!(m.run_start(i, floor), s, "i {} floor {}", i, floor);
+                }
+            }
+            let a = from / 8 * 8;
+            let full = (a..data.len() / 8 * 8)
+                .step_by(8)
+                .find(|&w| data[w..w + 8].iter().all(|&c| table_b64(c)));
+            proptest::prop_assert_eq!(m.next_full_word(a), full);
+        }
+    }
+}
