@@ -5,11 +5,15 @@ import android.os.Bundle
 import android.view.Menu
 import android.view.MenuItem
 import android.view.View
+import android.view.ViewGroup
 import android.widget.LinearLayout
 import org.phonehome.R
 import org.phonehome.core.Contract
 import org.phonehome.model.AppLine
 import org.phonehome.model.AppSummary
+import org.phonehome.model.ByCompany
+import org.phonehome.model.CompanyLine
+import org.phonehome.model.CompanySummary
 import org.phonehome.model.DestinationSummary
 import org.phonehome.model.Finding
 import org.phonehome.model.Format
@@ -20,10 +24,12 @@ import org.phonehome.model.Places
 import org.phonehome.model.ReceivedSummary
 
 /**
- * Findings grouped by app, then destination (with its company), then identifier kind with the
- * forms it travelled in and when it was first and last seen. With [EXTRA_APP], one app
- * only: the per-app view. What servers sent back follows in a quieter card of its own:
- * not leaks, the servers already knew it.
+ * What was sent, grouped by company (its category, owners and first/third-party mark),
+ * then destination, then identifier kind with the apps that sent it, the forms it took and
+ * when it was first and last seen; hosts the catalog does not know come last, each under
+ * its registrable domain. A toggle shows the same grouped by app instead; with
+ * [EXTRA_APP], one app only: the per-app view. What servers sent back follows in a quieter
+ * card of its own: not leaks, the servers already knew it.
  */
 class FindingsActivity : Screen() {
     companion object {
@@ -32,18 +38,28 @@ class FindingsActivity : Screen() {
         private const val RECEIVED_PAGE = 500
         private const val MENU_REFRESH = 1
         private const val MENU_MORE = 2
+        private const val STATE_BY_APP = "byApp"
     }
 
     private lateinit var list: LinearLayout
     private var app: String? = null
     private var limit = PAGE
 
+    /** The whole-phone view grouped by app instead of by company (the toggle at its top). */
+    private var byApp = false
+
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         app = intent.getStringExtra(EXTRA_APP)
+        byApp = savedInstanceState?.getBoolean(STATE_BY_APP) ?: false
         list = Ui.column(this)
         setScreen(getString(if (app != null) R.string.app_title else R.string.findings_title), list)
         load()
+    }
+
+    override fun onSaveInstanceState(outState: Bundle) {
+        super.onSaveInstanceState(outState)
+        outState.putBoolean(STATE_BY_APP, byApp)
     }
 
     override fun onCreateOptionsMenu(menu: Menu): Boolean {
@@ -65,9 +81,11 @@ class FindingsActivity : Screen() {
         val receivedFilter = RecordFilter(app = app, direction = Finding.RECEIVED)
         val records = phoneHome.records
         val max = limit
+        val perCompany = app == null && !byApp
         phoneHome.worker.query({
             val sent = records.findings(sentFilter, 0, max)
-            Triple(sent, Grouping.group(sent), Grouping.received(records.findings(receivedFilter, 0, RECEIVED_PAGE)))
+            val grouped = if (perCompany) ByCompany.group(sent) else Grouping.group(sent)
+            Triple(sent, grouped, Grouping.received(records.findings(receivedFilter, 0, RECEIVED_PAGE)))
         }) { result, error ->
             if (isDestroyed) return@query
             list.removeAllViews()
@@ -79,9 +97,18 @@ class FindingsActivity : Screen() {
                     if (result.first.isEmpty()) {
                         list.addView(Ui.card(this).apply { addView(Ui.text(this@FindingsActivity, getString(R.string.findings_none_sent))) })
                     } else {
-                        if (app == null) list.addView(Ui.note(this, getString(R.string.findings_intro)).apply { setPadding(0, Ui.dp(this@FindingsActivity, 8), 0, 0) })
+                        if (app == null) {
+                            list.addView(toggle())
+                            val intro = if (byApp) R.string.findings_intro_apps else R.string.findings_intro
+                            list.addView(Ui.note(this, getString(intro)).apply { setPadding(0, Ui.dp(this@FindingsActivity, 8), 0, 0) })
+                        }
                         if (result.first.size >= max) list.addView(Ui.note(this, getString(R.string.findings_newest, max)))
-                        for (a in result.second) showApp(a)
+                        for (group in result.second) {
+                            when (group) {
+                                is CompanySummary -> showCompany(group)
+                                is AppSummary -> showApp(group)
+                            }
+                        }
                     }
                     if (result.third.isNotEmpty()) showReceived(result.third)
                 }
@@ -94,6 +121,51 @@ class FindingsActivity : Screen() {
                 })
             }
         }
+    }
+
+    /** "By company | By app": the selected one filled. */
+    private fun toggle(): View {
+        val row = LinearLayout(this).apply { orientation = LinearLayout.HORIZONTAL }
+        for ((label, apps) in listOf(R.string.findings_by_company to false, R.string.findings_by_app to true)) {
+            val b = Ui.button(this, getString(label), if (apps == byApp) Ui.ButtonKind.PRIMARY else Ui.ButtonKind.OUTLINED) {
+                if (byApp != apps) {
+                    byApp = apps
+                    load()
+                }
+            }
+            b.isSelected = apps == byApp
+            row.addView(
+                b,
+                LinearLayout.LayoutParams(0, ViewGroup.LayoutParams.WRAP_CONTENT, 1f).apply {
+                    topMargin = Ui.dp(this@FindingsActivity, 12)
+                    if (!apps) marginEnd = Ui.dp(this@FindingsActivity, 8)
+                },
+            )
+        }
+        return row
+    }
+
+    /**
+     * One company's card: its name, what it is, who owns it and whose it is, one sentence
+     * of what it received from how many apps, then each of its hosts with the kinds.
+     */
+    private fun showCompany(c: CompanySummary) {
+        val card = Ui.card(this)
+        val now = System.currentTimeMillis()
+        val label = { a: String? -> AppNames.label(this, a) }
+        card.addView(Ui.title(this, c.name))
+        val party = CompanyLine.party(c.parties, label)
+        val about = if (c.company == null) listOfNotNull(getString(R.string.company_unknown), party)
+        else listOfNotNull(c.what, c.parent?.let { getString(R.string.company_owned_by, it) }, party)
+        if (about.isNotEmpty()) card.addView(Ui.chip(this, about.joinToString(" · ")))
+        card.addView(Ui.text(this, CompanyLine.of(c) { resources.getQuantityString(R.plurals.apps, it, it) }))
+        card.addView(Ui.note(this, c.apps.joinToString(", ") { label(it.app) }))
+        for (d in c.destinations) {
+            // The host's own mark only where it differs from its company's (a mixed company).
+            val own = CompanyLine.party(d.parties, label)?.takeIf { it != party }
+            showDestination(card, d, now, listOfNotNull(d.service, own).joinToString(" · "), withApps = true)
+        }
+        list.addView(card)
     }
 
     /** The quiet card: per app and server, which identifiers came back, how often, when last. */
@@ -131,19 +203,21 @@ class FindingsActivity : Screen() {
             card.addView(Ui.text(this, AppLine.of(a)))
             card.addView(Ui.note(this, getString(R.string.app_last_seen, Format.ago(a.lastSeen, now))))
         }
-        for (d in a.destinations) showDestination(card, d, now)
+        for (d in a.destinations) {
+            val party = CompanyLine.party(d.parties) { AppNames.label(this, it) }
+            showDestination(card, d, now, listOfNotNull(d.companyLabel, d.service?.takeIf { it != d.companyLabel }, party).joinToString(" · "), withApps = false)
+        }
         list.addView(card)
     }
 
-    private fun showDestination(card: LinearLayout, d: DestinationSummary, now: Long) {
+    private fun showDestination(card: LinearLayout, d: DestinationSummary, now: Long, chip: String, withApps: Boolean) {
         card.addView(Ui.divider(this).apply { (layoutParams as LinearLayout.LayoutParams).topMargin = Ui.dp(this@FindingsActivity, 8) })
         card.addView(Ui.heading(this, d.host))
-        val label = listOfNotNull(d.companyLabel, d.service?.takeIf { it != d.companyLabel }).joinToString(" · ")
-        if (label.isNotEmpty()) card.addView(Ui.chip(this, label))
-        for (k in d.kinds) card.addView(kindView(k, now))
+        if (chip.isNotEmpty()) card.addView(Ui.chip(this, chip))
+        for (k in d.kinds) card.addView(kindView(k, now, withApps))
     }
 
-    private fun kindView(k: KindSummary, now: Long): View {
+    private fun kindView(k: KindSummary, now: Long, withApps: Boolean): View {
         val offset = java.util.TimeZone.getDefault().getOffset(k.lastSeen).toLong()
         val box = LinearLayout(this).apply {
             orientation = LinearLayout.VERTICAL
@@ -154,6 +228,7 @@ class FindingsActivity : Screen() {
         val what = if (k.kind == Contract.ENCRYPTED_FLOW) getString(R.string.kind_encrypted, k.count)
         else getString(R.string.kind_line, Kinds.name(k.kind), k.count, k.confidence)
         box.addView(Ui.text(this, what, Ui.Style.HEADING))
+        if (withApps) box.addView(Ui.note(this, getString(R.string.kind_from, CompanyLine.apps(k.apps) { AppNames.label(this, it) })))
         if (k.kind != Contract.ENCRYPTED_FLOW) {
             box.addView(Ui.note(this, getString(R.string.kind_forms, k.forms.joinToString(", "), k.places.joinToString(", ") { Places.name(it) })))
         }

@@ -9,8 +9,8 @@ import android.content.Intent
 import android.os.Build
 import org.phonehome.R
 import org.phonehome.model.Finding
+import org.phonehome.model.FirstLeak
 import org.phonehome.model.Kinds
-import org.phonehome.model.Companies
 
 /** The two channels: a quiet one for the running monitor, one for discoveries. */
 object Notifications {
@@ -62,13 +62,14 @@ object Notifications {
         return b.build()
     }
 
-    /** "com.foo sent the IMEI to Xiaomi cloud messaging (api.account.xiaomi.com)". */
+    /** "Weather sent the IMEI to Xiaomi" / "to Xiaomi cloud messaging (api.account.xiaomi.com, third party), as plain". */
     fun discovery(context: Context, f: Finding, appLabel: String) {
         val nm = context.getSystemService(Context.NOTIFICATION_SERVICE) as NotificationManager
         if (Build.VERSION.SDK_INT >= 24 && !nm.areNotificationsEnabled()) return
-        val where = Companies.label(f.company, f.category)?.let { "$it (${f.destination})" } ?: f.destination
-        val title = context.getString(R.string.discovery_title, appLabel, Kinds.name(f.kind))
-        val text = context.getString(R.string.discovery_text, where, f.form)
+        val company = FirstLeak.company(f)
+        val title = if (company == null) context.getString(R.string.discovery_title, appLabel, Kinds.name(f.kind))
+        else context.getString(R.string.discovery_title_company, appLabel, Kinds.name(f.kind), company)
+        val text = context.getString(R.string.discovery_text, FirstLeak.where(f), f.form)
         val b = builder(context, CHANNEL_DISCOVERIES)
             .setSmallIcon(R.drawable.ic_notification)
             .setContentTitle(title)

@@ -17,7 +17,12 @@ data class KindSummary(
     /** The newest finding's flow and session, for the flow detail (flow ids repeat across sessions). */
     val newestFlow: Long,
     val newestSession: Long?,
+    /** The apps that sent it and how often each, the most frequent first. */
+    val apps: List<AppCount> = emptyList(),
 )
+
+/** How many findings one app (null: owner unknown) accounts for. */
+data class AppCount(val app: String?, val count: Int)
 
 data class DestinationSummary(
     val host: String,
@@ -28,6 +33,8 @@ data class DestinationSummary(
     val kinds: List<KindSummary>,
     val firstSeen: Long,
     val lastSeen: Long,
+    /** Whose the host is, per app that sent to it (the core's `party`). */
+    val parties: Parties = Parties(emptyList(), emptyList()),
 ) {
     /** Identifier kinds only: an encrypted connection alone says who was talked to, not what. */
     val identifierKinds: List<KindSummary> get() = kinds.filter { it.kind != Contract.ENCRYPTED_FLOW }
@@ -89,10 +96,24 @@ object Grouping {
             )
         }.sortedWith(compareByDescending<ReceivedSummary> { it.lastSeen }.thenBy { it.app ?: "" }.thenBy { it.host })
 
-    private fun destination(host: String, findings: List<Finding>): DestinationSummary {
+    internal fun destination(host: String, findings: List<Finding>): DestinationSummary {
         // Some findings of a host may lack the catalog fields (a flow named late): take any that has them.
         val tagged = findings.firstOrNull { it.company != null } ?: findings.first()
-        val kinds = findings.groupBy { it.kind }.map { (kind, ofKind) ->
+        return DestinationSummary(
+            host = host,
+            companyLabel = Companies.label(tagged.company, tagged.category),
+            service = tagged.service,
+            category = tagged.category,
+            kinds = kinds(findings),
+            firstSeen = findings.minOf { it.ts },
+            lastSeen = findings.maxOf { it.ts },
+            parties = Parties.of(findings),
+        )
+    }
+
+    /** One summary per identifier kind, the most identifying first. */
+    internal fun kinds(findings: List<Finding>): List<KindSummary> =
+        findings.groupBy { it.kind }.map { (kind, ofKind) ->
             val newest = ofKind.maxByOrNull { it.ts }!!
             KindSummary(
                 kind = kind,
@@ -106,18 +127,10 @@ object Grouping {
                 flows = ofKind.map { it.flow }.distinct(),
                 newestFlow = newest.flow,
                 newestSession = newest.session,
+                apps = ofKind.groupingBy { it.app }.eachCount().map { (app, n) -> AppCount(app, n) }
+                    .sortedWith(compareByDescending<AppCount> { it.count }.thenBy { it.app ?: "\uFFFF" }),
             )
         }.sortedBy { Kinds.rank(it.kind) }
-        return DestinationSummary(
-            host = host,
-            companyLabel = Companies.label(tagged.company, tagged.category),
-            service = tagged.service,
-            category = tagged.category,
-            kinds = kinds,
-            firstSeen = findings.minOf { it.ts },
-            lastSeen = findings.maxOf { it.ts },
-        )
-    }
 }
 
 /**

@@ -194,12 +194,14 @@ data class Stats(
 object Companies {
     fun label(company: String?, category: String?): String? {
         if (company.isNullOrBlank()) return null
-        val what = when (category) {
-            null, "", "vendor" -> null
-            "cloud-messaging" -> "cloud messaging"
-            else -> category.replace('-', ' ')
-        }
+        val what = categoryName(category)
         return if (what == null) company else "$company $what"
+    }
+
+    /** A category as people say it ("cloud messaging"); null for none or the catch-all `vendor`. */
+    fun categoryName(category: String?): String? = when (category) {
+        null, "", "vendor" -> null
+        else -> category.replace('-', ' ')
     }
 
     /** Whether a category is one people most want to know about (trackers, push, accounts). */

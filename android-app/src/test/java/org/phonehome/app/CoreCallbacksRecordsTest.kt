@@ -62,7 +62,12 @@ class CoreCallbacksRecordsTest {
         assertEquals(listOf(5L), records.flows().map { it.session })
         val first = awaitNotifications(1)
         assertEquals(1, first.size)
-        assertTrue(first[0].extras.getString(Notification.EXTRA_TITLE)!!.contains("IMEI"))
+        // The first leak names the company that received it.
+        assertEquals("com.a sent the IMEI to Xiaomi", first[0].extras.getString(Notification.EXTRA_TITLE))
+        assertEquals(
+            "to Xiaomi account (api.account.xiaomi.com), as sha1 (base64url, truncated)",
+            first[0].extras.getCharSequence(Notification.EXTRA_TEXT).toString(),
+        )
 
         // The same app, destination and kind again: stored, not notified; a new app: notified.
         callbacks.onRecords(5, "", jsonl(finding(2, "com.a", "imei", 3)), "")

@@ -107,13 +107,13 @@ class LiveSessionTest {
         // The first-leak notification.
         val posted = shadowOf(app.getSystemService(NotificationManager::class.java)).allNotifications
         val titles = posted.map { it.extras.getCharSequence(android.app.Notification.EXTRA_TITLE).toString() }
-        assertTrue(titles.toString(), titles.any { it == "curl sent the IMEI" || it == "curl sent the phone number" })
+        assertTrue(titles.toString(), titles.any { it == "curl sent the IMEI to Xiaomi" || it == "curl sent the phone number to Xiaomi" })
 
-        // Findings: app, then server, then identifier kinds.
+        // Findings: company, then server, then identifier kinds with the app that sent them.
         val findings = Robolectric.buildActivity(FindingsActivity::class.java).setup().get()
         ScreenTool.settle(findings)
         val grouped = ScreenTool.screenText(findings)
-        val order = listOf("curl", CLIENT, host, "Xiaomi", "IMEI", "phone number").map { grouped.indexOf(it) }
+        val order = listOf("\nXiaomi\n", "Received your IMEI, phone number from 1 app", host, "IMEI ·", "From curl", "phone number ·").map { grouped.indexOf(it) }
         assertTrue("$order\n$grouped", order.all { it >= 0 } && order == order.sorted())
         assertTrue(grouped, imei !in grouped && phone !in grouped)
         val received = grouped.substringAfter(findings.getString(R.string.findings_received_title), "")

@@ -1,0 +1,166 @@
+package org.phonehome.app
+
+import android.app.Activity
+import android.content.Intent
+import android.content.pm.ApplicationInfo
+import android.content.pm.PackageInfo
+import android.widget.Button
+import org.junit.After
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertTrue
+import org.junit.Before
+import org.junit.Test
+import org.junit.runner.RunWith
+import org.phonehome.model.Format
+import org.robolectric.Robolectric
+import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.GraphicsMode
+
+/**
+ * Issue 16 on the findings screen: who received what. Three apps sent the advertising ID
+ * to AppsFlyer (one through a CNAME under its own domain), YouTube talked to Google's own
+ * host (first party), Tapjoy (owned by ironSource > Unity) got the Android ID, and one host
+ * the catalog does not know got the IMEI. The screen reads company, then host, then kind
+ * with its apps; the unknown host comes last under its registrable domain; a toggle
+ * shows the same by app.
+ */
+@RunWith(RobolectricTestRunner::class)
+@GraphicsMode(GraphicsMode.Mode.NATIVE)
+class CompanyFindingsTest {
+    private val app get() = RuntimeEnvironment.getApplication()
+
+    companion object {
+        const val WEATHER = "com.example.weather"
+        const val GAME = "com.example.game"
+        const val YOUTUBE = "com.google.android.youtube"
+
+        fun finding(
+            flow: Long, app: String, host: String, kind: String, ago: Long,
+            company: String?, category: String?, party: String, parent: String? = null, service: String? = null,
+        ): String {
+            fun q(s: String?) = s?.let { "\"$it\"" } ?: "null"
+            val ts = Format.rfc3339(System.currentTimeMillis() - ago)
+            return """{"ts":"$ts","flow":$flow,"app":"$app","proto":"tcp","src":"10.111.0.2:40000",""" +
+                """"dst":"203.0.113.7:443","host":"$host","host_source":"sni","company":${q(company)},"parent":${q(parent)},""" +
+                """"category":${q(category)},"service":${q(service)},"party":"$party","kind":"$kind","encoding":"plain",""" +
+                """"digest_form":null,"truncated":false,"where":"url","direction":"out","confidence":"exact","evidence":"$kind=****"}"""
+        }
+    }
+
+    @Before
+    fun records() {
+        for ((pkg, label) in listOf(WEATHER to "Weather", GAME to "Game", YOUTUBE to "YouTube")) {
+            shadowOf(app.packageManager).installPackage(
+                PackageInfo().apply {
+                    packageName = pkg
+                    applicationInfo = ApplicationInfo().apply {
+                        packageName = pkg
+                        nonLocalizedLabel = label
+                    }
+                },
+            )
+        }
+        app.phoneHome.records.insertBatch(
+            1,
+            "",
+            RecordStoreTest.jsonl(
+                finding(1, WEATHER, "t.appsflyer.com", "ad_id", 600_000, "AppsFlyer", "attribution", "third"),
+                finding(2, WEATHER, "t.appsflyer.com", "ad_id", 500_000, "AppsFlyer", "attribution", "third"),
+                finding(3, GAME, "t.appsflyer.com", "ad_id", 400_000, "AppsFlyer", "attribution", "third"),
+                finding(4, GAME, "metrics.game.example", "ad_id", 300_000, "AppsFlyer", "attribution", "third"),
+                finding(5, GAME, "ws.tapjoyads.com", "android_id", 200_000, "Tapjoy", "advertising", "third", parent = "ironSource > Unity"),
+                finding(6, YOUTUBE, "youtubei.googleapis.com", "android_id", 100_000, "Google", "vendor", "first"),
+                finding(7, WEATHER, "api.unknown-sdk.co.uk", "imei", 50_000, null, null, "third"),
+            ),
+        )
+    }
+
+    @After
+    fun forget() {
+        app.phoneHome.records.writableDatabase.execSQL("DELETE FROM findings")
+    }
+
+    private fun <T : Activity> open(cls: Class<T>, intent: Intent = Intent(app, cls)): T {
+        val a = Robolectric.buildActivity(cls, intent).setup().get()
+        ScreenTool.settle(a)
+        return a
+    }
+
+    /** Asserts [rows] appear in [text] in this order, each as a whole line. */
+    private fun assertInOrder(text: String, vararg rows: String) {
+        val lines = text.lines()
+        val at = rows.map { lines.indexOf(it) }
+        assertTrue("rows $at of ${rows.toList()} in\n$text", at.all { it >= 0 } && at == at.sorted())
+    }
+
+    @Test
+    fun `the findings screen reads company, then host, then each kind with the apps that sent it`() {
+        val text = ScreenTool.screenText(open(FindingsActivity::class.java))
+        assertInOrder(
+            text,
+            "AppsFlyer",
+            "attribution · third party",
+            "Received your advertising ID from 2 apps",
+            "Game, Weather",
+            // The host that received the newest finding first.
+            "metrics.game.example",
+            "advertising ID · 1× · exact",
+            "From Game 1×",
+            "t.appsflyer.com",
+            "advertising ID · 3× · exact",
+            "From Weather 2×, Game 1×",
+        )
+    }
+
+    @Test
+    fun `owners, first-party marks and an unknown host's domain are on the company cards, the unknown last`() {
+        val text = ScreenTool.screenText(open(FindingsActivity::class.java))
+        assertInOrder(
+            text,
+            "AppsFlyer",
+            "Google",
+            "first party",
+            "Received your Android ID from 1 app",
+            "youtubei.googleapis.com",
+            "From YouTube 1×",
+            "Tapjoy",
+            "advertising · owned by ironSource > Unity · third party",
+            "unknown-sdk.co.uk",
+            "company not in the catalog · third party",
+            "Received your IMEI from 1 app",
+            "api.unknown-sdk.co.uk",
+        )
+    }
+
+    @Test
+    fun `the toggle shows the same findings by app, and back`() {
+        val a = open(FindingsActivity::class.java)
+        ScreenTool.all(a.window.decorView).filterIsInstance<Button>().first { it.text.toString() == "By app" }.performClick()
+        ScreenTool.settle(a)
+        val byApp = ScreenTool.screenText(a)
+        assertFalse(byApp, "Received your advertising ID from 2 apps" in byApp)
+        // Per app: the app, then its hosts with their company and mark.
+        assertInOrder(byApp, "Game", "ws.tapjoyads.com", "Tapjoy advertising · third party", "metrics.game.example")
+        assertInOrder(byApp, "YouTube", "youtubei.googleapis.com", "Google · first party")
+        ScreenTool.all(a.window.decorView).filterIsInstance<Button>().first { it.text.toString() == "By company" }.performClick()
+        ScreenTool.settle(a)
+        assertTrue(ScreenTool.screenText(a), "Received your advertising ID from 2 apps" in ScreenTool.screenText(a))
+    }
+
+    @Test
+    fun `the per-app view stays by host, with each host's company and mark`() {
+        val a = open(FindingsActivity::class.java, Intent(app, FindingsActivity::class.java).putExtra(FindingsActivity.EXTRA_APP, GAME))
+        val text = ScreenTool.screenText(a)
+        assertFalse(text, "By company" in text)
+        assertInOrder(text, "Game", "ws.tapjoyads.com", "Tapjoy advertising · third party", "metrics.game.example", "AppsFlyer attribution · third party")
+    }
+
+    @Test
+    fun `the company cards and the toggle pass the layout checks in every look`() {
+        val problems = Renders.checkAll(Renders.screens(GAME, 5L, 1L).filter { it.first in setOf("findings", "app") }, write = { _, _ -> false })
+        assertEquals(problems.joinToString("\n"), 0, problems.size)
+    }
+}
