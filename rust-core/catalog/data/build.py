@@ -11,6 +11,9 @@ Inputs, all in this directory (licences and attribution in SOURCES.md):
   lists/adguard-companiesdb/          CC BY-SA 4.0; AdGuard's companies DB (WhoTracks.me
                                       with AdGuard's additions): tracker hosts, their
                                       company and category
+  lists/disconnect-services/          GPL-3.0-or-later (at the commit used); Disconnect's
+                                      services.json of June 2020: tracker domains by
+                                      company and category
   lists/webxray-domain-owners/        GPL-3.0; Timothy Libert's webXray domain owner list
                                       (2018): domains -> owner with its parent chain, and
                                       what the owner's service is used for
@@ -21,9 +24,9 @@ is what this script makes of the inputs.
 
 Precedence when several inputs name the same suffix: curated.tsv, then NextDNS, then a
 v2fly '@ads' line, then a plain v2fly line, then AdGuard's companies DB (it files a
-company's whole web domain under its tracker: google.com as advertising), then the
-webXray owner list (last: 2018 data, and a category only where it says what an owner
-is used for). A v2fly line below a curated suffix of another
+company's whole web domain under its tracker: google.com as advertising), then
+Disconnect's services.json (2020), then the webXray owner list (last: 2018 data, and a
+category only where it says what an owner is used for). A v2fly line below a curated suffix of another
 company is dropped: the lists sometimes file a third party's host under the company whose
 app uses it (v2fly's unity file lists api2.amplitude.com), and the curated entry knows better.
 """
@@ -34,7 +37,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = "2026.12.03.4"
+VERSION = "2026.12.03.5"
 
 # Companies behind the v2fly files: file -> (company, parent chain or "-", category of
 # plain lines, category of '@ads' lines). A file not listed inherits from the file that
@@ -182,6 +185,25 @@ WEBXRAY_USES = [
     ("hosting", "cdn"),
     ("content hosting", "cdn"),
 ]
+# Disconnect's categories -> ours. Fingerprinting lists companies that track by
+# fingerprinting (ad networks, audience measurement): tracking, filed as analytics.
+# Content, Social, Cryptomining and Disconnect (Facebook's, Google's and Twitter's own
+# domains) are the companies' other hosts.
+DISCONNECT_CATEGORY = {
+    "Advertising": "advertising",
+    "Analytics": "analytics",
+    "Fingerprinting": "analytics",
+}
+# Disconnect's names for companies the other inputs spell differently.
+DISCONNECT_NAMES = {
+    "Facebook": "Meta",
+    "Twitter": "X (Twitter)",
+    "Amazon.com": "Amazon",
+    "Segment.io": "Segment",
+    "Salesforce.com": "Salesforce",
+    "Yahoo!": "Yahoo",
+    "Teads.tv": "Teads",
+}
 # webXray's names for companies the other inputs spell differently.
 WEBXRAY_NAMES = {
     "Adobe Systems": "Adobe",
@@ -279,6 +301,26 @@ def adguard_entries(agdir, known):
         yield suffix, company, category, tracker["name"], tid
 
 
+def disconnect_entries(dcdir, known):
+    """(suffix, company, category, Disconnect category) of Disconnect's services.json."""
+    with open(os.path.join(dcdir, "services.json"), encoding="utf-8") as f:
+        db = json.load(f)
+    for dcat, companies in sorted(db["categories"].items()):
+        category = DISCONNECT_CATEGORY.get(dcat, "vendor")
+        for entry in companies:
+            for name, sites in sorted(entry.items()):
+                company = LEGAL_SUFFIX.sub("", name.strip()).strip()
+                company = DISCONNECT_NAMES.get(company, company)
+                company = known.get(name_key(company), company)
+                for domains in sites.values():
+                    if not isinstance(domains, list):
+                        continue  # flags such as "performance": "true"
+                    for dom in domains:
+                        suffix = dom.lower().rstrip(".")
+                        if re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+", suffix):
+                            yield suffix, company, category, dcat
+
+
 def read_lenient_json(path):
     """JSON that may end its top-level list with a trailing comma (the owner list's
     last commit does); nothing else is forgiven."""
@@ -373,7 +415,7 @@ def main():
                 return not is_ads and entry[1] == company
         return False
 
-    dropped = {"unowned": 0, "curated": 0, "adguard": 0, "webxray": 0}
+    dropped = {"unowned": 0, "curated": 0, "adguard": 0, "disconnect": 0, "webxray": 0}
     owner = v2fly_tree(v2dir)
     for name in sorted(owner):
         info = owner[name]
@@ -418,6 +460,14 @@ def main():
         add(4, suffix, company, category, service, f"adguard:{tid}",
             parents.get(company, "-"))
 
+    dcdir = os.path.join(HERE, "lists", "disconnect-services")
+    for suffix, company, category, dcat in disconnect_entries(dcdir, known):
+        if overruled(suffix, company, category not in ("cdn", "vendor")):
+            dropped["disconnect"] += 1
+            continue
+        add(5, suffix, company, category, f"{company} ({dcat}, Disconnect)",
+            f"disconnect:{dcat}", parents.get(company, "-"))
+
     wxdir = os.path.join(HERE, "lists", "webxray-domain-owners")
     for suffix, company, parent, category, service in webxray_entries(wxdir, known):
         if overruled(suffix, company, category not in ("cdn", "vendor")):
@@ -425,7 +475,7 @@ def main():
             continue
         if parent == "-":
             parent = parents.get(company, "-")
-        add(5, suffix, company, category, service, "webxray", parent)
+        add(6, suffix, company, category, service, "webxray", parent)
 
     def source_lines(d):
         with open(os.path.join(HERE, "lists", d, "SOURCE.txt"), encoding="utf-8") as f:
@@ -454,16 +504,19 @@ def main():
         "#   adguard:ID    AdGuard companies DB, tracker ID of dist/trackers.json (CC BY-SA 4.0,\n"
         "#                 AdGuard, from WhoTracks.me by Ghostery, CC BY 4.0; see\n"
         "#                 LICENSES/adguard-companiesdb.txt)\n"
+        "#   disconnect:CATEGORY  Disconnect's services.json of 2020-06-17, that category\n"
+        "#                 (GPL-3.0-or-later at that commit, Copyright 2010-2019 Disconnect, Inc.;\n"
+        "#                 see LICENSES/disconnect-services.txt)\n"
         "#   webxray       webXray domain owner lists by Timothy Libert (GPL-3.0; see\n"
         "#                 lists/webxray-domain-owners/SOURCE.txt)\n"
         "#   phonehome     the project's curated entries; curated.tsv gives each one's public source\n"
-        f"# Left out: {dropped['unowned']} v2fly lines without a company, {dropped['curated']}\n"
-        f"# v2fly lines, {dropped['adguard']} AdGuard and {dropped['webxray']} webXray entries below\n"
-        "# a curated suffix that says more (see build.py).\n"
+        f"# Left out: {dropped['unowned']} v2fly lines without a company; below a curated suffix\n"
+        f"# that says more (see build.py): {dropped['curated']} v2fly lines, {dropped['adguard']} AdGuard,\n"
+        f"# {dropped['disconnect']} Disconnect and {dropped['webxray']} webXray entries.\n"
         "#\n"
     )
     for d in ("v2fly-domain-list-community", "nextdns-native-tracking-domains", "adguard-companiesdb",
-              "webxray-domain-owners"):
+              "disconnect-services", "webxray-domain-owners"):
         for l in source_lines(d):
             out.write(f"# {d}: {l}\n")
     out.write("#\n")
