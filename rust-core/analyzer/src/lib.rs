@@ -2,6 +2,7 @@
 //! reassembly for captures. The relay (live) and `phonehome analyze` (captures) both
 //! feed an [`Analyzer`].
 
+mod cursor;
 pub mod discovery;
 mod h2;
 pub mod layered;
@@ -11,4 +12,4 @@ pub mod protocols;
 pub mod reassembly;
 mod switch;
 
-pub use pipeline::{Analyzer, Settings};
+pub use pipeline::{Analyzer, Settings, Want};

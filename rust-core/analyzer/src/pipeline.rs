@@ -20,11 +20,12 @@ use phonehome_model::{
 };
 use phonehome_unwrap::{Budget, Limits};
 
+use crate::cursor::Cursor;
 use crate::discovery::{Discovering, SharedDiscovery};
 use crate::h2::H2Flow;
 use crate::layered;
 use crate::protocols::{self, Piece, QuicSni};
-use crate::switch::{Event, HttpFlow};
+use crate::switch::{Event, HttpFlow, Reading};
 
 /// Limits that keep the cost of looking bounded.
 #[derive(Debug, Clone)]
@@ -93,7 +94,38 @@ struct FlowState {
     unwrap_budget: Budget,
     /// CONNECT tunnels entered so far.
     tunnels: u8,
+    /// Where each TCP direction is, (out, in), and from where its bytes are wanted.
+    cursors: (Cursor, Cursor),
 }
+
+impl FlowState {
+    fn cursor(&mut self, dir: Direction) -> &mut Cursor {
+        match dir {
+            Direction::Out => &mut self.cursors.0,
+            Direction::In => &mut self.cursors.1,
+        }
+    }
+}
+
+/// Which bytes of one direction of a flow the analyzer will read: what the tap needs to
+/// copy (see [`Analyzer::want`]). The default: the first bytes, from the start.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Want {
+    /// All the direction's bytes may be read, not just its first ones.
+    pub follow: bool,
+    /// The stream offset of the first byte wanted: those before it will not be read.
+    /// `u64::MAX`: none any more.
+    pub from: u64,
+}
+
+impl Want {
+    /// Nothing more of this direction will be read.
+    pub const NONE: Want = Want {
+        follow: false,
+        from: u64::MAX,
+    };
+}
+
 
 /// Each kind in each form, wrapping, place and direction is reported once per flow.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -254,6 +286,7 @@ impl Analyzer {
                 reported: HashSet::new(),
                 unwrap_budget: Budget::for_scan_limit(self.settings.scan_limit),
                 tunnels: 0,
+                cursors: Default::default(),
             },
         );
     }
@@ -304,11 +337,45 @@ impl Analyzer {
         destination.ech = hello.ech;
     }
 
-    /// In-order bytes of flow `id` (for UDP: one datagram).
+    /// In-order bytes of flow `id` (for UDP: one datagram), none left out: the bytes of
+    /// a TCP stream the analyzer does not want are dropped here.
     pub fn data(&mut self, id: u64, direction: Direction, bytes: &[u8], ts: SystemTime) {
+        let Some(offset) = self.flows.get_mut(&id).map(|f| f.cursor(direction).at()) else {
+            return;
+        };
+        self.data_at(id, direction, offset, bytes, ts);
+    }
+
+    /// Bytes of flow `id` that start at stream offset `offset` of a TCP direction (for
+    /// UDP: one datagram, the offset ignored). Bytes left out before `offset` must be
+    /// ones [`Self::want`] said were not wanted; anything else is a hole, handled as a
+    /// [`Self::gap`].
+    pub fn data_at(
+        &mut self,
+        id: u64,
+        direction: Direction,
+        offset: u64,
+        bytes: &[u8],
+        ts: SystemTime,
+    ) {
         let Some(mut flow) = self.flows.remove(&id) else {
             return;
         };
+        let bytes = match flow.proto {
+            Proto::Tcp => match flow.cursor(direction).accept(offset, bytes) {
+                Some(wanted) => wanted,
+                None => {
+                    self.flows.insert(id, flow);
+                    self.gap(id, direction);
+                    return;
+                }
+            },
+            _ => bytes,
+        };
+        if bytes.is_empty() {
+            self.flows.insert(id, flow);
+            return;
+        }
         match (flow.proto, direction) {
             (Proto::Udp, Direction::In) if flow.dst.port() == 53 => {
                 // A long run sees many answers; forget them all rather than grow forever
@@ -450,12 +517,35 @@ impl Analyzer {
         }
         if let Stream::Http(http) = &mut flow.out {
             let mut events = Vec::new();
-            let http_len = http.push_in(bytes, &mut events);
-            self.scan_payload(flow, &bytes[..http_len.min(bytes.len())], Direction::In, ts);
+            let http_len = http.push_in(bytes, &mut events).min(bytes.len());
+            // Each response gets the scan limit again, as each request does.
+            let mut from = 0;
+            for start in http.take_starts() {
+                let start = start.clamp(from, http_len);
+                self.scan_payload(flow, &bytes[from..start], Direction::In, ts);
+                flow.scanned_in = 0;
+                from = start;
+            }
+            self.scan_payload(flow, &bytes[from..http_len], Direction::In, ts);
             self.events(flow, events, ts);
+            self.step_over_in(flow);
             return;
         }
         self.scan_payload(flow, bytes, Direction::In, ts);
+    }
+
+    /// Past what will be read of the current response or WebSocket message, its rest is
+    /// stepped over: the tap is asked not to copy it.
+    fn step_over_in(&self, flow: &mut FlowState) {
+        let spent = self.room(flow, Direction::In) == 0;
+        let Stream::Http(http) = &mut flow.out else {
+            return;
+        };
+        let n = http.skippable_in(spent);
+        if n > 0 {
+            http.skip_in(n);
+            flow.cursors.1.skip(n);
+        }
     }
 
     fn scan_payload(&mut self, flow: &mut FlowState, bytes: &[u8], dir: Direction, ts: SystemTime) {
@@ -697,6 +787,8 @@ impl Analyzer {
             flow.held_in = Some(Vec::new());
             flow.scanned_out = 0;
             flow.scanned_in = 0;
+            // The tap counts the plaintext's bytes from 0 again.
+            flow.cursors = Default::default();
         }
     }
 
@@ -708,9 +800,41 @@ impl Analyzer {
     /// Whether flow `id` should get all its outgoing bytes, not just the first ones:
     /// true for HTTP, where each request on a kept-alive connection is read.
     pub fn follows(&self, id: u64) -> bool {
-        self.flows
-            .get(&id)
-            .is_some_and(|f| matches!(f.out, Stream::Http(_) | Stream::Http2(_)))
+        self.want(id, Direction::Out).follow
+    }
+
+    /// Which bytes of `direction` of flow `id` will be read from here on. HTTP/1 is
+    /// followed both ways (every request, every response and WebSocket message), each
+    /// response's body only up to its scan limit; HTTP/2 requests are followed; a raw
+    /// stream whose scan limit is spent wants nothing more. Anything else (TLS among
+    /// them, whose bytes turn into plaintext if it is intercepted) keeps the default.
+    pub fn want(&self, id: u64, direction: Direction) -> Want {
+        let Some(flow) = self.flows.get(&id) else {
+            return Want::NONE;
+        };
+        if flow.proto != Proto::Tcp {
+            return Want::default();
+        }
+        let cursor = match direction {
+            Direction::Out => flow.cursors.0,
+            Direction::In => flow.cursors.1,
+        };
+        let spent = self.room(flow, direction) == 0;
+        let from = cursor.needed();
+        match (&flow.out, direction) {
+            (Stream::Http(http), Direction::In) => match http.reading_in() {
+                Reading::Nothing => Want::NONE,
+                Reading::Raw if spent => Want::NONE,
+                _ => Want { follow: true, from },
+            },
+            (Stream::Http(_), _) | (Stream::Http2(_), Direction::Out) => {
+                Want { follow: true, from }
+            }
+            (Stream::Raw, _) if spent => Want::NONE,
+            // From the start: an offset the tap must not skip to when it starts counting
+            // an intercepted flow's plaintext from 0 again.
+            _ => Want::default(),
+        }
     }
 
     /// Some bytes of flow `id` in `direction` were lost: a TCP stream is not parsed
@@ -719,6 +843,7 @@ impl Analyzer {
         if let Some(flow) = self.flows.get_mut(&id) {
             match (&mut flow.out, direction) {
                 (_, Direction::Out) if flow.proto == Proto::Tcp => flow.out = Stream::Opaque,
+                (Stream::Http(http), Direction::In) => http.cut_in(),
                 // Responses cut short are scanned when the flow ends.
                 (Stream::Http2(h2), Direction::In) => h2.cut_in(),
                 _ => {}
@@ -754,6 +879,9 @@ impl Analyzer {
         }
     }
 }
+
+#[cfg(test)]
+mod following;
 
 #[cfg(test)]
 mod tests {

@@ -30,6 +30,17 @@ pub(crate) enum Event {
     },
 }
 
+/// How one direction's bytes are read from here on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// Split into responses or messages, each scanned up to the limit.
+    Parsed,
+    /// Scanned as they come, within the flow's scan limit.
+    Raw,
+    /// Not at all.
+    Nothing,
+}
+
 #[derive(Debug)]
 enum Phase {
     Http,
@@ -142,6 +153,67 @@ impl HttpFlow {
             }
         }
         http
+    }
+
+    /// Where responses began in the server bytes of the latest `push_in` (offsets in
+    /// them), for a scan budget per response.
+    pub(crate) fn take_starts(&mut self) -> Vec<usize> {
+        match self.phase {
+            Phase::Http => self.responses.take_starts(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Server bytes that come next and need not be read: the rest of a response body once
+    /// the caller has `spent` that response's scan budget, or the rest of a WebSocket
+    /// frame whose message is already full.
+    pub(crate) fn skippable_in(&self, spent: bool) -> u64 {
+        match &self.phase {
+            Phase::Http if spent => self.responses.body_left(),
+            Phase::WebSocket {
+                server: Some(server),
+                ..
+            } => server.skippable(),
+            _ => 0,
+        }
+    }
+
+    /// Steps over the next `n` server bytes (at most [`Self::skippable_in`]).
+    pub(crate) fn skip_in(&mut self, n: u64) {
+        match &mut self.phase {
+            Phase::Http => self.responses.skip(n),
+            Phase::WebSocket {
+                server: Some(server),
+                ..
+            } => {
+                let _ = server.skip(n);
+            }
+            _ => {}
+        }
+    }
+
+    /// How the server bytes from here on are read.
+    pub(crate) fn reading_in(&self) -> Reading {
+        match &self.phase {
+            // Responses that cannot be told apart any more (a body that runs to the close,
+            // a broken or lost stream) are scanned as they come, within the scan limit.
+            Phase::Http if self.responses.at_end() => Reading::Raw,
+            Phase::Http => Reading::Parsed,
+            Phase::WebSocket {
+                server: Some(server),
+                ..
+            } if !server.failed() => Reading::Parsed,
+            _ => Reading::Nothing,
+        }
+    }
+
+    /// Server bytes were lost: nothing after the hole is parsed.
+    pub(crate) fn cut_in(&mut self) {
+        match &mut self.phase {
+            Phase::Http => self.responses.cut(),
+            Phase::WebSocket { server, .. } => *server = None,
+            Phase::Gone => {}
+        }
     }
 
     fn parser(&self, sender: Sender, deflate: Option<Deflate>) -> MessageParser {

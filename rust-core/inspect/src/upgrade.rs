@@ -137,6 +137,8 @@ pub struct ResponseParser {
     buf: Vec<u8>,
     state: State,
     answers: VecDeque<Answer>,
+    /// Where in the latest pushed bytes each response began (see `take_starts`).
+    starts: Vec<usize>,
 }
 
 impl Default for ResponseParser {
@@ -153,6 +155,7 @@ impl ResponseParser {
             buf: Vec::new(),
             state: State::Head,
             answers: VecDeque::new(),
+            starts: Vec::new(),
         }
     }
 
@@ -170,9 +173,11 @@ impl ResponseParser {
             State::UntilClose => return Ok(()),
             _ => {}
         }
+        // A head that began in an earlier push is still in `buf`, ahead of `data`.
+        let carried = self.buf.len();
         self.buf.extend_from_slice(data);
         let mut at = 0;
-        let result = self.run(&mut at);
+        let result = self.run(&mut at, carried);
         if !matches!(self.state, State::Switched) {
             self.buf.drain(..at.min(self.buf.len()));
         }
@@ -196,7 +201,59 @@ impl ResponseParser {
         }
     }
 
-    fn run(&mut self, at: &mut usize) -> Result<(), HttpError> {
+    /// Where each response whose head the latest pushes completed began, as offsets in
+    /// the bytes of the push it ended in (0 when it began in an earlier one), oldest
+    /// first: each response gets a scan budget of its own.
+    pub fn take_starts(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.starts)
+    }
+
+    /// Body bytes that come next and can be stepped over unseen: the rest of a body of
+    /// known length, or of the current chunk; 0 anywhere else (a head, a chunk line, a
+    /// body that runs to the close, which has no end to resume at).
+    pub fn body_left(&self) -> u64 {
+        match self.state {
+            State::Length(n) | State::Chunked(Chunk::Data(n)) => n,
+            _ => 0,
+        }
+    }
+
+    /// Steps over the next `n` body bytes without being given them (at most
+    /// [`Self::body_left`]); the bytes pushed next are the ones after them.
+    pub fn skip(&mut self, n: u64) {
+        match &mut self.state {
+            State::Length(left) => {
+                *left -= n.min(*left);
+                if *left == 0 {
+                    self.state = State::Head;
+                }
+            }
+            State::Chunked(Chunk::Data(left)) => {
+                *left -= n.min(*left);
+                if *left == 0 {
+                    self.state = State::Chunked(Chunk::DataEnd);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Nothing after this can be followed: the server's bytes run to the close in a body
+    /// without a length, left HTTP, or broke it.
+    pub fn at_end(&self) -> bool {
+        matches!(
+            self.state,
+            State::UntilClose | State::Switched | State::Failed(_)
+        )
+    }
+
+    /// Bytes of this direction were lost: no later response can be told apart.
+    pub fn cut(&mut self) {
+        self.state = State::Failed(HttpError::Malformed("bytes of the responses were lost"));
+        self.buf = Vec::new();
+    }
+
+    fn run(&mut self, at: &mut usize, carried: usize) -> Result<(), HttpError> {
         loop {
             let rest = &self.buf[*at..];
             match &mut self.state {
@@ -225,6 +282,7 @@ impl ResponseParser {
                         return Err(HttpError::HeaderTooLarge);
                     }
                     let head = parse_head(&rest[..end], self.config.max_headers)?;
+                    self.starts.push(at.saturating_sub(carried));
                     *at += end;
                     self.state = self.answer(head)?;
                     if matches!(self.state, State::Switched) {

@@ -302,6 +302,55 @@ impl MessageParser {
         self.done.pop_front()
     }
 
+    /// It broke the protocol: nothing more of this direction is read.
+    pub fn failed(&self) -> bool {
+        self.failed.is_some()
+    }
+
+    /// Payload bytes that come next and can be stepped over unseen: the rest of the
+    /// current data frame once its message has all the bytes it keeps. Never under
+    /// context takeover (the inflater needs every byte for the messages after), and 0
+    /// in a header or a control frame.
+    pub fn skippable(&self) -> u64 {
+        let (Some(frame), Some(m), None) = (&self.frame, &self.message, &self.failed) else {
+            return 0;
+        };
+        let takeover = self
+            .deflate
+            .is_some_and(|d| !d.no_context_takeover(self.sender));
+        let full = m.data.len() >= self.config.max_message_bytes;
+        if frame.opcode.is_some_and(Opcode::is_control) || !full || (m.compressed && takeover) {
+            return 0;
+        }
+        frame.remaining
+    }
+
+    /// Steps over the next `n` payload bytes (at most [`Self::skippable`]) without being
+    /// given them; the message is marked truncated.
+    pub fn skip(&mut self, n: u64) -> Result<(), WsError> {
+        let n = n.min(self.skippable());
+        let (Some(frame), Some(m)) = (self.frame.as_mut(), self.message.as_mut()) else {
+            return Ok(());
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        frame.remaining -= n;
+        frame.offset += n;
+        m.truncated = true;
+        if m.compressed {
+            // The rest of this message is not inflated; the next one starts afresh.
+            m.ended = true;
+            self.inflater = None;
+        }
+        if frame.remaining == 0 {
+            let fin = frame.fin;
+            self.frame = None;
+            self.frame_done(fin, false)?;
+        }
+        Ok(())
+    }
+
     /// Reads a frame header from `head` plus `data`; returns how much of `data` it used.
     fn header(&mut self, data: &[u8]) -> Result<usize, WsError> {
         let had = self.head.len();

@@ -8,6 +8,7 @@
 
 mod attribute;
 mod tap;
+mod wanted;
 mod worker;
 
 pub use attribute::{Attribute, OneApp};

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
@@ -17,14 +17,17 @@ use phonehome_netstack::packet::segment;
 use phonehome_netstack::FlowId;
 use phonehome_relay::Observer;
 
+use crate::wanted::Wanted;
 use crate::worker::{survive, Message, Worker};
 use crate::{Attribute, Capture};
 
 /// How much the tap copies per flow and direction, and how far the thread may lag.
 #[derive(Debug, Clone)]
 pub struct TapLimits {
-    /// Bytes copied per flow and direction. Larger than the analyzer's scan limit so
-    /// that several requests on a kept-alive connection are seen.
+    /// Bytes copied per flow and direction (the first ones) unless the analyzer follows
+    /// the direction (HTTP: every request, response and WebSocket message is read, and
+    /// the analyzer says which bytes it will skip). Larger than the scan limit so that a
+    /// protocol is recognised late.
     pub per_direction: usize,
     /// Packet bytes per flow (both ways) kept in the capture file.
     pub capture_per_flow: usize,
@@ -75,11 +78,10 @@ pub struct Inspector {
 /// The tap's state of one flow.
 #[derive(Default)]
 struct Tapped {
-    /// Bytes copied so far: (out, in).
-    bytes: (usize, usize),
-    /// Set by the inspection thread for HTTP: every request on the connection is read,
-    /// so the outgoing stream is copied past the per-direction limit.
-    follow: Arc<AtomicBool>,
+    /// Bytes relayed so far, copied or not: (out, in), each direction's stream offset.
+    seen: (u64, u64),
+    /// Set by the inspection thread: which bytes of each direction it will read.
+    wanted: Arc<Wanted>,
     /// A direction whose data had to be dropped is not copied any more.
     gapped: (bool, bool),
 }
@@ -181,7 +183,7 @@ impl Observer for Inspector {
             dst,
             app,
             signer,
-            tapped.follow.clone(),
+            tapped.wanted.clone(),
         ));
         self.copied.insert(id, tapped);
         if self.capturing && proto != Proto::Icmp {
@@ -201,20 +203,25 @@ impl Observer for Inspector {
         let Some(tapped) = self.copied.get_mut(&id) else {
             return;
         };
-        let (so_far, gapped) = match direction {
-            Direction::Out => (&mut tapped.bytes.0, &mut tapped.gapped.0),
-            Direction::In => (&mut tapped.bytes.1, &mut tapped.gapped.1),
+        let (seen, gapped) = match direction {
+            Direction::Out => (&mut tapped.seen.0, &mut tapped.gapped.0),
+            Direction::In => (&mut tapped.seen.1, &mut tapped.gapped.1),
         };
+        let start = *seen;
+        let end = start + data.len() as u64;
+        *seen = end;
         if *gapped || data.is_empty() {
             return;
         }
-        let follow = direction == Direction::Out && tapped.follow.load(Ordering::Relaxed);
-        let room = if follow {
-            usize::MAX
-        } else {
-            self.limits.per_direction.saturating_sub(*so_far)
+        // Only the bytes the analyzer will read: from where it wants them, and past the
+        // first `per_direction` only if it follows the direction.
+        let want = tapped.wanted.load(direction);
+        let cap = match want.follow {
+            true => u64::MAX,
+            false => self.limits.per_direction as u64,
         };
-        if room == 0 {
+        let (from, to) = (start.max(want.from), end.min(cap));
+        if from >= to {
             return;
         }
         if self.queued.load(Ordering::Relaxed) > self.limits.backlog {
@@ -224,10 +231,9 @@ impl Observer for Inspector {
             self.send(Message::Gap(id, direction));
             return;
         }
-        let data = data.slice(..data.len().min(room));
-        *so_far += data.len();
+        let data = data.slice((from - start) as usize..(to - start) as usize);
         self.queued.fetch_add(data.len(), Ordering::Relaxed);
-        self.send(Message::Data(id, direction, data, SystemTime::now()));
+        self.send(Message::Data(id, direction, from, data, SystemTime::now()));
     }
 
     fn packet(&mut self, direction: Direction, packet: &[u8]) {
@@ -247,7 +253,7 @@ impl Observer for Inspector {
         if let Some(tapped) = self.copied.get_mut(&id) {
             if mode == TlsMode::Intercepted {
                 // The plaintext starts afresh; the ciphertext copied so far was not it.
-                tapped.bytes = (0, 0);
+                tapped.seen = (0, 0);
             }
             self.send(Message::Tls(id, mode));
         }
@@ -414,5 +420,97 @@ mod tests {
             sink.0.lock().unwrap().1.is_empty(),
             "the IMEI came after the limit"
         );
+    }
+}
+
+#[cfg(test)]
+mod wanted_tests {
+    use super::*;
+    use crate::OneApp;
+    use phonehome_analyzer::Want;
+    use std::collections::HashMap;
+
+    /// A tap whose messages come here instead of to an inspection thread.
+    fn bare(limits: TapLimits) -> (Inspector, mpsc::Receiver<Message>, Arc<Wanted>) {
+        let (tx, rx) = mpsc::channel();
+        let mut tap = Inspector {
+            tx: Some(tx),
+            thread: None,
+            queued: Arc::new(AtomicUsize::new(0)),
+            copied: HashMap::new(),
+            keys: HashMap::new(),
+            captured: HashMap::new(),
+            strays: 0,
+            capturing: false,
+            unmatched: Vec::new(),
+            limits,
+            attribute: Box::new(OneApp(None)),
+            dropped: 0,
+        };
+        tap.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:4000".parse().unwrap(),
+            "10.201.0.2:80".parse().unwrap(),
+        );
+        let Ok(Message::Start(.., wanted)) = rx.try_recv() else {
+            panic!("a start message");
+        };
+        (tap, rx, wanted)
+    }
+
+    /// The (offset, bytes) of each data message queued so far.
+    fn copies(rx: &mpsc::Receiver<Message>) -> Vec<(u64, Vec<u8>)> {
+        rx.try_iter()
+            .filter_map(|m| match m {
+                Message::Data(_, _, offset, data, _) => Some((offset, data.to_vec())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bytes_before_the_wanted_offset_are_not_copied() {
+        let (mut tap, rx, wanted) = bare(TapLimits::default());
+        tap.data(1, Direction::In, &Bytes::from_static(b"head"));
+        wanted.store(
+            Direction::In,
+            Want {
+                follow: true,
+                from: 10,
+            },
+        );
+        tap.data(1, Direction::In, &Bytes::from_static(b"skip"));
+        tap.data(1, Direction::In, &Bytes::from_static(b"skNEXT"));
+        assert_eq!(copies(&rx), [(0, b"head".to_vec()), (10, b"NEXT".to_vec())]);
+    }
+
+    #[test]
+    fn a_followed_direction_is_copied_past_the_limit_and_an_unfollowed_one_is_not() {
+        let (mut tap, rx, wanted) = bare(TapLimits {
+            per_direction: 4,
+            ..TapLimits::default()
+        });
+        wanted.store(
+            Direction::In,
+            Want {
+                follow: true,
+                from: 0,
+            },
+        );
+        tap.data(1, Direction::In, &Bytes::from_static(b"0123456789"));
+        tap.data(1, Direction::Out, &Bytes::from_static(b"0123456789"));
+        assert_eq!(
+            copies(&rx),
+            [(0, b"0123456789".to_vec()), (0, b"0123".to_vec())]
+        );
+    }
+
+    #[test]
+    fn a_direction_nothing_more_is_wanted_of_is_not_copied() {
+        let (mut tap, rx, wanted) = bare(TapLimits::default());
+        wanted.store(Direction::Out, Want::NONE);
+        tap.data(1, Direction::Out, &Bytes::from_static(b"anything"));
+        assert!(copies(&rx).is_empty());
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
@@ -14,12 +14,13 @@ use phonehome_analyzer::Analyzer;
 use phonehome_model::{Direction, FlowRecord, Proto, Sink, TlsMode};
 use phonehome_netstack::FlowId;
 
+use crate::wanted::Wanted;
 use crate::Capture;
 
 /// What the tap hands the thread.
 pub(crate) enum Message {
     /// A flow started, its app and the organisation that signed the app if known; the
-    /// flag is the tap's, set here while the flow is to be followed.
+    /// tap reads which of its bytes are wanted from the last field, set here.
     Start(
         FlowId,
         Proto,
@@ -27,11 +28,13 @@ pub(crate) enum Message {
         SocketAddr,
         Option<String>,
         Option<String>,
-        Arc<AtomicBool>,
+        Arc<Wanted>,
     ),
     /// Data of this flow and direction was dropped: its stream has a hole.
     Gap(FlowId, Direction),
-    Data(FlowId, Direction, Bytes, SystemTime),
+    /// Bytes of a direction from this stream offset on (those before it since the last
+    /// message were not wanted).
+    Data(FlowId, Direction, u64, Bytes, SystemTime),
     End(Box<FlowRecord>),
     /// A packet for the capture file, and the flow it belongs to if any.
     Packet(SystemTime, Vec<u8>, Option<FlowId>),
@@ -51,8 +54,8 @@ pub(crate) struct Worker {
     /// Names of flows for capture comments, (app, host), kept past a flow's end for its
     /// last packets.
     names: HashMap<FlowId, (Option<String>, Option<String>)>,
-    /// The tap's "follow this flow" flag of each open flow.
-    follows: HashMap<FlowId, Arc<AtomicBool>>,
+    /// What the tap is to copy of each open flow.
+    wanted: HashMap<FlowId, Arc<Wanted>>,
     /// The latest write error, returned when the thread ends.
     result: io::Result<()>,
     /// Records written since the last flush, and when that was.
@@ -78,7 +81,7 @@ impl Worker {
             capture,
             queued,
             names: HashMap::new(),
-            follows: HashMap::new(),
+            wanted: HashMap::new(),
             result: Ok(()),
             unflushed: false,
             flushed_at: Instant::now(),
@@ -145,12 +148,12 @@ impl Worker {
                 }
                 self.flow_start(id, proto, src, dst, app, follow);
             }
-            Message::Data(id, dir, data, ts) => self.data(id, dir, &data, ts),
+            Message::Data(id, dir, offset, data, ts) => self.data(id, dir, offset, &data, ts),
             Message::Gap(id, dir) => {
                 survive(|| self.analyzer.gap(id, dir));
             }
             Message::End(record) => {
-                self.follows.remove(&record.flow);
+                self.wanted.remove(&record.flow);
                 survive(|| self.analyzer.flow_end(*record));
             }
             Message::Packet(ts, packet, flow) => self.packet(ts, &packet, flow),
@@ -174,7 +177,7 @@ impl Worker {
         src: SocketAddr,
         dst: SocketAddr,
         app: Option<String>,
-        follow: Arc<AtomicBool>,
+        wanted: Arc<Wanted>,
     ) {
         if self.capture.is_some() {
             if self.names.len() > 65_536 {
@@ -183,17 +186,21 @@ impl Worker {
             self.names.insert(id, (app.clone(), None));
         }
         survive(|| self.analyzer.flow_start(id, proto, src, dst, app));
-        self.follows.insert(id, follow);
+        self.wanted.insert(id, wanted);
     }
 
-    fn data(&mut self, id: FlowId, dir: Direction, data: &Bytes, ts: SystemTime) {
+    fn data(&mut self, id: FlowId, dir: Direction, offset: u64, data: &Bytes, ts: SystemTime) {
         self.queued.fetch_sub(data.len(), Ordering::Relaxed);
-        if survive(|| self.analyzer.data(id, dir, data, ts)).is_none() {
+        if survive(|| self.analyzer.data_at(id, dir, offset, data, ts)).is_none() {
             // The analyzer may have stopped half-way through these bytes.
             survive(|| self.analyzer.gap(id, dir));
         }
-        if let Some(follow) = self.follows.get(&id) {
-            follow.store(self.analyzer.follows(id), Ordering::Relaxed);
+        if let Some(wanted) = self.wanted.get(&id) {
+            // Bytes of either direction may change what the other wants (a request
+            // tells how its response is framed).
+            for dir in [Direction::Out, Direction::In] {
+                wanted.store(dir, self.analyzer.want(id, dir));
+            }
         }
     }
 

@@ -166,3 +166,77 @@ proptest! {
         let _ = p.next_answer();
     }
 }
+
+/// Pushes `wire` in pieces of `step`, stepping over every body byte it may; returns the
+/// bytes it was given and where responses started in them.
+fn follow_skipping(wire: &[u8], step: usize) -> (usize, Vec<usize>) {
+    let mut p = ResponseParser::default();
+    let (mut at, mut given, mut starts) = (0, 0, Vec::new());
+    while at < wire.len() {
+        let piece = &wire[at..(at + step).min(wire.len())];
+        p.push(piece).unwrap();
+        starts.extend(p.take_starts().into_iter().map(|s| at + s));
+        given += piece.len();
+        at += piece.len();
+        let n = p.body_left();
+        p.skip(n);
+        at += n as usize;
+    }
+    (given, starts)
+}
+
+#[test]
+fn bodies_of_known_length_are_stepped_over_and_the_next_head_still_found() {
+    let body = vec![b'x'; 100_000];
+    let mut wire = Vec::new();
+    for _ in 0..3 {
+        wire.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+        wire.extend_from_slice(&body);
+    }
+    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".len();
+    let (given, starts) = follow_skipping(&wire, 1000);
+    assert_eq!(starts, [0, head + 100_000, 2 * (head + 100_000)]);
+    assert!(given < 3 * 1000 + 3 * head, "bodies were not read: {given}");
+}
+
+#[test]
+fn chunked_bodies_are_stepped_over_chunk_by_chunk() {
+    let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..4 {
+        wire.extend_from_slice(b"4000\r\n");
+        wire.extend_from_slice(&[b'y'; 0x4000]);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let second = wire.len();
+    wire.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
+    let (given, starts) = follow_skipping(&wire, 100);
+    assert_eq!(starts, [0, second]);
+    assert!(given < 1000, "chunk data was not read: {given}");
+}
+
+#[test]
+fn a_head_split_across_pushes_starts_at_the_push_it_ends_in() {
+    let mut p = ResponseParser::default();
+    p.push(b"HTTP/1.1 200 OK\r\nContent-").unwrap();
+    assert!(p.take_starts().is_empty());
+    p.push(b"Length: 2\r\n\r\nhiHTTP/1.1 204 No Content\r\n\r\n")
+        .unwrap();
+    assert_eq!(p.take_starts(), [0, 15]);
+}
+
+#[test]
+fn a_body_to_the_close_or_a_cut_has_nothing_left_to_follow() {
+    let mut p = ResponseParser::default();
+    p.push(b"HTTP/1.0 200 OK\r\n\r\nstreamed").unwrap();
+    assert_eq!(p.body_left(), 0);
+    assert!(p.at_end());
+    let mut p = ResponseParser::default();
+    p.push(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+        .unwrap();
+    assert_eq!(p.body_left(), 10);
+    assert!(!p.at_end());
+    p.cut();
+    assert!(p.at_end());
+    assert!(p.push(b"HTTP/1.1 200 OK\r\n\r\n").is_err());
+}

@@ -367,3 +367,95 @@ proptest! {
         prop_assert_eq!(&got[1].data, &data);
     }
 }
+
+/// Feeds `wire` in pieces of `step`, stepping over what the parser allows; returns the
+/// messages and how many bytes it was given.
+fn follow_skipping(p: &mut MessageParser, wire: &[u8], step: usize) -> (Vec<Message>, usize) {
+    let (mut at, mut given) = (0, 0);
+    while at < wire.len() {
+        let piece = &wire[at..(at + step).min(wire.len())];
+        p.push(piece).unwrap();
+        given += piece.len();
+        at += piece.len();
+        let n = p.skippable();
+        p.skip(n).unwrap();
+        at += n as usize;
+    }
+    (std::iter::from_fn(|| p.next_message()).collect(), given)
+}
+
+fn small(max: usize, deflate: Option<Deflate>, sender: Sender) -> MessageParser {
+    MessageParser::new(
+        sender,
+        deflate,
+        Config {
+            max_message_bytes: max,
+            max_inflate_bytes: 16 * max,
+        },
+    )
+}
+
+#[test]
+fn the_rest_of_a_long_frame_is_stepped_over_and_the_next_message_read_whole() {
+    let mut wire = client_frame(0x82, &vec![7u8; 200_000], [1, 2, 3, 4]);
+    // A fragmented message after it: its first fragment fills the limit, the rest of
+    // that fragment and the whole second one are stepped over.
+    wire.extend(client_frame(0x01, &[b'a'; 3000], [9, 8, 7, 6]));
+    wire.extend(client_frame(0x80, &[b'b'; 3000], [5, 5, 5, 5]));
+    wire.extend(client_frame(0x81, b"imei=861234567890127", [4, 3, 2, 1]));
+    let mut p = small(1024, None, Sender::Client);
+    let (got, given) = follow_skipping(&mut p, &wire, 1500);
+    assert!(given < 8 * 1500, "payloads were not read: {given}");
+    assert_eq!(got.len(), 3);
+    assert!(got[0].truncated && got[0].data == vec![7u8; 1024]);
+    assert!(got[1].truncated && got[1].data == vec![b'a'; 1024]);
+    assert_eq!(got[2], text(b"imei=861234567890127"));
+}
+
+#[test]
+fn nothing_is_stepped_over_before_the_limit_or_in_a_control_frame() {
+    let mut p = small(1024, None, Sender::Server);
+    p.push(&[0x82, 126, 0x08, 0x00]).unwrap();
+    p.push(&[0; 100]).unwrap();
+    assert_eq!(p.skippable(), 0, "100 of 1024 kept");
+    p.push(&[0; 924]).unwrap();
+    assert_eq!(p.skippable(), 2048 - 1024);
+    let mut p = small(1024, None, Sender::Server);
+    p.push(&[0x89, 100, 0]).unwrap();
+    assert_eq!(p.skippable(), 0);
+}
+
+#[test]
+fn under_context_takeover_compressed_bytes_are_never_stepped_over() {
+    let mut c = Compress::new(Compression::default(), false);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let noise: Vec<u8> = (0..50_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect();
+    assert!(compress(&mut Compress::new(Compression::default(), false), &noise).len() > 40_000);
+    let frame = client_frame(0xc2, &compress(&mut c, &noise), [1, 2, 3, 4]);
+    let mut p = small(1024, Some(deflate()), Sender::Client);
+    let (got, given) = follow_skipping(&mut p, &frame, 4096);
+    assert_eq!(given, frame.len());
+    assert!(got[0].truncated);
+    // Without it, the rest of the message is stepped over and the next one inflates.
+    let d = Deflate::from_response(&[b"permessage-deflate; client_no_context_takeover"])
+        .unwrap()
+        .unwrap();
+    let mut wire = frame;
+    let mut c = Compress::new(Compression::default(), false);
+    wire.extend(client_frame(
+        0xc1,
+        &compress(&mut c, b"imei=861234567890127"),
+        [5, 6, 7, 8],
+    ));
+    let mut p = small(1024, Some(d), Sender::Client);
+    let (got, given) = follow_skipping(&mut p, &wire, 4096);
+    assert!(given < wire.len());
+    assert_eq!(got[1].data, b"imei=861234567890127");
+}
