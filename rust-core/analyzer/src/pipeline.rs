@@ -126,7 +126,6 @@ impl Want {
     };
 }
 
-
 /// Each kind in each form, wrapping, place and direction is reported once per flow.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Reported {
