@@ -19,12 +19,11 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import time
 
 import pytest
 
 from harness import CLOUD_V4, WATCHED_DNS, WATCHED_V4, clean_env, open_tun, sh
-from test_app_screens import CHECKS, LIBRARY_DIR, classpath, java21
+from jvm import junit_props, needs_junit, reaped, start_junit, wait_for_file
 
 OAID = "5f2b8c1e-9d47-4a36-b0e1-7c3a9f6d2e84"
 ADS = "sdk.ads-one.test"
@@ -32,11 +31,7 @@ METRICS = "log.metrics-two.test"
 CLIENT_UID = 10124
 SESSIONS = 4
 
-pytestmark = pytest.mark.skipif(
-    classpath() is None or java21() is None or not (LIBRARY_DIR / "libphonehome_jni.so").exists(),
-    reason="needs `cargo build --release`, `mvn -f android-app/host-checks/pom.xml package` "
-           "and a JDK >= 21",
-)
+pytestmark = needs_junit
 
 
 @pytest.fixture(scope="module")
@@ -95,44 +90,19 @@ def run(topo, phone, cloud, tmp_path_factory):
     d = tmp_path_factory.mktemp("app-discovery")
     handshake = d / "handshake"
     handshake.mkdir()
-    (CHECKS / "tmp").mkdir(exist_ok=True)
-    props = {
-        "java.io.tmpdir": CHECKS / "tmp",
-        "robolectric.offline": "true",
-        "robolectric.dependency.dir": CHECKS / "robolectric",
-        "java.library.path": LIBRARY_DIR,
-        "phonehome.discovery.tunFds": ",".join(map(str, fds)),
-        "phonehome.handshake": handshake, "phonehome.dns": CLOUD_V4,
-        "phonehome.phonePid": pid, "phonehome.clientUid": CLIENT_UID, "phonehome.oaid": OAID,
-    }
-    if os.environ.get("PHONEHOME_SCREENSHOTS"):
-        props["phonehome.screenshots"] = os.path.abspath(os.environ["PHONEHOME_SCREENSHOTS"])
-    out = open(d / "jvm.out", "wb")
-    jvm = subprocess.Popen(
-        ["ip", "netns", "exec", topo.host, java21(), "--enable-native-access=ALL-UNNAMED",
-         *[f"-D{k}={v}" for k, v in props.items()], "-cp", classpath(),
-         "org.junit.runner.JUnitCore", "org.phonehome.app.LiveDiscoveryTest"],
-        stdout=out, stderr=subprocess.STDOUT, pass_fds=tuple(fds), env=clean_env(),
-        cwd=CHECKS.parent)
+    props = junit_props(**{"discovery.tunFds": ",".join(map(str, fds))}, handshake=handshake,
+                        dns=CLOUD_V4, phonePid=pid, clientUid=CLIENT_UID, oaid=OAID)
     curls = []
-    try:
+    with open(d / "jvm.out", "wb") as out, \
+            reaped(start_junit(topo, "org.phonehome.app.LiveDiscoveryTest", props, tuple(fds), out)) as jvm:
         for n in range(SESSIONS):
-            deadline = time.monotonic() + 300
-            while not (handshake / f"started-{n + 1}").exists():
-                if jvm.poll() is not None:
-                    return {"out": (d / "jvm.out").read_text(), "rc": jvm.returncode,
-                            "curls": curls, "done": False}
-                assert time.monotonic() < deadline, f"session {n + 1} did not start in 300 s"
-                time.sleep(0.2)
+            if not wait_for_file(handshake / f"started-{n + 1}", jvm, 300, f"session {n + 1} to start"):
+                return {"out": (d / "jvm.out").read_text(), "rc": jvm.returncode,
+                        "curls": curls, "done": False}
             route_to(ns, names, n)
             curls += sdk_requests(ns)
             (handshake / f"sent-{n + 1}").write_text("ok\n")
         jvm.wait(timeout=900)
-    finally:
-        if jvm.poll() is None:
-            jvm.kill()
-            jvm.wait()
-        out.close()
     return {"out": (d / "jvm.out").read_text(), "rc": jvm.returncode, "curls": curls,
             "done": (handshake / "done").exists()}
 

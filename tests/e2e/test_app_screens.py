@@ -22,12 +22,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
 
-from harness import CLOUD_V4, CLOUD_V6, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, open_tun, sh
+from harness import CLOUD_V4, CLOUD_V6, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, open_tun, sh
+from jvm import junit_props, needs_junit, reaped, start_junit, wait_for_file
 
 XIAOMI = "api.account.xiaomi.com"
 # Luhn-valid: the settings screen refuses a mistyped IMEI (the core's check digit rule).
@@ -35,40 +34,8 @@ IMEI = "490154203237518"
 PHONE = "+8613800138000"
 # An app's uid as Android numbers them (10000 + n): curl runs as it in the phone namespace.
 CLIENT_UID = 10123
-LIBRARY_DIR = REPO / "target" / "release"
-CHECKS = REPO / "android-app" / "host-checks" / "target"
 
-
-def java21() -> str | None:
-    """A java >= 21 (Robolectric's Android 16 is Java 21 bytecode)."""
-    candidates = [os.environ.get("PHONEHOME_TEST_JAVA", "")]
-    candidates += [str(p / "bin" / "java") for p in sorted(Path("/usr/lib/jvm").glob("*"))]
-    for java in candidates:
-        if not java or not os.access(java, os.X_OK):
-            continue
-        out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
-        m = re.search(r'version "(\d+)', out)
-        if m and int(m.group(1)) >= 21:
-            return java
-    return None
-
-
-def classpath() -> str | None:
-    if not (CHECKS / "test.classpath").exists():
-        return None
-    return ":".join([str(CHECKS / "test-classes"), str(CHECKS / "classes"),
-                     str(CHECKS / "aar" / "monitor.jar"),
-                     str(CHECKS / "aar" / "espresso-idling-resource.jar"),
-                     (CHECKS / "test.classpath").read_text().strip()])
-
-
-pytestmark = pytest.mark.skipif(
-    classpath() is None or java21() is None or not (LIBRARY_DIR / "libphonehome_jni.so").exists(),
-    reason="needs `cargo build --release`, `mvn -f android-app/host-checks/pom.xml package` "
-           "and a JDK >= 21",
-)
-
-
+pytestmark = needs_junit
 
 
 @pytest.fixture(scope="module")
@@ -120,33 +87,13 @@ def run(topo, phone, cloud, tmp_path_factory):
     d = tmp_path_factory.mktemp("app")
     handshake = d / "handshake"
     handshake.mkdir()
-    (CHECKS / "tmp").mkdir(exist_ok=True)
-    props = {
-        "java.io.tmpdir": CHECKS / "tmp",
-        "robolectric.offline": "true",
-        "robolectric.dependency.dir": CHECKS / "robolectric",
-        "java.library.path": LIBRARY_DIR,
-        "phonehome.tunFd": tun, "phonehome.tunFd2": tun2,
-        "phonehome.handshake": handshake, "phonehome.dns": CLOUD_V4,
-        "phonehome.phonePid": pid, "phonehome.clientUid": CLIENT_UID,
-        "phonehome.imei": IMEI, "phonehome.phone": PHONE, "phonehome.host": XIAOMI,
-    }
-    if os.environ.get("PHONEHOME_SCREENSHOTS"):
-        props["phonehome.screenshots"] = os.path.abspath(os.environ["PHONEHOME_SCREENSHOTS"])
-    out = open(d / "jvm.out", "wb")
-    jvm = subprocess.Popen(
-        ["ip", "netns", "exec", topo.host, java21(), "--enable-native-access=ALL-UNNAMED",
-         *[f"-D{k}={v}" for k, v in props.items()], "-cp", classpath(),
-         "org.junit.runner.JUnitCore", "org.phonehome.app.LiveSessionTest"],
-        stdout=out, stderr=subprocess.STDOUT, pass_fds=(tun, tun2), env=clean_env(),
-        cwd=CHECKS.parent)
+    props = junit_props(tunFd=tun, tunFd2=tun2, handshake=handshake, dns=CLOUD_V4, phonePid=pid,
+                        clientUid=CLIENT_UID, imei=IMEI, phone=PHONE, host=XIAOMI)
     curls = []
-    try:
-        deadline = time.monotonic() + 300
-        while not (handshake / "started").exists():
-            assert jvm.poll() is None, (d / "jvm.out").read_text()
-            assert time.monotonic() < deadline, "the app's monitor did not start in 300 s"
-            time.sleep(0.2)
+    with open(d / "jvm.out", "wb") as out, \
+            reaped(start_junit(topo, "org.phonehome.app.LiveSessionTest", props, (tun, tun2), out)) as jvm:
+        started = wait_for_file(handshake / "started", jvm, 300, "the app's monitor to start")
+        assert started, (d / "jvm.out").read_text()
         for query in (f"imei={IMEI}", f"phone={PHONE.replace('+', '%2B')}"):
             curls.append(subprocess.run(
                 ["ip", "netns", "exec", ns, "setpriv", f"--reuid={CLIENT_UID}",
@@ -155,11 +102,6 @@ def run(topo, phone, cloud, tmp_path_factory):
                 capture_output=True, text=True, timeout=30, env=clean_env()))
         (handshake / "sent").write_text("ok\n")
         jvm.wait(timeout=900)
-    finally:
-        if jvm.poll() is None:
-            jvm.kill()
-            jvm.wait()
-        out.close()
     return {"out": (d / "jvm.out").read_text(), "rc": jvm.returncode, "curls": curls,
             "done": (handshake / "done").exists()}
 

@@ -19,36 +19,18 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
-from harness import (CLOUD_V4, CLOUD_V6, PY, REPO, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env,
-                     open_tun, sh)
+from harness import (CLOUD_V4, CLOUD_V6, PY, WATCHED_DNS, WATCHED_V4, WATCHED_V6, clean_env, open_tun,
+                     sh)
+from jvm import needs_driver, reaped, start_driver, until_started
 
 XIAOMI = "api.account.xiaomi.com"
 IMEI = "861234567890128"
 PHONE = "+8613800138000"
-LIBRARY_DIR = REPO / "target" / "release"
-CHECKS = REPO / "android-app" / "host-checks" / "target"
 
-
-def bridge_classpath() -> str | None:
-    """The app's classes, the driver, and Kotlin's runtime, from the Maven build."""
-    if os.environ.get("PHONEHOME_BRIDGE_CLASSPATH"):  # for running this file by hand
-        return os.environ["PHONEHOME_BRIDGE_CLASSPATH"]
-    if not (CHECKS / "runtime.classpath").exists():
-        return None
-    return ":".join([str(CHECKS / "classes"), str(CHECKS / "test-classes"),
-                     (CHECKS / "runtime.classpath").read_text().strip()])
-
-
-pytestmark = pytest.mark.skipif(
-    bridge_classpath() is None or not (LIBRARY_DIR / "libphonehome_jni.so").exists(),
-    reason="needs `cargo build --release` and the Maven build of android-app/host-checks",
-)
-
-
+pytestmark = needs_driver
 
 
 @pytest.fixture(scope="module")
@@ -100,25 +82,12 @@ def session(topo, phone, cloud, tmp_path_factory):
     records = d / "records"
     spare = os.open("/dev/null", os.O_RDONLY)
     pcap = os.open(d / "export.pcapng", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    classpath = bridge_classpath()
-    stderr = open(d / "jvm.stderr", "wb")
-    jvm = subprocess.Popen(
-        ["ip", "netns", "exec", topo.host, "java", f"-Djava.library.path={LIBRARY_DIR}",
-         "-cp", classpath, "org.phonehome.core.BridgeDriverKt",
-         str(tun_fd), str(spare), str(pcap), str(records), CLOUD_V4, IMEI, PHONE],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        pass_fds=(tun_fd, spare, pcap), env=clean_env())
-    for fd in (spare, pcap):
-        os.close(fd)
-    lines = []
-    try:
-        while True:
-            line = jvm.stdout.readline()
-            if not line:
-                raise AssertionError(f"driver ended early: {lines}\n{(d / 'jvm.stderr').read_text()}")
-            lines.append(line)
-            if line.startswith("started\t"):
-                break
+    with open(d / "jvm.stderr", "wb") as stderr, reaped(start_driver(
+            topo, [tun_fd, spare, pcap, records, CLOUD_V4, IMEI, PHONE], (tun_fd, spare, pcap),
+            stderr)) as jvm:
+        for fd in (spare, pcap):
+            os.close(fd)
+        lines = until_started(jvm, d / "jvm.stderr")
         curls = []
         for query in (f"imei={IMEI}", f"phone={PHONE.replace('+', '%2B')}"):
             curls.append(subprocess.run(
@@ -127,10 +96,6 @@ def session(topo, phone, cloud, tmp_path_factory):
                 capture_output=True, text=True, timeout=30, env=clean_env()))
         rest, _ = jvm.communicate("stop 2\n", timeout=90)
         lines.extend(rest.splitlines(keepends=True))
-    finally:
-        if jvm.poll() is None:
-            jvm.kill()
-        stderr.close()
     results = {}
     for line in lines:
         key, _, value = line.rstrip("\n").partition("\t")

@@ -20,13 +20,11 @@ import subprocess
 import pytest
 
 from harness import CLOUD_V4, clean_env, sh
-from test_jni import IMEI, LIBRARY_DIR, PHONE, bridge_classpath, phone  # noqa: F401 (fixture)
+from jvm import needs_driver, reaped, start_driver, until_started
+from test_jni import IMEI, PHONE, phone  # noqa: F401 (fixture)
 from tlslab import BAD, GOOD, make_pki, nginx_tls_servers, resolve
 
-pytestmark = pytest.mark.skipif(
-    bridge_classpath() is None or not (LIBRARY_DIR / "libphonehome_jni.so").exists(),
-    reason="needs `cargo build --release` and the Maven build of android-app/host-checks",
-)
+pytestmark = needs_driver
 
 
 @pytest.fixture(scope="module")
@@ -56,25 +54,12 @@ def session(topo, phone, https, pki, tmp_path_factory):  # noqa: F811 (the impor
     ca_dir, exported = d / "files" / "ca", d / "phonehome-ca.pem"
     spare = os.open("/dev/null", os.O_RDONLY)
     pcap = os.open(d / "export.pcapng", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    stderr = open(d / "jvm.stderr", "wb")
-    jvm = subprocess.Popen(
-        ["ip", "netns", "exec", topo.host, "java", f"-Djava.library.path={LIBRARY_DIR}",
-         "-cp", bridge_classpath(), "org.phonehome.core.BridgeDriverKt",
-         str(tun_fd), str(spare), str(pcap), str(d / "records"), CLOUD_V4, IMEI, PHONE,
-         str(ca_dir), str(pki["roots"]), str(exported)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        pass_fds=(tun_fd, spare, pcap), env=clean_env())
-    for fd in (spare, pcap):
-        os.close(fd)
-    lines = []
-    try:
-        while True:
-            line = jvm.stdout.readline()
-            if not line:
-                raise AssertionError(f"driver ended early: {lines}\n{(d / 'jvm.stderr').read_text()}")
-            lines.append(line)
-            if line.startswith("started\t"):
-                break
+    args = [tun_fd, spare, pcap, d / "records", CLOUD_V4, IMEI, PHONE, ca_dir, pki["roots"], exported]
+    with open(d / "jvm.stderr", "wb") as stderr, \
+            reaped(start_driver(topo, args, (tun_fd, spare, pcap), stderr)) as jvm:
+        for fd in (spare, pcap):
+            os.close(fd)
+        lines = until_started(jvm, d / "jvm.stderr")
         curl = ["ip", "netns", "exec", ns, "curl", "-sS", "--max-time", "20", "--cacert",
                 str(exported)]
         curls = {
@@ -87,10 +72,6 @@ def session(topo, phone, https, pki, tmp_path_factory):  # noqa: F811 (the impor
                 for k, c in curls.items()}
         rest, _ = jvm.communicate("stop 2\n", timeout=90)
         lines.extend(rest.splitlines(keepends=True))
-    finally:
-        if jvm.poll() is None:
-            jvm.kill()
-        stderr.close()
     results = dict(line.rstrip("\n").partition("\t")[::2] for line in lines)
     results["_curls"] = done
     results["_stdout"] = "".join(lines)
