@@ -3,9 +3,11 @@ package org.phonehome.model
 /** Names of destinations, reduced to what a company registers. */
 object Domains {
     /**
-     * Second-level labels under which country registries sell names (`example.co.uk`). The
-     * same short list as the core's party rule (rust-core/catalog/src/party.rs), so the app
-     * and the core agree on what one domain is.
+     * Second-level labels under which country registries sell names (`example.co.uk`): the
+     * core's generic rule (GENERIC_SECOND_LEVEL in rust-core/catalog/src/registrable.rs).
+     * The core's further list (`ltd.uk`, hosting platforms such as `herokuapp.com`) is not
+     * repeated here: the app only uses this to group hosts the catalog does not know, and a
+     * miss only puts two of them in one group.
      */
     private val SECOND_LEVEL = setOf("ac", "co", "com", "edu", "gob", "go", "gov", "mil", "ne", "net", "or", "org")
 
