@@ -393,6 +393,21 @@ mod tests {
     }
 
     #[test]
+    fn mobile_sdk_vendors_no_list_names_are_curated() {
+        let cat = Catalog::builtin();
+        check(&cat, "ws.batch.com", "Batch", Category::CloudMessaging);
+        let e = check(
+            &cat,
+            "sdk.accengage.com",
+            "Accengage",
+            Category::CloudMessaging,
+        );
+        assert_eq!(e.parent.as_deref(), Some("Airship"));
+        check(&cat, "api.pollfish.com", "Pollfish", Category::Advertising);
+        check(&cat, "r.lr-ingest.io", "LogRocket", Category::Analytics);
+    }
+
+    #[test]
     fn disconnects_2020_list_names_trackers_with_its_category() {
         let cat = Catalog::builtin();
         let e = check(&cat, "ads.adhaven.com", "4INFO", Category::Advertising);
