@@ -13,6 +13,7 @@ use crate::encode::{self, Algo, JsonStyle};
 use crate::hit::{evidence, Found, Hit, PROBABLE};
 use crate::ids::Identifiers;
 use crate::mask::{mask, mask_head};
+use crate::packed::Short;
 use crate::phone;
 use crate::prefilter::Sampled;
 use crate::structure::Structure;
@@ -72,7 +73,7 @@ pub struct Detector {
     /// Patterns of at least `LONG` bytes, and the rest: sampling works best with a
     /// long minimum length, so a few short names do not slow down all the digests.
     long: Option<Sampled>,
-    short: Option<Sampled>,
+    short: Option<Short>,
     metas: Vec<Vec<Meta>>,
     kinds: Vec<Kind>,
     /// What the structural scans look for.
@@ -395,7 +396,7 @@ impl Detector {
             .map(|(i, p)| (i, p.as_slice()))
             .partition(|(_, p)| p.len() >= LONG);
         let long = Sampled::build(&long, dfa);
-        let short = Sampled::build(&short, dfa);
+        let short = Short::build(&short, dfa);
         Detector {
             long,
             short,
@@ -438,14 +439,18 @@ impl Detector {
 
     /// Patterns and structure, no blob decoding; `classes` are `data`'s.
     fn scan_layer(&self, data: &[u8], classes: &Classes, where_: Where, out: &mut Vec<Found>) {
-        for sampled in [&self.long, &self.short].into_iter().flatten() {
-            sampled.for_each(data, |pattern, s, e| {
-                for meta in &self.metas[pattern] {
-                    if let Some(f) = self.verify(data, s, e, meta, where_) {
-                        out.push(f);
-                    }
+        let mut found = |pattern: usize, s, e| {
+            for meta in &self.metas[pattern] {
+                if let Some(f) = self.verify(data, s, e, meta, where_) {
+                    out.push(f);
                 }
-            });
+            }
+        };
+        if let Some(long) = &self.long {
+            long.for_each(data, &mut found);
+        }
+        if let Some(short) = &self.short {
+            short.for_each(data, &mut found);
         }
         self.structure.scan(data, classes, where_, out);
     }

@@ -14,6 +14,7 @@ mod encode;
 mod hit;
 mod ids;
 mod mask;
+mod packed;
 mod phone;
 mod prefilter;
 mod structure;
