@@ -168,6 +168,18 @@ pub(crate) fn hex_decode(run: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Decodes a run of hex digits of even length into `out`, which must hold half of
+/// it: how many bytes it wrote.
+pub(crate) fn hex_decode_into(run: &[u8], out: &mut [u8]) -> Option<usize> {
+    if !run.len().is_multiple_of(2) || out.len() < run.len() / 2 {
+        return None;
+    }
+    for (o, p) in out.iter_mut().zip(run.chunks_exact(2)) {
+        *o = hex_value(p[0])? << 4 | hex_value(p[1])?;
+    }
+    Some(run.len() / 2)
+}
+
 /// Whether `b` holds at least one valid `%XX` escape.
 pub(crate) fn has_percent_escape(b: &[u8]) -> bool {
     memchr::memchr_iter(b'%', b).any(|i| {
@@ -415,6 +427,11 @@ mod tests {
         assert_eq!(hex_decode(b"1F8b").unwrap(), [0x1f, 0x8b]);
         assert_eq!(hex_decode(b"1f8"), None);
         assert_eq!(hex_decode(b"zz"), None);
+        let mut buf = [0u8; 4];
+        assert_eq!(hex_decode_into(b"1F8b", &mut buf), Some(2));
+        assert_eq!(buf[..2], [0x1f, 0x8b]);
+        assert_eq!(hex_decode_into(b"1f8", &mut buf), None);
+        assert_eq!(hex_decode_into(b"0011223344", &mut buf), None, "no room");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::compressed::{inflate, sniff};
 use crate::text::{
-    base64_decode, base64_runs, form_fields, has_percent_escape, hex_decode, is_text, json_strings,
-    percent_decode,
+    base64_decode, base64_runs, form_fields, has_percent_escape, hex_decode, hex_decode_into,
+    is_text, json_strings, percent_decode,
 };
 use crate::{Budget, Layer, Limits, View};
 
@@ -174,6 +174,15 @@ impl Walk<'_> {
         }
         // Base64 that holds only hex digits for 16 characters is a chance of 1 in 10^7.
         if hex_or_dash {
+            // Most hex runs are ids and digests, too short for a deflate trial and
+            // decoding to neither text nor a stream: judged on the stack first.
+            if run.len() < 2 * MIN_TRIAL {
+                let mut buf = [0u8; MIN_TRIAL];
+                match hex_decode_into(run, &mut buf) {
+                    Some(n) if useful(&buf[..n]) => {}
+                    _ => return,
+                }
+            }
             self.try_decoded(Layer::Hex, hex_decode(run), layers);
             return;
         }
@@ -268,6 +277,19 @@ mod tests {
                 assert!(same(&run), "{run:?}");
             }
         }
+    }
+
+    #[test]
+    fn short_hex_is_opened_when_it_holds_text_and_left_when_it_is_a_digest() {
+        let text = b"{\"imei\":\"86123456789\"}";
+        let hex: String = text.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(hex.len() < 2 * super::MIN_TRIAL);
+        let body = format!("{{\"d\":\"{hex}\",\"sig\":\"9f86d081884c7d659a2feaa0c55ad015\"}}");
+        let limits = crate::Limits::for_scan_limit(65536);
+        let views = crate::unwrap(body.as_bytes(), &limits, &mut crate::Budget::new(1 << 20));
+        assert_eq!(views.len(), 1, "{views:?}");
+        assert_eq!(views[0].layers, [crate::Layer::Hex]);
+        assert_eq!(views[0].bytes, text);
     }
 
     proptest::proptest! {
