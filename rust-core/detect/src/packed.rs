@@ -98,16 +98,16 @@ impl Short {
 mod tests {
     use super::*;
 
-    fn sorted(mut v: Vec<(usize, usize, usize)>) -> Vec<(usize, usize, usize)> {
+    /// (pattern, start, end) of every occurrence.
+    type Found = Vec<(usize, usize, usize)>;
+
+    fn sorted(mut v: Found) -> Found {
         v.sort_unstable();
         v
     }
 
     /// Both searches over the same patterns and data.
-    fn both(
-        patterns: &[&[u8]],
-        data: &[u8],
-    ) -> (Vec<(usize, usize, usize)>, Vec<(usize, usize, usize)>) {
+    fn both(patterns: &[&[u8]], data: &[u8]) -> (Found, Found) {
         let p: Vec<(usize, &[u8])> = patterns.iter().copied().enumerate().collect();
         let packed = Packed::build(&p).expect("a SIMD Teddy on this CPU");
         let sampled = Sampled::build(&p, true).unwrap();
