@@ -227,6 +227,19 @@ def test_the_app_reads_the_core_answers_with_its_own_parsers(session):
     assert {"imei", "phone"} <= set(kinds.split(",")), kinds
 
 
+def test_the_app_groups_the_core_findings_by_company(session):
+    """Issue 16: the findings screen's default grouping over the real core's records:
+    Xiaomi, its category, first party (the driver's app is signed O=Xiaomi Inc.), from the
+    one app, through the one host, with both kinds."""
+    rows = [v for k, v in (line.split("\t", 1) for line in session["_stdout"].splitlines()
+                           if "\t" in line) if k == "by_company"]
+    assert len(rows) == 1, rows
+    name, what, party, apps, hosts, kinds = rows[0].split("|")
+    assert (name, party, apps, hosts) == ("Xiaomi", "first party", "org.example.curl", XIAOMI), rows
+    assert what != "null", rows
+    assert {"imei", "phone"} <= set(kinds.split(",")), kinds
+
+
 def test_stop_sends_every_flow_once_and_reports_why(session):
     assert session["stopped"] == "STOPPED: stopped"
     flows = records(session, "flows")

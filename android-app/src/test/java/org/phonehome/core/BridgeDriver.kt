@@ -1,5 +1,7 @@
 package org.phonehome.core
 
+import org.phonehome.model.ByCompany
+import org.phonehome.model.CompanyLine
 import org.phonehome.model.Contact
 import org.phonehome.model.CoreConfig
 import org.phonehome.model.Finding
@@ -121,6 +123,11 @@ fun main(args: Array<String>) {
         for (d in app.destinations) {
             out("grouped", "${app.app}|${d.host}|${d.companyLabel}|${d.kinds.joinToString(",") { it.kind }}")
         }
+    }
+    // And as the findings screen shows them by default: by company.
+    for (c in ByCompany.group(findings)) {
+        val party = CompanyLine.party(c.parties) { it ?: "?" }
+        out("by_company", "${c.name}|${c.what}|$party|${c.apps.joinToString(",") { "${it.app}" }}|${c.destinations.joinToString(",") { it.host }}|${c.kinds.joinToString(",")}")
     }
     out("export.pcapng", NativeCore.exportCapture(recordsDir, pcapFd))
     out("host.protect_calls", host.protectCalls.get())
