@@ -405,6 +405,9 @@ mod tests {
         assert_eq!(e.parent.as_deref(), Some("Airship"));
         check(&cat, "api.pollfish.com", "Pollfish", Category::Advertising);
         check(&cat, "r.lr-ingest.io", "LogRocket", Category::Analytics);
+        // From the X-Ray development half's misses: TikTok's API hosts, ByteDance's.
+        let e = check(&cat, "log.isnssdk.com", "TikTok", Category::Vendor);
+        assert_eq!(e.parent.as_deref(), Some("ByteDance"));
     }
 
     #[test]
