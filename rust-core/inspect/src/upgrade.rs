@@ -173,14 +173,22 @@ impl ResponseParser {
             State::UntilClose => return Ok(()),
             _ => {}
         }
-        // A head that began in an earlier push is still in `buf`, ahead of `data`.
+        // A head that began in an earlier push is still in `buf`, ahead of `data`. Body
+        // bytes are stepped over where they lie: only what is left unfinished is copied.
         let carried = self.buf.len();
-        self.buf.extend_from_slice(data);
+        let joined;
+        let input: &[u8] = if carried == 0 {
+            data
+        } else {
+            let mut b = std::mem::take(&mut self.buf);
+            b.extend_from_slice(data);
+            joined = b;
+            &joined
+        };
         let mut at = 0;
-        let result = self.run(&mut at, carried);
-        if !matches!(self.state, State::Switched) {
-            self.buf.drain(..at.min(self.buf.len()));
-        }
+        let result = self.run(input, &mut at, carried);
+        // Kept: an unfinished head or chunk line, or after a switch all that follows it.
+        self.buf = input[at.min(input.len())..].to_vec();
         if let Err(e) = &result {
             self.state = State::Failed(e.clone());
             self.buf = Vec::new();
@@ -253,9 +261,9 @@ impl ResponseParser {
         self.buf = Vec::new();
     }
 
-    fn run(&mut self, at: &mut usize, carried: usize) -> Result<(), HttpError> {
+    fn run(&mut self, input: &[u8], at: &mut usize, carried: usize) -> Result<(), HttpError> {
         loop {
-            let rest = &self.buf[*at..];
+            let rest = &input[*at..];
             match &mut self.state {
                 State::Failed(_) | State::UntilClose | State::Switched => return Ok(()),
                 State::Head => {
@@ -286,8 +294,6 @@ impl ResponseParser {
                     *at += end;
                     self.state = self.answer(head)?;
                     if matches!(self.state, State::Switched) {
-                        self.buf.drain(..*at);
-                        *at = 0;
                         return Ok(());
                     }
                 }
