@@ -62,7 +62,7 @@ def test_the_third_response_on_a_kept_alive_connection_is_read_after_a_long_body
     assert got["one_connection"], got
     assert [r["status"] for r in got["responses"]] == [200, 200, 200], got
     assert got["responses"][1]["sha256"] == hashlib.sha256(BIG).hexdigest(), "arrived intact"
-    assert ("imei", "payload") in received(res, HTTP_PORT), findings(res)
+    assert ("imei", "payload") in received(res, HTTP_PORT), res.describe()
     assert FELL_BEHIND not in res.stderr, res.describe()
 
 

@@ -54,6 +54,12 @@ const MAX_TUNNELS: u8 = 4;
 /// connection speaks (an HTTP/2 server sends its SETTINGS without waiting).
 const MAX_HELD_IN: usize = 64 * 1024;
 
+/// Bytes of one response parsed past its scan limit, in multiples of the scan limit, at
+/// most: a chunked body in small chunks reaches the analyzer almost whole (only the rest
+/// of each chunk is stepped over), so a long one would cost a download 1.5 times the CPU
+/// (docs/benchmarks.md, section 10); past this, later responses are given up instead.
+const MAX_CHASED: u64 = 32;
+
 /// What the first bytes of a flow's outgoing stream turned out to be.
 #[derive(Debug)]
 enum Stream {
@@ -96,6 +102,9 @@ struct FlowState {
     tunnels: u8,
     /// Where each TCP direction is, (out, in), and from where its bytes are wanted.
     cursors: (Cursor, Cursor),
+    /// Server bytes of the current response that were parsed but not scanned (small
+    /// chunks cannot be stepped over): past `MAX_CHASED`, the direction is let go.
+    chased_in: u64,
 }
 
 impl FlowState {
@@ -286,6 +295,7 @@ impl Analyzer {
                 unwrap_budget: Budget::for_scan_limit(self.settings.scan_limit),
                 tunnels: 0,
                 cursors: Default::default(),
+                chased_in: 0,
             },
         );
     }
@@ -523,8 +533,11 @@ impl Analyzer {
                 let start = start.clamp(from, http_len);
                 self.scan_payload(flow, &bytes[from..start], Direction::In, ts);
                 flow.scanned_in = 0;
+                flow.chased_in = 0;
                 from = start;
             }
+            let room = self.room(flow, Direction::In);
+            flow.chased_in += (http_len - from).saturating_sub(room) as u64;
             self.scan_payload(flow, &bytes[from..http_len], Direction::In, ts);
             self.events(flow, events, ts);
             self.step_over_in(flow);
@@ -823,6 +836,7 @@ impl Analyzer {
         match (&flow.out, direction) {
             (Stream::Http(http), Direction::In) => match http.reading_in() {
                 Reading::Nothing => Want::NONE,
+                _ if flow.chased_in > MAX_CHASED * self.settings.scan_limit as u64 => Want::NONE,
                 Reading::Raw if spent => Want::NONE,
                 _ => Want { follow: true, from },
             },

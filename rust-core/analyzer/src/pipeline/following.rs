@@ -231,3 +231,15 @@ fn a_websocket_message_after_megabytes_of_others_is_read() {
     assert_eq!(got[0].place, Where::Websocket);
     assert!(tap.copied[1] < 4 * (64 + 16) * 1024, "{}", tap.copied[1]);
 }
+
+#[test]
+fn a_long_body_in_small_chunks_is_given_up_after_a_bounded_amount() {
+    let mut tap = Tap::new();
+    tap.relay(Direction::Out, &request("/stream"));
+    tap.relay(Direction::Out, &request("/account"));
+    // 8 MiB in 4000-byte chunks: most of each relayed piece is chunk data and headers
+    // the parser must read through; it stops after 32 times the scan limit.
+    tap.relay(Direction::In, &chunked(&vec![b'y'; 8 << 20], 4000));
+    assert_eq!(tap.a.want(1, Direction::In), Want::NONE);
+    assert!(tap.copied[1] < 3 << 20, "{}", tap.copied[1]);
+}
