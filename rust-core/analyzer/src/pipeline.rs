@@ -903,7 +903,7 @@ mod tests {
     use phonehome_model::{CloseReason, Party};
     use std::time::{Duration, UNIX_EPOCH};
 
-    fn analyzer() -> Analyzer {
+    pub(super) fn analyzer() -> Analyzer {
         let ids = Identifiers::from_toml(
             "region = \"CN\"\nimei = [\"861234567890123\"]\nphone = [\"+8613800138000\"]\n",
         )
@@ -932,8 +932,19 @@ mod tests {
         }
     }
 
-    fn t() -> SystemTime {
+    pub(super) fn t() -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_700_000_001)
+    }
+
+    /// Starts flow 1, a client's plain HTTP connection.
+    pub(super) fn start_http(a: &mut Analyzer) {
+        a.flow_start(
+            1,
+            Proto::Tcp,
+            "10.111.0.2:40000".parse().unwrap(),
+            "10.201.0.2:80".parse().unwrap(),
+            None,
+        );
     }
 
     #[test]

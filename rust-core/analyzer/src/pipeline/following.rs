@@ -2,24 +2,11 @@
 //! read up to the scan limit, and the rest of it is stepped over (the tap is told not to
 //! copy it), without ever parsing across a hole.
 
+use super::tests::{analyzer, start_http, t};
 use super::*;
-use phonehome_detect::{Identifiers, Options};
-use std::time::{Duration, UNIX_EPOCH};
 
+/// The IMEI the tests' analyzer knows.
 const IMEI: &str = "861234567890123";
-
-fn analyzer() -> Analyzer {
-    let ids = Identifiers::from_toml(&format!("imei = [\"{IMEI}\"]")).unwrap();
-    Analyzer::new(
-        Detector::new(&ids, &Options::default()),
-        Catalog::builtin(),
-        Settings::default(),
-    )
-}
-
-fn t() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_700_000_001)
-}
 
 /// Plays the tap for one flow: relays each direction in pieces and copies to the
 /// analyzer only what [`Analyzer::want`] asks for, as the live tap does.
@@ -36,13 +23,7 @@ const TAP_CAP: u64 = 256 * 1024;
 impl Tap {
     fn new() -> Self {
         let mut a = analyzer();
-        a.flow_start(
-            1,
-            Proto::Tcp,
-            "10.111.0.2:40000".parse().unwrap(),
-            "10.201.0.2:80".parse().unwrap(),
-            None,
-        );
+        start_http(&mut a);
         Tap {
             a,
             seen: [0; 2],
@@ -167,13 +148,7 @@ fn a_body_that_runs_to_the_close_stops_following_at_its_limit() {
 #[test]
 fn bytes_after_a_hole_are_never_parsed() {
     let mut a = analyzer();
-    a.flow_start(
-        1,
-        Proto::Tcp,
-        "10.111.0.2:40000".parse().unwrap(),
-        "10.201.0.2:80".parse().unwrap(),
-        None,
-    );
+    start_http(&mut a);
     a.data(
         1,
         Direction::Out,
