@@ -50,3 +50,20 @@ def test_app_samples_split_by_owner_and_compare_names_loosely():
     assert app_samples.agrees("Nielsen", "-", ["eXelate", "Nielsen Holdings"])
     assert app_samples.agrees("Crashlytics", "Google > Alphabet", ["Alphabet"])
     assert not app_samples.agrees("Adjust", "AppLovin", ["AppsFlyer"])
+
+
+def test_exodus_is_split_by_tracker_so_one_sdks_hosts_stay_on_one_side():
+    import app_samples
+
+    data = {
+        "trackers": {
+            str(n): {"name": f"SDK {n}", "network_signature": f"a{n}\\.example\\.com|b{n}\\.example\\.net|.*regex"}
+            for n in range(20)
+        }
+    }
+    hosts = app_samples.exodus_hosts(data)
+    # Plain host names only; a pattern that is not a host is not a sample.
+    assert hosts["a3.example.com"] == "SDK 3" and len(hosts) == 40
+    for n in range(20):
+        assert app_samples.half(hosts[f"a{n}.example.com"]) == app_samples.half(hosts[f"b{n}.example.net"])
+    assert {app_samples.half(t) for t in hosts.values()} == {"dev", "test"}

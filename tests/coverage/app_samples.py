@@ -8,9 +8,10 @@ by the catalog's build.py; README "Coverage of the catalog" says how to get the 
   Exodus       Exodus Privacy's network signatures of the tracker SDKs it finds in apps
                (https://reports.exodus-privacy.eu.org/api/trackers), plain host patterns
 
-X-Ray's hosts are split by owner into a development half, whose misses the curators may
-read, and a test half nobody reads: the test half is the honest figure. Exodus is held
-out whole.
+Each sample is split into a development half, whose misses the curators may read, and a
+test half nobody reads: the test half is the honest figure. X-Ray is split by owner,
+Exodus by tracker SDK name (SHA-256 of the name, so all hosts of one SDK fall on one side;
+a company with several SDKs in Exodus, such as Google's, may have some on each side).
 """
 
 import hashlib
@@ -38,7 +39,8 @@ def _read(checkout, rel):
 
 
 def half(owner):
-    """'dev' or 'test': a fixed split by owner, so one company is never on both sides."""
+    """'dev' or 'test': a fixed split by name (X-Ray's owner, Exodus' tracker), so all hosts
+    of one name are on one side."""
     return "dev" if hashlib.sha256(owner.encode()).hexdigest()[0] in "01234567" else "test"
 
 
@@ -54,8 +56,14 @@ def xray(checkout):
 
 def exodus(checkout):
     """{host: tracker name} of the Exodus signatures that are plain host names."""
+    return exodus_hosts(_read(checkout, EXODUS))
+
+
+def exodus_hosts(data):
+    """{host: tracker name} of Exodus' trackers.json as parsed; the first tracker listing a
+    host keeps it."""
     out = {}
-    for tracker in _read(checkout, EXODUS)["trackers"].values():
+    for tracker in data["trackers"].values():
         for pattern in (tracker.get("network_signature") or "").split("|"):
             host = pattern.strip().replace("\\.", ".").replace("\\-", "-").lstrip(".").lower()
             if HOST.fullmatch(host):

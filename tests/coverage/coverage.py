@@ -152,8 +152,9 @@ def pct(n, total):
 
 
 def report_app_samples(path, entries, checkout, misses):
-    """Coverage of X-Ray (all, dev half, test half) and Exodus; for X-Ray also how many
-    named hosts the catalog gives the company X-Ray gives (or one of its owners)."""
+    """Coverage of X-Ray and Exodus (each: all, dev half, test half); how many named hosts
+    the catalog gives the company X-Ray gives (or one of its owners), or, for Exodus, a
+    company found in the tracker SDK's name ("Google Firebase Analytics")."""
     import app_samples
 
     parents = load_parents(path)
@@ -174,9 +175,21 @@ def report_app_samples(path, entries, checkout, misses):
             for h in [h for h in hosts if h not in named][:misses]:
                 print(f"  unnamed (dev): {h}\t{xray[h][0]}")
     exodus = app_samples.exodus(checkout)
-    hosts = sorted(exodus)
-    named, tracker = coverage(entries, hosts)
-    print(f"Exodus signatures: named {pct(len(named), len(hosts))}, as a tracker {pct(len(tracker), len(hosts))}")
+    for part in ("all", "dev", "test"):
+        hosts = sorted(h for h, tracker in exodus.items() if part == "all" or app_samples.half(tracker) == part)
+        named, tracker = coverage(entries, hosts)
+        agree = [
+            h for h in named if app_samples.agrees(lookup(entries, h)[0], parents[suffix_of(entries, h)], [exodus[h]])
+        ]
+        note = " (optimistic: includes the development half)" if part == "all" else ""
+        print(
+            f"Exodus signatures ({part}): named {pct(len(named), len(hosts))}, as a tracker "
+            f"{pct(len(tracker), len(hosts))}, company in the tracker's name {pct(len(agree), len(named))} "
+            f"of named{note}"
+        )
+        if part == "dev":
+            for h in [h for h in hosts if h not in named][:misses]:
+                print(f"  unnamed (dev): {h}\t{exodus[h]}")
 
 
 def main():

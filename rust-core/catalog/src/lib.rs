@@ -411,6 +411,37 @@ mod tests {
     }
 
     #[test]
+    fn sdk_vendors_by_class_are_curated_with_their_owners() {
+        let cat = Catalog::builtin();
+        // Ad4Screen's push hosts are Accengage's, which Airship owns.
+        let e = check(
+            &cat,
+            "api.ad4push.com",
+            "Accengage",
+            Category::CloudMessaging,
+        );
+        assert_eq!(e.parent.as_deref(), Some("Airship"));
+        // Device fingerprinting for fraud scoring is tracking: analytics.
+        check(
+            &cat,
+            "fp-it.fengkongcloud.com",
+            "Shumei",
+            Category::Analytics,
+        );
+        // Driving-behaviour SDKs, and a crash reporter with its buyer.
+        let e = check(&cat, "api.arity.com", "Arity", Category::Analytics);
+        assert_eq!(e.parent.as_deref(), Some("Allstate"));
+        let e = check(
+            &cat,
+            "submit.backtrace.io",
+            "Backtrace",
+            Category::CrashReporting,
+        );
+        assert_eq!(e.parent.as_deref(), Some("Sauce Labs"));
+        assert_eq!(e.source, "phonehome");
+    }
+
+    #[test]
     fn disconnects_2020_list_names_trackers_with_its_category() {
         let cat = Catalog::builtin();
         let e = check(&cat, "ads.adhaven.com", "4INFO", Category::Advertising);
