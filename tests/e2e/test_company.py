@@ -6,6 +6,11 @@ the catalog), and `t.appsflyer.com` directly. curl, under `watch --ids`, sends t
 advertising ID of lab/ids.toml to both (nginx answers). The findings must name AppsFlyer
 (attribution) as the receiver, third party, and say which alias named it; `phonehome
 report` groups both destinations under AppsFlyer.
+
+The same dnsmasq answers `metrics.gap.com` with an address only, as a resolver that
+flattens CNAMEs does: the catalog (AdGuard's cname-trackers) knows that name as an alias
+of Adobe's `gap.com.112.2o7.net`, so the advertising ID sent there is Adobe's (analytics),
+third party, with that alias.
 """
 
 import json
@@ -21,6 +26,8 @@ AD_ID = "38400000-8cf0-11bd-b23e-10b96e40000d"  # lab/ids.toml
 ALIAS = "metrics.weather.test"
 TARGET = "weather.onelink.me"
 DIRECT_HOST = "t.appsflyer.com"
+CLOAKED = "metrics.gap.com"
+CLOAKED_TARGET = "gap.com.112.2o7.net"
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +37,10 @@ def cname_dns(topo):
         "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
         "--no-poll", "--bind-interfaces", f"--listen-address={CLOUD_V4}",
         f"--listen-address={CLOUD_V6}", "--port=53", "--user=root", "--group=root",
-        "--pid-file=", "--local=/test/", "--local=/onelink.me/", "--local=/appsflyer.com/",
+        "--pid-file=", "--local=/test/", "--local=/onelink.me/", "--local=/appsflyer.com/", "--local=/gap.com/",
         f"--host-record={TARGET},{CLOUD_V4},{CLOUD_V6}",
         f"--host-record={DIRECT_HOST},{CLOUD_V4},{CLOUD_V6}",
+        f"--host-record={CLOAKED},{CLOUD_V4},{CLOUD_V6}",
         f"--cname={ALIAS},{TARGET}",
         "--log-queries", f"--log-facility={log}", "--cache-size=0",
     ], listen=[("udp", 53), ("tcp", 53)])
@@ -40,8 +48,8 @@ def cname_dns(topo):
 
 @pytest.fixture(scope="module")
 def run(runner, nginx, cname_dns):
-    urls = [f"http://{host}/collect?advertising_id={AD_ID}" for host in (ALIAS, DIRECT_HOST)]
-    res = runner.run(CURL + ["-4", "-o", "/dev/null", "-o", "/dev/null", *urls], timeout=60,
+    urls = [f"http://{host}/collect?advertising_id={AD_ID}" for host in (ALIAS, DIRECT_HOST, CLOAKED)]
+    res = runner.run(CURL + ["-4"] + ["-o", "/dev/null"] * len(urls) + urls, timeout=60,
                      watch_args=["--ids", IDS])
     assert res.returncode == 0, res.describe()
     findings = [json.loads(line) for line in (res.out_dir / "findings.jsonl").read_text().splitlines()]
@@ -69,11 +77,21 @@ def test_the_trackers_own_host_is_named_without_an_alias(run):
     assert "cname" not in f, f
 
 
+def test_a_cloaked_name_is_named_by_the_catalog_when_dns_shows_no_cname(run):
+    _, findings = run
+    f = ad_id_finding(findings, CLOAKED)
+    assert (f["company"], f["category"], f["party"]) == ("Adobe", "analytics", "third"), f
+    assert f["cname"] == CLOAKED_TARGET, f
+
+
 def test_the_flow_records_carry_the_company_too(run):
     res, _ = run
     http = [r for r in res.flows() if r["dst"] == f"{CLOUD_V4}:80"]
-    assert {r["host"] for r in http} == {ALIAS, DIRECT_HOST}, http
+    assert {r["host"] for r in http} == {ALIAS, DIRECT_HOST, CLOAKED}, http
     for r in http:
+        if r["host"] == CLOAKED:
+            assert (r["company"], r["category"], r["party"]) == ("Adobe", "analytics", "third"), r
+            continue
         assert (r["company"], r["category"], r["party"]) == ("AppsFlyer", "attribution", "third"), r
 
 
@@ -86,6 +104,7 @@ def test_report_groups_both_destinations_under_the_company(run):
     assert "AppsFlyer (attribution): from 1 app: curl\n" in out, out
     assert f"  -> {ALIAS} (third party, alias of {TARGET})\n" in out, out
     assert f"  -> {DIRECT_HOST} (third party)\n" in out, out
+    assert f"  -> {CLOAKED} (third party, alias of {CLOAKED_TARGET})\n" in out, out
     assert AD_ID not in out
 
 

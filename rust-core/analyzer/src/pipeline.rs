@@ -326,7 +326,12 @@ impl Analyzer {
         destination.service = entry.map(|e| e.service.clone());
         let signer = app.and_then(|a| self.signers.get(a)).map(String::as_str);
         destination.party = Some(party(&self.catalog, app, signer, &host, named_by, entry));
-        destination.cname = (found.is_some_and(|(i, _)| i > 0)).then(|| named_by.to_string());
+        // The alias that named the company: a CNAME target in the DNS answer, or, for a
+        // name the catalog knows to be cloaked, the tracker's host it points at.
+        destination.cname = match found {
+            Some((i, _)) if i > 0 => Some(named_by.to_string()),
+            _ => entry.and_then(|e| e.alias_of.clone()),
+        };
         destination.host = Some(host);
         destination.host_source = Some(source);
     }
@@ -1088,6 +1093,20 @@ mod tests {
         assert_eq!(d.company.as_deref(), Some("AppsFlyer"));
         assert_eq!(d.category, Some(Category::Attribution));
         assert_eq!(d.cname.as_deref(), Some("example.onelink.me"));
+        assert_eq!(d.party, Some(Party::Third));
+    }
+
+    #[test]
+    fn a_cloaked_name_the_catalog_knows_is_third_party_when_dns_shows_no_cname() {
+        // A resolver that flattens CNAMEs answers metrics.gap.com with an address only;
+        // the catalog (AdGuard's cname-trackers) knows it is Adobe's 2o7.net behind Gap's name.
+        let mut a = analyzer();
+        let answer = dns_answer("metrics.gap.com", &[], [192, 0, 2, 7]);
+        lookup_then_connect(&mut a, "com.gap.mobile", &answer);
+        let d = a.destination(2).unwrap();
+        assert_eq!(d.company.as_deref(), Some("Adobe"));
+        assert_eq!(d.category, Some(Category::Analytics));
+        assert_eq!(d.cname.as_deref(), Some("gap.com.112.2o7.net"));
         assert_eq!(d.party, Some(Party::Third));
     }
 

@@ -17,6 +17,9 @@ Inputs, all in this directory (licences and attribution in SOURCES.md):
   lists/webxray-domain-owners/        GPL-3.0; Timothy Libert's webXray domain owner list
                                       (2018): domains -> owner with its parent chain, and
                                       what the owner's service is used for
+  lists/adguard-cname-trackers/       MIT; AdGuard's cname-trackers of March 2021: first
+                                      parties' subdomains that are CNAME aliases of a
+                                      tracker's host (CNAME cloaking), by tracker
   curated.tsv                         the project's own entries, each with its public source
 
 The output is deterministic; the crate embeds the committed output and a test checks it
@@ -26,7 +29,9 @@ Precedence when several inputs name the same suffix: curated.tsv, then NextDNS, 
 v2fly '@ads' line, then a plain v2fly line, then AdGuard's companies DB (it files a
 company's whole web domain under its tracker: google.com as advertising), then
 Disconnect's services.json (2020), then the webXray owner list (last: 2018 data, and a
-category only where it says what an owner is used for). A v2fly line below a curated suffix of another
+category only where it says what an owner is used for). AdGuard's cname-trackers names
+exact hosts (a first party's subdomain), so its entries are deeper than the others and
+win by the longest match; on the same name only curated.tsv beats it. A v2fly line below a curated suffix of another
 company is dropped: the lists sometimes file a third party's host under the company whose
 app uses it (v2fly's unity file lists api2.amplitude.com), and the curated entry knows better.
 """
@@ -37,7 +42,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = "2026.12.03.9"
+VERSION = "2026.12.03.10"
 
 # Companies behind the v2fly files: file -> (company, parent chain or "-", category of
 # plain lines, category of '@ads' lines). A file not listed inherits from the file that
@@ -369,6 +374,59 @@ def webxray_entries(wxdir, known):
                 yield suffix, company, " > ".join(chain) or "-", category, service
 
 
+# AdGuard cname-trackers' tracker names -> (company, category when the catalog's entry of
+# the CNAME target gives no tracker category of its own).
+CNAME_TRACKERS = {
+    "A8.net": ("A8", "advertising"),
+    "Act-On": ("Act-On", "analytics"),
+    "AD EBiS": ("AD EBiS", "advertising"),
+    "Adobe Experience Cloud (formerly Omniture)": ("Adobe", "analytics"),
+    "AT Internet (formerly XiTi)": ("AT Internet", "analytics"),
+    "Commanders Act": ("Commanders Act", "analytics"),
+    "Criteo": ("Criteo", "advertising"),
+    "Eulerian": ("Eulerian Technologies", "analytics"),
+    "GENIEE": ("GENIEE", "advertising"),
+    "GMO Internet Group": ("GMO Internet Group", "advertising"),
+    "Ingenious Technologies": ("Ingenious Technologies", "advertising"),
+    "Keyade": ("Keyade", "advertising"),
+    "Lead Forensics": ("Lead Forensics", "analytics"),
+    "NP6": ("NP6", "analytics"),
+    "Oracle Eloqua": ("Oracle", "analytics"),
+    "Otto Group": ("Otto Group", "analytics"),
+    "Pardot": ("Pardot", "analytics"),
+    "TraceDock": ("TraceDock", "analytics"),
+    "Webtrekk": ("Webtrekk", "analytics"),
+    "Wizaly": ("Wizaly", "attribution"),
+}
+TRACKING = {"advertising", "attribution", "analytics", "crash-reporting", "telemetry"}
+HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+")
+
+
+def cname_tracker_entries(cndir):
+    """(alias, CNAME target, tracker name, file stem) of AdGuard's cname-trackers: each
+    tracker's Markdown page has a table of `| Disguise | Tracker |` rows."""
+    tdir = os.path.join(cndir, "trackers")
+    for fname in sorted(os.listdir(tdir)):
+        with open(os.path.join(tdir, fname), encoding="utf-8") as f:
+            text = f.read()
+        tracker = re.search(r"^# Tracker: (.+)$", text, re.M).group(1).strip()
+        for alias, target in re.findall(r"^\| ([^|]+?) \| ([^|]+?) \|$", text, re.M):
+            alias, target = alias.lower().rstrip("."), target.lower().rstrip(".")
+            if HOST.fullmatch(alias) and HOST.fullmatch(target):
+                yield alias, target, tracker, fname[: -len(".md")]
+
+
+def is_site_name(host):
+    """Whether host is a site's own name, `example.com`, `example.co.uk` or `www.` before
+    one (by a rough rule: a two-letter country code under a short generic second level)."""
+    labels = host.split(".")
+    if labels[0] == "www":
+        labels = labels[1:]
+    if len(labels) <= 2:
+        return True
+    return len(labels) == 3 and len(labels[2]) == 2 and labels[1] in ("co", "com", "ne", "or", "ac", "org", "net", "gov", "edu")
+
+
 def under(suffix, other):
     return suffix == other or suffix.endswith("." + other)
 
@@ -415,7 +473,7 @@ def main():
                 return not is_ads and entry[1] == company
         return False
 
-    dropped = {"unowned": 0, "curated": 0, "adguard": 0, "disconnect": 0, "webxray": 0}
+    dropped = {"unowned": 0, "curated": 0, "adguard": 0, "disconnect": 0, "webxray": 0, "cname": 0, "site": 0}
     owner = v2fly_tree(v2dir)
     for name in sorted(owner):
         info = owner[name]
@@ -477,6 +535,37 @@ def main():
             parent = parents.get(company, "-")
         add(6, suffix, company, category, service, "webxray", parent)
 
+    # CNAME cloaking: the alias is the first party's name, the company the target's. The
+    # catalog's entry of the target names it where it gives a tracker category (not a
+    # hosting platform's name: Lead Forensics' targets are Azure Traffic Manager names).
+    def lookup(host):
+        labels = host.split(".")
+        for i in range(len(labels)):
+            cur = table.get(".".join(labels[i:]))
+            if cur is not None:
+                return cur
+        return None
+
+    aliases = {}
+    cndir = os.path.join(HERE, "lists", "adguard-cname-trackers")
+    for alias, target, tracker, stem in list(cname_tracker_entries(cndir)):
+        company, category = CNAME_TRACKERS[tracker]
+        company = known.get(name_key(company), company)
+        parent = parents.get(company, "-")
+        hit = lookup(target)
+        if hit is not None and hit[2] in TRACKING:
+            company, category, parent = hit[1], hit[2], hit[5]
+        if is_site_name(alias):
+            dropped["site"] += 1
+            continue  # never a whole site's name: that would make a first party a tracker
+        cur = table.get(alias)
+        if cur is not None and cur[0] == 0:
+            dropped["cname"] += 1
+            continue  # curated.tsv says what this very name is
+        service = f"{tracker} behind the first party's name (a CNAME to {target})"
+        add(0.5, alias, company, category, service, f"adguard-cname:{stem}", parent)
+        aliases[alias] = target
+
     def source_lines(d):
         with open(os.path.join(HERE, "lists", d, "SOURCE.txt"), encoding="utf-8") as f:
             return [l.rstrip() for l in f if l.startswith(("Source:", "Snapshot commit:"))]
@@ -489,12 +578,15 @@ def main():
         "# edit by hand, change those and regenerate. Sources and licences: SOURCES.md.\n"
         "#\n"
         "# Format: one entry a line, TAB-separated:\n"
-        "#   suffix  company  category  service  source  parent\n"
+        "#   suffix  company  category  service  source  parent  [alias-of]\n"
         "# suffix matches the host itself and every name below it (on label boundaries).\n"
         "# category: advertising, attribution, analytics, crash-reporting, cloud-messaging\n"
         "# (push), messaging, telemetry, account, cdn, first-party, vendor (any other host of\n"
         "# the company: its own services, not a tracker).\n"
         "# parent: the owners of the company, nearest first, ' > ' between them; '-' for none.\n"
+        "# alias-of (only on names a first party points at a tracker by CNAME): the tracker's\n"
+        "# host the name is an alias of; the company is that host's, and the name is a third\n"
+        "# party's even under the app's own domain.\n"
         "# source lists, comma-separated, every input naming the suffix, first the one whose\n"
         "# company/category/service this line uses:\n"
         "#   v2fly:NAME    v2fly domain-list-community, data/NAME (MIT License,\n"
@@ -509,20 +601,25 @@ def main():
         "#                 see LICENSES/disconnect-services.txt)\n"
         "#   webxray       webXray domain owner lists by Timothy Libert (GPL-3.0; see\n"
         "#                 lists/webxray-domain-owners/SOURCE.txt)\n"
+        "#   adguard-cname:TRACKER  AdGuard cname-trackers, trackers/TRACKER.md (MIT License,\n"
+        "#                 Copyright 2021 Adguard Software Ltd; see LICENSES/adguard-cname-trackers.txt)\n"
         "#   phonehome     the project's curated entries; curated.tsv gives each one's public source\n"
         f"# Left out: {dropped['unowned']} v2fly lines without a company; below a curated suffix\n"
         f"# that says more (see build.py): {dropped['curated']} v2fly lines, {dropped['adguard']} AdGuard,\n"
-        f"# {dropped['disconnect']} Disconnect and {dropped['webxray']} webXray entries.\n"
+        f"# {dropped['disconnect']} Disconnect and {dropped['webxray']} webXray entries; of the cname-trackers\n"
+        f"# aliases, {dropped['cname']} curated.tsv names itself and {dropped['site']} that are a whole site's name\n"
+        "# (example.com, www.example.com).\n"
         "#\n"
     )
     for d in ("v2fly-domain-list-community", "nextdns-native-tracking-domains", "adguard-companiesdb",
-              "disconnect-services", "webxray-domain-owners"):
+              "disconnect-services", "webxray-domain-owners", "adguard-cname-trackers"):
         for l in source_lines(d):
             out.write(f"# {d}: {l}\n")
     out.write("#\n")
     for suffix in sorted(table, key=lambda s: (list(reversed(s.split("."))), s)):
         _rank, company, category, service, sources, parent = table[suffix]
-        out.write(f"{suffix}\t{company}\t{category}\t{service}\t{','.join(sources)}\t{parent}\n")
+        alias = f"\t{aliases[suffix]}" if suffix in aliases else ""
+        out.write(f"{suffix}\t{company}\t{category}\t{service}\t{','.join(sources)}\t{parent}{alias}\n")
 
 
 if __name__ == "__main__":

@@ -13,13 +13,16 @@
 //!
 //! # File format
 //!
-//! One entry a line, TAB-separated: `suffix company category service [source [parent]]`.
+//! One entry a line, TAB-separated: `suffix company category service [source [parent
+//! [alias-of]]]`.
 //! Blank lines and lines starting with `#` are ignored, except `# version: V`, which names
 //! the file's version. `suffix` matches the host itself and every name below it on a label
 //! boundary (`xiaomi.com` matches `api.account.xiaomi.com`, not `notxiaomi.com`).
 //! `category` is one of the [`Category`] names (`push` is read as `cloud-messaging`).
 //! `source` defaults to `user`; `parent` lists the company's owners nearest first,
-//! separated by ` > `, `-` for none.
+//! separated by ` > `, `-` for none. `alias-of` marks a first party's name that is a
+//! CNAME alias of a tracker's host (CNAME cloaking): the host it points at, whose company
+//! the entry names; such a name is a third party's even under the app's own domain.
 
 mod party;
 mod registrable;
@@ -51,12 +54,15 @@ pub struct Entry {
     pub service: String,
     /// Where the entry comes from, e.g. `v2fly:xiaomi`, `nextdns:xiaomi`, `phonehome`, `user`.
     pub source: String,
+    /// The tracker's host this name is a CNAME alias of, when a list saw a first party
+    /// point its own subdomain at a tracker (`metrics.example.com` -> `example.sc.omtrdc.net`).
+    pub alias_of: Option<String>,
 }
 
 /// A malformed catalog file; every variant names the 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    #[error("catalog line {line}: expected 4 to 6 TAB-separated fields (suffix, company, category, service[, source[, parent]]), found {found}")]
+    #[error("catalog line {line}: expected 4 to 7 TAB-separated fields (suffix, company, category, service[, source[, parent[, alias-of]]]), found {found}")]
     FieldCount { line: usize, found: usize },
     #[error("catalog line {line}: field `{field}` is empty")]
     EmptyField { line: usize, field: &'static str },
@@ -128,7 +134,7 @@ impl Catalog {
                 continue;
             }
             let fields: Vec<&str> = raw.trim_end_matches('\r').split('\t').collect();
-            if !(4..=6).contains(&fields.len()) {
+            if !(4..=7).contains(&fields.len()) {
                 return Err(CatalogError::FieldCount {
                     line,
                     found: fields.len(),
@@ -166,6 +172,16 @@ impl Catalog {
                 Some(_) => Some(field(5, "parent")?).filter(|p| *p != "-"),
                 None => None,
             };
+            let alias_of = match fields.get(6).map(|_| field(6, "alias-of")).transpose()? {
+                Some(target) if target != "-" => Some(normalize_suffix(target).map_err(
+                    |reason| CatalogError::BadSuffix {
+                        line,
+                        suffix: target.to_string(),
+                        reason,
+                    },
+                )?),
+                _ => None,
+            };
             if let Some(&first_line) = first_lines.get(&suffix) {
                 return Err(CatalogError::Duplicate {
                     line,
@@ -182,6 +198,7 @@ impl Catalog {
                     category,
                     service: service.to_string(),
                     source: source.to_string(),
+                    alias_of,
                 },
             );
         }
@@ -411,6 +428,51 @@ mod tests {
     }
 
     #[test]
+    fn an_alias_column_names_the_trackers_host_a_first_party_name_points_at() {
+        let cat = Catalog::parse(
+            "stats.shop.example\tAdobe\tanalytics\tAdobe Analytics\tuser\t-\tshop.example.sc.omtrdc.net\n\
+             cdn.shop.example\tShop\tvendor\tShop's CDN\tuser\t-\t-\n",
+        )
+        .unwrap();
+        let e = cat.lookup("x.stats.shop.example").unwrap();
+        assert_eq!(e.alias_of.as_deref(), Some("shop.example.sc.omtrdc.net"));
+        assert_eq!(cat.lookup("cdn.shop.example").unwrap().alias_of, None);
+        let err = Catalog::parse("a.example\tA\tanalytics\ts\tuser\t-\tnot a host\n").unwrap_err();
+        assert!(
+            matches!(err, CatalogError::BadSuffix { line: 1, .. }),
+            "{err}"
+        );
+        let err =
+            Catalog::parse("a.example\tA\tanalytics\ts\tuser\t-\tt.example\textra\n").unwrap_err();
+        assert_eq!(err, CatalogError::FieldCount { line: 1, found: 8 });
+    }
+
+    #[test]
+    fn cname_cloaked_names_are_named_by_their_target_and_never_a_whole_site() {
+        let cat = Catalog::builtin();
+        // Criteo behind a Finnish shop's own subdomain (AdGuard cname-trackers, MIT).
+        let e = check(&cat, "wxwsmt.matsmart.fi", "Criteo", Category::Advertising);
+        assert_eq!(e.alias_of.as_deref(), Some("dnsdelegation.io"));
+        assert!(e.source.starts_with("adguard-cname:criteo"), "{}", e.source);
+        // An alias is a subdomain, never a site's own name (that would make the first
+        // party's whole site a tracker): www.amazonbusiness.com is in the list, left out.
+        let mut aliases = 0;
+        for (suffix, e) in cat.iter().filter(|(_, e)| e.alias_of.is_some()) {
+            aliases += 1;
+            let site = registrable_domain(suffix);
+            assert!(
+                suffix != site && *suffix != format!("www.{site}"),
+                "{suffix} is a whole site's name"
+            );
+            assert_ne!(e.category, Category::Cdn, "{suffix}");
+        }
+        assert!(aliases > 5000, "{aliases}");
+        assert!(cat
+            .lookup("www.amazonbusiness.com")
+            .is_none_or(|e| e.alias_of.is_none()));
+    }
+
+    #[test]
     fn sdk_vendors_by_class_are_curated_with_their_owners() {
         let cat = Catalog::builtin();
         // Ad4Screen's push hosts are Accengage's, which Airship owns.
@@ -590,7 +652,12 @@ mod tests {
     fn malformed_files_name_the_line() {
         let cases: &[(&str, usize, &str)] = &[
             ("a.com\tV\tvendor\n", 1, "found 3"),
-            ("# c\nb.com\tV\tvendor\tS\tsrc\tP\textra\n", 2, "found 7"),
+            (
+                "# c\nb.com\tV\tvendor\tS\tsrc\tP\tt.com\textra\n",
+                2,
+                "found 8",
+            ),
+            ("b.com\tV\tvendor\tS\tsrc\tP\tt..com\n", 1, "empty label"),
             ("\n\nx..com\tV\tvendor\tS\n", 3, "empty label"),
             ("a.com\tV\tads\tS\n", 1, "unknown category `ads`"),
             ("a.com\t\tvendor\tS\n", 1, "`company` is empty"),

@@ -7,7 +7,9 @@
 //! a catalog file marks `first-party`, and a host whose company (or an owner of it) is the
 //! organisation in the app's signing certificate (`O=Google LLC` signs YouTube). Everything
 //! else, a tracker reached through a CNAME under the app's own domain included, is a third
-//! party.
+//! party; so is a name under the app's own domain that the catalog knows to be a CNAME
+//! alias of a tracker's host, when the flow's DNS did not show the CNAME (a cached or
+//! encrypted lookup).
 
 use phonehome_model::{Category, Party};
 
@@ -114,7 +116,11 @@ pub fn party(
     let Some(own) = app.and_then(app_domain) else {
         return Party::Third;
     };
-    // Through a CNAME the bytes go to whoever runs the target, whatever the host's name.
+    // Through a CNAME the bytes go to whoever runs the target, whatever the host's name,
+    // and a name the catalog knows as an alias goes to its target even when DNS was not seen.
+    let named_by = entry
+        .and_then(|e| e.alias_of.as_deref())
+        .unwrap_or(named_by);
     let same_domain = |name: &str| registrable_domain(name).eq_ignore_ascii_case(&own);
     if same_domain(host) && same_domain(named_by) {
         return Party::First;
@@ -210,6 +216,31 @@ mod tests {
                 &["example.onelink.me", "example.cloudfront.net"]
             ),
             Party::Third
+        );
+    }
+
+    #[test]
+    fn a_name_the_catalog_knows_as_a_trackers_alias_is_third_party_without_its_cname() {
+        // AdGuard's cname-trackers saw metrics.gap.com point at Adobe's 2o7.net: Gap's
+        // app sending there sends to Adobe, even when the flow's DNS answer is not seen.
+        let cat = Catalog::builtin();
+        let e = cat.lookup("metrics.gap.com").expect("named");
+        assert_eq!(e.company, "Adobe");
+        assert_eq!(e.alias_of.as_deref(), Some("gap.com.112.2o7.net"));
+        assert_eq!(
+            parties("com.gap.mobile", "metrics.gap.com", &[]),
+            Party::Third
+        );
+        // Gap's other names stay its own, and Condé Nast's own domain stays its own
+        // while its cloaked stats name is Adobe's.
+        assert_eq!(parties("com.gap.mobile", "api.gap.com", &[]), Party::First);
+        assert_eq!(
+            parties("com.condenast.app", "sstats.condenast.com", &[]),
+            Party::Third
+        );
+        assert_eq!(
+            parties("com.condenast.app", "www.condenast.com", &[]),
+            Party::First
         );
     }
 

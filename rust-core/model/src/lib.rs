@@ -200,7 +200,8 @@ pub struct Destination {
     /// First or third party, when the host is known.
     pub party: Option<Party>,
     /// The CNAME target the company was found by, when the host itself is not listed
-    /// (a tracker behind an alias under the app's own domain).
+    /// (a tracker behind an alias under the app's own domain), or the tracker's host the
+    /// catalog knows a cloaked name to be an alias of when DNS did not show the CNAME.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cname: Option<String>,
     /// Protocols the client offered in its TLS or QUIC ClientHello (ALPN).
