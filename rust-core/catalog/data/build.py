@@ -17,6 +17,8 @@ Inputs, all in this directory (licences and attribution in SOURCES.md):
   lists/webxray-domain-owners/        GPL-3.0; Timothy Libert's webXray domain owner list
                                       (2018): domains -> owner with its parent chain, and
                                       what the owner's service is used for
+  lists/nextdns-cname-cloaking-blocklist/  MIT; the hosts CNAME-cloaked aliases point at,
+                                      by company (NextDNS, January 2022)
   lists/adguard-cname-trackers/       MIT; AdGuard's cname-trackers of March 2021: first
                                       parties' subdomains that are CNAME aliases of a
                                       tracker's host (CNAME cloaking), by tracker
@@ -25,8 +27,9 @@ Inputs, all in this directory (licences and attribution in SOURCES.md):
 The output is deterministic; the crate embeds the committed output and a test checks it
 is what this script makes of the inputs.
 
-Precedence when several inputs name the same suffix: curated.tsv, then NextDNS, then a
-v2fly '@ads' line, then a plain v2fly line, then AdGuard's companies DB (it files a
+Precedence when several inputs name the same suffix: curated.tsv, then NextDNS's native
+tracking list, then its CNAME cloaking list (trackers' hosts that the v2fly and AdGuard
+files call a company's other hosts: Adobe's omtrdc.net), then a v2fly '@ads' line, then a plain v2fly line, then AdGuard's companies DB (it files a
 company's whole web domain under its tracker: google.com as advertising), then
 Disconnect's services.json (2020), then the webXray owner list (last: 2018 data, and a
 category only where it says what an owner is used for). AdGuard's cname-trackers names
@@ -42,7 +45,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = "2026.12.03.10"
+VERSION = "2026.12.03.11"
 
 # Companies behind the v2fly files: file -> (company, parent chain or "-", category of
 # plain lines, category of '@ads' lines). A file not listed inherits from the file that
@@ -374,6 +377,8 @@ def webxray_entries(wxdir, known):
                 yield suffix, company, " > ".join(chain) or "-", category, service
 
 
+HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+")
+
 # AdGuard cname-trackers' tracker names -> (company, category when the catalog's entry of
 # the CNAME target gives no tracker category of its own).
 CNAME_TRACKERS = {
@@ -397,9 +402,34 @@ CNAME_TRACKERS = {
     "TraceDock": ("TraceDock", "analytics"),
     "Webtrekk": ("Webtrekk", "analytics"),
     "Wizaly": ("Wizaly", "attribution"),
+    # NextDNS's CNAME cloaking list spells some differently or names more
+    "actionlink": ("actionlink", "advertising"),
+    "AdSpyglass": ("AdSpyglass", "advertising"),
+    "adcloud": ("GMO Internet Group", "advertising"),
+    "Branch": ("Branch", "attribution"),
+    "DataUnlocker": ("DataUnlocker", "analytics"),
+    "Fathom": ("Fathom", "analytics"),
+    "NP6 by ChapsVision": ("NP6", "analytics"),
+    "Plausible Analytics": ("Plausible Analytics", "analytics"),
 }
+
+
+def nextdns_cname_entries(path):
+    """(host, company name as the list spells it) of NextDNS's CNAME cloaking list: blocks
+    of "# COMPANY", "# https://site" and the hosts cloaked aliases point at."""
+    company = None
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            line = raw.strip()
+            if not line:
+                company = None
+            elif line.startswith("#"):
+                text = line.lstrip("# ").strip()
+                if company is None and text and not text.startswith(("http", "Note:")):
+                    company = text
+            elif company is not None and HOST.fullmatch(line.lower()):
+                yield line.lower(), company
 TRACKING = {"advertising", "attribution", "analytics", "crash-reporting", "telemetry"}
-HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)+")
 
 
 def cname_tracker_entries(cndir):
@@ -509,6 +539,12 @@ def main():
         if parent != "-":
             parents.setdefault(company, parent)
     known = {name_key(c): c for c in [c[1] for c in curated] + [v[0] for v in COMPANIES.values()]}
+    ncpath = os.path.join(HERE, "lists", "nextdns-cname-cloaking-blocklist", "domains")
+    for suffix, name in nextdns_cname_entries(ncpath):
+        company, category = CNAME_TRACKERS.get(name, (name, "analytics"))
+        company = known.get(name_key(company), company)
+        add(1.5, suffix, company, category, f"{name} (a CNAME cloaking target, NextDNS)",
+            "nextdns-cname", parents.get(company, "-"))
     for suffix, company, category, service, tid in adguard_entries(agdir, known):
         if overruled(suffix, company, category not in ("cdn", "vendor")):
             dropped["adguard"] += 1
@@ -601,6 +637,8 @@ def main():
         "#                 see LICENSES/disconnect-services.txt)\n"
         "#   webxray       webXray domain owner lists by Timothy Libert (GPL-3.0; see\n"
         "#                 lists/webxray-domain-owners/SOURCE.txt)\n"
+        "#   nextdns-cname NextDNS CNAME cloaking blocklist, domains (MIT License, Copyright (c)\n"
+        "#                 2022 NextDNS; see LICENSES/nextdns-cname-cloaking-blocklist.txt)\n"
         "#   adguard-cname:TRACKER  AdGuard cname-trackers, trackers/TRACKER.md (MIT License,\n"
         "#                 Copyright 2021 Adguard Software Ltd; see LICENSES/adguard-cname-trackers.txt)\n"
         "#   phonehome     the project's curated entries; curated.tsv gives each one's public source\n"
@@ -612,7 +650,8 @@ def main():
         "#\n"
     )
     for d in ("v2fly-domain-list-community", "nextdns-native-tracking-domains", "adguard-companiesdb",
-              "disconnect-services", "webxray-domain-owners", "adguard-cname-trackers"):
+              "disconnect-services", "webxray-domain-owners", "nextdns-cname-cloaking-blocklist",
+              "adguard-cname-trackers"):
         for l in source_lines(d):
             out.write(f"# {d}: {l}\n")
     out.write("#\n")

@@ -467,6 +467,17 @@ mod tests {
             assert_ne!(e.category, Category::Cdn, "{suffix}");
         }
         assert!(aliases > 5000, "{aliases}");
+        // The hosts aliases point at are trackers' collection hosts (NextDNS's list):
+        // Adobe's 2o7.net is analytics, and Lead Forensics' one Azure Traffic Manager
+        // name is Lead Forensics', not Microsoft's.
+        let e = check(&cat, "gap.com.112.2o7.net", "Adobe", Category::Analytics);
+        assert!(e.source.starts_with("nextdns-cname"), "{}", e.source);
+        check(
+            &cat,
+            "ghochv3eng.trafficmanager.net",
+            "Lead Forensics",
+            Category::Analytics,
+        );
         assert!(cat
             .lookup("www.amazonbusiness.com")
             .is_none_or(|e| e.alias_of.is_none()));
