@@ -512,6 +512,14 @@ mod tests {
         );
         assert_eq!(e.parent.as_deref(), Some("Sauce Labs"));
         assert_eq!(e.source, "phonehome");
+        // Indoor positioning, and a marketing cloud's push SDK under its buyer.
+        check(&cat, "dashboard.situm.com", "Situm", Category::Analytics);
+        check(
+            &cat,
+            "mobile.exacttarget.com",
+            "Salesforce",
+            Category::Messaging,
+        );
     }
 
     #[test]
