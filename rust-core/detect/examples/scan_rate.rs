@@ -2,6 +2,9 @@
 //!
 //! `cargo run --release -p phonehome-detect --example scan_rate [IDENTIFIER_SETS] [CASE]`
 //!
+//! IDENTIFIER_SETS may be `lab`: lab/ids.toml, the set `bench/run` and the analyzer's
+//! `layered_rate` use (short contact names included), for the detector alone.
+//!
 //! CASE runs only the cases whose label contains it (for a profiler: `perf record`).
 //!
 //! Each identifier set is a full identifiers file's worth of values (IMEI, IMSI, phone,
@@ -36,6 +39,13 @@ fn ids(sets: usize) -> Identifiers {
         ids.email.push(format!("user{i}@example.com"));
     }
     ids
+}
+
+/// The lab's identifiers file.
+fn lab_ids() -> Identifiers {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../lab/ids.toml");
+    let text = std::fs::read_to_string(path).expect("lab/ids.toml");
+    Identifiers::from_toml(&text).expect("a valid identifiers file")
 }
 
 /// A JSON telemetry body of about `size` bytes: keys, timestamps, UUIDs, prices, text,
@@ -97,20 +107,25 @@ fn rate(label: &str, bytes: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let sets: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(4);
-    let det = Detector::new(&ids(sets), &Options::default());
+    let arg = std::env::args().nth(1);
+    let set = match arg.as_deref() {
+        Some("lab") => lab_ids(),
+        a => ids(a.and_then(|a| a.parse().ok()).unwrap_or(4)),
+    };
+    let det = Detector::new(&set, &Options::default());
     let no_probe = Detector::new(
-        &ids(sets),
+        &set,
         &Options {
             probable: false,
             decode_base64_blobs: false,
             ..Options::default()
         },
     );
-    println!("{} identifier sets, {} patterns", sets, det.pattern_count());
+    println!(
+        "identifier sets: {}, {} patterns",
+        arg.as_deref().unwrap_or("4"),
+        det.pattern_count()
+    );
     const CHUNK: usize = 64 * 1024; // the default per-flow scan limit
     let plain = body(CHUNK, false);
     let escaped = body(CHUNK, true);

@@ -1,5 +1,6 @@
 //! One pass that sorts every byte into the classes the structural scans look for
-//! (digits, the bytes of numbers, the base64 alphabet, MAC separators) and keeps one
+//! (digits, the bytes of numbers, the base64 alphabet, MAC separators, upper- and
+//! lower-case letters) and keeps one
 //! bit per byte and class. The scans then walk these bitmasks a word of 64 bytes at a
 //! time instead of reading the bytes one by one each: in a profile of a JSON body the
 //! four byte-by-byte walks were 60% of the detector's time.
@@ -25,6 +26,8 @@ const UNDERSCORE: u8 = 1 << 7; // 0x5f
 const NUMERIC: u8 = DIGIT | NUM_PUNCT;
 /// Letters, digits and `+ / - _`: either base64 alphabet.
 const BASE64: u8 = DIGIT | UPPER_A | UPPER_B | LOWER_A | LOWER_B | B64_PUNCT | UNDERSCORE;
+const UPPER: u8 = UPPER_A | UPPER_B;
+const LOWER: u8 = LOWER_A | LOWER_B;
 
 /// Low nibble -> the product classes that allow it.
 const LO: [u8; 16] = {
@@ -88,9 +91,12 @@ pub(crate) enum Class {
     Base64 = 2,
     /// `:` and `-`, between the bytes of a MAC address.
     MacSep = 3,
+    /// `A`..`Z` and `a`..`z`: encoded data has both, words and hex mostly one.
+    Upper = 4,
+    Lower = 5,
 }
 
-const CLASSES: usize = 4;
+const CLASSES: usize = 6;
 
 /// Bit `i % 64` of word `i / 64` of a class's mask is set when byte `i` is in it. Each
 /// mask ends with a zero word, so a scan that reads one word past the data sees no
@@ -192,6 +198,8 @@ pub(crate) fn block_portable(block: &[u8; 64]) -> [u64; CLASSES] {
         out[Class::Numeric as usize] |= u64::from(c & NUMERIC != 0) << i;
         out[Class::Base64 as usize] |= u64::from(c & BASE64 != 0) << i;
         out[Class::MacSep as usize] |= u64::from(matches!(b, b':' | b'-')) << i;
+        out[Class::Upper as usize] |= u64::from(c & UPPER != 0) << i;
+        out[Class::Lower as usize] |= u64::from(c & LOWER != 0) << i;
     }
     out
 }
@@ -200,11 +208,11 @@ pub(crate) fn block_portable(block: &[u8; 64]) -> [u64; CLASSES] {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Class, BASE64, HI, LO, NUMERIC};
+    use super::{Class, BASE64, CLASSES, HI, LO, LOWER, NUMERIC, UPPER};
 
-    /// Four masks of 32 bytes.
+    /// The masks of 32 bytes.
     #[target_feature(enable = "avx2")]
-    fn half(v: __m256i) -> [u32; 4] {
+    fn half(v: __m256i) -> [u32; CLASSES] {
         let table = |t: &[u8; 16]| {
             // SAFETY: reads 16 bytes from a 16-byte array (unaligned load).
             let x = unsafe { _mm_loadu_si128(t.as_ptr().cast()) };
@@ -229,11 +237,13 @@ mod x86 {
         // Bit 0 (digits) moved to each byte's sign bit; 16-bit shifts carry nothing
         // into another byte's sign bit.
         let digit = _mm256_movemask_epi8(_mm256_slli_epi16::<7>(c)) as u32;
-        let mut out = [0u32; 4];
+        let mut out = [0u32; CLASSES];
         out[Class::Digit as usize] = digit;
         out[Class::Numeric as usize] = any(NUMERIC);
         out[Class::Base64 as usize] = any(BASE64);
         out[Class::MacSep as usize] = _mm256_movemask_epi8(sep) as u32;
+        out[Class::Upper as usize] = any(UPPER);
+        out[Class::Lower as usize] = any(LOWER);
         out
     }
 
@@ -250,7 +260,7 @@ mod x86 {
                 )
             };
             let (a, z) = (half(v0), half(v1));
-            for k in 0..4 {
+            for k in 0..CLASSES {
                 words[k * stride + b] = u64::from(a[k]) | u64::from(z[k]) << 32;
             }
         }
@@ -261,7 +271,7 @@ mod x86 {
 mod arm {
     use std::arch::aarch64::*;
 
-    use super::{Class, BASE64, HI, LO, NUMERIC};
+    use super::{Class, BASE64, HI, LO, LOWER, NUMERIC, UPPER};
 
     /// 64 bytes of 0x00/0xff (one per byte of the block) to 64 bits: each byte keeps
     /// its own weight, and pairwise additions pack eight bytes into one.
@@ -289,6 +299,8 @@ mod arm {
             let mut numeric = digit;
             let mut base64 = digit;
             let mut sep = digit;
+            let mut upper = digit;
+            let mut lower = digit;
             for q in 0..4 {
                 // SAFETY: `block` is 64 bytes; this reads bytes 16q..16q+16 of it.
                 let v = unsafe { vld1q_u8(block.as_ptr().add(16 * q)) };
@@ -300,11 +312,15 @@ mod arm {
                 numeric[q] = vtstq_u8(c, vdupq_n_u8(NUMERIC));
                 base64[q] = vtstq_u8(c, vdupq_n_u8(BASE64));
                 sep[q] = vorrq_u8(vceqq_u8(v, vdupq_n_u8(b':')), vceqq_u8(v, vdupq_n_u8(b'-')));
+                upper[q] = vtstq_u8(c, vdupq_n_u8(UPPER));
+                lower[q] = vtstq_u8(c, vdupq_n_u8(LOWER));
             }
             words[Class::Digit as usize * stride + b] = movemask(digit);
             words[Class::Numeric as usize * stride + b] = movemask(numeric);
             words[Class::Base64 as usize * stride + b] = movemask(base64);
             words[Class::MacSep as usize * stride + b] = movemask(sep);
+            words[Class::Upper as usize * stride + b] = movemask(upper);
+            words[Class::Lower as usize * stride + b] = movemask(lower);
         }
     }
 
@@ -358,6 +374,7 @@ pub(crate) struct Bits<'a> {
 
 impl<'a> Bits<'a> {
     /// A mask computed from others; like every mask, it ends with a zero word.
+    #[cfg(test)]
     pub(crate) fn from_words(words: &'a [u64]) -> Bits<'a> {
         Bits { words }
     }
@@ -432,11 +449,28 @@ impl<'a> Bits<'a> {
     }
 
     /// The 64 bits starting at bit `i - back` (clear where that is before bit 0).
+    #[cfg(test)]
     pub(crate) fn window_back(self, i: usize, back: usize) -> u64 {
         match i.checked_sub(back) {
             Some(j) => self.window(j),
             None => self.window(0).checked_shl((back - i) as u32).unwrap_or(0),
         }
+    }
+
+    /// Whether any bit in `from..to` is set: one or two words for a short range.
+    pub(crate) fn any(self, from: usize, to: usize) -> bool {
+        if from >= to {
+            return false;
+        }
+        let (a, b) = (from / 64, (to - 1) / 64);
+        let head = !0u64 << (from % 64);
+        let tail = !0u64 >> (63 - (to - 1) % 64);
+        if a == b {
+            return self.word(a) & head & tail != 0;
+        }
+        self.word(a) & head != 0
+            || (a + 1..b).any(|w| self.word(w) != 0)
+            || self.word(b) & tail != 0
     }
 
     /// Words in the mask, the zero word at the end included.
@@ -453,6 +487,15 @@ impl<'a> Bits<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ALL: [Class; CLASSES] = [
+        Class::Digit,
+        Class::Numeric,
+        Class::Base64,
+        Class::MacSep,
+        Class::Upper,
+        Class::Lower,
+    ];
 
     fn by_bytes(data: &[u8], f: impl Fn(u8) -> bool) -> Vec<bool> {
         data.iter().map(|&b| f(b)).collect()
@@ -488,7 +531,15 @@ mod tests {
                     bits(c.mask(Class::MacSep), len),
                     by_bytes(&data, |b| matches!(b, b':' | b'-'))
                 );
-                for k in [Class::Digit, Class::Numeric, Class::Base64, Class::MacSep] {
+                assert_eq!(
+                    bits(c.mask(Class::Upper), len),
+                    by_bytes(&data, |b| b.is_ascii_uppercase())
+                );
+                assert_eq!(
+                    bits(c.mask(Class::Lower), len),
+                    by_bytes(&data, |b| b.is_ascii_lowercase())
+                );
+                for k in ALL {
                     assert!((len..len.next_multiple_of(64) + 64).all(|i| !c.mask(k).get(i)));
                 }
             }
@@ -501,7 +552,7 @@ mod tests {
         let c = Classes::new(&data);
         for (b, block) in data.chunks_exact(64).enumerate() {
             let want = block_portable(block.first_chunk::<64>().unwrap());
-            for k in [Class::Digit, Class::Numeric, Class::Base64, Class::MacSep] {
+            for k in ALL {
                 assert_eq!(c.mask(k).word(b), want[k as usize], "block {b} class {k:?}");
             }
         }
@@ -536,6 +587,13 @@ mod tests {
                 }
                 let w: u64 = (0..64).fold(0, |a, k| a | u64::from(m.get(from + k)) << k);
                 assert_eq!(m.window(from), w);
+                for to in [from, from + 1, from + 5, from + 64, from + 130] {
+                    assert_eq!(
+                        m.any(from, to),
+                        (from..to).any(|i| m.get(i)),
+                        "{from}..{to}"
+                    );
+                }
                 for back in [1, 3, 70] {
                     let w: u64 = (0..64).fold(0, |a, k| {
                         let bit = (from + k).checked_sub(back).is_some_and(|i| m.get(i));

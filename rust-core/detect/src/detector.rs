@@ -525,7 +525,7 @@ impl Detector {
     fn scan_blobs(&self, data: &[u8], classes: &Classes, where_: Where, out: &mut Vec<Found>) {
         let min = self.opts.min_base64_blob.max(15);
         let mut inner = Vec::new();
-        for_each_base64_run(data, classes.mask(Class::Base64), min, |s, e| {
+        for_each_base64_run(data, classes, min, |s, e| {
             let Some(decoded) = encode::base64_decode(&data[s..e]) else {
                 return;
             };
@@ -551,13 +551,18 @@ impl Detector {
 /// Calls `f` for each maximal run of base64 characters at least `min` long (trailing
 /// `=` excluded), and, for runs holding `/`, for each `/`-separated piece at least
 /// `min` long: a URL path is one run of the standard alphabet, but its segments are
-/// where a blob would start. `b64` marks `data`'s base64 characters.
+/// where a blob would start. `classes` are `data`'s.
 pub(crate) fn for_each_base64_run(
     data: &[u8],
-    b64: Bits<'_>,
+    classes: &Classes,
     min: usize,
     mut f: impl FnMut(usize, usize),
 ) {
+    let b64 = classes.mask(Class::Base64);
+    let (upper, lower) = (classes.mask(Class::Upper), classes.mask(Class::Lower));
+    // Encoded data has both cases; words, numbers and hex strings, the usual long
+    // runs in text, lack one, and decoding them would only cost time.
+    let mixed = |s: usize, e: usize| upper.any(s, e) && lower.any(s, e);
     // A run of at least `min` (>= 15) characters covers a whole aligned 8-byte word, so
     // only runs through such words are looked at: eight of them tested at once on the
     // mask.
@@ -569,17 +574,13 @@ pub(crate) fn for_each_base64_run(
         from = i;
         a = i.next_multiple_of(8);
         let run = &data[s..i];
-        // Encoded data has both cases; words, numbers and hex strings, the usual long
-        // runs in text, lack one, and decoding them would only cost time.
-        let mixed =
-            |r: &[u8]| r.iter().any(u8::is_ascii_uppercase) && r.iter().any(u8::is_ascii_lowercase);
-        if run.len() >= min && mixed(run) {
+        if run.len() >= min && mixed(s, i) {
             f(s, i);
             if run.contains(&b'/') {
                 let mut ps = s;
                 for piece in run.split(|&c| c == b'/') {
                     let pe = ps + piece.len();
-                    if piece.len() >= min && mixed(piece) && (ps, pe) != (s, i) {
+                    if piece.len() >= min && mixed(ps, pe) && (ps, pe) != (s, i) {
                         f(ps, pe);
                     }
                     ps = pe + 1;

@@ -41,6 +41,9 @@ pub(crate) struct Structure {
     phone_forms: HashMap<Vec<u8>, Vec<(u32, Kind)>>,
     /// Bit n set when some key of `phone_forms` is n bytes long.
     phone_lens: u32,
+    /// The fewest digits any key of `phone_forms` holds (`usize::MAX` when none): a
+    /// numeric region with fewer cannot hold a configured number.
+    min_digits: usize,
     /// Some numbers are not in the automaton: look every digit run up whole.
     whole_runs: bool,
     location: Option<(u32, Location)>,
@@ -57,10 +60,16 @@ impl Structure {
             .keys()
             .filter(|k| k.len() < 32)
             .fold(0, |m, k| m | (1 << k.len()));
+        let min_digits = phone_forms
+            .keys()
+            .map(|k| k.iter().filter(|c| c.is_ascii_digit()).count())
+            .min()
+            .unwrap_or(usize::MAX);
         Self {
             probable,
             phone_forms,
             phone_lens,
+            min_digits,
             whole_runs,
             location,
         }
@@ -115,7 +124,7 @@ enum Axis {
     Lon,
 }
 
-/// One pass over the digit runs.
+/// One pass over the digit runs of the numeric regions.
 pub(crate) fn numbers(
     d: &Structure,
     data: &[u8],
@@ -123,120 +132,119 @@ pub(crate) fn numbers(
     where_: Where,
     out: &mut Vec<Found>,
 ) {
-    let n = data.len();
     let digit = classes.mask(Class::Digit);
     let numeric = classes.mask(Class::Numeric);
-    let pair_words = region_pairs(numeric, digit);
-    let pairs = Bits::from_words(&pair_words);
     let mut decimals = Vec::new();
     let mut digits = Vec::new();
-    let mut i = 0;
-    let mut region_end = 0;
-    while i < n {
-        if i >= region_end {
-            match next_numeric_region(numeric, pairs, i) {
-                Some((rs, re)) => (i, region_end) = (rs, re),
-                None => break,
-            }
-        }
-        // The next digit run of the region, if it has one more.
-        match digit.next_set(i) {
-            Some(j) if j < region_end => i = j,
-            _ => {
-                i = region_end;
-                continue;
-            }
-        }
-        let s = i;
-        i = digit.next_clear(i);
-        let e = i;
-        if d.probable {
-            probable_digits(data, s, e, where_, out);
-        }
-        if !d.phone_forms.is_empty() {
-            separated_phone(d, data, s, e, where_, out, &mut digits);
-        }
-        if d.whole_runs {
-            whole_phone(d, data, s, e, where_, out, &mut digits);
-        }
-        if d.location.is_some() && e - s <= 3 && data.get(e) == Some(&b'.') {
-            let mut fe = e + 1;
-            while fe < n && data[fe].is_ascii_digit() {
-                fe += 1;
-            }
-            let start = if s > 0 && data[s - 1] == b'-' {
-                s - 1
-            } else {
-                s
-            };
-            let left_ok =
-                start == 0 || !(data[start - 1].is_ascii_alphanumeric() || data[start - 1] == b'.');
-            let right_ok = data
-                .get(fe)
-                .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'.'));
-            if fe - (e + 1) >= 3 && left_ok && right_ok {
-                let value = std::str::from_utf8(&data[start..fe])
-                    .ok()
-                    .and_then(|t| t.parse::<f64>().ok());
-                if let Some(value) = value {
-                    decimals.push(Decimal {
-                        start,
-                        end: fe,
-                        value,
-                        key: axis_key(data, start),
-                    });
+    regions::for_each(numeric, digit, |rs, re| {
+        let wants = Wants::of(d, data, re - rs, re);
+        if wants.runs() {
+            let mut i = rs;
+            while let Some(s) = digit.next_set(i).filter(|&s| s < re) {
+                let e = digit.next_clear(s);
+                i = e;
+                if wants.probable {
+                    probable_digits(data, s, e, where_, out);
+                }
+                if wants.separated {
+                    separated_phone(d, data, s, e, where_, out, &mut digits);
+                }
+                if wants.whole {
+                    whole_phone(d, data, s, e, where_, out, &mut digits);
+                }
+                if wants.location && e - s <= 3 && data.get(e) == Some(&b'.') {
+                    // The fractional digits are part of this number, not a run of
+                    // their own.
+                    i = decimal(data, s, e, &mut decimals);
                 }
             }
-            i = fe;
+        } else if wants.location {
+            // Only decimals are left: runs of 1 to 3 digits before a `.`, found from
+            // the dots.
+            let mut i = rs;
+            for p in memchr::memchr_iter(b'.', &data[rs..re]) {
+                let e = rs + p;
+                let s = digit.run_start(e, i);
+                if s < e && e - s <= 3 {
+                    i = decimal(data, s, e, &mut decimals);
+                }
+            }
         }
-    }
+    });
     if let Some((ident, loc)) = d.location {
         locations(ident, &loc, data, &decimals, where_, out);
     }
 }
 
-/// Everything the number scans look at (a 15-digit run, `138 0013 8000`, `1.234`) is a
-/// run of at least 5 numeric bytes (digits and ` -.()/+%`) holding a digit. Such a run
-/// covers both bytes at some position `4k, 4k+1`, so only those pairs are candidates:
-/// both numeric, one a digit, and inside a numeric run of 5 or more. Bit `4k` of the
-/// result is set for such a pair; the masks test 16 pairs at once, once per word.
-pub(crate) fn region_pairs(numeric: Bits<'_>, digit: Bits<'_>) -> Vec<u64> {
-    const PAIRS: u64 = 0x1111_1111_1111_1111;
-    (0..numeric.words())
-        .map(|w| {
-            let base = w * 64;
-            let (n0, d0) = (numeric.word(w), digit.word(w));
-            if n0 & PAIRS == 0 {
-                return 0;
-            }
-            let (n1, d1) = (numeric.window(base + 1), digit.window(base + 1));
-            // Bit i: a numeric run of 5 starts at base - 3 + i. A pair at base + t lies
-            // in a run of 5 or more exactly when one starts in t - 3..=t.
-            let fives = (0..5).fold(!0u64, |m, k| m & numeric.window_back(base + k, 3));
-            let long = fives | fives >> 1 | fives >> 2 | fives >> 3;
-            n0 & n1 & (d0 | d1) & long & PAIRS
-        })
-        .collect()
+/// The decimal number whose integer digits are `s..e` (`data[e]` is `.`), kept when
+/// it has at least 3 decimals and stands alone; returns where its digits end.
+fn decimal(data: &[u8], s: usize, e: usize, decimals: &mut Vec<Decimal>) -> usize {
+    let n = data.len();
+    let mut fe = e + 1;
+    while fe < n && data[fe].is_ascii_digit() {
+        fe += 1;
+    }
+    let start = if s > 0 && data[s - 1] == b'-' {
+        s - 1
+    } else {
+        s
+    };
+    let left_ok =
+        start == 0 || !(data[start - 1].is_ascii_alphanumeric() || data[start - 1] == b'.');
+    let right_ok = data
+        .get(fe)
+        .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'.'));
+    if fe - (e + 1) >= 3 && left_ok && right_ok {
+        let value = std::str::from_utf8(&data[start..fe])
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok());
+        if let Some(value) = value {
+            decimals.push(Decimal {
+                start,
+                end: fe,
+                value,
+                key: axis_key(data, start),
+            });
+        }
+    }
+    fe
 }
 
-/// The first numeric region at or after `from` (cut at `from` on the left), found
-/// through the candidate pairs of [`region_pairs`].
-pub(crate) fn next_numeric_region(
-    numeric: Bits<'_>,
-    pairs: Bits<'_>,
-    from: usize,
-) -> Option<(usize, usize)> {
-    let mut a = from.next_multiple_of(4);
-    while let Some(p) = pairs.next_set(a) {
-        let rs = numeric.run_start(p, from);
-        let re = numeric.next_clear(p + 2);
-        if re - rs >= 5 {
-            return Some((rs, re));
+/// Which of the per-run checks can find anything in one numeric region, decided from
+/// its length before any run is looked at: most regions of a JSON body (a UUID's
+/// groups, a version, a price) are too short to hold a configured number or a 15-digit
+/// identifier, and only a position's decimals are left to look for there.
+#[derive(Debug, Default, Clone, Copy)]
+struct Wants {
+    probable: bool,
+    separated: bool,
+    whole: bool,
+    location: bool,
+}
+
+impl Wants {
+    /// `len` is the length of the region ending at `end`: at least its digits.
+    fn of(d: &Structure, data: &[u8], len: usize, end: usize) -> Wants {
+        // A number's groups all lie in its region unless a separator is `%2D`, `%2E`
+        // or `%2F`, whose letter ends the region: then later regions add digits.
+        let escaped_on = end >= 2
+            && data[end - 2..end] == *b"%2"
+            && data
+                .get(end)
+                .is_some_and(|c| matches!(c.to_ascii_uppercase(), b'D' | b'E' | b'F'));
+        let numbers = len >= d.min_digits;
+        Wants {
+            probable: d.probable && len >= 15,
+            separated: !d.phone_forms.is_empty() && (numbers || escaped_on),
+            whole: d.whole_runs && numbers,
+            location: d.location.is_some(),
         }
-        // Only a cut at `from` makes a region short: the pairs of its run go with it.
-        a = re.next_multiple_of(4);
     }
-    None
+
+    /// Whether every digit run must be looked at.
+    fn runs(self) -> bool {
+        self.probable || self.separated || self.whole
+    }
 }
 
 fn probable_digits(data: &[u8], s: usize, e: usize, where_: Where, out: &mut Vec<Found>) {
@@ -728,6 +736,8 @@ fn locations(
     }
 }
 
+mod regions;
+
 #[cfg(test)]
 mod reference;
 
@@ -740,8 +750,11 @@ mod tests {
         let region = |text: &[u8]| {
             let c = Classes::new(text);
             let (numeric, digit) = (c.mask(Class::Numeric), c.mask(Class::Digit));
-            let pairs = region_pairs(numeric, digit);
-            next_numeric_region(numeric, Bits::from_words(&pairs), 0)
+            let mut first = None;
+            regions::for_each(numeric, digit, |s, e| {
+                first.get_or_insert((s, e));
+            });
+            first
         };
         for pad in 0..70 {
             for body in ["1.234", "861234567890123", "138 0013 8000", "-3.1415"] {

@@ -216,6 +216,12 @@ fn old_base64_runs(data: &[u8], min: usize) -> Vec<(usize, usize)> {
 /// Structure as the detector builds it for the test identifiers: probable hits on,
 /// a few numbers (separators and whole runs), a location.
 fn structure() -> Structure {
+    configured(true, true, true)
+}
+
+/// The test identifiers' structure with probable hits, whole-run lookups and the
+/// location each on or off: the number scan skips regions by what is wanted.
+fn configured(probable: bool, whole_runs: bool, location: bool) -> Structure {
     let mut forms: HashMap<Vec<u8>, Vec<(u32, Kind)>> = HashMap::new();
     for (i, e164) in ["+8613800138000", "+8613912345678", "+12025550143"]
         .iter()
@@ -234,7 +240,7 @@ fn structure() -> Structure {
         lon: 116.4074,
         radius_m: 500.0,
     };
-    Structure::new(true, forms, true, Some((9, loc)))
+    Structure::new(probable, forms, whole_runs, location.then_some((9, loc)))
 }
 
 fn plain(found: Vec<Found>) -> Vec<(u32, Hit)> {
@@ -272,6 +278,12 @@ fn token() -> impl Strategy<Value = Vec<u8>> {
             b"ODYxMjM0NTY3ODkwMTI3IGlzIG15IElNRUk=",
             b"aGVsbG8vV29ybGQxMjM0NTY3OA/SGVsbG9Xb3JsZDEyMzQ1Njc4",
             b"imei=someone@example.com",
+            // Separators whose letter ends a numeric region, and decimals in a row.
+            b"138%2D0013%2d8000",
+            b"+1 (202)%2E555%2F0143",
+            b"39.9042.116.4074",
+            // A bare number exactly as long as the shortest configured form.
+            b"=2025550143&",
         ])
         .prop_map(<[u8]>::to_vec),
     ]
@@ -282,21 +294,26 @@ fn heavy_input() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn check(data: &[u8]) -> Result<(), TestCaseError> {
-    let d = structure();
     let classes = Classes::new(data);
-    let (mut old, mut new) = (Vec::new(), Vec::new());
-    old_numbers(&d, data, Where::Body, &mut old);
-    numbers(&d, data, &classes, Where::Body, &mut new);
-    prop_assert_eq!(plain(old), plain(new), "numbers");
+    for probable in [true, false] {
+        for whole_runs in [true, false] {
+            for location in [true, false] {
+                let d = configured(probable, whole_runs, location);
+                let (mut old, mut new) = (Vec::new(), Vec::new());
+                old_numbers(&d, data, Where::Body, &mut old);
+                numbers(&d, data, &classes, Where::Body, &mut new);
+                let config = (probable, whole_runs, location);
+                prop_assert_eq!(plain(old), plain(new), "numbers, {:?}", config);
+            }
+        }
+    }
     let (mut old, mut new) = (Vec::new(), Vec::new());
     old_macs(data, Where::Body, &mut old);
     macs(data, classes.mask(Class::MacSep), Where::Body, &mut new);
     prop_assert_eq!(plain(old), plain(new), "macs");
     for min in [15, 16, 24] {
         let mut new = Vec::new();
-        for_each_base64_run(data, classes.mask(Class::Base64), min, |s, e| {
-            new.push((s, e))
-        });
+        for_each_base64_run(data, &classes, min, |s, e| new.push((s, e)));
         prop_assert_eq!(old_base64_runs(data, min), new, "base64 runs, min {}", min);
     }
     Ok(())
