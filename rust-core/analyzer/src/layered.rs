@@ -2,7 +2,7 @@
 //! unwrap crate's), each hit with the layers it was found under.
 
 use phonehome_detect::{Detector, Hit, Kind, Where};
-use phonehome_unwrap::{unwrap, Budget, Layer, Limits};
+use phonehome_unwrap::{unwrap_with_base64_mask, Budget, Layer, Limits};
 
 /// A hit and the wrappings around it, outermost first.
 #[derive(Debug)]
@@ -23,19 +23,22 @@ pub fn scan(
     limits: &Limits,
     budget: &mut Budget,
 ) -> Vec<LayeredHit> {
-    let mut out: Vec<LayeredHit> = detector
-        .scan(bytes, place)
+    // The walk reads the detector's byte classes of `bytes` instead of its own pass.
+    let (hits, views) = detector.scan_then(bytes, place, |base64| {
+        if budget.left() == 0 {
+            Vec::new()
+        } else {
+            unwrap_with_base64_mask(bytes, base64, limits, budget)
+        }
+    });
+    let mut out: Vec<LayeredHit> = hits
         .into_iter()
         .map(|hit| LayeredHit {
             layers: Vec::new(),
             hit,
         })
         .collect();
-    if budget.left() == 0 {
-        return out;
-    }
     let at_top: Vec<Kind> = out.iter().map(|h| h.hit.kind).collect();
-    let views = unwrap(bytes, limits, budget);
     // Kinds each view showed, by index in `views`.
     let mut shown: Vec<Vec<Kind>> = Vec::with_capacity(views.len());
     for view in &views {
@@ -125,6 +128,108 @@ mod tests {
             scan_all(b"a=1&imei=861234567890127&b=%7B%7D"),
             [(vec![], "plain")]
         );
+    }
+
+    /// `scan` as it was before the walk read the detector's classes: the detector,
+    /// then the walk over its own.
+    fn scan_before(
+        detector: &Detector,
+        bytes: &[u8],
+        place: Where,
+        limits: &Limits,
+        budget: &mut Budget,
+    ) -> Vec<LayeredHit> {
+        let mut out: Vec<LayeredHit> = detector
+            .scan(bytes, place)
+            .into_iter()
+            .map(|hit| LayeredHit {
+                layers: Vec::new(),
+                hit,
+            })
+            .collect();
+        if budget.left() == 0 {
+            return out;
+        }
+        let at_top: Vec<Kind> = out.iter().map(|h| h.hit.kind).collect();
+        let views = phonehome_unwrap::unwrap(bytes, limits, budget);
+        let mut shown: Vec<Vec<Kind>> = Vec::with_capacity(views.len());
+        for view in &views {
+            if phonehome_unwrap::is_compressed(&view.bytes) {
+                shown.push(Vec::new());
+                continue;
+            }
+            let hits = detector.scan(&view.bytes, place);
+            let kinds: Vec<Kind> = hits.iter().map(|h| h.kind).collect();
+            for hit in hits {
+                if !seen_above(hit.kind, view.parent, &views, &shown, &at_top) {
+                    out.push(LayeredHit {
+                        layers: view.layers.clone(),
+                        hit,
+                    });
+                }
+            }
+            shown.push(kinds);
+        }
+        out
+    }
+
+    fn base64(data: &[u8]) -> String {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        data.chunks(3)
+            .flat_map(|c| {
+                let n = c
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |a, (i, &b)| a | u32::from(b) << (16 - 8 * i));
+                (0..=c.len()).map(move |i| T[(n >> (18 - 6 * i) & 63) as usize] as char)
+            })
+            .collect()
+    }
+
+    /// Pieces of a payload: plain or wrapped IMEIs, digests, escapes, noise.
+    fn piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let imei = b"{\"imei\":\"861234567890127\"}".to_vec();
+        prop_oneof![
+            Just(imei.clone()),
+            Just(base64(&imei).into_bytes()),
+            Just(hex(&imei).into_bytes()),
+            Just(hex(&gzip(&imei)).into_bytes()),
+            Just(base64(&gzip(&imei)).into_bytes()),
+            Just(b"a=1&d=%7B%22imei%22%3A%22861234567890127%22%7D".to_vec()),
+            Just(b"\"u\":\"https:\\/\\/x.org\\/p\"".to_vec()),
+            Just(b"9f86d081884c7d659a2feaa0c55ad015".to_vec()),
+            Just(b"d3b07384-d9a0-4c9b-8f8e-1c2f3a4b5c6d".to_vec()),
+            proptest::collection::vec(
+                proptest::sample::select(b"Aa0+/-_=\"{}:,. \n%\\".to_vec()),
+                0..80
+            ),
+            proptest::collection::vec(any::<u8>(), 0..80),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn the_walk_on_the_detectors_classes_finds_what_it_found_on_its_own(
+            pieces in proptest::collection::vec(piece(), 0..12),
+            cap in proptest::sample::select(vec![0usize, 300, 1 << 20]),
+        ) {
+            let bytes = pieces.concat();
+            let det = detector();
+            let limits = Limits::for_scan_limit(64 * 1024);
+            let (mut new, mut old) = (Budget::new(cap), Budget::new(cap));
+            let hits = scan(&det, &bytes, Where::Body, &limits, &mut new);
+            let before = scan_before(&det, &bytes, Where::Body, &limits, &mut old);
+            proptest::prop_assert_eq!(format!("{hits:?}"), format!("{before:?}"));
+            proptest::prop_assert_eq!(new, old);
+            let (_, views) = det.scan_then(&bytes, Where::Body, |mask| {
+                phonehome_unwrap::unwrap_with_base64_mask(&bytes, mask, &limits, &mut Budget::new(cap))
+            });
+            let own = phonehome_unwrap::unwrap(&bytes, &limits, &mut Budget::new(cap));
+            proptest::prop_assert_eq!(views, own);
+        }
     }
 
     #[test]

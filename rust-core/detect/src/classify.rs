@@ -473,6 +473,11 @@ impl<'a> Bits<'a> {
             || self.word(b) & tail != 0
     }
 
+    /// The mask itself, the zero word at the end included.
+    pub(crate) fn as_words(self) -> &'a [u64] {
+        self.words
+    }
+
     /// Words in the mask, the zero word at the end included.
     pub(crate) fn words(self) -> usize {
         self.words.len()

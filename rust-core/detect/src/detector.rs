@@ -415,13 +415,27 @@ impl Detector {
     /// Scans one buffer (a URL, a header value, a decoded body, a payload) and returns
     /// every hit, overlapping forms of the same value reported once.
     pub fn scan(&self, bytes: &[u8], where_: Where) -> Vec<Hit> {
+        self.scan_then(bytes, where_, |_| ()).0
+    }
+
+    /// [`Detector::scan`], and `then` called with the mask of `bytes`' base64
+    /// characters (letters, digits, `+ / - _`) the scan computed: bit `i % 64` of word
+    /// `i / 64` is set when byte `i` is one, and a zero word follows the last. A caller
+    /// that looks for base64 runs in the same bytes (the unwrap crate) saves a pass.
+    pub fn scan_then<R>(
+        &self,
+        bytes: &[u8],
+        where_: Where,
+        then: impl FnOnce(&[u64]) -> R,
+    ) -> (Vec<Hit>, R) {
         let mut found = Vec::new();
         let classes = Classes::new(bytes);
         self.scan_layer(bytes, &classes, where_, &mut found);
         if self.opts.decode_base64_blobs {
             self.scan_blobs(bytes, &classes, where_, &mut found);
         }
-        finish(found)
+        let then = then(classes.mask(Class::Base64).as_words());
+        (finish(found), then)
     }
 
     /// Scans a body the caller has already decoded (de-chunked, decompressed). The same

@@ -2,6 +2,8 @@
 //! vector instructions (a table lookup per byte cannot be vectorized): the walk reads
 //! every byte of every payload, and most payloads hold nothing to unwrap.
 
+use std::borrow::Cow;
+
 /// Either base64 alphabet: letters, digits, `+ / - _`.
 #[inline(always)]
 pub(crate) fn is_b64(c: u8) -> bool {
@@ -11,6 +13,12 @@ pub(crate) fn is_b64(c: u8) -> bool {
         | (c == b'/')
         | (c == b'-')
         | (c == b'_')
+}
+
+/// A hex digit of either case.
+#[inline(always)]
+pub(crate) fn is_hex(c: u8) -> bool {
+    (c.wrapping_sub(b'0') < 10) | ((c | 0x20).wrapping_sub(b'a') < 6)
 }
 
 /// A control character other than tab and line breaks.
@@ -94,13 +102,29 @@ fn both_packings_agree() {
 
 /// One bit per byte of a payload, set for base64 characters, and a zero word after
 /// the last so a walk may read one word past the end.
-pub(crate) struct B64Bits {
-    words: Vec<u64>,
+pub(crate) struct B64Bits<'a> {
+    words: Cow<'a, [u64]>,
     len: usize,
 }
 
-impl B64Bits {
-    pub(crate) fn new(b: &[u8]) -> B64Bits {
+impl<'a> B64Bits<'a> {
+    /// A payload's bits computed elsewhere (by the detector's pass over the same
+    /// bytes), when they have the shape of [`B64Bits::new`]'s: one word per 64 bytes
+    /// and a zero word, nothing set past the end. Otherwise `None`: a walk trusts
+    /// that shape to stay inside the payload.
+    pub(crate) fn from_words(words: &'a [u64], len: usize) -> Option<B64Bits<'a>> {
+        let blocks = len.div_ceil(64);
+        let past_end = match len % 64 {
+            0 => 0,
+            r => words.get(blocks - 1)? >> r,
+        };
+        (words.len() == blocks + 1 && words[blocks] == 0 && past_end == 0).then_some(B64Bits {
+            words: Cow::Borrowed(words),
+            len,
+        })
+    }
+
+    pub(crate) fn new(b: &[u8]) -> B64Bits<'static> {
         let mut words = Vec::with_capacity(b.len() / 64 + 2);
         let mut blocks = b.chunks_exact(64);
         for block in &mut blocks {
@@ -115,11 +139,12 @@ impl B64Bits {
         }
         words.push(0);
         B64Bits {
-            words,
+            words: Cow::Owned(words),
             len: b.len(),
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn get(&self, i: usize) -> bool {
         i < self.len && self.words[i / 64] >> (i % 64) & 1 != 0
     }
@@ -137,6 +162,7 @@ impl B64Bits {
 
     /// The start of the base64 run that holds byte `i` (a base64 character), going
     /// back no further than `floor`.
+    #[cfg(test)]
     pub(crate) fn run_start(&self, i: usize, floor: usize) -> usize {
         let mut w = i / 64;
         // Bits above `i` set, so only the clear bits below it count.
@@ -151,8 +177,44 @@ impl B64Bits {
         (w * 64 + 64 - t.leading_zeros() as usize).max(floor)
     }
 
+    /// The first byte at or after `from` that starts `len` base64 characters in a row
+    /// (`len` from 1 to 64). Each word is tested whole with its next one: shifting
+    /// and ANDing leaves bit i set only where bits i to i + len - 1 all are, so the
+    /// short words of ordinary text are never visited one by one.
+    pub(crate) fn next_window(&self, from: usize, len: usize) -> Option<usize> {
+        debug_assert!((1..=64).contains(&len));
+        let mut w = from / 64;
+        let mut skip = from % 64;
+        while w < self.words.len() {
+            let next = self.words.get(w + 1).copied().unwrap_or(0);
+            let mut x = u128::from(self.words[w]) | u128::from(next) << 64;
+            if len == 16 {
+                // The walk's usual length, with the shifts known to the compiler.
+                x &= x >> 1;
+                x &= x >> 2;
+                x &= x >> 4;
+                x &= x >> 8;
+            } else {
+                let mut have = 1;
+                while have < len {
+                    let shift = have.min(len - have);
+                    x &= x >> shift;
+                    have += shift;
+                }
+            }
+            let starts = x as u64 & (!0u64 << skip);
+            if starts != 0 {
+                return Some(w * 64 + starts.trailing_zeros() as usize);
+            }
+            w += 1;
+            skip = 0;
+        }
+        None
+    }
+
     /// The first aligned 8-byte word at or after `from` (a multiple of 8) whose bytes
     /// are all base64.
+    #[cfg(test)]
     pub(crate) fn next_full_word(&self, from: usize) -> Option<usize> {
         const WORD_STARTS: u64 = 0x0101_0101_0101_0101;
         let mut w = from / 64;
@@ -185,6 +247,7 @@ mod tests {
     fn classes_agree_with_their_definitions_for_every_byte() {
         for c in 0..=255u8 {
             assert_eq!(is_b64(c), table_b64(c), "{c:#x}");
+            assert_eq!(is_hex(c), c.is_ascii_hexdigit(), "{c:#x}");
             let control = (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
             assert_eq!(is_control(c), control, "{c:#x}");
         }
@@ -235,6 +298,11 @@ mod tests {
                 .step_by(8)
                 .find(|&w| data[w..w + 8].iter().all(|&c| table_b64(c)));
             proptest::prop_assert_eq!(m.next_full_word(a), full);
+            for len in [1usize, 2, 7, 15, 16, 17, 64] {
+                let window = (from..data.len())
+                    .find(|&i| data.len() - i >= len && data[i..i + len].iter().all(|&c| table_b64(c)));
+                proptest::prop_assert_eq!(m.next_window(from, len), window, "len {}", len);
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ pub use phonehome_model::Layer;
 pub fn is_compressed(b: &[u8]) -> bool {
     compressed::sniff(b).is_some()
 }
-pub use walk::unwrap;
+pub use walk::{unwrap, unwrap_with_base64_mask};
 
 /// How far and how wide [`unwrap`] looks.
 #[derive(Debug, Clone, PartialEq, Eq)]

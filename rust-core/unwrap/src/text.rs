@@ -25,46 +25,29 @@ pub(crate) fn is_text(b: &[u8]) -> bool {
 
 /// Maximal runs of base64 characters (either alphabet) of at least `min` characters,
 /// with their `=` padding, as (start, end) offsets.
+#[cfg(test)]
 pub(crate) fn base64_runs(b: &[u8], min: usize) -> Vec<(usize, usize)> {
-    let bits = B64Bits::new(b);
-    if min < 15 {
-        return base64_runs_bytewise(b, &bits, min);
-    }
-    // A run of 15 characters or more covers a whole aligned 8-byte word (its first line
-    // does, when it is wrapped), so only runs through such words are followed; the rest
-    // is skipped on the bits. Byte by byte, random bytes cost a mispredicted branch
-    // every few bytes.
+    base64_runs_in(b, &B64Bits::new(b), min)
+}
+
+/// [`base64_runs`] over `b`'s classes already computed.
+pub(crate) fn base64_runs_in(b: &[u8], bits: &B64Bits, min: usize) -> Vec<(usize, usize)> {
+    let min = min.max(2);
+    // A run that long starts with this many characters in a row: a wrapped run goes on
+    // past a line break only after a first line of 16. Only such starts are visited,
+    // found on the bits a word at a time; a byte-by-byte walk over JSON's keys, numbers
+    // and words cost a mispredicted branch every few bytes.
+    let window = min.min(16);
     let mut out = Vec::new();
     let mut from = 0;
-    let mut a = 0;
-    while let Some(word) = bits.next_full_word(a) {
-        let s = bits.run_start(word, from);
-        let (i, e) = run_at(b, &bits, s);
+    // The first window start at or after `from` starts its run: the byte before it is
+    // no base64, or is before `from` (the end of the run before, or its padding).
+    while let Some(s) = bits.next_window(from, window) {
+        let (i, e) = run_at(b, bits, s);
         if i - s >= min {
             out.push((s, e));
         }
         from = e.max(i);
-        a = from.next_multiple_of(8);
-    }
-    out
-}
-
-/// Every run, looked for at every byte: for `min` under 15.
-fn base64_runs_bytewise(b: &[u8], bits: &B64Bits, min: usize) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if !bits.get(i) {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        let e;
-        (i, e) = run_at(b, bits, s);
-        if i - s >= min.max(2) {
-            out.push((s, e));
-        }
-        i = e.max(i);
     }
     out
 }
@@ -161,23 +144,32 @@ pub(crate) fn hex_decode(run: &[u8]) -> Option<Vec<u8>> {
     if !run.len().is_multiple_of(2) {
         return None;
     }
-    let mut out = Vec::with_capacity(run.len() / 2);
-    for p in run.chunks_exact(2) {
-        out.push(hex_value(p[0])? << 4 | hex_value(p[1])?);
-    }
+    let mut out = vec![0; run.len() / 2];
+    hex_decode_into(run, &mut out)?;
     Some(out)
+}
+
+/// A hex digit's value by arithmetic, without a branch: right for hex digits only.
+#[inline(always)]
+fn nibble(c: u8) -> u8 {
+    (c & 0xf).wrapping_add(9u8.wrapping_mul(c >> 6))
 }
 
 /// Decodes a run of hex digits of even length into `out`, which must hold half of
 /// it: how many bytes it wrote.
 pub(crate) fn hex_decode_into(run: &[u8], out: &mut [u8]) -> Option<usize> {
-    if !run.len().is_multiple_of(2) || out.len() < run.len() / 2 {
+    let n = run.len() / 2;
+    if !run.len().is_multiple_of(2) || out.len() < n {
         return None;
     }
-    for (o, p) in out.iter_mut().zip(run.chunks_exact(2)) {
-        *o = hex_value(p[0])? << 4 | hex_value(p[1])?;
+    // Checked and decoded in one pass without early exits, so the compiler vectorizes
+    // it: runs are mostly hex digests, and a branch per digit was the walk's hot spot.
+    let mut other = false;
+    for (o, p) in out[..n].iter_mut().zip(run.chunks_exact(2)) {
+        other |= !crate::bits::is_hex(p[0]) | !crate::bits::is_hex(p[1]);
+        *o = nibble(p[0]) << 4 | nibble(p[1]);
     }
-    Some(run.len() / 2)
+    (!other).then_some(n)
 }
 
 /// Whether `b` holds at least one valid `%XX` escape.
@@ -432,6 +424,53 @@ mod tests {
         assert_eq!(buf[..2], [0x1f, 0x8b]);
         assert_eq!(hex_decode_into(b"1f8", &mut buf), None);
         assert_eq!(hex_decode_into(b"0011223344", &mut buf), None, "no room");
+    }
+
+    /// The decoder as it was before it became branchless, to check the new one.
+    fn hex_decode_before(run: &[u8]) -> Option<Vec<u8>> {
+        if !run.len().is_multiple_of(2) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(run.len() / 2);
+        for p in run.chunks_exact(2) {
+            out.push(hex_value(p[0])? << 4 | hex_value(p[1])?);
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn every_pair_of_bytes_decodes_as_before() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                assert_eq!(
+                    hex_decode(&[a, b]),
+                    hex_decode_before(&[a, b]),
+                    "{a:#x} {b:#x}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn hex_runs_decode_as_before(
+            run in proptest::collection::vec(
+                proptest::prop_oneof![
+                    30 => proptest::sample::select(b"0123456789abcdefABCDEF".to_vec()),
+                    1 => proptest::prelude::any::<u8>(),
+                ],
+                0..100,
+            ),
+        ) {
+            let before = hex_decode_before(&run);
+            proptest::prop_assert_eq!(&hex_decode(&run), &before);
+            let mut buf = [0u8; 40];
+            let into = hex_decode_into(&run, &mut buf).map(|n| buf[..n].to_vec());
+            let fits = run.len() / 2 <= buf.len();
+            proptest::prop_assert_eq!(into, before.filter(|_| fits));
+        }
     }
 
     #[test]

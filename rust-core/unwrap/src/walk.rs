@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use crate::bits::B64Bits;
 use crate::compressed::{inflate, sniff};
 use crate::text::{
-    base64_decode, base64_runs, form_fields, has_percent_escape, hex_decode, hex_decode_into,
+    base64_decode, base64_runs_in, form_fields, has_percent_escape, hex_decode, hex_decode_into,
     is_text, json_strings, percent_decode,
 };
 use crate::{Budget, Layer, Limits, View};
@@ -15,6 +16,29 @@ use crate::{Budget, Layer, Limits, View};
 /// Every view hidden inside `input` (not `input` itself), shallowest first. Decoded
 /// bytes are charged to `budget`; the walk stops when it is spent.
 pub fn unwrap(input: &[u8], limits: &Limits, budget: &mut Budget) -> Vec<View> {
+    walk(input, None, limits, budget)
+}
+
+/// [`unwrap`] with the mask of `input`'s base64 characters already computed: bit
+/// `i % 64` of word `i / 64` set when byte `i` is a letter, a digit, `+`, `/`, `-` or
+/// `_`, and a zero word after the last. The detector computes it in its own pass
+/// (`phonehome_detect::Detector::scan_then`); a mask of another shape is ignored and
+/// computed again.
+pub fn unwrap_with_base64_mask(
+    input: &[u8],
+    mask: &[u64],
+    limits: &Limits,
+    budget: &mut Budget,
+) -> Vec<View> {
+    walk(
+        input,
+        B64Bits::from_words(mask, input.len()),
+        limits,
+        budget,
+    )
+}
+
+fn walk(input: &[u8], bits: Option<B64Bits>, limits: &Limits, budget: &mut Budget) -> Vec<View> {
     let mut walk = Walk {
         limits,
         budget,
@@ -23,7 +47,7 @@ pub fn unwrap(input: &[u8], limits: &Limits, budget: &mut Budget) -> Vec<View> {
         seen: HashSet::new(),
         parent: None,
     };
-    walk.expand(input, &[]);
+    walk.expand(input, &[], bits);
     let mut next = 0;
     while next < walk.nodes.len() && !walk.full() {
         let node = &mut walk.nodes[next];
@@ -32,7 +56,7 @@ pub fn unwrap(input: &[u8], limits: &Limits, budget: &mut Budget) -> Vec<View> {
             let bytes = std::mem::take(&mut node.view.bytes);
             let layers = node.view.layers.clone();
             walk.parent = Some(next);
-            walk.expand(&bytes, &layers);
+            walk.expand(&bytes, &layers, None);
             walk.nodes[next].view.bytes = bytes;
         }
         next += 1;
@@ -79,8 +103,7 @@ fn hex_shape(run: &[u8]) -> (bool, bool) {
     let mut other = false;
     let mut dash = false;
     for &c in run {
-        let hex = (c.wrapping_sub(b'0') < 10) | ((c | 0x20).wrapping_sub(b'a') < 6);
-        other |= !hex & (c != b'-');
+        other |= !crate::bits::is_hex(c) & (c != b'-');
         dash |= c == b'-';
     }
     (!other, dash)
@@ -128,7 +151,8 @@ impl Walk<'_> {
         true
     }
 
-    fn expand(&mut self, bytes: &[u8], layers: &[Layer]) {
+    /// Looks for the layers `bytes` shows; `bits` are its base64 characters, when known.
+    fn expand(&mut self, bytes: &[u8], layers: &[Layer], bits: Option<B64Bits>) {
         if self.full() {
             return;
         }
@@ -142,8 +166,9 @@ impl Walk<'_> {
                 }
             }
         }
-        let text = is_text(bytes);
-        if text {
+        // Each text layer needs one of these bytes (a form `%` or `+`, a URL `%`, a JSON
+        // string `\\`): without them the text test over the whole payload is skipped.
+        if memchr::memchr3(b'%', b'+', b'\\', bytes).is_some() && is_text(bytes) {
             if let Some(fields) = form_fields(bytes) {
                 self.add(chain(layers, Layer::Form), fields, false);
             } else if has_percent_escape(bytes) {
@@ -157,7 +182,8 @@ impl Walk<'_> {
                 self.add(chain(layers, Layer::Json), strings, false);
             }
         }
-        for (s, e) in base64_runs(bytes, self.limits.min_run) {
+        let bits = bits.unwrap_or_else(|| B64Bits::new(bytes));
+        for (s, e) in base64_runs_in(bytes, &bits, self.limits.min_run) {
             if self.full() {
                 return;
             }
@@ -290,6 +316,57 @@ mod tests {
         assert_eq!(views.len(), 1, "{views:?}");
         assert_eq!(views[0].layers, [crate::Layer::Hex]);
         assert_eq!(views[0].bytes, text);
+    }
+
+    #[test]
+    fn each_text_layer_is_opened_when_its_one_sign_is_the_only_one() {
+        let limits = crate::Limits::for_scan_limit(65536);
+        let open = |body: &[u8]| {
+            let views = crate::unwrap(body, &limits, &mut crate::Budget::new(1 << 20));
+            views.into_iter().map(|v| v.layers).collect::<Vec<_>>()
+        };
+        use crate::Layer::{Form, Json, Url};
+        assert_eq!(
+            open(b"a=1&name=Jane+Doe"),
+            [vec![Form]],
+            "a form with only `+`"
+        );
+        assert_eq!(open(b"q=a%40b"), [vec![Form]], "a form with only `%`");
+        assert_eq!(open(b"see a%40b"), [vec![Url]], "a URL escape");
+        assert_eq!(open(br#"{"u":"a\/b"}"#), [vec![Json]], "a JSON escape");
+        assert!(open(br#"{"u":"a/b=c"}"#).is_empty(), "none of the three");
+    }
+
+    #[test]
+    fn a_mask_of_another_shape_is_computed_again() {
+        let hex: String = b"{\"imei\":\"86123456789\"}"
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let body = format!("{{\"d\":\"{hex}\"}}");
+        let body = body.as_bytes();
+        let limits = crate::Limits::for_scan_limit(65536);
+        let own = crate::unwrap(body, &limits, &mut crate::Budget::new(1 << 20));
+        assert_eq!(own.len(), 1);
+        let words = body.len().div_ceil(64) + 1;
+        let all_set = vec![!0u64; words];
+        let mut past_end = vec![0u64; words];
+        past_end[words - 2] = 1 << 63;
+        for mask in [&[][..], &[0], &all_set, &past_end, &vec![0; words + 1]] {
+            assert!(crate::bits::B64Bits::from_words(mask, body.len()).is_none());
+            let views = crate::unwrap_with_base64_mask(
+                body,
+                mask,
+                &limits,
+                &mut crate::Budget::new(1 << 20),
+            );
+            assert_eq!(views, own, "{mask:x?}");
+        }
+        // The right shape is trusted: all clear, the walk sees no run.
+        let clear = vec![0u64; words];
+        let views =
+            crate::unwrap_with_base64_mask(body, &clear, &limits, &mut crate::Budget::new(1 << 20));
+        assert!(views.is_empty());
     }
 
     proptest::proptest! {
