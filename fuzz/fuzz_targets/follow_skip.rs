@@ -1,11 +1,12 @@
-//! Any bytes as a server's responses or WebSocket frames, read the way the monitor follows
+//! Any bytes as a server's HTTP/1 responses, WebSocket frames or HTTP/2 frames, read the way the monitor follows
 //! a long connection: in pieces, stepping over every byte the parser says it may skip
-//! (the tap does not copy those). Never panics; response starts lie inside the piece they
-//! are reported for; a message is never longer than the limit.
+//! (the tap does not copy those). Never panics; a response body is never longer than its
+//! decoded limit, nor a message than its limit.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use phonehome_inspect::upgrade::{Ask, ResponseParser};
+use phonehome_inspect::http2;
+use phonehome_inspect::upgrade::{self, Ask, Received, ResponseParser};
 use phonehome_inspect::websocket::{Config, Deflate, MessageParser, Sender};
 
 fuzz_target!(|data: &[u8]| {
@@ -13,8 +14,33 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let step = usize::from(knobs >> 2).max(1);
-    if knobs & 1 == 0 {
-        let mut parser = ResponseParser::default();
+    if knobs & 3 == 3 {
+        // HTTP/2 from the server: DATA past a stream's limit stepped over.
+        let config = http2::Config {
+            max_body_bytes: 64,
+            max_decoded_bytes: 1024,
+            ..http2::Config::default()
+        };
+        let mut reader = http2::Reader::new(http2::Side::Server, config.clone());
+        let mut at = 0;
+        while at < rest.len() {
+            let piece = &rest[at..(at + step).min(rest.len())];
+            at += piece.len();
+            let _ = reader.push(piece);
+            let n = reader.skippable();
+            reader.skip(n);
+            at = at.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+            while let Some(m) = reader.next_message() {
+                assert!(m.body.data.len() <= config.max_decoded_bytes);
+            }
+        }
+    } else if knobs & 1 == 0 {
+        let config = upgrade::Config {
+            max_body_bytes: 64 + usize::from(knobs >> 4) * 64,
+            max_decoded_bytes: 1024,
+            ..upgrade::Config::default()
+        };
+        let mut parser = ResponseParser::new(config.clone());
         parser.expect(Ask::Plain { head: knobs & 2 != 0 });
         parser.expect(Ask::Plain { head: false });
         let mut at = 0;
@@ -24,10 +50,12 @@ fuzz_target!(|data: &[u8]| {
             if parser.push(piece).is_err() {
                 return;
             }
-            for start in parser.take_starts() {
-                assert!(start <= piece.len());
+            while let Some(r) = parser.next_received() {
+                if let Received::Body(b) = r {
+                    assert!(b.data.len() <= config.max_decoded_bytes);
+                }
             }
-            let n = parser.body_left();
+            let n = parser.skippable();
             parser.skip(n);
             at = at.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
         }

@@ -62,7 +62,7 @@ def test_the_third_response_on_a_kept_alive_connection_is_read_after_a_long_body
     assert got["one_connection"], got
     assert [r["status"] for r in got["responses"]] == [200, 200, 200], got
     assert got["responses"][1]["sha256"] == hashlib.sha256(BIG).hexdigest(), "arrived intact"
-    assert ("imei", "payload") in received(res, HTTP_PORT), res.describe()
+    assert ("imei", "body") in received(res, HTTP_PORT), res.describe()
     assert FELL_BEHIND not in res.stderr, res.describe()
 
 
@@ -128,4 +128,4 @@ def test_a_200_mib_download_arrives_intact_and_inspection_keeps_up(
     finally:
         big.unlink(missing_ok=True)
     assert FELL_BEHIND not in res.stderr, res.describe()
-    assert ("imei", "payload") in received(res, NGINX_PORT), findings(res)
+    assert ("imei", "body") in received(res, NGINX_PORT), findings(res)

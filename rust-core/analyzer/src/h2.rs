@@ -44,6 +44,24 @@ impl H2Flow {
         responses(&mut self.server, events);
     }
 
+    /// Server bytes that need not be read: the rest of a DATA frame past its stream's
+    /// limit (header blocks are always read, for HPACK).
+    pub(crate) fn skippable_in(&self) -> u64 {
+        self.server.skippable()
+    }
+
+    /// Steps over the next `n` server bytes (at most [`Self::skippable_in`]); a
+    /// response that ends in them comes out.
+    pub(crate) fn skip_in(&mut self, n: u64, events: &mut Vec<Event>) {
+        self.server.skip(n);
+        responses(&mut self.server, events);
+    }
+
+    /// Whether the server's bytes can still be read.
+    pub(crate) fn reads_in(&self) -> bool {
+        !self.server.is_failed()
+    }
+
     /// The server's bytes cannot be followed from here on (missed, or cut): its open
     /// streams come out at [`Self::finish`].
     pub(crate) fn cut_in(&mut self) {

@@ -102,8 +102,8 @@ struct FlowState {
     tunnels: u8,
     /// Where each TCP direction is, (out, in), and from where its bytes are wanted.
     cursors: (Cursor, Cursor),
-    /// Server bytes of the current response that were parsed but not scanned (small
-    /// chunks cannot be stepped over): past `MAX_CHASED`, the direction is let go.
+    /// Body bytes of the current response read past what was kept of it (small chunks
+    /// cannot be stepped over): past `MAX_CHASED`, the direction is let go.
     chased_in: u64,
 }
 
@@ -526,24 +526,23 @@ impl Analyzer {
         if let Stream::Http2(h2) = &mut flow.out {
             let mut events = Vec::new();
             h2.push_in(bytes, &mut events);
+            // Past a stream's limit its DATA is stepped over: the tap need not copy it.
+            let n = h2.skippable_in();
+            if n > 0 {
+                h2.skip_in(n, &mut events);
+                flow.cursors.1.skip(n);
+            }
             self.events(flow, events, ts);
             return;
         }
         if let Stream::Http(http) = &mut flow.out {
             let mut events = Vec::new();
             let http_len = http.push_in(bytes, &mut events).min(bytes.len());
-            // Each response gets the scan limit again, as each request does.
-            let mut from = 0;
-            for start in http.take_starts() {
-                let start = start.clamp(from, http_len);
-                self.scan_payload(flow, &bytes[from..start], Direction::In, ts);
-                flow.scanned_in = 0;
-                flow.chased_in = 0;
-                from = start;
+            flow.chased_in = http.passed_in();
+            if http.reading_in() == Reading::Raw {
+                self.scan_payload(flow, &bytes[..http_len], Direction::In, ts);
             }
-            let room = self.room(flow, Direction::In);
-            flow.chased_in += (http_len - from).saturating_sub(room) as u64;
-            self.scan_payload(flow, &bytes[from..http_len], Direction::In, ts);
+            // Responses come out whole (each body decoded, up to the scan limit).
             self.events(flow, events, ts);
             self.step_over_in(flow);
             return;
@@ -554,11 +553,10 @@ impl Analyzer {
     /// Past what will be read of the current response or WebSocket message, its rest is
     /// stepped over: the tap is asked not to copy it.
     fn step_over_in(&self, flow: &mut FlowState) {
-        let spent = self.room(flow, Direction::In) == 0;
         let Stream::Http(http) = &mut flow.out else {
             return;
         };
-        let n = http.skippable_in(spent);
+        let n = http.skippable_in();
         if n > 0 {
             http.skip_in(n);
             flow.cursors.1.skip(n);
@@ -739,11 +737,13 @@ impl Analyzer {
         // HTTP/2 streams cut off by the close.
         let held = flow.held_in.take().unwrap_or_default();
         self.scan_payload(&mut flow, &held, Direction::In, record.end);
-        if let Stream::Http2(h2) = &mut flow.out {
-            let mut events = Vec::new();
-            h2.finish(&mut events);
-            self.events(&mut flow, events, record.end);
+        let mut events = Vec::new();
+        match &mut flow.out {
+            Stream::Http2(h2) => h2.finish(&mut events),
+            Stream::Http(http) => http.finish_in(&mut events),
+            _ => {}
         }
+        self.events(&mut flow, events, record.end);
         // The catch-all `vendor` category covers whole company domains (most of apple.com)
         // and CDNs carry anyone's bytes: only trackers, messaging and account hosts make
         // an encrypted flow notable.
@@ -820,11 +820,11 @@ impl Analyzer {
         self.want(id, Direction::Out).follow
     }
 
-    /// Which bytes of `direction` of flow `id` will be read from here on. HTTP/1 is
-    /// followed both ways (every request, every response and WebSocket message), each
-    /// response's body only up to its scan limit; HTTP/2 requests are followed; a raw
-    /// stream whose scan limit is spent wants nothing more. Anything else (TLS among
-    /// them, whose bytes turn into plaintext if it is intercepted) keeps the default.
+    /// Which bytes of `direction` of flow `id` will be read from here on. HTTP/1 and
+    /// HTTP/2 are followed both ways (every request, every response and WebSocket
+    /// message), each response's body only up to its scan limit; a raw stream whose scan
+    /// limit is spent wants nothing more. Anything else (TLS among them, whose bytes turn
+    /// into plaintext if it is intercepted) keeps the default.
     pub fn want(&self, id: u64, direction: Direction) -> Want {
         let Some(flow) = self.flows.get(&id) else {
             return Want::NONE;
@@ -845,9 +845,8 @@ impl Analyzer {
                 Reading::Raw if spent => Want::NONE,
                 _ => Want { follow: true, from },
             },
-            (Stream::Http(_), _) | (Stream::Http2(_), Direction::Out) => {
-                Want { follow: true, from }
-            }
+            (Stream::Http2(h2), Direction::In) if !h2.reads_in() => Want::NONE,
+            (Stream::Http(_) | Stream::Http2(_), _) => Want { follow: true, from },
             (Stream::Raw, _) if spent => Want::NONE,
             // From the start: an offset the tap must not skip to when it starts counting
             // an intercepted flow's plaintext from 0 again.
@@ -900,6 +899,8 @@ impl Analyzer {
 
 #[cfg(test)]
 mod following;
+#[cfg(test)]
+mod received;
 
 #[cfg(test)]
 mod tests {

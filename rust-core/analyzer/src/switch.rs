@@ -2,12 +2,13 @@
 //! an `Upgrade: websocket` request, a tunnel after a 2xx to CONNECT.
 //!
 //! Both directions are followed: the client's requests say which one asked to switch,
-//! and the server's responses (their bodies stepped over) say whether and when it
-//! happened. Until the server answers, what the client sends after such a request is
+//! and the server's responses say whether and when it happened. What the responses hold
+//! (header fields, and bodies de-chunked and decoded up to the limit, the rest stepped
+//! over) is passed on as received. Until the server answers, what the client sends after such a request is
 //! held; then it is read as the new protocol, or as HTTP again if the server refused.
 
 use phonehome_detect::Where;
-use phonehome_inspect::upgrade::{Answer, ResponseParser};
+use phonehome_inspect::upgrade::{self, Answer, Received, ResponseParser};
 use phonehome_inspect::websocket::{self, Deflate, MessageParser, Opcode, Sender};
 use phonehome_model::Direction;
 
@@ -20,7 +21,7 @@ pub(crate) enum Event {
     Piece(Piece),
     /// A whole WebSocket text or binary message (inflated), at most the limit.
     Message(Direction, Vec<u8>),
-    /// A part of a response the server sent (HTTP/2, where responses are framed).
+    /// A part of a response the server sent: a header field, or (part of) a body.
     Received(Where, Vec<u8>),
     /// The connection became a tunnel (CONNECT): these bytes start a fresh stream each
     /// way. `out` is `None` when the client sent too much before the answer to keep.
@@ -67,7 +68,11 @@ impl HttpFlow {
     pub(crate) fn new(limit: usize) -> Self {
         Self {
             requests: HttpStream::new(limit),
-            responses: ResponseParser::default(),
+            responses: ResponseParser::new(upgrade::Config {
+                max_body_bytes: limit,
+                max_decoded_bytes: limit,
+                ..upgrade::Config::default()
+            }),
             phase: Phase::Http,
             limit,
         }
@@ -103,7 +108,9 @@ impl HttpFlow {
             }
             Phase::Gone => return 0,
         }
-        if self.responses.push(bytes).is_err() {
+        let pushed = self.responses.push(bytes);
+        received(&mut self.responses, events);
+        if pushed.is_err() {
             // Responses we cannot follow: nothing can be said about a switch.
             return bytes.len();
         }
@@ -155,21 +162,11 @@ impl HttpFlow {
         http
     }
 
-    /// Where responses began in the server bytes of the latest `push_in` (offsets in
-    /// them), for a scan budget per response.
-    pub(crate) fn take_starts(&mut self) -> Vec<usize> {
-        match self.phase {
-            Phase::Http => self.responses.take_starts(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// Server bytes that come next and need not be read: the rest of a response body once
-    /// the caller has `spent` that response's scan budget, or the rest of a WebSocket
-    /// frame whose message is already full.
-    pub(crate) fn skippable_in(&self, spent: bool) -> u64 {
+    /// Server bytes that come next and need not be read: the rest of a response body
+    /// past what is kept of it, or the rest of a WebSocket frame whose message is full.
+    pub(crate) fn skippable_in(&self) -> u64 {
         match &self.phase {
-            Phase::Http if spent => self.responses.body_left(),
+            Phase::Http => self.responses.skippable(),
             Phase::WebSocket {
                 server: Some(server),
                 ..
@@ -192,12 +189,28 @@ impl HttpFlow {
         }
     }
 
+    /// Body bytes of the current response read past what was kept of it.
+    pub(crate) fn passed_in(&self) -> u64 {
+        match self.phase {
+            Phase::Http => self.responses.passed_over(),
+            _ => 0,
+        }
+    }
+
+    /// The connection ended: a response body still arriving comes out as it is.
+    pub(crate) fn finish_in(&mut self, events: &mut Vec<Event>) {
+        self.responses.finish();
+        received(&mut self.responses, events);
+    }
+
     /// How the server bytes from here on are read.
     pub(crate) fn reading_in(&self) -> Reading {
         match &self.phase {
-            // Responses that cannot be told apart any more (a body that runs to the close,
-            // a broken or lost stream) are scanned as they come, within the scan limit.
-            Phase::Http if self.responses.at_end() => Reading::Raw,
+            // A body that runs to the close is read up to the limit; bytes that are not
+            // HTTP responses are scanned as they come, within the scan limit.
+            Phase::Http if self.responses.keeping() => Reading::Parsed,
+            Phase::Http if self.responses.failed() => Reading::Raw,
+            Phase::Http if self.responses.at_end() => Reading::Nothing,
             Phase::Http => Reading::Parsed,
             Phase::WebSocket {
                 server: Some(server),
@@ -234,6 +247,26 @@ impl HttpFlow {
                 self.responses.expect(ask.clone());
             }
             events.push(Event::Piece(piece));
+        }
+    }
+}
+
+/// Passes on what the server sent: each header field as `name: value` (its name gives
+/// the detector context), and each body's decoded text.
+fn received(responses: &mut ResponseParser, events: &mut Vec<Event>) {
+    while let Some(r) = responses.next_received() {
+        match r {
+            Received::Head(head) => {
+                for f in head.headers {
+                    let text = [f.name.as_bytes(), b": ", &f.value].concat();
+                    events.push(Event::Received(Where::Header, text));
+                }
+            }
+            Received::Body(body) => {
+                for (_, text) in body.texts() {
+                    events.push(Event::Received(Where::Body, text.to_vec()));
+                }
+            }
         }
     }
 }

@@ -279,3 +279,68 @@ fn a_server_that_speaks_first_to_a_silent_client_is_still_scanned() {
     end(&mut a, 1, 25);
     assert_eq!(places(&findings(&mut a)), [(Where::Payload, Direction::In)]);
 }
+
+/// Relays `bytes` of flow 1's `dir` in 16 KiB pieces from stream offset `*seen`, giving
+/// the analyzer only what it wants (as the live tap does); returns the bytes given.
+fn relay(a: &mut Analyzer, dir: Direction, seen: &mut u64, bytes: &[u8]) -> u64 {
+    let mut given = 0;
+    for piece in bytes.chunks(16 * 1024) {
+        let start = *seen;
+        *seen += piece.len() as u64;
+        let want = a.want(1, dir);
+        let cap = if want.follow { u64::MAX } else { 256 * 1024 };
+        let (from, to) = (start.max(want.from), (*seen).min(cap));
+        if from < to {
+            let copy = &piece[(from - start) as usize..(to - start) as usize];
+            given += copy.len() as u64;
+            a.data_at(1, dir, from, copy, t());
+        }
+    }
+    given
+}
+
+#[test]
+fn an_h2_response_after_megabytes_of_others_is_read_and_their_data_not_copied() {
+    let mut a = analyzer();
+    start(&mut a, 1, 80);
+    let (mut out, mut inbound) = (0, 0);
+    let get = |path: &str| [&[0x82, 0x86][..], &literal(":path", path)].concat();
+    let requests = [
+        PREFACE.to_vec(),
+        SETTINGS.to_vec(),
+        frame(HEADERS, END_HEADERS | END_STREAM, 1, &get("/big")),
+        frame(HEADERS, END_HEADERS | END_STREAM, 3, &get("/account")),
+    ]
+    .concat();
+    relay(&mut a, Direction::Out, &mut out, &requests);
+    // 2 MiB on stream 1 in 64 KiB frames (as large as the client's SETTINGS could
+    // allow, to show what is not copied); its first header enters the dynamic table.
+    let mut wire = SETTINGS.to_vec();
+    let first = [&[0x88][..], &literal("x-device", IMEI)].concat();
+    wire.extend(frame(HEADERS, END_HEADERS, 1, &first));
+    let frames = 32;
+    for i in 0..frames {
+        let end = if i + 1 == frames { END_STREAM } else { 0 };
+        wire.extend(frame(DATA, end, 1, &[b'x'; 65_535]));
+    }
+    let mut given = relay(&mut a, Direction::In, &mut inbound, &wire);
+    assert_eq!(
+        places(&findings(&mut a)),
+        [(Where::Header, Direction::In)],
+        "the first response's header"
+    );
+    // Stream 3: its header only as an index into the dynamic table, then a body.
+    let body = format!("{{\"imei\":\"{IMEI}\"}}");
+    let later = [
+        frame(HEADERS, END_HEADERS, 3, &[0x88, 0x80 | 62]),
+        frame(DATA, END_STREAM, 3, body.as_bytes()),
+    ]
+    .concat();
+    given += relay(&mut a, Direction::In, &mut inbound, &later);
+    let found = findings(&mut a);
+    assert_eq!(places(&found), [(Where::Body, Direction::In)], "{found:?}");
+    assert!(a.want(1, Direction::In).follow);
+    // The limit's worth of stream 1, and the relayed piece each frame header lies in
+    // (with frames no larger than the pieces, that is nearly all of them).
+    assert!(given < 64 * 1024 + frames * 2 * 16 * 1024, "{given}");
+}

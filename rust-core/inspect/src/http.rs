@@ -209,24 +209,27 @@ impl Request {
                 value: &c.value,
             });
         }
-        match &self.body.parts {
-            BodyParts::Multipart(parts) => {
-                for p in parts {
-                    out.push(Piece {
-                        location: Location::Body,
-                        name: p.name.as_deref(),
-                        value: &p.data,
-                    });
-                }
-            }
-            _ if !self.body.data.is_empty() => out.push(Piece {
-                location: Location::Body,
-                name: None,
-                value: &self.body.data,
-            }),
-            _ => {}
-        }
+        out.extend(self.body.texts().into_iter().map(|(name, value)| Piece {
+            location: Location::Body,
+            name,
+            value,
+        }));
         out
+    }
+}
+
+impl Body {
+    /// What a detector should scan of the body: each part of a multipart body (its
+    /// name beside it, part headers left out), else the decoded bytes; nothing if empty.
+    pub fn texts(&self) -> Vec<(Option<&str>, &[u8])> {
+        match &self.parts {
+            BodyParts::Multipart(parts) => parts
+                .iter()
+                .map(|p| (p.name.as_deref(), &p.data[..]))
+                .collect(),
+            _ if !self.data.is_empty() => vec![(None, &self.data[..])],
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -786,15 +789,8 @@ fn parse_head(head: &[u8], config: &Config) -> Result<(Request, Framing), HttpEr
             Framing::Chunked
         }
     };
-    codings.extend(
-        list_values(&headers, "content-encoding")
-            .into_iter()
-            .filter(|c| c != "identity"),
-    );
-    let content_type = headers
-        .iter()
-        .find(|h| h.name == "content-type")
-        .map(|h| String::from_utf8_lossy(&h.value).into_owned());
+    codings.extend(content_codings(&headers));
+    let content_type = content_type(&headers);
 
     let req = Request {
         method: String::from_utf8_lossy(method).into_owned(),
@@ -820,6 +816,22 @@ pub(crate) fn parse_field(line: &[u8]) -> Result<Field, HttpError> {
     }
     let name = String::from_utf8_lossy(name).to_ascii_lowercase();
     Ok(Field::new(name, trim_ows(&line[colon + 1..])))
+}
+
+/// The content codings of a message (Content-Encoding, `identity` left out), in the
+/// order they were applied.
+pub(crate) fn content_codings(headers: &[Field]) -> Vec<String> {
+    let mut codings = list_values(headers, "content-encoding");
+    codings.retain(|c| c != "identity");
+    codings
+}
+
+/// The Content-Type header's value, as text.
+pub(crate) fn content_type(headers: &[Field]) -> Option<String> {
+    headers
+        .iter()
+        .find(|h| h.name == "content-type")
+        .map(|h| h.value_str().into_owned())
 }
 
 /// Comma-separated tokens of every header with this name, lower-case.

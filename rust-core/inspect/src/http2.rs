@@ -249,6 +249,61 @@ impl Reader {
         matches!(self.at, At::Failed(_))
     }
 
+    /// Bytes that come next and need not be given to the reader: the rest of a DATA
+    /// frame (padding included) whose stream keeps no more of its body, or of a frame
+    /// nobody reads (SETTINGS, PING, padding). Never part of a header block: HPACK's
+    /// table needs every one, so a frame header is always read.
+    pub fn skippable(&self) -> u64 {
+        match &self.at {
+            At::Data {
+                head,
+                pad_len: Some(pad),
+                left,
+            } if !self.keeps(head.stream) => u64::from(*left) + u64::from(*pad),
+            At::Skip(left) => u64::from(*left),
+            _ => 0,
+        }
+    }
+
+    /// Steps over the next `n` bytes without being given them (at most
+    /// [`Self::skippable`]); the bytes pushed next are the ones after them. A stream
+    /// whose last DATA frame ends in them ends as if they had been read.
+    pub fn skip(&mut self, n: u64) {
+        let mut n = n.min(self.skippable());
+        if let At::Data {
+            head,
+            pad_len: Some(pad),
+            left,
+        } = &mut self.at
+        {
+            let (head, pad) = (*head, *pad);
+            let body = u32::try_from(n.min(u64::from(*left))).unwrap_or(0);
+            *left -= body;
+            n -= u64::from(body);
+            let done = *left == 0;
+            if let Some(stream) = self.streams.get_mut(&head.stream) {
+                stream.wire_len += u64::from(body);
+                stream.truncated = true;
+            }
+            if done {
+                self.data_end(head, pad);
+            }
+        }
+        if let At::Skip(left) = &mut self.at {
+            *left -= u32::try_from(n.min(u64::from(*left))).unwrap_or(0);
+            if *left == 0 {
+                self.at = At::Head;
+            }
+        }
+    }
+
+    /// Whether stream `id` still keeps body bytes it is given.
+    fn keeps(&self, id: u32) -> bool {
+        self.streams
+            .get(&id)
+            .is_some_and(|s| s.raw.len() < self.config.max_body_bytes)
+    }
+
     fn run(&mut self, mut data: &[u8]) -> Result<(), H2Error> {
         while !data.is_empty() {
             match &mut self.at {
@@ -526,21 +581,12 @@ impl Reader {
     /// A stream leaves the open set and comes out as a message.
     fn emit(&mut self, id: u32, stream: Open, complete: bool) {
         self.kept -= held(&stream);
-        let codings: Vec<String> = http::list_values(&stream.fields, "content-encoding")
-            .into_iter()
-            .filter(|c| c != "identity")
-            .collect();
-        let content_type = stream
-            .fields
-            .iter()
-            .find(|f| f.name == "content-type")
-            .map(|f| f.value_str().into_owned());
         let body = http::finished_body(
             stream.raw,
             stream.wire_len,
             stream.truncated || !complete,
-            codings,
-            content_type,
+            http::content_codings(&stream.fields),
+            http::content_type(&stream.fields),
             self.config.max_decoded_bytes,
         );
         self.done.push_back(Message {
@@ -577,5 +623,7 @@ fn fill<'a>(buf: &mut Vec<u8>, data: &'a [u8], want: usize) -> &'a [u8] {
     &data[n..]
 }
 
+#[cfg(test)]
+mod skip_tests;
 #[cfg(test)]
 mod tests;

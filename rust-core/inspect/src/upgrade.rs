@@ -3,10 +3,15 @@
 //! and the server's answers that turn the rest of the connection into another protocol.
 //!
 //! [`ResponseParser`] follows the server's side of a connection: it is told each request
-//! in order ([`ResponseParser::expect`]), reads response heads and steps over their
-//! bodies (length, chunked, or to the end), and reports what became of each request that
-//! asked to switch. After a switch the bytes that follow are the other protocol's:
+//! in order ([`ResponseParser::expect`]), reads response heads and bodies (length,
+//! chunked, or to the end), and reports what became of each request that asked to
+//! switch. After a switch the bytes that follow are the other protocol's:
 //! [`ResponseParser::take_rest`] hands them over and the parser reads no more.
+//!
+//! What the server sent comes out of [`ResponseParser::next_received`]: each head as it
+//! is read, then its body de-chunked and decoded as request bodies are, at most
+//! [`Config::max_body_bytes`] of it kept. Past that the body is stepped over: the caller
+//! may skip its bytes unread ([`ResponseParser::skippable`]).
 
 use std::collections::VecDeque;
 
@@ -14,8 +19,12 @@ use memchr::memchr;
 
 use crate::http::{
     chunk_size, find_head_end, has_token, list_values, parse_decimal, parse_field, trim_cr,
-    trim_ows, Field, HttpError, Request, MAX_CHUNK_LINE,
+    trim_ows, Body, Field, HttpError, Request, MAX_CHUNK_LINE,
 };
+
+mod kept;
+
+use kept::Kept;
 
 /// What a request asks of its connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +98,15 @@ pub enum Answer {
     Refused { head: ResponseHead },
 }
 
+/// What the server sent, in order, for whoever looks inside responses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A response head (interim ones too), as soon as it is read.
+    Head(ResponseHead),
+    /// The body of the latest head: whole, or as much as was kept (`truncated` set).
+    Body(Body),
+}
+
 /// Limits for one connection's server side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -97,6 +115,11 @@ pub struct Config {
     pub max_headers: usize,
     /// Requests remembered while their answers are awaited.
     pub max_pending: usize,
+    /// Body bytes kept per response as sent (after de-chunking); 0 keeps none.
+    pub max_body_bytes: usize,
+    /// Body bytes kept per response after content decoding (a decompression bomb is
+    /// cut here).
+    pub max_decoded_bytes: usize,
 }
 
 impl Default for Config {
@@ -105,6 +128,8 @@ impl Default for Config {
             max_header_bytes: 64 * 1024,
             max_headers: 256,
             max_pending: 1024,
+            max_body_bytes: 1024 * 1024,
+            max_decoded_bytes: 1024 * 1024,
         }
     }
 }
@@ -137,8 +162,11 @@ pub struct ResponseParser {
     buf: Vec<u8>,
     state: State,
     answers: VecDeque<Answer>,
-    /// Where in the latest pushed bytes each response began (see `take_starts`).
-    starts: Vec<usize>,
+    received: VecDeque<Received>,
+    /// The current response's body while it is kept (`None`: not kept any more).
+    kept: Option<Kept>,
+    /// Body bytes of the current response read past what was kept.
+    passed: u64,
 }
 
 impl Default for ResponseParser {
@@ -155,7 +183,9 @@ impl ResponseParser {
             buf: Vec::new(),
             state: State::Head,
             answers: VecDeque::new(),
-            starts: Vec::new(),
+            received: VecDeque::new(),
+            kept: None,
+            passed: 0,
         }
     }
 
@@ -170,7 +200,10 @@ impl ResponseParser {
     pub fn push(&mut self, data: &[u8]) -> Result<(), HttpError> {
         match &self.state {
             State::Failed(e) => return Err(e.clone()),
-            State::UntilClose => return Ok(()),
+            State::UntilClose => {
+                self.body_bytes(data);
+                return Ok(());
+            }
             _ => {}
         }
         // A head that began in an earlier push is still in `buf`, ahead of `data`. Body
@@ -186,7 +219,7 @@ impl ResponseParser {
             &joined
         };
         let mut at = 0;
-        let result = self.run(input, &mut at, carried);
+        let result = self.run(input, &mut at);
         // Kept: an unfinished head or chunk line, or after a switch all that follows it.
         self.buf = input[at.min(input.len())..].to_vec();
         if let Err(e) = &result {
@@ -209,11 +242,29 @@ impl ResponseParser {
         }
     }
 
-    /// Where each response whose head the latest pushes completed began, as offsets in
-    /// the bytes of the push it ended in (0 when it began in an earlier one), oldest
-    /// first: each response gets a scan budget of its own.
-    pub fn take_starts(&mut self) -> Vec<usize> {
-        std::mem::take(&mut self.starts)
+    /// The next head or body the server sent, oldest first.
+    pub fn next_received(&mut self) -> Option<Received> {
+        self.received.pop_front()
+    }
+
+    /// Body bytes of the current response read past what was kept of it: what a body in
+    /// small chunks, whose chunk lines must be read, costs beyond its limit.
+    pub fn passed_over(&self) -> u64 {
+        self.passed
+    }
+
+    /// Whether the current response's body is still being kept.
+    pub fn keeping(&self) -> bool {
+        self.kept.is_some()
+    }
+
+    /// Body bytes that come next and need not be given to the parser: what
+    /// [`Self::body_left`] says, once the body is no longer kept.
+    pub fn skippable(&self) -> u64 {
+        match self.kept {
+            Some(_) => 0,
+            None => self.body_left(),
+        }
     }
 
     /// Body bytes that come next and can be stepped over unseen: the rest of a body of
@@ -229,6 +280,11 @@ impl ResponseParser {
     /// Steps over the next `n` body bytes without being given them (at most
     /// [`Self::body_left`]); the bytes pushed next are the ones after them.
     pub fn skip(&mut self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        // Bytes stepped over cannot be kept: a body still kept ends here, cut.
+        self.end_body(true);
         match &mut self.state {
             State::Length(left) => {
                 *left -= n.min(*left);
@@ -246,6 +302,11 @@ impl ResponseParser {
         }
     }
 
+    /// The stream ended: a body still being kept comes out as far as it came.
+    pub fn finish(&mut self) {
+        self.end_body(true);
+    }
+
     /// Nothing after this can be followed: the server's bytes run to the close in a body
     /// without a length, left HTTP, or broke it.
     pub fn at_end(&self) -> bool {
@@ -255,17 +316,53 @@ impl ResponseParser {
         )
     }
 
+    /// The bytes broke HTTP (or were lost): nothing more is parsed.
+    pub fn failed(&self) -> bool {
+        matches!(self.state, State::Failed(_))
+    }
+
     /// Bytes of this direction were lost: no later response can be told apart.
     pub fn cut(&mut self) {
+        // What came before the hole is sound: a body being kept comes out as it is.
+        self.end_body(true);
         self.state = State::Failed(HttpError::Malformed("bytes of the responses were lost"));
         self.buf = Vec::new();
     }
 
-    fn run(&mut self, input: &[u8], at: &mut usize, carried: usize) -> Result<(), HttpError> {
+    /// Body bytes as they come (de-chunked): kept while there is room, counted after.
+    fn body_bytes(&mut self, bytes: &[u8]) {
+        let max = self.config.max_body_bytes;
+        match &mut self.kept {
+            Some(kept) => {
+                if let Some(over) = kept.push(bytes, max) {
+                    self.passed += over as u64;
+                    self.end_body(true);
+                }
+            }
+            None => self.passed += bytes.len() as u64,
+        }
+    }
+
+    /// The current body ends (or stops being kept, `cut`): out it comes, decoded.
+    fn end_body(&mut self, cut: bool) {
+        if let Some(kept) = self.kept.take() {
+            let body = kept.finish(cut, self.config.max_decoded_bytes);
+            if body.wire_len > 0 {
+                self.received.push_back(Received::Body(body));
+            }
+        }
+    }
+
+    fn run(&mut self, input: &[u8], at: &mut usize) -> Result<(), HttpError> {
         loop {
             let rest = &input[*at..];
             match &mut self.state {
-                State::Failed(_) | State::UntilClose | State::Switched => return Ok(()),
+                State::Failed(_) | State::Switched => return Ok(()),
+                State::UntilClose => {
+                    self.body_bytes(rest);
+                    *at = input.len();
+                    return Ok(());
+                }
                 State::Head => {
                     // A stray CRLF between responses is tolerated, as between requests.
                     let skip = rest
@@ -290,8 +387,9 @@ impl ResponseParser {
                         return Err(HttpError::HeaderTooLarge);
                     }
                     let head = parse_head(&rest[..end], self.config.max_headers)?;
-                    self.starts.push(at.saturating_sub(carried));
                     *at += end;
+                    self.received.push_back(Received::Head(head.clone()));
+                    self.passed = 0;
                     self.state = self.answer(head)?;
                     if matches!(self.state, State::Switched) {
                         return Ok(());
@@ -302,10 +400,13 @@ impl ResponseParser {
                         .unwrap_or(usize::MAX)
                         .min(rest.len());
                     *remaining -= n as u64;
+                    let done = *remaining == 0;
+                    self.body_bytes(&rest[..n]);
                     *at += n;
-                    if *remaining > 0 {
+                    if !done {
                         return Ok(());
                     }
+                    self.end_body(false);
                     self.state = State::Head;
                 }
                 State::Chunked(chunk) => match chunk {
@@ -325,6 +426,7 @@ impl ResponseParser {
                             },
                             // Trailer fields are skipped; an empty line ends them.
                             _ if trim_cr(line).is_empty() => {
+                                self.end_body(false);
                                 self.state = State::Head;
                                 continue;
                             }
@@ -340,10 +442,11 @@ impl ResponseParser {
                             .unwrap_or(usize::MAX)
                             .min(rest.len());
                         *remaining -= n as u64;
-                        *at += n;
                         if *remaining == 0 {
                             *chunk = Chunk::DataEnd;
                         }
+                        self.body_bytes(&rest[..n]);
+                        *at += n;
                     }
                     Chunk::DataEnd => match rest {
                         [b'\n', ..] => {
@@ -390,6 +493,17 @@ impl ResponseParser {
             _ => {}
         }
         let framing = framing(&head, matches!(ask, Ask::Plain { head: true }))?;
+        let has_body = matches!(
+            framing,
+            State::Length(_) | State::Chunked(_) | State::UntilClose
+        );
+        if has_body && self.config.max_body_bytes > 0 {
+            let mut transfer = list_values(&head.headers, "transfer-encoding");
+            if transfer.last().is_some_and(|c| c == "chunked") {
+                transfer.pop();
+            }
+            self.kept = Some(Kept::new(&head.headers, transfer));
+        }
         if ask.switches() {
             self.answers.push_back(Answer::Refused { head });
         }
@@ -457,3 +571,6 @@ fn parse_head(head: &[u8], max_headers: usize) -> Result<ResponseHead, HttpError
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod body_tests;

@@ -10,8 +10,8 @@ const IMEI: &str = "861234567890123";
 
 /// Plays the tap for one flow: relays each direction in pieces and copies to the
 /// analyzer only what [`Analyzer::want`] asks for, as the live tap does.
-struct Tap {
-    a: Analyzer,
+pub(super) struct Tap {
+    pub(super) a: Analyzer,
     seen: [u64; 2],
     /// Bytes copied to the analyzer per direction.
     copied: [u64; 2],
@@ -21,7 +21,7 @@ const PIECE: usize = 16 * 1024;
 const TAP_CAP: u64 = 256 * 1024;
 
 impl Tap {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut a = analyzer();
         start_http(&mut a);
         Tap {
@@ -31,7 +31,7 @@ impl Tap {
         }
     }
 
-    fn relay(&mut self, dir: Direction, bytes: &[u8]) {
+    pub(super) fn relay(&mut self, dir: Direction, bytes: &[u8]) {
         let i = match dir {
             Direction::Out => 0,
             Direction::In => 1,
@@ -51,14 +51,14 @@ impl Tap {
         }
     }
 
-    fn received(&mut self) -> Vec<Finding> {
+    pub(super) fn received(&mut self) -> Vec<Finding> {
         std::iter::from_fn(|| self.a.pop_finding())
             .filter(|f| f.direction == Direction::In)
             .collect()
     }
 }
 
-fn request(path: &str) -> Vec<u8> {
+pub(super) fn request(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: api.example\r\n\r\n").into_bytes()
 }
 
@@ -124,7 +124,6 @@ fn a_chunked_body_is_stepped_over_chunk_by_chunk_and_the_next_response_read() {
     tap.relay(Direction::Out, &request("/account"));
     // Chunks longer than the pieces relayed: their rest is not copied.
     tap.relay(Direction::In, &chunked(&vec![b'y'; 1 << 20], 40_000));
-    // (Response bodies are scanned as they come, not de-chunked: one chunk.)
     tap.relay(Direction::In, &chunked(&account(), 1000));
     assert_eq!(tap.received().len(), 1);
     assert!(tap.copied[1] < 600 * 1024, "{}", tap.copied[1]);
