@@ -2,17 +2,8 @@
 //! every header block is still read (HPACK's dynamic table needs them all).
 
 use super::frames::{DATA, END_HEADERS, END_STREAM, HEADERS, PADDED};
+use super::tests::frame;
 use super::*;
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let head = FrameHeader {
-        len: u32::try_from(payload.len()).unwrap(),
-        kind,
-        flags,
-        stream,
-    };
-    [&head.emit()[..], payload].concat()
-}
 
 /// `:status 200` (static index 8), then `x-device: VALUE` as a literal that enters the
 /// dynamic table: the next block can name it by index 62 alone.

@@ -3,7 +3,7 @@ use std::io::Write;
 use super::frames::{CONTINUATION, DATA, END_HEADERS, END_STREAM, HEADERS, PADDED, PUSH_PROMISE};
 use super::*;
 
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+pub(super) fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     let head = FrameHeader {
         len: u32::try_from(payload.len()).unwrap(),
         kind,
