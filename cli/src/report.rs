@@ -69,8 +69,20 @@ struct Company {
     destinations: BTreeMap<String, BTreeMap<String, Seen>>,
 }
 
-/// Findings whose destination the catalog does not name sort last, under this key.
+/// Findings whose destination the catalog does not name sort last: their key is this
+/// followed by the destination's registrable domain, one group per domain.
 const UNNAMED: &str = "\u{10ffff}";
+
+/// What an unnamed destination is grouped by: the record's `domain` (the core's
+/// registrable domain of its host), for records from before it was kept the same
+/// function applied to `host`, and without a name the address, whole.
+fn domain(v: &Value, host: &str) -> String {
+    match field(v, "domain") {
+        d if !d.is_empty() => d,
+        _ if field(v, "host").is_empty() => host.to_string(),
+        _ => phonehome_catalog::registrable_domain(host).to_ascii_lowercase(),
+    }
+}
 
 pub fn run(args: ReportArgs) -> Result<u8, ReportError> {
     let path = args.dir.join("findings.jsonl");
@@ -196,14 +208,14 @@ impl Findings {
         if !cname.is_empty() {
             notes.push(format!("alias of {cname}"));
         }
+        let key = if company.is_empty() {
+            format!("{UNNAMED}{}", domain(v, &host))
+        } else {
+            company
+        };
         let destination = match notes.is_empty() {
             true => host,
             false => format!("{host} ({})", notes.join(", ")),
-        };
-        let key = if company.is_empty() {
-            UNNAMED.to_string()
-        } else {
-            company
         };
         let entry = self.sent.entry(key).or_default();
         let parent = field(v, "parent");
@@ -257,9 +269,9 @@ fn join(m: &BTreeSet<String>) -> String {
 /// every kind sent to each of its destinations, its forms, places and apps.
 fn sent(out: &mut String, companies: &BTreeMap<String, Company>) {
     for (company, c) in companies {
-        let mut head = match company.as_str() {
-            UNNAMED => "(company not in the catalog)".to_string(),
-            named => named.to_string(),
+        let mut head = match company.strip_prefix(UNNAMED) {
+            Some(domain) => format!("{domain} (company not in the catalog)"),
+            None => company.clone(),
         };
         if !c.categories.is_empty() {
             head.push_str(&format!(" ({})", join(&c.categories)));
@@ -330,7 +342,7 @@ mod tests {
         );
         assert!(out.contains("imei            as plain, sha1 (truncated) in url (2x, first 2026-01-01T00:00:01.000Z, last 2026-01-01T00:00:02.000Z) from (unattributed)"), "{out}");
         assert!(
-            out.contains("(company not in the catalog): from 1 app"),
+            out.contains("10.0.0.9:443 (company not in the catalog): from 1 app"),
             "{out}"
         );
         assert!(out.contains("-> 10.0.0.9:443\n"));
@@ -346,6 +358,39 @@ mod tests {
                 .contains("imei            as plain inside hex>gzip in body"),
             "{}",
             render(wrapped).unwrap()
+        );
+    }
+
+    /// Hosts the catalog does not know: one group per registrable domain, as the core
+    /// wrote it in `domain`; records from before it was kept get the core's function.
+    #[test]
+    fn unknown_hosts_are_grouped_by_their_registrable_domain() {
+        let line = |host: &str, domain: &str| {
+            format!(
+                r#"{{"ts":"2026-01-01T00:00:01.000Z","app":"a","dst":"192.0.2.7:443","host":"{host}","domain":{domain},"company":null,"party":"third","kind":"ad_id","encoding":"plain","truncated":false,"where":"body","direction":"out","confidence":"exact"}}"#
+            )
+        };
+        let text = [
+            line("a.b.co.uk", r#""b.co.uk""#),
+            line("c.co.uk", r#""c.co.uk""#),
+            line("api.c.co.uk", r#""c.co.uk""#),
+            line("x.appspot.com", "null"),
+            line("v2.y.appspot.com", "null"),
+        ]
+        .join("\n");
+        let out = render(&text).unwrap();
+        for head in [
+            "b.co.uk (company not in the catalog): from 1 app: a\n  -> a.b.co.uk (third party)\n",
+            "c.co.uk (company not in the catalog): from 1 app: a\n  -> api.c.co.uk (third party)\n",
+            "x.appspot.com (company not in the catalog): from 1 app",
+            "y.appspot.com (company not in the catalog): from 1 app",
+        ] {
+            assert!(out.contains(head), "{head:?} in\n{out}");
+        }
+        assert_eq!(
+            out.matches("(company not in the catalog)").count(),
+            4,
+            "{out}"
         );
     }
 

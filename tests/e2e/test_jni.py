@@ -160,11 +160,11 @@ def records(session, kind: str) -> list[dict]:
     return json.loads(session[f"records.{kind}"])
 
 
-FINDING_FIELDS = {"ts", "flow", "app", "proto", "src", "dst", "host", "host_source", "company",
+FINDING_FIELDS = {"ts", "flow", "app", "proto", "src", "dst", "host", "host_source", "domain", "company",
                   "parent", "category", "service", "party", "kind", "encoding", "digest_form", "truncated", "where",
                   "direction", "confidence", "evidence"}
 FLOW_FIELDS = {"flow", "proto", "src", "dst", "bytes_out", "bytes_in", "start", "end", "close",
-               "app", "host", "host_source", "company", "parent", "category", "service", "party"}
+               "app", "host", "host_source", "domain", "company", "parent", "category", "service", "party"}
 
 
 def test_findings_name_the_app_the_company_and_the_identifier(session):
@@ -176,6 +176,8 @@ def test_findings_name_the_app_the_company_and_the_identifier(session):
         assert FINDING_FIELDS <= set(f), f
         assert f["app"] == "org.example.curl", f
         assert f["host"] == XIAOMI, f
+        # The registrable domain of the host, from the core's suffix rules.
+        assert f["domain"] == "xiaomi.com", f
         assert f["company"] == "Xiaomi", f
         # The driver says the app is signed by O=Xiaomi Inc.: Xiaomi's host is its own.
         assert f["party"] == "first", f

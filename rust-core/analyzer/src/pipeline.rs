@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
-use phonehome_catalog::{party, Catalog};
+use phonehome_catalog::{party, registrable_domain, Catalog};
 use phonehome_detect::{Detector, Hit};
 use phonehome_inspect::http2::PREFACE;
 use phonehome_model::{
@@ -332,6 +332,7 @@ impl Analyzer {
             Some((i, _)) if i > 0 => Some(named_by.to_string()),
             _ => entry.and_then(|e| e.alias_of.clone()),
         };
+        destination.domain = Some(registrable_domain(&host).to_ascii_lowercase());
         destination.host = Some(host);
         destination.host_source = Some(source);
     }
@@ -898,6 +899,8 @@ impl Analyzer {
 }
 
 #[cfg(test)]
+mod domain;
+#[cfg(test)]
 mod following;
 #[cfg(test)]
 mod received;
@@ -921,7 +924,7 @@ mod tests {
         )
     }
 
-    fn record(id: u64, proto: Proto, src: &str, dst: &str) -> FlowRecord {
+    pub(super) fn record(id: u64, proto: Proto, src: &str, dst: &str) -> FlowRecord {
         let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         FlowRecord {
             flow: id,

@@ -191,6 +191,11 @@ wire_names!(Party { First => "first", Third => "third" });
 pub struct Destination {
     pub host: Option<String>,
     pub host_source: Option<HostSource>,
+    /// The registrable domain of `host`, lowercase: what one customer of a registry or a
+    /// hosting platform holds (`a.b.example.co.uk` -> `example.co.uk`, `my-app.appspot.com`
+    /// itself), the host itself when it is an address. Readers group hosts the catalog does
+    /// not know by it, so that they need no suffix list of their own.
+    pub domain: Option<String>,
     /// From the catalog, when the host (or a name it is an alias of) is in it.
     pub company: Option<String>,
     /// The company's owners, nearest first, joined by ` > ` (`Alphabet`, `ironSource > Unity`).
@@ -318,6 +323,7 @@ mod tests {
         let d = Destination {
             host: Some("metrics.example.com".into()),
             host_source: Some(HostSource::Dns),
+            domain: Some("example.com".into()),
             company: Some("Tapjoy".into()),
             parent: Some("ironSource > Unity".into()),
             category: Some(Category::Advertising),
@@ -332,8 +338,13 @@ mod tests {
         assert_eq!(v["category"], "advertising");
         assert_eq!(v["party"], "third");
         assert_eq!(v["cname"], "ws.tapjoyads.com");
+        assert_eq!(v["domain"], "example.com");
         let v = serde_json::to_value(Destination::default()).unwrap();
         assert!(v["company"].is_null() && v["party"].is_null());
+        assert!(
+            v.get("domain").is_some_and(|d| d.is_null()),
+            "domain is null when no name was seen"
+        );
         assert!(
             v.get("cname").is_none(),
             "cname is left out when there is none"

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS flows (
     -- `upstream-rejected`); NULL when it was not in its hands. Added by ALTER TABLE to
     -- older stores, like the columns above.
     tls TEXT,
+    -- The registrable domain of `host` (`example.co.uk`, `my-app.appspot.com`), as the
+    -- core computes it; what hosts the catalog does not know are grouped by. NULL when no
+    -- name was seen, and in rows recorded before it was kept (added by ALTER TABLE).
+    domain TEXT,
     PRIMARY KEY (session, id)
 );
 
@@ -81,7 +85,9 @@ CREATE TABLE IF NOT EXISTS findings (
     parent TEXT,
     party TEXT,
     -- As in flows: `intercepted` for a value read inside TLS.
-    tls TEXT
+    tls TEXT,
+    -- As in flows: the registrable domain of `host`.
+    domain TEXT
 );
 
 CREATE INDEX IF NOT EXISTS findings_by_app ON findings (app, host, kind);

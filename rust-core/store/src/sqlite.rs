@@ -39,6 +39,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("findings", "party", "TEXT"),
     ("flows", "tls", "TEXT"),
     ("findings", "tls", "TEXT"),
+    ("flows", "domain", "TEXT"),
+    ("findings", "domain", "TEXT"),
 ];
 
 fn add_missing_columns(db: &Connection) -> rusqlite::Result<()> {
@@ -113,8 +115,9 @@ impl Store {
         self.db.execute(
             "INSERT OR REPLACE INTO flows (session, id, proto, src, dst, app, host, host_source,
                 vendor, category, service, bytes_out, bytes_in, start_ms, end_ms, close, json,
-                company, parent, party, tls)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)",
+                company, parent, party, tls, domain)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,
+                ?22)",
             params![
                 self.session,
                 r.flow as i64,
@@ -137,6 +140,7 @@ impl Store {
                 d.parent,
                 d.party.map(Party::as_str),
                 d.tls.map(TlsMode::as_str),
+                d.domain,
             ],
         )?;
         self.commit_if_large()
@@ -148,9 +152,9 @@ impl Store {
         self.db.execute(
             "INSERT INTO findings (session, ts_ms, flow, app, proto, dst, host, host_source, vendor,
                 category, kind, encoding, digest_form, truncated, place, direction, confidence,
-                evidence, bytes_out, bytes_in, json, layers, company, parent, party, tls)
+                evidence, bytes_out, bytes_in, json, layers, company, parent, party, tls, domain)
              VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,
-                ?23,?24,?25,?26)",
+                ?23,?24,?25,?26,?27)",
             params![
                 self.session,
                 millis(f.ts),
@@ -178,6 +182,7 @@ impl Store {
                 d.parent,
                 d.party.map(Party::as_str),
                 d.tls.map(TlsMode::as_str),
+                d.domain,
             ],
         )?;
         self.commit_if_large()
@@ -298,6 +303,7 @@ mod tests {
             dst: "10.201.0.2:80".parse().unwrap(),
             destination: Destination {
                 host: Some("api.account.xiaomi.com".into()),
+                domain: Some("xiaomi.com".into()),
                 company: Some("Xiaomi".into()),
                 parent: Some("Owner > Group".into()),
                 party: Some(Party::Third),
@@ -371,6 +377,10 @@ mod tests {
             (vendor.as_str(), parent.as_str(), party.as_str()),
             ("Xiaomi", "Owner > Group", "third")
         );
+        let domain: String = reader
+            .query_row("SELECT domain FROM findings LIMIT 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(domain, "xiaomi.com");
         let close: String = reader
             .query_row("SELECT close FROM flows WHERE id = 3", [], |r| r.get(0))
             .unwrap();
@@ -405,7 +415,8 @@ mod tests {
     }
 
     #[test]
-    fn a_store_made_before_layers_companies_and_tls_existed_gets_the_columns_and_keeps_its_rows() {
+    fn a_store_made_before_layers_companies_tls_and_domains_existed_gets_the_columns_and_keeps_its_rows(
+    ) {
         let dir = std::env::temp_dir().join(format!("phonehome-upgrade-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(FILE_NAME);
@@ -459,6 +470,15 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(tls, [None, Some("intercepted".into())]);
+        let domains: Vec<Option<String>> = store
+            .connection()
+            .prepare("SELECT domain FROM findings ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(domains, [None, Some("xiaomi.com".into())]);
         // Upgraded and new stores have their columns in the same order.
         let columns = |db: &Connection, table: &str| -> Vec<String> {
             db.prepare(&format!(

@@ -53,7 +53,8 @@ class RecordStore(
         // 3: company, parent, party in flows and findings (the company behind a destination).
         // 4: the discovered table (identifiers nobody configured), made by onCreate.
         // 5: tls in flows and findings (what TLS interception did with the flow).
-        private const val VERSION = 5
+        // 6: domain in flows and findings (the registrable domain of the host, from the core).
+        private const val VERSION = 6
 
         /** Columns added since version 1, which `CREATE TABLE IF NOT EXISTS` cannot add: table, column, type. */
         private val ADDED_COLUMNS = listOf(
@@ -66,6 +67,8 @@ class RecordStore(
             Triple("findings", "party", "TEXT"),
             Triple("flows", "tls", "TEXT"),
             Triple("findings", "tls", "TEXT"),
+            Triple("flows", "domain", "TEXT"),
+            Triple("findings", "domain", "TEXT"),
         )
 
         private fun assetReader(context: Context): () -> String = {
@@ -145,8 +148,8 @@ class RecordStore(
         try {
             db.compileStatement(
                 "INSERT OR REPLACE INTO flows (session, id, proto, src, dst, app, host, host_source, vendor, " +
-                    "category, service, bytes_out, bytes_in, start_ms, end_ms, close, json, company, parent, party, tls) " +
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "category, service, bytes_out, bytes_in, start_ms, end_ms, close, json, company, parent, party, tls, " +
+                    "domain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ).use { insert ->
                 for (line in records(flowsJsonl)) {
                     val f = parse(line) { Flow.fromJson(it) }
@@ -157,7 +160,7 @@ class RecordStore(
                     insert.bindAll(
                         session, f.flow, f.proto, f.src, f.dst, f.app, f.host, f.hostSource, f.company,
                         f.category, f.service, f.bytesOut, f.bytesIn, f.start, f.end, f.close, line,
-                        f.company, f.parent, f.party, f.tls,
+                        f.company, f.parent, f.party, f.tls, f.domain,
                     )
                     insert.executeInsert()
                     flows++
@@ -166,8 +169,8 @@ class RecordStore(
             db.compileStatement(
                 "INSERT INTO findings (session, ts_ms, flow, app, proto, dst, host, host_source, vendor, " +
                     "category, kind, encoding, digest_form, truncated, place, direction, confidence, " +
-                    "evidence, bytes_out, bytes_in, json, layers, company, parent, party, tls) " +
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "evidence, bytes_out, bytes_in, json, layers, company, parent, party, tls, domain) " +
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             ).use { insert ->
                 for (line in records(findingsJsonl)) {
                     val f = parse(line) { Finding.fromJson(it) }
@@ -180,7 +183,7 @@ class RecordStore(
                         f.category, f.kind, f.encoding, f.digestForm, if (f.truncated) 1L else 0L, f.where,
                         f.direction, f.confidence, f.evidence, f.bytesOut, f.bytesIn, line,
                         f.layers.takeIf { it.isNotEmpty() }?.let { Json.strings(it).toString() },
-                        f.company, f.parent, f.party, f.tls,
+                        f.company, f.parent, f.party, f.tls, f.domain,
                     )
                     val id = insert.executeInsert()
                     findings.add(f.copy(id = id, session = session))

@@ -110,4 +110,23 @@ object Contract {
         "upstream-rejected",
         "quic-dropped",
     )
+
+    /**
+     * The fields of a record's JSON line that say where it went (`domain`: the registrable
+     * domain of `host`, computed by the core).
+     */
+    val DESTINATION_FIELDS = listOf(
+        "alpn",
+        "category",
+        "cname",
+        "company",
+        "domain",
+        "ech",
+        "host",
+        "host_source",
+        "parent",
+        "party",
+        "service",
+        "tls",
+    )
 }

@@ -69,9 +69,12 @@ object ByCompany {
                     .thenBy { it.name },
             )
 
-    /** Findings of one company go together; an unknown host goes with others of its domain. */
+    /**
+     * Findings of one company go together; an unknown host goes with others of its
+     * registrable domain, the core's ([Finding.groupDomain]).
+     */
     private fun key(f: Finding): Pair<Boolean, String> =
-        if (!f.company.isNullOrBlank()) true to f.company else false to Domains.registrable(f.destination)
+        if (!f.company.isNullOrBlank()) true to f.company else false to f.groupDomain
 
     private fun company(findings: List<Finding>): CompanySummary {
         val company = findings.firstNotNullOfOrNull { it.company?.takeIf(String::isNotBlank) }
@@ -79,7 +82,7 @@ object ByCompany {
             .sortedWith(compareBy<DestinationSummary> { it.identifierKinds.isEmpty() }.thenByDescending { it.lastSeen }.thenBy { it.host })
         return CompanySummary(
             company = company,
-            name = company ?: Domains.registrable(findings.first().destination),
+            name = company ?: findings.first().groupDomain,
             categories = findings.mapNotNull { it.category?.takeIf(String::isNotBlank) }.distinct().sortedBy(::categoryRank),
             parent = findings.firstNotNullOfOrNull { it.parent?.takeIf(String::isNotBlank) },
             parties = Parties.of(findings),

@@ -5,9 +5,9 @@ object Domains {
     /**
      * Second-level labels under which country registries sell names (`example.co.uk`): the
      * core's generic rule (GENERIC_SECOND_LEVEL in rust-core/catalog/src/registrable.rs).
-     * The core's further list (`ltd.uk`, hosting platforms such as `herokuapp.com`) is not
-     * repeated here: the app only uses this to group hosts the catalog does not know, and a
-     * miss only puts two of them in one group.
+     * Only for records from before the core sent each record's `domain` (computed with its
+     * full suffix list: `ltd.uk`, hosting platforms such as `appspot.com`), which the app
+     * groups by whenever it is there ([Finding.groupDomain]).
      */
     private val SECOND_LEVEL = setOf("ac", "co", "com", "edu", "gob", "go", "gov", "mil", "ne", "net", "or", "org")
 

@@ -35,9 +35,20 @@ data class Finding(
     val party: String? = null,
     /** What TLS interception did with its flow ([org.phonehome.core.Contract.TLS_MODES]); null when nothing. */
     val tls: String? = null,
+    /**
+     * The registrable domain of [host] as the core computes it (`example.co.uk`,
+     * `my-app.appspot.com`); null without a name, and in records from before the core sent it.
+     */
+    val domain: String? = null,
 ) {
     /** Where it went: the name when one is known, else the address. */
     val destination: String get() = host ?: dst
+
+    /**
+     * What a destination the catalog does not know is grouped by: the core's [domain], or
+     * for records without one the app's simpler rule on [destination].
+     */
+    val groupDomain: String get() = domain?.takeIf { it.isNotBlank() } ?: Domains.registrable(destination)
 
     /**
      * Sent by the phone: a leak. False for what a server sent back (`direction` "in"): a
@@ -88,6 +99,7 @@ data class Finding(
                 parent = o.string("parent"),
                 party = o.string("party"),
                 tls = o.string("tls"),
+                domain = o.string("domain"),
             )
         }
 
@@ -119,6 +131,8 @@ data class Flow(
     val party: String? = null,
     /** What TLS interception did with it ([org.phonehome.core.Contract.TLS_MODES]); null when nothing. */
     val tls: String? = null,
+    /** The registrable domain of [host], as in [Finding.domain]. */
+    val domain: String? = null,
 ) {
     val destination: String get() = host ?: dst
 
@@ -145,6 +159,7 @@ data class Flow(
                 parent = o.string("parent"),
                 party = o.string("party"),
                 tls = o.string("tls"),
+                domain = o.string("domain"),
             )
         }
 

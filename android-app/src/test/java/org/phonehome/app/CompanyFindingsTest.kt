@@ -40,11 +40,13 @@ class CompanyFindingsTest {
         fun finding(
             flow: Long, app: String, host: String, kind: String, ago: Long,
             company: String?, category: String?, party: String, parent: String? = null, service: String? = null,
+            domain: String? = null,
         ): String {
             fun q(s: String?) = s?.let { "\"$it\"" } ?: "null"
             val ts = Format.rfc3339(System.currentTimeMillis() - ago)
             return """{"ts":"$ts","flow":$flow,"app":"$app","proto":"tcp","src":"10.111.0.2:40000",""" +
-                """"dst":"203.0.113.7:443","host":"$host","host_source":"sni","company":${q(company)},"parent":${q(parent)},""" +
+                """"dst":"203.0.113.7:443","host":"$host","host_source":"sni","domain":${q(domain)},""" +
+                """"company":${q(company)},"parent":${q(parent)},""" +
                 """"category":${q(category)},"service":${q(service)},"party":"$party","kind":"$kind","encoding":"plain",""" +
                 """"digest_form":null,"truncated":false,"where":"url","direction":"out","confidence":"exact","evidence":"$kind=****"}"""
         }
@@ -133,6 +135,30 @@ class CompanyFindingsTest {
             "Received your IMEI from 1 app",
             "api.unknown-sdk.co.uk",
         )
+    }
+
+    @Test
+    fun `two customers of one registry or hosting platform are two cards, named by the core's domain`() {
+        // Hosts the catalog does not know, with the registrable domains the core sends: a
+        // name under ltd.uk or firebaseapp.com is one customer's, not the registry's.
+        app.phoneHome.records.insertBatch(
+            1,
+            "",
+            RecordStoreTest.jsonl(
+                finding(8, WEATHER, "api.shop-one.ltd.uk", "imei", 40_000, null, null, "third", domain = "shop-one.ltd.uk"),
+                finding(9, GAME, "shop-two.ltd.uk", "ad_id", 30_000, null, null, "third", domain = "shop-two.ltd.uk"),
+                finding(10, GAME, "game-12.firebaseapp.com", "ad_id", 20_000, null, null, "third", domain = "game-12.firebaseapp.com"),
+                finding(11, WEATHER, "weather-3.firebaseapp.com", "imei", 10_000, null, null, "third", domain = "weather-3.firebaseapp.com"),
+            ),
+        )
+        val lines = ScreenTool.screenText(open(FindingsActivity::class.java)).lines()
+        val unknown = "company not in the catalog · third party"
+        for (name in listOf("shop-one.ltd.uk", "shop-two.ltd.uk", "game-12.firebaseapp.com", "weather-3.firebaseapp.com")) {
+            val at = lines.indexOf(name)
+            assertTrue("a card named $name in\n${lines.joinToString("\n")}", at >= 0 && lines.getOrNull(at + 1) == unknown)
+        }
+        assertFalse("no card for the registry or the platform", "ltd.uk" in lines || "firebaseapp.com" in lines)
+        assertEquals("the four and unknown-sdk.co.uk", 5, lines.count { it == unknown })
     }
 
     @Test

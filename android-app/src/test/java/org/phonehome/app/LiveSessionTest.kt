@@ -160,6 +160,13 @@ class LiveSessionTest {
         assertEquals(null, monitor.lastError)
         val flows = records.flows(RecordFilter(), 0, 100)
         assertTrue(flows.toString(), flows.any { it.host == host && it.app == CLIENT })
+        // The core's registrable domain of the host reached the store's own column, in both tables.
+        for (table in listOf("flows", "findings")) {
+            val domains = records.readableDatabase.rawQuery("SELECT DISTINCT domain FROM $table WHERE host = ?", arrayOf(host)).use { c ->
+                generateSequence { if (c.moveToNext()) c.getString(0) else null }.toList()
+            }
+            assertEquals(table, listOf("xiaomi.com"), domains)
+        }
         first.destroy()
 
         // Process death: Android restarts the sticky service with a null intent; it starts a

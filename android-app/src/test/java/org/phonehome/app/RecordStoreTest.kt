@@ -164,12 +164,12 @@ class RecordStoreTest {
         // Lines a real session sent (tests/e2e/test_jni.py's, curl sending the IMEI).
         val flowLine = """{"flow":2,"proto":"tcp","src":"[fd70:686f:6e65::2]:38570","dst":"[fd00:201::2]:80",""" +
             """"bytes_out":115,"bytes_in":202,"start":"2026-12-02T16:32:12.070Z","end":"2026-12-02T16:32:12.084Z",""" +
-            """"close":"closed","app":"org.example.curl","host":"api.account.xiaomi.com","host_source":"http",""" +
+            """"close":"closed","app":"org.example.curl","host":"api.account.xiaomi.com","host_source":"http","domain":"xiaomi.com",""" +
             """"company":"Xiaomi","parent":null,"category":"cloud-messaging","service":"MIUI Cloud Messaging / Mi account",""" +
             """"party":"third"}"""
         val findingLine = """{"ts":"2026-12-02T16:32:12.071Z","flow":2,"app":"org.example.curl","proto":"tcp",""" +
             """"src":"[fd70:686f:6e65::2]:38570","dst":"[fd00:201::2]:80","host":"api.account.xiaomi.com",""" +
-            """"host_source":"http","company":"Xiaomi","parent":null,"category":"cloud-messaging",""" +
+            """"host_source":"http","domain":"xiaomi.com","company":"Xiaomi","parent":null,"category":"cloud-messaging",""" +
             """"service":"MIUI Cloud Messaging / Mi account","party":"third","kind":"imei","encoding":"plain","digest_form":null,""" +
             """"truncated":false,"where":"url","direction":"out","confidence":"exact","evidence":"imei=86*********0128",""" +
             """"bytes_out":null,"bytes_in":null,"start":null,"end":null}"""
@@ -183,6 +183,7 @@ class RecordStoreTest {
                 "1796229132000", "2", "tcp", "[fd70:686f:6e65::2]:38570", "[fd00:201::2]:80", "org.example.curl",
                 "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "MIUI Cloud Messaging / Mi account",
                 "115", "202", "1796229132070", "1796229132084", "closed", flowLine, "Xiaomi", null, "third", null,
+                "xiaomi.com",
             ),
             row("SELECT * FROM flows"),
         )
@@ -191,6 +192,7 @@ class RecordStoreTest {
                 "1", "1796229132000", "1796229132071", "2", "org.example.curl", "tcp", "[fd00:201::2]:80",
                 "api.account.xiaomi.com", "http", "Xiaomi", "cloud-messaging", "imei", "plain", null, "0", "url",
                 "out", "exact", "imei=86*********0128", null, null, findingLine, null, "Xiaomi", null, "third", null,
+                "xiaomi.com",
             ),
             row("SELECT * FROM findings"),
         )
@@ -229,10 +231,10 @@ class RecordStoreTest {
         store.close()
         context.deleteDatabase(NAME)
         // Version 1's tables: the schema file without the columns added since.
-        val added = Regex("""\n    (layers|company|parent|party|tls) TEXT,?(?=\n)""")
+        val added = Regex("""\n    (layers|company|parent|party|tls|domain) TEXT,?(?=\n)""")
         val v1 = RecordStore.statements(File(repo(), "rust-core/store/schema/phonehome.sql").readText())
             .map { it.replace(added, "").replace(",\n)", "\n)") }
-        assertTrue(v1.none { "layers" in it || "party" in it || "tls" in it })
+        assertTrue(v1.none { "layers" in it || "party" in it || "tls" in it || "domain TEXT" in it })
         val path = context.getDatabasePath(NAME).also { it.parentFile?.mkdirs() }
         SQLiteDatabase.openOrCreateDatabase(path, null).use { db ->
             v1.forEach { db.execSQL(it) }
@@ -247,8 +249,8 @@ class RecordStoreTest {
         fun columns(table: String) = store.readableDatabase.rawQuery("PRAGMA table_info($table)", null).use { c ->
             generateSequence { if (c.moveToNext()) c.getString(1) else null }.toList()
         }
-        assertEquals(listOf("layers", "company", "parent", "party", "tls"), columns("findings").takeLast(5))
-        assertEquals(listOf("json", "company", "parent", "party", "tls"), columns("flows").takeLast(5))
+        assertEquals(listOf("layers", "company", "parent", "party", "tls", "domain"), columns("findings").takeLast(6))
+        assertEquals(listOf("json", "company", "parent", "party", "tls", "domain"), columns("flows").takeLast(6))
         assertEquals(1, store.readableDatabase.rawQuery("SELECT COUNT(*) FROM findings", null).use { it.moveToFirst(); it.getInt(0) })
     }
 

@@ -22,6 +22,7 @@ class ByCompanyTest {
         party: String? = "third",
         direction: String = "out",
         service: String? = null,
+        domain: String? = null,
     ): Finding {
         clock += 60_000
         return Finding(
@@ -29,6 +30,7 @@ class ByCompanyTest {
             src = "10.111.0.2:40000", dst = "203.0.113.7:443", host = host, hostSource = "sni", company = company,
             category = category, service = service, kind = kind, encoding = "plain", digestForm = null, truncated = false,
             where = "url", direction = direction, confidence = "exact", evidence = "$kind=****", parent = parent, party = party,
+            domain = domain,
         )
     }
 
@@ -83,6 +85,34 @@ class ByCompanyTest {
         assertNull(unknown.company)
         assertEquals(listOf("cdn.unknown-sdk.co.uk", "api.unknown-sdk.co.uk"), unknown.destinations.map { it.host })
         assertEquals("Received your IMEI from 1 app", CompanyLine.of(unknown) { if (it == 1) "1 app" else "$it apps" })
+    }
+
+    @Test
+    fun `unknown hosts are grouped by the domain the core computed, so customers of one platform or registry stay apart`() {
+        // The core's registrable domains (rust-core/catalog/src/registrable.rs): each customer
+        // of a hosting platform or of a registry's own second level holds a domain of its own.
+        val findings = listOf(
+            finding("com.a", "x.appspot.com", null, domain = "x.appspot.com"),
+            finding("com.b", "v2.y.appspot.com", null, domain = "y.appspot.com"),
+            finding("com.a", "api.shop-one.ltd.uk", null, domain = "shop-one.ltd.uk"),
+            finding("com.b", "shop-two.ltd.uk", null, domain = "shop-two.ltd.uk"),
+            finding("com.a", "cdn.shop-two.ltd.uk", null, domain = "shop-two.ltd.uk"),
+        )
+        val groups = ByCompany.group(findings)
+        assertEquals(
+            listOf("shop-one.ltd.uk", "shop-two.ltd.uk", "x.appspot.com", "y.appspot.com"),
+            groups.map { it.name }.sorted(),
+        )
+        assertEquals(listOf("cdn.shop-two.ltd.uk", "shop-two.ltd.uk"), groups.single { it.name == "shop-two.ltd.uk" }.destinations.map { it.host })
+    }
+
+    @Test
+    fun `records from before the core sent a domain are grouped by the app's own rule`() {
+        val old = listOf(finding("com.a", "api.unknown-sdk.co.uk", null), finding("com.a", "cdn.unknown-sdk.co.uk", null))
+        assertEquals(listOf("unknown-sdk.co.uk"), ByCompany.group(old).map { it.name })
+        // A row with it and one without, of the same domain, are one group.
+        val mixed = old + finding("com.b", "push.unknown-sdk.co.uk", null, domain = "unknown-sdk.co.uk")
+        assertEquals(listOf("unknown-sdk.co.uk"), ByCompany.group(mixed).map { it.name })
     }
 
     @Test

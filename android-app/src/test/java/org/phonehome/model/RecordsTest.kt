@@ -4,6 +4,7 @@ import org.junit.Assert.assertEquals
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
+import org.phonehome.core.Contract
 
 class RecordsTest {
     @Test
@@ -23,6 +24,27 @@ class RecordsTest {
         assertEquals("sha1 (base64url, truncated)", f.form)
         assertEquals("deviceid=Ab************", f.evidence)
         assertNull(f.bytesOut)
+    }
+
+    @Test
+    fun `every destination field the core writes is read, but those the app leaves out on purpose`() {
+        // A line with every field of the contract set, each to its own name.
+        val fields = Contract.DESTINATION_FIELDS
+        val line = """{"ts":"2026-11-23T10:00:00.000Z","flow":1,"kind":"imei",""" +
+            fields.joinToString(",") { "\"$it\":\"$it\"" } + "}"
+        val f = Finding.fromJson(Json.parse(line))!!
+        val flow = Flow.fromJson(Json.parse(line))!!
+        val read = mapOf(
+            "host" to listOf(f.host, flow.host), "host_source" to listOf(f.hostSource, flow.hostSource),
+            "domain" to listOf(f.domain, flow.domain), "company" to listOf(f.company, flow.company),
+            "parent" to listOf(f.parent, flow.parent), "category" to listOf(f.category, flow.category),
+            "service" to listOf(f.service, flow.service), "party" to listOf(f.party, flow.party),
+            "tls" to listOf(f.tls, flow.tls),
+        )
+        // The client's ALPN and ECH, and the CNAME a company was found by, are not shown.
+        val leftOut = setOf("alpn", "ech", "cname")
+        assertEquals(fields.toSet() - leftOut, read.keys)
+        for ((field, values) in read) assertEquals(field, listOf(field, field), values)
     }
 
     @Test
