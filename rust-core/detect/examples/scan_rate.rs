@@ -6,6 +6,9 @@
 //! `layered_rate` use (short contact names included), for the detector alone.
 //!
 //! CASE runs only the cases whose label contains it (for a profiler: `perf record`).
+//! With `ROUNDS=N` in the environment each case is scanned exactly N times, untimed: for
+//! an instruction count (`valgrind --tool=callgrind`), which a loaded machine does not
+//! disturb the way it disturbs a rate.
 //!
 //! Each identifier set is a full identifiers file's worth of values (IMEI, IMSI, phone,
 //! MAC, e-mail, ...); the pattern count is printed. Rates are shown next to a baseline
@@ -89,6 +92,14 @@ fn cpu_ns() -> Option<u64> {
 
 /// MB/s over the CPU time the scans took (wall time where the kernel does not say).
 fn rate(label: &str, bytes: usize, mut f: impl FnMut()) -> f64 {
+    if let Some(rounds) = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+    {
+        (0..rounds).for_each(|_| f());
+        println!("{label:<44} {rounds} rounds");
+        return 1.0;
+    }
     f();
     let start = Instant::now();
     let cpu_start = cpu_ns();

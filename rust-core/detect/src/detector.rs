@@ -13,7 +13,7 @@ use crate::encode::{self, Algo, JsonStyle};
 use crate::hit::{evidence, Found, Hit, PROBABLE};
 use crate::ids::Identifiers;
 use crate::mask::{mask, mask_head};
-use crate::packed::Short;
+use crate::packed::{self, Short};
 use crate::phone;
 use crate::prefilter::Sampled;
 use crate::structure::Structure;
@@ -318,6 +318,21 @@ const DFA_PATTERN_BYTES: usize = 200_000;
 /// Patterns at least this long go to the sampled automaton with the long stride.
 const LONG: usize = 10;
 
+/// The sampler's stride grows with its shortest pattern, so the split moves up to here
+/// while the patterns under it still fit the packed search.
+const LONG_MAX: usize = 16;
+
+/// Where the long patterns start: the highest length in `LONG..=LONG_MAX` that leaves
+/// at most [`packed::MAX_PATTERNS`] shorter ones. With the lab's identifiers most
+/// patterns are 12-byte digest prefixes and a few phone forms are 10 or 11: moving
+/// those to the packed search lets the sampler step 8 bytes instead of 6.
+fn long_from(patterns: &[Vec<u8>]) -> usize {
+    (LONG..=LONG_MAX)
+        .rev()
+        .find(|&l| patterns.iter().filter(|p| p.len() < l).count() <= packed::MAX_PATTERNS)
+        .unwrap_or(LONG)
+}
+
 impl Detector {
     /// Precomputes every form of every identifier.
     pub fn new(ids: &Identifiers, opts: &Options) -> Detector {
@@ -389,12 +404,13 @@ impl Detector {
         let location = ids.location.map(|l| (b.ident(Kind::Location), l));
         let total: usize = b.patterns.iter().map(Vec::len).sum();
         let dfa = total <= DFA_PATTERN_BYTES;
+        let long_min = long_from(&b.patterns);
         let (long, short): (Vec<_>, Vec<_>) = b
             .patterns
             .iter()
             .enumerate()
             .map(|(i, p)| (i, p.as_slice()))
-            .partition(|(_, p)| p.len() >= LONG);
+            .partition(|(_, p)| p.len() >= long_min);
         let long = Sampled::build(&long, dfa);
         let short = Short::build(&short, dfa);
         Detector {

@@ -13,7 +13,7 @@ use aho_corasick::Span;
 use crate::prefilter::Sampled;
 
 /// More patterns than this make Teddy refuse (its own limit).
-const MAX_PATTERNS: usize = 64;
+pub(crate) const MAX_PATTERNS: usize = 64;
 
 thread_local! {
     /// The lower-cased copy of the data, kept between scans.

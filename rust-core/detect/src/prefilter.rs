@@ -13,6 +13,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 /// 2^18 bits (32 KiB, about L1 size): a thousand patterns set about 2% of them, so hash
 /// collisions rarely reach the index.
 const TABLE_BITS: u32 = 18;
+const TABLE_WORDS: usize = 1 << (TABLE_BITS - 6);
 
 /// A q-gram found in more pattern positions than this goes to the automaton instead of
 /// being compared position by position.
@@ -27,7 +28,8 @@ pub(crate) struct Sampled {
     min_len: usize,
     max_len: usize,
     q: usize,
-    bits: Vec<u64>,
+    /// One bit per hashed q-gram; a fixed size, so that a slot indexes it unchecked.
+    bits: Box<[u64; TABLE_WORDS]>,
     /// Index slot -> `entries[heads[slot]..heads[slot + 1]]`.
     heads: Vec<u32>,
     index_bits: u32,
@@ -74,7 +76,7 @@ impl Sampled {
         } else {
             (min_len - 1).clamp(1, 4)
         };
-        let mut bits = vec![0u64; 1 << (TABLE_BITS - 6)];
+        let mut bits = Box::new([0u64; TABLE_WORDS]);
         let mut entries = Vec::new();
         for (i, (_, p)) in patterns.iter().enumerate() {
             for j in 0..=min_len - q {
@@ -143,15 +145,31 @@ impl Sampled {
             return;
         }
         let stride = m - q + 1;
+        let shift = 8 * (8 - q as u32);
         let mut p = 0;
-        while p + q <= data.len() {
-            let g = gram(&data[p..], q);
-            let s = slot(g);
-            if self.bits[s / 64] & (1 << (s % 64)) != 0 {
+        // Where 8 bytes can be loaded the q-gram is one load, a case fold and a shift:
+        // this loop is most of the sampler's time, so it does nothing else.
+        while let Some(word) = data.get(p..).and_then(<[u8]>::first_chunk::<8>) {
+            let g = (u64::from_be_bytes(*word) | 0x2020_2020_2020_2020) >> shift;
+            if self.has(g) {
                 self.at_sample(data, p, g, &mut f);
             }
             p += stride;
         }
+        while p + q <= data.len() {
+            let g = gram(&data[p..], q);
+            if self.has(g) {
+                self.at_sample(data, p, g, &mut f);
+            }
+            p += stride;
+        }
+    }
+
+    /// Whether q-gram `g` may start a pattern's sampled position (false positives from
+    /// hash collisions are rare and sorted out by the index).
+    fn has(&self, g: u64) -> bool {
+        let s = slot(g);
+        self.bits[s / 64] & (1 << (s % 64)) != 0
     }
 
     /// The occurrences starting in `p - (m - q)..=p` whose q-gram at `p` is `g`.
