@@ -267,6 +267,39 @@ mod tests {
         assert_eq!(all(long, &data), naive(long, &data));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The one-load sampling loop and the byte-by-byte tail after it find what a
+        /// naive search finds, at every length of data and of the shortest pattern
+        /// (the q-gram's shift and the stride depend on it).
+        #[test]
+        fn the_sampling_loop_finds_what_a_naive_search_finds(
+            names in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(b"0123aBx-".to_vec()), 2..24),
+                1..12,
+            ),
+            data in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::sample::select(b"0123aAbBxX-".to_vec()),
+                    1 => proptest::prelude::any::<u8>(),
+                ],
+                0..300,
+            ),
+            seeds in proptest::collection::vec(0usize..300, 0..6),
+        ) {
+            let pats: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+            // Plant the patterns so that there is something to find, near the end too.
+            let mut data = data;
+            for (k, &at) in seeds.iter().enumerate() {
+                let p = pats[k % pats.len()];
+                let at = at.min(data.len());
+                data.splice(at..at, p.iter().copied());
+            }
+            proptest::prop_assert_eq!(all(&pats, &data), naive(&pats, &data));
+        }
+    }
+
     #[test]
     fn a_gram_shared_by_many_patterns_goes_to_the_automaton_and_finds_the_same() {
         // Made-up numbers full of zeros: "00000" is in far more than HEAVY positions.
