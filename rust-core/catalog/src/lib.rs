@@ -512,6 +512,10 @@ mod tests {
         );
         assert_eq!(e.parent.as_deref(), Some("Sauce Labs"));
         assert_eq!(e.source, "phonehome");
+        // A list files Raygun under advertising and Tencent's stats host under qq.com's
+        // catch-all; curated entries say what they are.
+        check(&cat, "api.raygun.io", "Raygun", Category::CrashReporting);
+        check(&cat, "pingma.qq.com", "Tencent", Category::Analytics);
         // Indoor positioning, and a marketing cloud's push SDK under its buyer.
         check(&cat, "dashboard.situm.com", "Situm", Category::Analytics);
         check(
