@@ -21,6 +21,7 @@ header and fetch body carry the IMEI: all three are found. curl with
 
 import gzip
 import json
+import random
 import shutil
 import subprocess
 
@@ -67,6 +68,7 @@ def https(topo, pki, ws_server):
     """nginx with HTTP/2 on 443; /mine answers with the IMEI (a server that knows it),
     /page.html is Chromium's page, /socket is proxied to the WebSocket server."""
     (pki["dir"] / "www").mkdir(exist_ok=True)
+    (pki["dir"] / "www" / "big.bin").write_bytes(random.Random(9).randbytes(3 << 19))
     (pki["dir"] / "www" / "page.html").write_text(PAGE)
     locations = f"""
         large_client_header_buffers 4 128k;
@@ -76,6 +78,7 @@ def https(topo, pki, ws_server):
         location ~ ^/h2/(body|gzip|zstd)$ {{ proxy_pass http://{CLOUD_V4}:{SINK_PORT}; }}
         location = /mine {{ return 200 '{{"imei":"{IMEI}"}}'; }}
         location = /page.html {{ root {pki["dir"] / "www"}; }}
+        location = /big.bin {{ root {pki["dir"] / "www"}; }}
         location = /socket {{
             proxy_pass http://{CLOUD_V4}:{WS_PORT};
             proxy_http_version 1.1;
@@ -230,3 +233,17 @@ def test_cleartext_h2_with_prior_knowledge_is_read_too(runner, https):
     found = [f for f in records(res.out_dir, "findings.jsonl") if f["kind"] == "imei"]
     assert {(f["where"], f["direction"]) for f in found} == {("url", "out"), ("header", "out")}
     assert not any("tls" in f for f in found), found
+
+
+def test_an_intercepted_h2_answer_after_a_mebibyte_and_a_half_is_read(runner, https, pki):
+    """Server bytes of decrypted HTTP/2 are followed past the tap's first 256 KiB too."""
+    common = ["--cacert", str(pki["ours"]), "--http2", *resolve(GOOD), "-o", "/dev/null",
+              "-w", "%{http_version} %{num_connects}\n"]
+    res = runner.run(CURL + common + [f"https://{GOOD}/big.bin", "--next", *common,
+                                      f"https://{GOOD}/mine"],
+                     timeout=120, watch_args=intercepting(pki))
+    assert res.returncode == 0, res.describe()
+    assert res.stdout.split() == ["2", "1", "2", "0"], f"h2, one connection: {res.stdout}"
+    found = {(f["kind"], f["where"], f["direction"], f.get("tls"))
+             for f in records(res.out_dir, "findings.jsonl")}
+    assert ("imei", "body", "in", "intercepted") in found, (found, res.describe())

@@ -84,6 +84,9 @@ struct Tapped {
     wanted: Arc<Wanted>,
     /// A direction whose data had to be dropped is not copied any more.
     gapped: (bool, bool),
+    /// The flow's bytes are its decrypted plaintext (TLS interception): not capped at
+    /// `per_direction` while the inspection thread has yet to say what it follows.
+    plaintext: bool,
 }
 
 impl std::fmt::Debug for Inspector {
@@ -216,7 +219,11 @@ impl Observer for Inspector {
         // Only the bytes the analyzer will read: from where it wants them, and past the
         // first `per_direction` only if it follows the direction.
         let want = tapped.wanted.load(direction);
-        let cap = match want.follow {
+        // Decrypted bytes come as fast as the interceptor relays them, often before the
+        // inspection thread has seen the request that says how to follow the answer: a
+        // cap applied then would cut a hole the analyzer cannot read across (an HTTP/2
+        // answer after 1.5 MiB was lost so). Its `from` still steps over what it skips.
+        let cap = match want.follow || tapped.plaintext {
             true => u64::MAX,
             false => self.limits.per_direction as u64,
         };
@@ -254,6 +261,7 @@ impl Observer for Inspector {
             if mode == TlsMode::Intercepted {
                 // The plaintext starts afresh; the ciphertext copied so far was not it.
                 tapped.seen = (0, 0);
+                tapped.plaintext = true;
             }
             self.send(Message::Tls(id, mode));
         }
@@ -512,5 +520,37 @@ mod wanted_tests {
         wanted.store(Direction::Out, Want::NONE);
         tap.data(1, Direction::Out, &Bytes::from_static(b"anything"));
         assert!(copies(&rx).is_empty());
+    }
+
+    #[test]
+    fn decrypted_bytes_are_not_capped_before_the_inspection_thread_says_what_it_follows() {
+        let (mut tap, rx, wanted) = bare(TapLimits {
+            per_direction: 4,
+            ..TapLimits::default()
+        });
+        tap.data(1, Direction::In, &Bytes::from_static(b"cipher"));
+        tap.tls_mode(1, TlsMode::Intercepted);
+        // The default want (the first bytes) is all the thread has said so far.
+        tap.data(1, Direction::In, &Bytes::from_static(b"0123456789"));
+        // Stepping over still holds, and nothing more still means nothing.
+        wanted.store(
+            Direction::In,
+            Want {
+                follow: false,
+                from: 12,
+            },
+        );
+        tap.data(1, Direction::In, &Bytes::from_static(b"abcdef"));
+        wanted.store(Direction::In, Want::NONE);
+        tap.data(1, Direction::In, &Bytes::from_static(b"more"));
+        let got: Vec<(u64, Vec<u8>)> = copies(&rx);
+        assert_eq!(
+            got,
+            [
+                (0, b"ciph".to_vec()),
+                (0, b"0123456789".to_vec()),
+                (12, b"cdef".to_vec())
+            ]
+        );
     }
 }
