@@ -38,28 +38,28 @@ class FindingsActivity : Screen() {
         private const val RECEIVED_PAGE = 500
         private const val MENU_REFRESH = 1
         private const val MENU_MORE = 2
-        private const val STATE_BY_APP = "byApp"
     }
 
     private lateinit var list: LinearLayout
     private var app: String? = null
     private var limit = PAGE
 
-    /** The whole-phone view grouped by app instead of by company (the toggle at its top). */
+    private lateinit var store: Store
+
+    /**
+     * The whole-phone view grouped by app instead of by company (the toggle at its top),
+     * as last chosen: kept in the app's preferences.
+     */
     private var byApp = false
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         app = intent.getStringExtra(EXTRA_APP)
-        byApp = savedInstanceState?.getBoolean(STATE_BY_APP) ?: false
+        store = Store(this)
+        byApp = store.findingsByApp()
         list = Ui.column(this)
         setScreen(getString(if (app != null) R.string.app_title else R.string.findings_title), list)
         load()
-    }
-
-    override fun onSaveInstanceState(outState: Bundle) {
-        super.onSaveInstanceState(outState)
-        outState.putBoolean(STATE_BY_APP, byApp)
     }
 
     override fun onCreateOptionsMenu(menu: Menu): Boolean {
@@ -130,6 +130,7 @@ class FindingsActivity : Screen() {
             val b = Ui.button(this, getString(label), if (apps == byApp) Ui.ButtonKind.PRIMARY else Ui.ButtonKind.OUTLINED) {
                 if (byApp != apps) {
                     byApp = apps
+                    store.saveFindingsByApp(apps)
                     load()
                 }
             }

@@ -15,6 +15,19 @@ import org.phonehome.model.Settings
 class Store(context: Context) {
     private val dir: File = context.filesDir
 
+    /** How the user last chose to see the records, remembered across launches. */
+    private val view = context.applicationContext.getSharedPreferences(VIEW_PREFERENCES, Context.MODE_PRIVATE)
+
+    companion object {
+        private const val VIEW_PREFERENCES = "view"
+        private const val FINDINGS_BY_APP = "findings_by_app"
+    }
+
+    /** Whether the findings screen groups by app rather than by company (its toggle). */
+    fun findingsByApp(): Boolean = view.getBoolean(FINDINGS_BY_APP, false)
+
+    fun saveFindingsByApp(byApp: Boolean) = view.edit().putBoolean(FINDINGS_BY_APP, byApp).apply()
+
     /** The core's captures (the records themselves are in [RecordStore]). */
     val recordsDir: File get() = File(dir, "records").also { it.mkdirs() }
 

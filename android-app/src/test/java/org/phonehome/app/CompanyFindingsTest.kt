@@ -83,6 +83,7 @@ class CompanyFindingsTest {
     @After
     fun forget() {
         app.phoneHome.records.writableDatabase.execSQL("DELETE FROM findings")
+        Store(app).saveFindingsByApp(false)
     }
 
     private fun <T : Activity> open(cls: Class<T>, intent: Intent = Intent(app, cls)): T {
@@ -174,6 +175,24 @@ class CompanyFindingsTest {
         ScreenTool.all(a.window.decorView).filterIsInstance<Button>().first { it.text.toString() == "By company" }.performClick()
         ScreenTool.settle(a)
         assertTrue(ScreenTool.screenText(a), "Received your advertising ID from 2 apps" in ScreenTool.screenText(a))
+    }
+
+    @Test
+    fun `the by-app choice is remembered when the screen is recreated and when it is opened again`() {
+        val controller = Robolectric.buildActivity(FindingsActivity::class.java).setup()
+        ScreenTool.settle(controller.get())
+        ScreenTool.all(controller.get().window.decorView).filterIsInstance<Button>().first { it.text.toString() == "By app" }.performClick()
+        // A rotation or a theme change makes a new activity.
+        controller.recreate()
+        ScreenTool.settle(controller.get())
+        val recreated = ScreenTool.screenText(controller.get())
+        assertFalse(recreated, "Received your advertising ID from 2 apps" in recreated)
+        assertInOrder(recreated, "YouTube", "youtubei.googleapis.com", "Google · first party")
+        controller.pause().stop().destroy()
+        // Opened again later, from nothing saved but the preferences.
+        val again = ScreenTool.screenText(open(FindingsActivity::class.java))
+        assertFalse(again, "Received your advertising ID from 2 apps" in again)
+        assertInOrder(again, "Game", "ws.tapjoyads.com", "Tapjoy advertising · third party")
     }
 
     @Test
