@@ -36,6 +36,7 @@ class CompanyFindingsTest {
         const val WEATHER = "com.example.weather"
         const val GAME = "com.example.game"
         const val YOUTUBE = "com.google.android.youtube"
+        const val MI_WEATHER = "com.miui.weather2"
 
         fun finding(
             flow: Long, app: String, host: String, kind: String, ago: Long,
@@ -54,7 +55,7 @@ class CompanyFindingsTest {
 
     @Before
     fun records() {
-        for ((pkg, label) in listOf(WEATHER to "Weather", GAME to "Game", YOUTUBE to "YouTube")) {
+        for ((pkg, label) in listOf(WEATHER to "Weather", GAME to "Game", YOUTUBE to "YouTube", MI_WEATHER to "Mi Weather")) {
             shadowOf(app.packageManager).installPackage(
                 PackageInfo().apply {
                     packageName = pkg
@@ -75,7 +76,7 @@ class CompanyFindingsTest {
                 finding(4, GAME, "metrics.game.example", "ad_id", 300_000, "AppsFlyer", "attribution", "third"),
                 finding(5, GAME, "ws.tapjoyads.com", "android_id", 200_000, "Tapjoy", "advertising", "third", parent = "ironSource > Unity"),
                 finding(6, YOUTUBE, "youtubei.googleapis.com", "android_id", 100_000, "Google", "vendor", "first"),
-                finding(7, WEATHER, "api.unknown-sdk.co.uk", "imei", 50_000, null, null, "third"),
+                finding(7, WEATHER, "api.unknown-sdk.co.uk", "imei", 50_000, null, null, "third", domain = "unknown-sdk.co.uk"),
             ),
         )
     }
@@ -203,9 +204,30 @@ class CompanyFindingsTest {
         assertInOrder(text, "Game", "ws.tapjoyads.com", "Tapjoy advertising · third party", "metrics.game.example", "AppsFlyer attribution · third party")
     }
 
+    /**
+     * With Google's advertising host (third party for the Game, while YouTube's own is first
+     * party) and Xiaomi's telemetry (first party for Xiaomi's weather app) added. These are
+     * the findings and per-app screenshots: android-app/screenshots sets
+     * `phonehome.screenshots` for this class after the live session's set.
+     */
     @Test
     fun `the company cards and the toggle pass the layout checks in every look`() {
-        val problems = Renders.checkAll(Renders.screens(GAME, 5L, 1L).filter { it.first in setOf("findings", "app") }, write = { _, _ -> false })
+        app.phoneHome.records.insertBatch(
+            1,
+            "",
+            RecordStoreTest.jsonl(
+                finding(12, GAME, "googleads.g.doubleclick.net", "ad_id", 250_000, "Google", "advertising", "third", domain = "doubleclick.net"),
+                finding(13, MI_WEATHER, "tracking.miui.com", "imei", 150_000, "Xiaomi", "telemetry", "first", domain = "miui.com"),
+                finding(14, MI_WEATHER, "data.mistat.xiaomi.com", "android_id", 140_000, "Xiaomi", "telemetry", "first", domain = "xiaomi.com"),
+            ),
+        )
+        val worthCommitting = { _: String, look: Renders.Look -> (look.width == 360 && !look.night) || (look.width == 411 && look.night) }
+        val problems = Renders.checkAll(Renders.screens(GAME, 5L, 1L).filter { it.first in setOf("findings", "app") }, write = worthCommitting)
         assertEquals(problems.joinToString("\n"), 0, problems.size)
+        val findings = Renders.screens(GAME, 5L, 1L).first { it.first == "findings" }.second
+        Renders.writeScrolledToEnd("findings", findings(), Renders.looks.first())
+        // The cards below the first screenful: AppsFlyer's, and Xiaomi's first party for its own app.
+        Renders.writeScrolledTo("findings", "appsflyer", "AppsFlyer", findings(), Renders.looks.first())
+        Renders.writeScrolledTo("findings", "xiaomi", "Xiaomi", findings(), Renders.looks.last())
     }
 }

@@ -2,6 +2,7 @@ package org.phonehome.app
 
 import android.content.Intent
 import android.os.Build
+import android.view.View
 import java.io.File
 import org.junit.Assert.assertEquals
 import org.robolectric.Robolectric
@@ -76,7 +77,23 @@ object Renders {
      * `phonehome.screenshots` names a folder: what sits below the first screenful (the
      * quieter cards of what servers sent back).
      */
-    fun writeScrolledToEnd(name: String, intent: Intent, look: Look) {
+    fun writeScrolledToEnd(name: String, intent: Intent, look: Look) =
+        writeScrolled("$name-end", intent, look) { scroll, content ->
+            content.height + scroll.paddingTop + scroll.paddingBottom - scroll.height
+        }
+
+    /**
+     * Writes [name] in [look] scrolled so that the first line reading [text] is at the top, as
+     * `<name>-<tag>-<look>-api<N>.png`: a card further down (another company's).
+     */
+    fun writeScrolledTo(name: String, tag: String, text: String, intent: Intent, look: Look) =
+        writeScrolled("$name-$tag", intent, look) { _, content ->
+            val line = ScreenTool.all(content).filterIsInstance<android.widget.TextView>().first { it.text.toString() == text }
+            // The line's top within the scrolled content, less a margin so its card shows whole.
+            generateSequence(line as View) { it.parent as? View }.takeWhile { it !== content }.sumOf { it.top } - Ui.dp(content.context, 24)
+        }
+
+    private fun writeScrolled(file: String, intent: Intent, look: Look, to: (android.widget.ScrollView, View) -> Int) {
         val out = System.getProperty("phonehome.screenshots")?.let(::File) ?: return
         RuntimeEnvironment.setQualifiers(look.qualifiers)
         RuntimeEnvironment.setFontScale(FONT_SCALE)
@@ -86,10 +103,8 @@ object Renders {
         ScreenTool.giveSystemBars(activity)
         val scroll = activity.body.getChildAt(0) as? android.widget.ScrollView
         val content = scroll?.getChildAt(0)
-        if (scroll != null && content != null) {
-            scroll.scrollTo(0, maxOf(0, content.height + scroll.paddingTop + scroll.paddingBottom - scroll.height))
-        }
-        ScreenTool.png(activity, File(out, "$name-end-${look.name}-api${Build.VERSION.SDK_INT}.png"))
+        if (scroll != null && content != null) scroll.scrollTo(0, maxOf(0, to(scroll, content)))
+        ScreenTool.png(activity, File(out, "$file-${look.name}-api${Build.VERSION.SDK_INT}.png"))
         controller.pause().stop().destroy()
     }
 
