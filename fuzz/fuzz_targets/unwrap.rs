@@ -1,9 +1,11 @@
 //! Any bytes as a payload to unwrap, with small limits so that deep and wide walks are
 //! reached: never panics, and the limits hold (views, depth, per-layer cap, budget).
+//! With a base64 mask handed in: the right mask gives the same views, and any other
+//! (its bits taken from the input) never panics.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use phonehome_unwrap::{unwrap, Budget, Limits};
+use phonehome_unwrap::{unwrap, unwrap_with_base64_mask, Budget, Limits};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits {
@@ -24,4 +26,27 @@ fuzz_target!(|data: &[u8]| {
         decoded += v.bytes.len();
     }
     assert!(decoded <= budget_bytes);
+    let mut right = vec![0u64; data.len().div_ceil(64) + 1];
+    for (i, &c) in data.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_') {
+            right[i / 64] |= 1 << (i % 64);
+        }
+    }
+    let given = unwrap_with_base64_mask(data, &right, &limits, &mut Budget::new(budget_bytes));
+    assert_eq!(given, views);
+    let wrong: Vec<u64> = data
+        .chunks(8)
+        .map(|c| c.iter().fold(0u64, |a, &b| a << 8 | u64::from(b)))
+        .collect();
+    let _ = unwrap_with_base64_mask(data, &wrong, &limits, &mut Budget::new(budget_bytes));
+    // The right shape with bits that say nothing true: trusted, and still no panic.
+    let mut shaped: Vec<u64> = (0..right.len())
+        .map(|w| wrong.get(w).copied().unwrap_or(0))
+        .collect();
+    let last = shaped.len() - 1;
+    shaped[last] = 0;
+    if data.len() % 64 != 0 {
+        shaped[last - 1] &= (1u64 << (data.len() % 64)) - 1;
+    }
+    let _ = unwrap_with_base64_mask(data, &shaped, &limits, &mut Budget::new(budget_bytes));
 });
