@@ -38,10 +38,22 @@ pub fn scan(
             hit,
         })
         .collect();
+    add_views(detector, &views, place, &mut out);
+    out
+}
+
+/// Adds the hits of each view to `out` (which holds the hits of the bytes themselves),
+/// leaving out kinds the bytes above a view already showed.
+fn add_views(
+    detector: &Detector,
+    views: &[phonehome_unwrap::View],
+    place: Where,
+    out: &mut Vec<LayeredHit>,
+) {
     let at_top: Vec<Kind> = out.iter().map(|h| h.hit.kind).collect();
     // Kinds each view showed, by index in `views`.
     let mut shown: Vec<Vec<Kind>> = Vec::with_capacity(views.len());
-    for view in &views {
+    for view in views {
         if phonehome_unwrap::is_compressed(&view.bytes) {
             shown.push(Vec::new());
             continue;
@@ -49,7 +61,7 @@ pub fn scan(
         let hits = detector.scan(&view.bytes, place);
         let kinds: Vec<Kind> = hits.iter().map(|h| h.kind).collect();
         for hit in hits {
-            if !seen_above(hit.kind, view.parent, &views, &shown, &at_top) {
+            if !seen_above(hit.kind, view.parent, views, &shown, &at_top) {
                 out.push(LayeredHit {
                     layers: view.layers.clone(),
                     hit,
@@ -58,7 +70,6 @@ pub fn scan(
         }
         shown.push(kinds);
     }
-    out
 }
 
 /// Whether `kind` was shown by view `parent` or any view (or the input) above it.
@@ -150,26 +161,8 @@ mod tests {
         if budget.left() == 0 {
             return out;
         }
-        let at_top: Vec<Kind> = out.iter().map(|h| h.hit.kind).collect();
         let views = phonehome_unwrap::unwrap(bytes, limits, budget);
-        let mut shown: Vec<Vec<Kind>> = Vec::with_capacity(views.len());
-        for view in &views {
-            if phonehome_unwrap::is_compressed(&view.bytes) {
-                shown.push(Vec::new());
-                continue;
-            }
-            let hits = detector.scan(&view.bytes, place);
-            let kinds: Vec<Kind> = hits.iter().map(|h| h.kind).collect();
-            for hit in hits {
-                if !seen_above(hit.kind, view.parent, &views, &shown, &at_top) {
-                    out.push(LayeredHit {
-                        layers: view.layers.clone(),
-                        hit,
-                    });
-                }
-            }
-            shown.push(kinds);
-        }
+        add_views(detector, &views, place, &mut out);
         out
     }
 

@@ -14,11 +14,12 @@ usage: encoded_responses.py PORT IMEI EMAIL
 """
 
 import json
-import socket
 import sys
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from dual_stack import DualStack
 
 PORT, IMEI, EMAIL = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ACCOUNT = json.dumps({"account": {"email": EMAIL, "device": {"imei": IMEI}},
@@ -71,15 +72,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-class DualStack(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-    daemon_threads = True
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
 
 
 DualStack(("::", PORT), Handler).serve_forever()

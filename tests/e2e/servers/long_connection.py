@@ -18,12 +18,13 @@ usage: long_connection.py HTTP_PORT WS_PORT IMEI ADDR...
 import asyncio
 import json
 import random
-import socket
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from websockets.legacy.server import serve
+
+from dual_stack import DualStack
 
 HTTP_PORT, WS_PORT, IMEI = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 ADDRS = sys.argv[4:]
@@ -57,15 +58,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-class DualStack(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-    daemon_threads = True
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
 
 
 async def stream(ws, _path=None):

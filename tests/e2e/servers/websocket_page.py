@@ -21,14 +21,15 @@ usage: websocket_page.py HTTP_PORT WS_PORT REPLY_TEXT ADDR...
 import asyncio
 import hashlib
 import json
-import socket
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.legacy.server import serve
+
+from dual_stack import DualStack
 
 HTTP_PORT, WS_PORT = int(sys.argv[1]), int(sys.argv[2])
 REPLY = sys.argv[3]
@@ -67,15 +68,6 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
-
-
-class DualStack(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-    daemon_threads = True
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
 
 
 def handler_for(port):
