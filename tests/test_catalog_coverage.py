@@ -67,3 +67,11 @@ def test_exodus_is_split_by_tracker_so_one_sdks_hosts_stay_on_one_side():
     for n in range(20):
         assert app_samples.half(hosts[f"a{n}.example.com"]) == app_samples.half(hosts[f"b{n}.example.net"])
     assert {app_samples.half(t) for t in hosts.values()} == {"dev", "test"}
+
+
+def test_the_check_fails_when_a_host_read_from_an_sdk_changes_owner():
+    entries, _ = coverage.load_catalog(coverage.CATALOG)
+    entries["applov.in"] = ("Someone Else", "advertising")
+    adaway = coverage.hosts_of(os.path.join(coverage.HERE, "adaway-hosts.txt"))
+    problems = coverage.check_precision(entries, adaway)
+    assert any("p.applov.in: checked by hand ('AppLovin', 'advertising')" in p for p in problems), problems

@@ -131,7 +131,7 @@ def check_precision(entries, adaway):
         if kind == "not-tracker":
             if got and got[1] in TRACKER:
                 problems.append(f"precision.tsv:{n}: {host} is named as a tracker: {got}")
-        elif kind == "drawn":
+        elif kind in ("drawn", "sdk-host"):
             want = None if company == "-" else (company, category)
             if got != want:
                 problems.append(f"precision.tsv:{n}: {host}: checked by hand {want}, catalog says {got}")
@@ -222,7 +222,8 @@ def main():
     rows = read_precision()
     print(
         f"precision sample: {sum(1 for r in rows if r[1] == 'not-tracker')} first-party/CDN hosts, "
-        f"{sum(1 for r in rows if r[1] == 'drawn')} drawn AdAway hosts checked by hand: "
+        f"{sum(1 for r in rows if r[1] == 'drawn')} drawn AdAway hosts and "
+        f"{sum(1 for r in rows if r[1] == 'sdk-host')} hosts read from SDKs checked by hand: "
         f"{len(problems)} problems"
     )
     for p in problems:

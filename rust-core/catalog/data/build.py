@@ -23,11 +23,14 @@ Inputs, all in this directory (licences and attribution in SOURCES.md):
                                       parties' subdomains that are CNAME aliases of a
                                       tracker's host (CNAME cloaking), by tracker
   curated.tsv                         the project's own entries, each with its public source
+  sdk-hosts.tsv                       hosts read from SDK artifacts' string constants
+                                      (sdk_hosts.py), reviewed by hand, each citing the
+                                      artifact and version
 
 The output is deterministic; the crate embeds the committed output and a test checks it
 is what this script makes of the inputs.
 
-Precedence when several inputs name the same suffix: curated.tsv, then NextDNS's native
+Precedence when several inputs name the same suffix: curated.tsv, then sdk-hosts.tsv, then NextDNS's native
 tracking list, then its CNAME cloaking list (trackers' hosts that the v2fly and AdGuard
 files call a company's other hosts: Adobe's omtrdc.net), then a v2fly '@ads' line, then a plain v2fly line, then AdGuard's companies DB (it files a
 company's whole web domain under its tracker: google.com as advertising), then
@@ -45,7 +48,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = "2026.12.03.13"
+VERSION = "2026.12.03.14"
 
 # Companies behind the v2fly files: file -> (company, parent chain or "-", category of
 # plain lines, category of '@ads' lines). A file not listed inherits from the file that
@@ -264,6 +267,7 @@ def suffix_of(rule):
 
 
 def read_curated(path):
+    name = os.path.basename(path)
     out = []
     with open(path, encoding="utf-8") as f:
         for n, raw in enumerate(f, 1):
@@ -272,10 +276,10 @@ def read_curated(path):
                 continue
             fields = line.split("\t")
             if len(fields) != 6 or not all(fields):
-                sys.exit(f"curated.tsv line {n}: expected 6 non-empty TAB-separated fields")
+                sys.exit(f"{name} line {n}: expected 6 non-empty TAB-separated fields")
             suffix, company, parent, category, service, source = fields
             if category not in CATEGORIES:
-                sys.exit(f"curated.tsv line {n}: unknown category {category}")
+                sys.exit(f"{name} line {n}: unknown category {category}")
             out.append((suffix.lower(), company, parent, category, service, source))
     return out
 
@@ -469,6 +473,7 @@ def main():
     agdir = os.path.join(HERE, "lists", "adguard-companiesdb")
     curated = read_curated(os.path.join(HERE, "curated.tsv"))
     curated_by_suffix = {c[0]: c for c in curated}
+    sdk_hosts = read_curated(os.path.join(HERE, "sdk-hosts.tsv"))
 
     # suffix -> [rank, company, category, service, [sources], parent]; lower rank wins
     table = {}
@@ -532,6 +537,10 @@ def main():
                     add(1, suffix, company, "telemetry", service, f"nextdns:{name}", parent)
     for suffix, company, parent, category, service, _source in curated:
         add(0, suffix, company, category, service, "phonehome", parent)
+    for suffix, company, parent, category, service, source in sdk_hosts:
+        if not source.startswith("maven:"):
+            sys.exit(f"sdk-hosts.tsv: {suffix}: the source must be maven:GROUP:ARTIFACT:VERSION")
+        add(0.25, suffix, company, category, service, source, parent)
 
     # A company's owners as the other inputs give them, for AdGuard's entries (it has none).
     parents = {}
@@ -642,6 +651,8 @@ def main():
         "#   adguard-cname:TRACKER  AdGuard cname-trackers, trackers/TRACKER.md (MIT License,\n"
         "#                 Copyright 2021 Adguard Software Ltd; see LICENSES/adguard-cname-trackers.txt)\n"
         "#   phonehome     the project's curated entries; curated.tsv gives each one's public source\n"
+        "#   maven:GROUP:ARTIFACT:VERSION  a host named by a string constant of that SDK artifact\n"
+        "#                 (sdk-hosts.tsv, found by sdk_hosts.py and reviewed by hand)\n"
         f"# Left out: {dropped['unowned']} v2fly lines without a company; below a curated suffix\n"
         f"# that says more (see build.py): {dropped['curated']} v2fly lines, {dropped['adguard']} AdGuard,\n"
         f"# {dropped['disconnect']} Disconnect and {dropped['webxray']} webXray entries; of the cname-trackers\n"

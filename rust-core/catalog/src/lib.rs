@@ -527,6 +527,40 @@ mod tests {
     }
 
     #[test]
+    fn hosts_read_from_sdk_artifacts_are_named_with_the_artifact_as_source() {
+        let cat = Catalog::builtin();
+        // AppLovin's SDK calls its short domains; no list named them.
+        let e = check(&cat, "p.applov.in", "AppLovin", Category::Advertising);
+        assert_eq!(e.source, "maven:com.applovin:applovin-sdk:13.1.0");
+        check(&cat, "u.appl.vn", "AppLovin", Category::Advertising);
+        // Bugsnag's endpoints under its buyer's domain, with the buyer as parent.
+        let e = check(
+            &cat,
+            "notify.bugsnag.smartbear.com",
+            "Bugsnag",
+            Category::CrashReporting,
+        );
+        assert_eq!(e.parent.as_deref(), Some("SmartBear"));
+        // A list filed these under the company's catch-all; the SDK says what they are.
+        check(
+            &cat,
+            "imasdk.googleapis.com",
+            "Google",
+            Category::Advertising,
+        );
+        check(
+            &cat,
+            "o-sdk.mediation.unity3d.com",
+            "Unity",
+            Category::Advertising,
+        );
+        check(&cat, "config.inmobi.cn", "InMobi", Category::Advertising);
+        // Hosts of other companies the SDKs mention keep their own owner.
+        check(&cat, "play.google.com", "Google", Category::Vendor);
+        check(&cat, "cdnjs.cloudflare.com", "Cloudflare", Category::Cdn);
+    }
+
+    #[test]
     fn disconnects_2020_list_names_trackers_with_its_category() {
         let cat = Catalog::builtin();
         let e = check(&cat, "ads.adhaven.com", "4INFO", Category::Advertising);
