@@ -48,7 +48,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = "2026.12.03.14"
+VERSION = "2026.12.03.15"
 
 # Companies behind the v2fly files: file -> (company, parent chain or "-", category of
 # plain lines, category of '@ads' lines). A file not listed inherits from the file that
@@ -538,8 +538,9 @@ def main():
     for suffix, company, parent, category, service, _source in curated:
         add(0, suffix, company, category, service, "phonehome", parent)
     for suffix, company, parent, category, service, source in sdk_hosts:
-        if not source.startswith("maven:"):
-            sys.exit(f"sdk-hosts.tsv: {suffix}: the source must be maven:GROUP:ARTIFACT:VERSION")
+        if not source.startswith(("maven:", "git:")):
+            sys.exit(f"sdk-hosts.tsv: {suffix}: the source must be maven:GROUP:ARTIFACT:VERSION"
+                     " or git:OWNER/NAME@COMMIT:PATH")
         add(0.25, suffix, company, category, service, source, parent)
 
     # A company's owners as the other inputs give them, for AdGuard's entries (it has none).
@@ -652,7 +653,9 @@ def main():
         "#                 Copyright 2021 Adguard Software Ltd; see LICENSES/adguard-cname-trackers.txt)\n"
         "#   phonehome     the project's curated entries; curated.tsv gives each one's public source\n"
         "#   maven:GROUP:ARTIFACT:VERSION  a host named by a string constant of that SDK artifact\n"
-        "#                 (sdk-hosts.tsv, found by sdk_hosts.py and reviewed by hand)\n"
+        "#   git:OWNER/NAME@COMMIT:PATH  a host named by a string constant of the SDK binary at\n"
+        "#                 PATH in that public repository (an SDK on no Maven repository)\n"
+        "#                 (both: sdk-hosts.tsv, found by sdk_hosts.py and reviewed by hand)\n"
         f"# Left out: {dropped['unowned']} v2fly lines without a company; below a curated suffix\n"
         f"# that says more (see build.py): {dropped['curated']} v2fly lines, {dropped['adguard']} AdGuard,\n"
         f"# {dropped['disconnect']} Disconnect and {dropped['webxray']} webXray entries; of the cname-trackers\n"

@@ -294,6 +294,41 @@ def extract(repo, cache, artifacts):
         print(f"{host}\t{','.join(sorted(arts))}\t{sum(arts.values())}")
 
 
+# SDK binaries a repository keeps that are not an ad, analytics or push SDK.
+NOT_SDK = re.compile(r"(?i)gradle-wrapper|dex-method-counts|buildSrc|android-query|/build/|"
+                     r"omsdk|moat|junit|robolectric|support-v4|appcompat")
+
+
+def extract_git(checkouts):
+    """Hosts in the SDK binaries (.aar, .jar) that mediation repositories keep in any
+    commit: the SDKs of ad networks that publish on no Maven repository. Each binary is
+    cited as repository@commit:path, the first commit that holds it."""
+    per_host = collections.defaultdict(collections.Counter)
+    for checkout in checkouts:
+        origin = os.path.basename(os.path.dirname(checkout.rstrip("/"))).replace("+", "/")
+        seen = set()
+        for commit in git(checkout, "rev-list", "--reverse", "--all").split():
+            for line in git(checkout, "ls-tree", "-r", commit).splitlines():
+                meta, path = line.split("\t", 1)
+                blob = meta.split()[2]
+                if not path.endswith((".aar", ".jar")) or NOT_SDK.search(path) or blob in seen:
+                    continue
+                seen.add(blob)
+                try:
+                    data = subprocess.run(["git", "-C", checkout, "cat-file", "blob", blob],
+                                          check=True, capture_output=True).stdout
+                    hosts = hosts_in(archive_strings(data))
+                except (subprocess.CalledProcessError, FormatError) as e:
+                    print(f"{origin}:{path}: not readable ({str(e)[:80]})", file=sys.stderr)
+                    continue
+                where = f"{origin}@{commit[:12]}:{path}"
+                print(f"{where}: {len(hosts)} hosts", file=sys.stderr)
+                for host, n in hosts.items():
+                    per_host[host][where] += n
+    for host in sorted(per_host, key=lambda h: (list(reversed(h.split("."))), h)):
+        print(f"{host}\t{','.join(sorted(per_host[host]))}\t{sum(per_host[host].values())}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -303,12 +338,16 @@ def main():
     ex.add_argument("--maven-repo", required=True, help="Maven Central's base URL (the one mvn uses)")
     ex.add_argument("--cache", required=True)
     ex.add_argument("artifacts", help="sdk-artifacts.tsv")
+    eg = sub.add_parser("extract-git")
+    eg.add_argument("checkouts", nargs="+")
     args = ap.parse_args()
     if args.cmd == "enumerate":
         print("# SDK artifacts named by the build files of mediation adapters and integration kits")
         print("# (rust-core/catalog/data/sdk_hosts.py enumerate). coordinate<TAB>named by (repository@commit)")
         for coord, where in enumerate_sdks(args.checkouts):
             print(f"{coord}\t{where}")
+    elif args.cmd == "extract-git":
+        extract_git(args.checkouts)
     else:
         with open(args.artifacts, encoding="utf-8") as f:
             coords = [l.split("\t")[0] for l in f if l.strip() and not l.startswith("#")]
