@@ -4,6 +4,9 @@
 //!
 //! `cargo run --release -p phonehome-analyzer --example layered_rate [CASE]`: only the
 //! case labelled CASE ("JSON body", "random bytes"...), for a profile of one.
+//! With `ROUNDS=N` in the environment each line is run exactly N times, untimed: for an
+//! instruction count (`valgrind --tool=callgrind`), which the machine's load does not
+//! disturb the way it disturbs a rate.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -85,6 +88,14 @@ fn cpu_ns() -> Option<u64> {
 
 /// MB/s over the CPU time the scans took (wall time where the kernel does not say).
 fn rate(label: &str, bytes: usize, mut f: impl FnMut()) -> f64 {
+    if let Some(rounds) = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+    {
+        (0..rounds).for_each(|_| f());
+        println!("{label:<52} {rounds} rounds");
+        return 1.0;
+    }
     f();
     let start = Instant::now();
     let cpu_start = cpu_ns();
