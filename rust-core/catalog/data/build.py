@@ -48,7 +48,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VERSION = "2026.12.03.15"
+VERSION = "2026.12.03.16"
 
 # Companies behind the v2fly files: file -> (company, parent chain or "-", category of
 # plain lines, category of '@ads' lines). A file not listed inherits from the file that

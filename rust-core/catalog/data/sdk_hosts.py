@@ -61,6 +61,12 @@ COORD = re.compile(r"""["']([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]+):[^"'\s]*["']""")
 BUILD_FILE = re.compile(r"(^|/)build\.gradle(\.kts)?$")
 
 
+def origin_of(checkout):
+    """owner/name of a checkout laid out as .../owner+name/repo[/.git], else its path."""
+    parts = [p for p in checkout.rstrip("/").split("/") if "+" in p]
+    return parts[-1].replace("+", "/", 1) if parts else checkout
+
+
 def git(checkout, *args):
     return subprocess.run(["git", "-C", checkout, *args], check=True, capture_output=True,
                           text=True, errors="replace").stdout
@@ -72,8 +78,7 @@ def enumerate_sdks(checkouts):
     seen = {}
     for checkout in checkouts:
         head = git(checkout, "rev-parse", "--short=12", "HEAD").strip()
-        origin = os.path.basename(os.path.dirname(checkout.rstrip("/"))) or checkout
-        name = f"{origin.replace('+', '/')}@{head}"
+        name = f"{origin_of(checkout)}@{head}"
         log = git(checkout, "log", "-p", "--all", "--format=", "--", "*build.gradle",
                   "*build.gradle.kts")
         for line in log.splitlines():
@@ -296,7 +301,11 @@ def extract(repo, cache, artifacts):
 
 # SDK binaries a repository keeps that are not an ad, analytics or push SDK.
 NOT_SDK = re.compile(r"(?i)gradle-wrapper|dex-method-counts|buildSrc|android-query|/build/|"
-                     r"omsdk|moat|junit|robolectric|support-v4|appcompat")
+                     r"omsdk|moat|junit|robolectric|support-v4|appcompat|javadoc|-sources\.jar|"
+                     r"(^|/)(com\.android\.|android\.arch|androidx|kotlin|okhttp|okio|gson|glide|"
+                     r"exoplayer|com\.google\.android\.gms|com\.google\.firebase|lint)|"
+                     r"(^|/)(sdkbox|Plugin[A-Za-z]*|android-async-http[^/]*|google-play-services|"
+                     r"classes)\.jar$")
 
 
 def extract_git(checkouts):
@@ -305,7 +314,7 @@ def extract_git(checkouts):
     cited as repository@commit:path, the first commit that holds it."""
     per_host = collections.defaultdict(collections.Counter)
     for checkout in checkouts:
-        origin = os.path.basename(os.path.dirname(checkout.rstrip("/"))).replace("+", "/")
+        origin = origin_of(checkout)
         seen = set()
         for commit in git(checkout, "rev-list", "--reverse", "--all").split():
             for line in git(checkout, "ls-tree", "-r", commit).splitlines():

@@ -555,6 +555,10 @@ mod tests {
             Category::Advertising,
         );
         check(&cat, "config.inmobi.cn", "InMobi", Category::Advertising);
+        // SDKs on no Maven repository: binaries that mediation repositories keep.
+        let e = check(&cat, "sg.ylhglobal.com", "Tencent", Category::Advertising);
+        assert!(e.source.starts_with("git:tradplus/"), "{}", e.source);
+        check(&cat, "api.appnxt.net", "Appnext", Category::Advertising);
         // Hosts of other companies the SDKs mention keep their own owner.
         check(&cat, "play.google.com", "Google", Category::Vendor);
         check(&cat, "cdnjs.cloudflare.com", "Cloudflare", Category::Cdn);
