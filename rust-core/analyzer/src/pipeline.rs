@@ -855,6 +855,26 @@ impl Analyzer {
         }
     }
 
+    /// Whether [`Self::want`] of `direction` is a decision, made on what the stream is,
+    /// rather than the default kept while that is unknown: the client's first bytes not
+    /// yet told apart (the server's are held meanwhile), or a ClientHello still being
+    /// gathered (the flow may yet be intercepted, and its plaintext start afresh). The
+    /// tap caps an undecided direction later, so that what comes before the decision is
+    /// not cut where the analyzer turns out to follow it.
+    pub fn decided(&self, id: u64, direction: Direction) -> bool {
+        let Some(flow) = self.flows.get(&id) else {
+            return true;
+        };
+        if flow.proto != Proto::Tcp {
+            return true;
+        }
+        match (&flow.out, direction) {
+            (Stream::Unknown(_), Direction::In) => flow.held_in.is_none(),
+            (Stream::Unknown(_) | Stream::Tls(_), _) => false,
+            (Stream::Http(_) | Stream::Http2(_) | Stream::Opaque | Stream::Raw, _) => true,
+        }
+    }
+
     /// Some bytes of flow `id` in `direction` were lost: a TCP stream is not parsed
     /// across the hole.
     pub fn gap(&mut self, id: u64, direction: Direction) {
@@ -898,6 +918,8 @@ impl Analyzer {
     }
 }
 
+#[cfg(test)]
+mod decided;
 #[cfg(test)]
 mod domain;
 #[cfg(test)]
@@ -1256,7 +1278,7 @@ mod tests {
     }
 
     /// A ClientHello for `name` offering http/1.1 (TLS 1.2 record, no other extension).
-    fn client_hello(name: &str) -> Vec<u8> {
+    pub(super) fn client_hello(name: &str) -> Vec<u8> {
         let mut sni = vec![0u8; 5];
         sni[2] = 0; // host_name
         sni[3..5].copy_from_slice(&(name.len() as u16).to_be_bytes());

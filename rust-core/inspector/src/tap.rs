@@ -29,6 +29,11 @@ pub struct TapLimits {
     /// the analyzer says which bytes it will skip). Larger than the scan limit so that a
     /// protocol is recognised late.
     pub per_direction: usize,
+    /// Bytes copied per flow and direction (the first ones) while the analyzer has not
+    /// yet decided what the direction is: its thread runs behind the relay, and a
+    /// stream it turns out to follow must not have been cut at `per_direction` before
+    /// it said so (a pipelined burst, an answer decrypted as fast as it is relayed).
+    pub undecided: usize,
     /// Packet bytes per flow (both ways) kept in the capture file.
     pub capture_per_flow: usize,
     /// Bytes queued for the thread at most; past it, data is dropped.
@@ -41,6 +46,7 @@ impl Default for TapLimits {
     fn default() -> Self {
         Self {
             per_direction: 256 << 10,
+            undecided: 8 << 20,
             capture_per_flow: 128 << 10,
             backlog: 32 << 20,
             stray_packets: 10_000,
@@ -73,6 +79,10 @@ pub struct Inspector {
     attribute: Box<dyn Attribute>,
     /// Data dropped because the thread lagged.
     pub dropped: u64,
+    /// Payload bytes the relay handed the tap (every flow, both directions; an
+    /// intercepted flow's plaintext), and those of them copied to the inspection thread.
+    pub relayed: u64,
+    pub to_inspection: u64,
 }
 
 /// The tap's state of one flow.
@@ -84,15 +94,17 @@ struct Tapped {
     wanted: Arc<Wanted>,
     /// A direction whose data had to be dropped is not copied any more.
     gapped: (bool, bool),
-    /// The flow's bytes are its decrypted plaintext (TLS interception): not capped at
-    /// `per_direction` while the inspection thread has yet to say what it follows.
-    plaintext: bool,
+    /// Which stream `seen` counts: one more each time the flow is intercepted and its
+    /// plaintext starts from 0 (the thread's words about another epoch are not read).
+    epoch: u32,
 }
 
 impl std::fmt::Debug for Inspector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inspector")
             .field("dropped", &self.dropped)
+            .field("relayed", &self.relayed)
+            .field("to_inspection", &self.to_inspection)
             .finish_non_exhaustive()
     }
 }
@@ -125,6 +137,8 @@ impl Inspector {
             limits,
             attribute,
             dropped: 0,
+            relayed: 0,
+            to_inspection: 0,
         })
     }
 
@@ -213,21 +227,21 @@ impl Observer for Inspector {
         let start = *seen;
         let end = start + data.len() as u64;
         *seen = end;
+        self.relayed += data.len() as u64;
         if *gapped || data.is_empty() {
             return;
         }
         // Only the bytes the analyzer will read: from where it wants them, and past the
-        // first `per_direction` only if it follows the direction.
-        let want = tapped.wanted.load(direction);
-        // Decrypted bytes come as fast as the interceptor relays them, often before the
-        // inspection thread has seen the request that says how to follow the answer: a
-        // cap applied then would cut a hole the analyzer cannot read across (an HTTP/2
-        // answer after 1.5 MiB was lost so). Its `from` still steps over what it skips.
-        let cap = match want.follow || tapped.plaintext {
-            true => u64::MAX,
-            false => self.limits.per_direction as u64,
+        // first `per_direction` only if it follows the direction. Until it has decided
+        // what the direction is, the cap is `undecided`: the relay runs ahead of the
+        // thread, and bytes past `per_direction` may be ones it turns out to follow.
+        let word = tapped.wanted.load(direction, tapped.epoch);
+        let cap = match (word.want.follow, word.decided) {
+            (true, _) => u64::MAX,
+            (false, true) => self.limits.per_direction as u64,
+            (false, false) => self.limits.undecided.max(self.limits.per_direction) as u64,
         };
-        let (from, to) = (start.max(want.from), end.min(cap));
+        let (from, to) = (start.max(word.want.from), end.min(cap));
         if from >= to {
             return;
         }
@@ -239,6 +253,7 @@ impl Observer for Inspector {
             return;
         }
         let data = data.slice((from - start) as usize..(to - start) as usize);
+        self.to_inspection += data.len() as u64;
         self.queued.fetch_add(data.len(), Ordering::Relaxed);
         self.send(Message::Data(id, direction, from, data, SystemTime::now()));
     }
@@ -261,7 +276,7 @@ impl Observer for Inspector {
             if mode == TlsMode::Intercepted {
                 // The plaintext starts afresh; the ciphertext copied so far was not it.
                 tapped.seen = (0, 0);
-                tapped.plaintext = true;
+                tapped.epoch = tapped.epoch.wrapping_add(1);
             }
             self.send(Message::Tls(id, mode));
         }
@@ -292,6 +307,13 @@ impl Observer for Inspector {
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        if self.tx.is_some() {
+            log::info!(
+                "tap: {} of {} relayed stream bytes copied to inspection",
+                self.to_inspection,
+                self.relayed
+            );
+        }
         if self.dropped > 0 {
             log::warn!(
                 "inspection fell behind: {} flows were not inspected to the end",
@@ -405,9 +427,11 @@ mod tests {
     }
 
     #[test]
-    fn bytes_past_the_tap_limit_are_not_copied() {
+    fn bytes_past_the_tap_limits_are_not_copied() {
+        // Decided or not by the time the second piece comes, the flow is capped at 16.
         let (mut tap, sink) = inspector(TapLimits {
             per_direction: 16,
+            undecided: 16,
             ..TapLimits::default()
         });
         tap.flow_start(
@@ -434,6 +458,7 @@ mod tests {
 #[cfg(test)]
 mod wanted_tests {
     use super::*;
+    use crate::wanted::Word;
     use crate::OneApp;
     use phonehome_analyzer::Want;
     use std::collections::HashMap;
@@ -454,6 +479,8 @@ mod wanted_tests {
             limits,
             attribute: Box::new(OneApp(None)),
             dropped: 0,
+            relayed: 0,
+            to_inspection: 0,
         };
         tap.flow_start(
             1,
@@ -477,35 +504,54 @@ mod wanted_tests {
             .collect()
     }
 
+    /// What the inspection thread stores after reading bytes of the flow's stream
+    /// `epoch` (0 until an interception).
+    fn say(wanted: &Wanted, dir: Direction, epoch: u32, follow: bool, from: u64) {
+        let want = Want { follow, from };
+        let decided = true;
+        wanted.store(dir, epoch, Word { want, decided });
+    }
+
     #[test]
     fn bytes_before_the_wanted_offset_are_not_copied() {
         let (mut tap, rx, wanted) = bare(TapLimits::default());
         tap.data(1, Direction::In, &Bytes::from_static(b"head"));
-        wanted.store(
-            Direction::In,
-            Want {
-                follow: true,
-                from: 10,
-            },
-        );
+        say(&wanted, Direction::In, 0, true, 10);
         tap.data(1, Direction::In, &Bytes::from_static(b"skip"));
         tap.data(1, Direction::In, &Bytes::from_static(b"skNEXT"));
         assert_eq!(copies(&rx), [(0, b"head".to_vec()), (10, b"NEXT".to_vec())]);
     }
 
-    #[test]
-    fn a_followed_direction_is_copied_past_the_limit_and_an_unfollowed_one_is_not() {
-        let (mut tap, rx, wanted) = bare(TapLimits {
+    fn small() -> TapLimits {
+        TapLimits {
             per_direction: 4,
+            undecided: 8,
             ..TapLimits::default()
-        });
-        wanted.store(
-            Direction::In,
-            Want {
-                follow: true,
-                from: 0,
-            },
-        );
+        }
+    }
+
+    #[test]
+    fn an_undecided_direction_is_copied_up_to_the_undecided_limit() {
+        let (mut tap, rx, _wanted) = bare(small());
+        tap.data(1, Direction::Out, &Bytes::from_static(b"012345"));
+        tap.data(1, Direction::Out, &Bytes::from_static(b"6789ab"));
+        assert_eq!(copies(&rx), [(0, b"012345".to_vec()), (6, b"67".to_vec())]);
+    }
+
+    #[test]
+    fn a_decided_direction_that_is_not_followed_is_capped_at_its_first_bytes() {
+        let (mut tap, rx, wanted) = bare(small());
+        say(&wanted, Direction::Out, 0, false, 0);
+        tap.data(1, Direction::Out, &Bytes::from_static(b"012345"));
+        tap.data(1, Direction::Out, &Bytes::from_static(b"6789ab"));
+        assert_eq!(copies(&rx), [(0, b"0123".to_vec())]);
+    }
+
+    #[test]
+    fn a_followed_direction_is_copied_past_both_limits_and_an_unfollowed_one_is_not() {
+        let (mut tap, rx, wanted) = bare(small());
+        say(&wanted, Direction::In, 0, true, 0);
+        say(&wanted, Direction::Out, 0, false, 0);
         tap.data(1, Direction::In, &Bytes::from_static(b"0123456789"));
         tap.data(1, Direction::Out, &Bytes::from_static(b"0123456789"));
         assert_eq!(
@@ -517,40 +563,68 @@ mod wanted_tests {
     #[test]
     fn a_direction_nothing_more_is_wanted_of_is_not_copied() {
         let (mut tap, rx, wanted) = bare(TapLimits::default());
-        wanted.store(Direction::Out, Want::NONE);
+        wanted.store(
+            Direction::Out,
+            0,
+            Word {
+                want: Want::NONE,
+                decided: true,
+            },
+        );
         tap.data(1, Direction::Out, &Bytes::from_static(b"anything"));
         assert!(copies(&rx).is_empty());
     }
 
     #[test]
-    fn decrypted_bytes_are_not_capped_before_the_inspection_thread_says_what_it_follows() {
-        let (mut tap, rx, wanted) = bare(TapLimits {
-            per_direction: 4,
-            ..TapLimits::default()
-        });
-        tap.data(1, Direction::In, &Bytes::from_static(b"cipher"));
-        tap.tls_mode(1, TlsMode::Intercepted);
-        // The default want (the first bytes) is all the thread has said so far.
-        tap.data(1, Direction::In, &Bytes::from_static(b"0123456789"));
-        // Stepping over still holds, and nothing more still means nothing.
+    fn a_spent_direction_is_not_copied_even_while_undecided() {
+        let (mut tap, rx, wanted) = bare(small());
+        // Held server bytes, say: the analyzer has not decided, yet wants none past 2.
+        let word = Word {
+            want: Want {
+                follow: false,
+                from: 2,
+            },
+            decided: false,
+        };
+        wanted.store(Direction::In, 0, word);
+        tap.data(1, Direction::In, &Bytes::from_static(b"0123"));
         wanted.store(
             Direction::In,
-            Want {
-                follow: false,
-                from: 12,
+            0,
+            Word {
+                want: Want::NONE,
+                ..word
             },
         );
-        tap.data(1, Direction::In, &Bytes::from_static(b"abcdef"));
-        wanted.store(Direction::In, Want::NONE);
-        tap.data(1, Direction::In, &Bytes::from_static(b"more"));
-        let got: Vec<(u64, Vec<u8>)> = copies(&rx);
+        tap.data(1, Direction::In, &Bytes::from_static(b"4567"));
+        assert_eq!(copies(&rx), [(2, b"23".to_vec())]);
+    }
+
+    #[test]
+    fn intercepted_plaintext_is_undecided_whatever_was_said_of_the_ciphertext() {
+        let (mut tap, rx, wanted) = bare(small());
+        say(&wanted, Direction::In, 0, false, 0);
+        tap.data(1, Direction::In, &Bytes::from_static(b"cipher"));
+        tap.tls_mode(1, TlsMode::Intercepted);
+        // The thread's word about the ciphertext comes after the tap heard of the
+        // interception: it does not cap the plaintext, which counts from 0 again.
+        say(&wanted, Direction::In, 0, false, 0);
+        tap.data(1, Direction::In, &Bytes::from_static(b"012345"));
+        // Once the thread has read the plaintext's start, its word holds again.
+        say(&wanted, Direction::In, 1, false, 0);
+        tap.data(1, Direction::In, &Bytes::from_static(b"6789"));
         assert_eq!(
-            got,
-            [
-                (0, b"ciph".to_vec()),
-                (0, b"0123456789".to_vec()),
-                (12, b"cdef".to_vec())
-            ]
+            copies(&rx),
+            [(0, b"ciph".to_vec()), (0, b"012345".to_vec())]
         );
+    }
+
+    #[test]
+    fn the_tap_counts_what_it_relays_and_what_it_copies() {
+        let (mut tap, rx, wanted) = bare(small());
+        say(&wanted, Direction::Out, 0, false, 0);
+        tap.data(1, Direction::Out, &Bytes::from_static(b"0123456789"));
+        assert_eq!((tap.relayed, tap.to_inspection), (10, 4));
+        assert_eq!(copies(&rx).len(), 1);
     }
 }

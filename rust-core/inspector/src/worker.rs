@@ -14,7 +14,7 @@ use phonehome_analyzer::Analyzer;
 use phonehome_model::{Direction, FlowRecord, Proto, Sink, TlsMode};
 use phonehome_netstack::FlowId;
 
-use crate::wanted::Wanted;
+use crate::wanted::{Wanted, Word};
 use crate::Capture;
 
 /// What the tap hands the thread.
@@ -54,8 +54,9 @@ pub(crate) struct Worker {
     /// Names of flows for capture comments, (app, host), kept past a flow's end for its
     /// last packets.
     names: HashMap<FlowId, (Option<String>, Option<String>)>,
-    /// What the tap is to copy of each open flow.
-    wanted: HashMap<FlowId, Arc<Wanted>>,
+    /// What the tap is to copy of each open flow, and the epoch of its stream (one more
+    /// for each interception, as the tap counts).
+    wanted: HashMap<FlowId, (Arc<Wanted>, u32)>,
     /// The latest write error, returned when the thread ends.
     result: io::Result<()>,
     /// Records written since the last flush, and when that was.
@@ -158,6 +159,11 @@ impl Worker {
             }
             Message::Packet(ts, packet, flow) => self.packet(ts, &packet, flow),
             Message::Tls(id, mode) => {
+                if mode == TlsMode::Intercepted {
+                    if let Some((_, epoch)) = self.wanted.get_mut(&id) {
+                        *epoch = epoch.wrapping_add(1);
+                    }
+                }
                 survive(|| self.analyzer.tls_mode(id, mode));
             }
             Message::Secret(line) => {
@@ -186,7 +192,7 @@ impl Worker {
             self.names.insert(id, (app.clone(), None));
         }
         survive(|| self.analyzer.flow_start(id, proto, src, dst, app));
-        self.wanted.insert(id, wanted);
+        self.wanted.insert(id, (wanted, 0));
     }
 
     fn data(&mut self, id: FlowId, dir: Direction, offset: u64, data: &Bytes, ts: SystemTime) {
@@ -195,11 +201,15 @@ impl Worker {
             // The analyzer may have stopped half-way through these bytes.
             survive(|| self.analyzer.gap(id, dir));
         }
-        if let Some(wanted) = self.wanted.get(&id) {
+        if let Some((wanted, epoch)) = self.wanted.get(&id) {
             // Bytes of either direction may change what the other wants (a request
             // tells how its response is framed).
             for dir in [Direction::Out, Direction::In] {
-                wanted.store(dir, self.analyzer.want(id, dir));
+                let word = Word {
+                    want: self.analyzer.want(id, dir),
+                    decided: self.analyzer.decided(id, dir),
+                };
+                wanted.store(dir, *epoch, word);
             }
         }
     }
