@@ -43,6 +43,24 @@ fuzz_target!(|data: &[u8]| {
         let mut parser = ResponseParser::new(config.clone());
         parser.expect(Ask::Plain { head: knobs & 2 != 0 });
         parser.expect(Ask::Plain { head: false });
+        // A byte below 40 first: a streamed answer (events or JSON lines, some coding,
+        // chunked or to the close) whose body is the rest, decoded as it comes.
+        let streamed;
+        let rest = match rest.split_first() {
+            Some((&mode, body)) if mode < 40 => {
+                let media = ["text/event-stream", "application/x-ndjson"][usize::from(mode & 1)];
+                let coding = ["identity", "gzip", "deflate", "br", "zstd"][usize::from(mode >> 1) % 5];
+                let framing = ["", "Transfer-Encoding: chunked\r\n"][usize::from(mode >> 1) / 5 % 2];
+                let mut wire = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {media}\r\nContent-Encoding: {coding}\r\n{framing}\r\n"
+                )
+                .into_bytes();
+                wire.extend_from_slice(body);
+                streamed = wire;
+                &streamed[..]
+            }
+            _ => rest,
+        };
         let mut at = 0;
         while at < rest.len() {
             let piece = &rest[at..(at + step).min(rest.len())];
@@ -51,8 +69,10 @@ fuzz_target!(|data: &[u8]| {
                 return;
             }
             while let Some(r) = parser.next_received() {
-                if let Received::Body(b) = r {
-                    assert!(b.data.len() <= config.max_decoded_bytes);
+                match r {
+                    Received::Body(b) => assert!(b.data.len() <= config.max_decoded_bytes),
+                    Received::Part(p) => assert!(p.len() <= config.max_decoded_bytes),
+                    Received::Head(_) => {}
                 }
             }
             let n = parser.skippable();

@@ -364,9 +364,10 @@ class Runner:
         self.topo.check_servers()
         return res
 
-    def popen(self, argv: list, stdout, stderr) -> tuple[subprocess.Popen, Path]:
+    def popen(self, argv: list, stdout, stderr,
+              watch_args: list = ()) -> tuple[subprocess.Popen, Path]:
         out_dir = self._out_dir()
-        proc = subprocess.Popen(self.command(argv, out_dir), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(self.command(argv, out_dir, watch_args), stdin=subprocess.DEVNULL,
                                 stdout=stdout, stderr=stderr, env=clean_env(),
                                 start_new_session=True)
         return proc, out_dir

@@ -1448,3 +1448,5 @@ mod tests {
         assert_eq!(a.pop_finding(), None);
     }
 }
+#[cfg(test)]
+mod streaming;

@@ -267,6 +267,8 @@ fn received(responses: &mut ResponseParser, events: &mut Vec<Event>) {
                     events.push(Event::Received(Where::Body, text.to_vec()));
                 }
             }
+            // A streamed body's piece, scanned now rather than when the stream ends.
+            Received::Part(text) => events.push(Event::Received(Where::Body, text)),
         }
     }
 }

@@ -990,7 +990,7 @@ pub fn percent_decode(s: &[u8]) -> Vec<u8> {
 }
 
 /// The media type of a Content-Type value, lower-case, parameters dropped.
-fn media_type(ct: &str) -> String {
+pub(crate) fn media_type(ct: &str) -> String {
     ct.split(';')
         .next()
         .unwrap_or("")

@@ -17,6 +17,7 @@ pub mod tls;
 pub mod upgrade;
 pub mod websocket;
 
+mod codings;
 mod read;
 mod text;
 

@@ -23,6 +23,7 @@ use crate::http::{
 };
 
 mod kept;
+mod streamed;
 
 use kept::Kept;
 
@@ -105,7 +106,15 @@ pub enum Received {
     Head(ResponseHead),
     /// The body of the latest head: whole, or as much as was kept (`truncated` set).
     Body(Body),
+    /// A piece of a streamed body (server-sent events, JSON lines) as soon as it came,
+    /// decoded: one event's data or other fields, one line, or a window of a longer
+    /// record (windows overlap by [`Config::overlap`]).
+    Part(Vec<u8>),
 }
+
+/// Default [`Config::overlap`]: three times the longest identifier value accepted (1 KiB,
+/// an SMS text), as long as its percent-encoded or hex form can get.
+pub const OVERLAP: usize = 3 * 1024 + 1024;
 
 /// Limits for one connection's server side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +129,9 @@ pub struct Config {
     /// Body bytes kept per response after content decoding (a decompression bomb is
     /// cut here).
     pub max_decoded_bytes: usize,
+    /// Bytes by which the windows of a streamed record overlap: at least the longest
+    /// form of any value looked for, so that none is cut by every window.
+    pub overlap: usize,
 }
 
 impl Default for Config {
@@ -130,6 +142,7 @@ impl Default for Config {
             max_pending: 1024,
             max_body_bytes: 1024 * 1024,
             max_decoded_bytes: 1024 * 1024,
+            overlap: OVERLAP,
         }
     }
 }
@@ -331,10 +344,9 @@ impl ResponseParser {
 
     /// Body bytes as they come (de-chunked): kept while there is room, counted after.
     fn body_bytes(&mut self, bytes: &[u8]) {
-        let max = self.config.max_body_bytes;
         match &mut self.kept {
             Some(kept) => {
-                if let Some(over) = kept.push(bytes, max) {
+                if let Some(over) = kept.push(bytes, &self.config, &mut self.received) {
                     self.passed += over as u64;
                     self.end_body(true);
                 }
@@ -346,10 +358,7 @@ impl ResponseParser {
     /// The current body ends (or stops being kept, `cut`): out it comes, decoded.
     fn end_body(&mut self, cut: bool) {
         if let Some(kept) = self.kept.take() {
-            let body = kept.finish(cut, self.config.max_decoded_bytes);
-            if body.wire_len > 0 {
-                self.received.push_back(Received::Body(body));
-            }
+            kept.finish(cut, self.config.max_decoded_bytes, &mut self.received);
         }
     }
 
@@ -502,7 +511,7 @@ impl ResponseParser {
             if transfer.last().is_some_and(|c| c == "chunked") {
                 transfer.pop();
             }
-            self.kept = Some(Kept::new(&head.headers, transfer));
+            self.kept = Some(Kept::new(&head.headers, transfer, &self.config));
         }
         if ask.switches() {
             self.answers.push_back(Answer::Refused { head });

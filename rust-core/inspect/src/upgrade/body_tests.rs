@@ -34,6 +34,7 @@ fn drain(p: &mut ResponseParser, heads: &mut Vec<u16>, bodies: &mut Vec<Body>) {
         match r {
             Received::Head(h) => heads.push(h.status),
             Received::Body(b) => bodies.push(b),
+            Received::Part(_) => {}
         }
     }
 }

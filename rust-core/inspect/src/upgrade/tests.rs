@@ -183,6 +183,7 @@ fn follow_skipping(wire: &[u8], step: usize, keep: usize) -> (usize, usize, Vec<
             match r {
                 Received::Head(_) => heads += 1,
                 Received::Body(b) => bodies.push(b),
+                Received::Part(_) => {}
             }
         }
         given += piece.len();
