@@ -86,6 +86,18 @@ impl Structure {
         }
     }
 
+    /// The shortest numeric region a per-run check can find anything in, escaped
+    /// separators aside (`usize::MAX` when none can).
+    fn runs_from(&self) -> usize {
+        let probable = if self.probable { 15 } else { usize::MAX };
+        let numbers = if self.phone_forms.is_empty() {
+            usize::MAX
+        } else {
+            self.min_digits
+        };
+        probable.min(numbers)
+    }
+
     fn wants_numbers(&self) -> bool {
         self.probable || !self.phone_forms.is_empty() || self.location.is_some()
     }
@@ -124,7 +136,8 @@ enum Axis {
     Lon,
 }
 
-/// One pass over the digit runs of the numeric regions.
+/// One pass over the digit runs of the numeric regions long enough to hold a number,
+/// then the decimals a position is written with.
 pub(crate) fn numbers(
     d: &Structure,
     data: &[u8],
@@ -134,56 +147,97 @@ pub(crate) fn numbers(
 ) {
     let digit = classes.mask(Class::Digit);
     let numeric = classes.mask(Class::Numeric);
-    let mut decimals = Vec::new();
     let mut digits = Vec::new();
-    regions::for_each(numeric, digit, |rs, re| {
-        let wants = Wants::of(d, data, re - rs, re);
-        if wants.runs() {
-            let mut i = rs;
-            while let Some(s) = digit.next_set(i).filter(|&s| s < re) {
-                let e = digit.next_clear(s);
-                i = e;
-                if wants.probable {
-                    probable_digits(data, s, e, where_, out);
-                }
-                if wants.separated {
-                    separated_phone(d, data, s, e, where_, out, &mut digits);
-                }
-                if wants.whole {
-                    whole_phone(d, data, s, e, where_, out, &mut digits);
-                }
-                if wants.location && e - s <= 3 && data.get(e) == Some(&b'.') {
-                    // The fractional digits are part of this number, not a run of
-                    // their own.
-                    i = decimal(data, s, e, &mut decimals);
-                }
-            }
-        } else if wants.location {
-            // Only decimals are left: runs of 1 to 3 digits before a `.`, found from
-            // the dots.
-            let mut i = rs;
-            // Regions are a few bytes: a plain loop costs less than memchr's setup.
-            for e in (rs..re).filter(|&e| data[e] == b'.') {
-                let s = digit.run_start(e, i);
-                if s < e && e - s <= 3 {
-                    i = decimal(data, s, e, &mut decimals);
-                }
-            }
-        }
-    });
+    let escapes = !d.phone_forms.is_empty();
+    let min_len = d.runs_from();
+    // A region shorter than `min_len` is only looked at when it ends on `%2` (see
+    // `Wants::of`). With no number configured and no probable hits none is looked at.
+    let keep_short = |end: usize| escapes && end >= 2 && data[end - 2..end] == *b"%2";
+    if min_len < usize::MAX {
+        regions::for_each(numeric, digit, min_len, keep_short, |rs, re| {
+            runs(d, data, digit, (rs, re), where_, out, &mut digits);
+        });
+    }
     if let Some((ident, loc)) = d.location {
+        let decimals = decimals(data, digit, numeric);
         locations(ident, &loc, data, &decimals, where_, out);
     }
 }
 
-/// The decimal number whose integer digits are `s..e` (`data[e]` is `.`), kept when
-/// it has at least 3 decimals and stands alone; returns where its digits end.
-fn decimal(data: &[u8], s: usize, e: usize, decimals: &mut Vec<Decimal>) -> usize {
-    let n = data.len();
-    let mut fe = e + 1;
-    while fe < n && data[fe].is_ascii_digit() {
-        fe += 1;
+/// The per-run checks of the numeric region `rs..re`.
+fn runs(
+    d: &Structure,
+    data: &[u8],
+    digit: Bits<'_>,
+    (rs, re): (usize, usize),
+    where_: Where,
+    out: &mut Vec<Found>,
+    digits: &mut Vec<u8>,
+) {
+    let wants = Wants::of(d, data, re - rs, re);
+    if !wants.runs() {
+        return;
     }
+    let mut i = rs;
+    while let Some(s) = digit.next_set(i).filter(|&s| s < re) {
+        let e = digit.next_clear(s);
+        i = e;
+        if wants.probable {
+            probable_digits(data, s, e, where_, out);
+        }
+        if wants.separated {
+            separated_phone(d, data, s, e, where_, out, digits);
+        }
+        if wants.whole {
+            whole_phone(d, data, s, e, where_, out, digits);
+        }
+        if d.location.is_some() && e - s <= 3 && data.get(e) == Some(&b'.') {
+            // The fractional digits are part of a decimal, not a run of their own.
+            i = digits_end(data, e + 1);
+        }
+    }
+}
+
+/// The decimals a position may be written with (1 to 3 digits, `.`, 3 or more), in
+/// order. Candidates come from the masks: a number byte not a digit, with a digit
+/// before it and three after. A JSON body's prices and versions have fewer decimals,
+/// so most bodies have no candidate and no byte is looked at.
+fn decimals(data: &[u8], digit: Bits<'_>, numeric: Bits<'_>) -> Vec<Decimal> {
+    let mut out = Vec::new();
+    let mut prev = 0u64;
+    for w in 0..digit.words() {
+        let (dg, next) = (digit.word(w), digit.word(w + 1));
+        let punct = numeric.word(w) & !dg;
+        let after = |k: u32| dg >> k | next << (64 - k);
+        let mut dots = punct & (dg << 1 | prev >> 63) & after(1) & after(2) & after(3);
+        prev = dg;
+        while dots != 0 {
+            let e = w * 64 + dots.trailing_zeros() as usize;
+            dots &= dots - 1;
+            if data[e] != b'.' {
+                continue;
+            }
+            // A run of 4 digits or more before the dot is not a coordinate's degrees.
+            let s = digit.run_start(e, e.saturating_sub(4));
+            if e - s <= 3 {
+                decimal(data, s, e, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Where the digits starting at `from` end.
+fn digits_end(data: &[u8], from: usize) -> usize {
+    from + data
+        .get(from..)
+        .map_or(0, |t| t.iter().take_while(|c| c.is_ascii_digit()).count())
+}
+
+/// The decimal number whose integer digits are `s..e` (`data[e]` is `.`), kept when
+/// it has at least 3 decimals and stands alone.
+fn decimal(data: &[u8], s: usize, e: usize, decimals: &mut Vec<Decimal>) {
+    let fe = digits_end(data, e + 1);
     let start = if s > 0 && data[s - 1] == b'-' {
         s - 1
     } else {
@@ -207,19 +261,17 @@ fn decimal(data: &[u8], s: usize, e: usize, decimals: &mut Vec<Decimal>) -> usiz
             });
         }
     }
-    fe
 }
 
 /// Which of the per-run checks can find anything in one numeric region, decided from
 /// its length before any run is looked at: most regions of a JSON body (a UUID's
 /// groups, a version, a price) are too short to hold a configured number or a 15-digit
-/// identifier, and only a position's decimals are left to look for there.
+/// identifier, and are skipped (decimals are found from the masks).
 #[derive(Debug, Default, Clone, Copy)]
 struct Wants {
     probable: bool,
     separated: bool,
     whole: bool,
-    location: bool,
 }
 
 impl Wants {
@@ -237,7 +289,6 @@ impl Wants {
             probable: d.probable && len >= 15,
             separated: !d.phone_forms.is_empty() && (numbers || escaped_on),
             whole: d.whole_runs && numbers,
-            location: d.location.is_some(),
         }
     }
 
@@ -739,6 +790,8 @@ fn locations(
 mod regions;
 
 #[cfg(test)]
+mod before;
+#[cfg(test)]
 mod reference;
 
 #[cfg(test)]
@@ -751,9 +804,15 @@ mod tests {
             let c = Classes::new(text);
             let (numeric, digit) = (c.mask(Class::Numeric), c.mask(Class::Digit));
             let mut first = None;
-            regions::for_each(numeric, digit, |s, e| {
-                first.get_or_insert((s, e));
-            });
+            regions::for_each(
+                numeric,
+                digit,
+                0,
+                |_| true,
+                |s, e| {
+                    first.get_or_insert((s, e));
+                },
+            );
             first
         };
         for pad in 0..70 {

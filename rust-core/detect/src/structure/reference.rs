@@ -221,7 +221,7 @@ fn structure() -> Structure {
 
 /// The test identifiers' structure with probable hits, whole-run lookups and the
 /// location each on or off: the number scan skips regions by what is wanted.
-fn configured(probable: bool, whole_runs: bool, location: bool) -> Structure {
+pub(super) fn configured(probable: bool, whole_runs: bool, location: bool) -> Structure {
     let mut forms: HashMap<Vec<u8>, Vec<(u32, Kind)>> = HashMap::new();
     for (i, e164) in ["+8613800138000", "+8613912345678", "+12025550143"]
         .iter()
@@ -243,13 +243,13 @@ fn configured(probable: bool, whole_runs: bool, location: bool) -> Structure {
     Structure::new(probable, forms, whole_runs, location.then_some((9, loc)))
 }
 
-fn plain(found: Vec<Found>) -> Vec<(u32, Hit)> {
+pub(super) fn plain(found: Vec<Found>) -> Vec<(u32, Hit)> {
     found.into_iter().map(|f| (f.ident, f.hit)).collect()
 }
 
 /// Bytes that make the number, MAC and base64 walks branch: digits and their
 /// separators, hex letters, both cases, `:`, escapes, and now and then anything.
-fn heavy_byte() -> impl Strategy<Value = u8> {
+pub(super) fn heavy_byte() -> impl Strategy<Value = u8> {
     prop_oneof![
         6 => proptest::sample::select(b"0123456789".to_vec()),
         3 => proptest::sample::select(b" -.()/+%:".to_vec()),
@@ -259,7 +259,7 @@ fn heavy_byte() -> impl Strategy<Value = u8> {
 }
 
 /// Pieces that hold what the scans report, glued with heavy bytes.
-fn token() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn token() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         proptest::collection::vec(heavy_byte(), 0..12),
         proptest::sample::select(vec![

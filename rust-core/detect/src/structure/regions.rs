@@ -16,8 +16,19 @@ use crate::classify::Bits;
 /// Bit `4k` of a word: the first byte of each candidate pair.
 const PAIRS: u64 = 0x1111_1111_1111_1111;
 
-/// Calls `f(start, end)` for each numeric region, in order.
-pub(crate) fn for_each(numeric: Bits<'_>, digit: Bits<'_>, mut f: impl FnMut(usize, usize)) {
+/// Calls `f(start, end)` for each numeric region of at least `min_len` bytes (all of
+/// 64 bytes or more), or shorter where `keep_short(end)`, in order. Telling a region's length from the mask
+/// words before its start is looked for makes the many too-short regions of a JSON
+/// body (prices, versions, a UUID's groups) cost a few instructions each.
+pub(crate) fn for_each(
+    numeric: Bits<'_>,
+    digit: Bits<'_>,
+    min_len: usize,
+    keep_short: impl Fn(usize) -> bool,
+    mut f: impl FnMut(usize, usize),
+) {
+    // The length test looks one word back: longer regions all pass it.
+    let min_len = min_len.min(64) as u32;
     let words = numeric.words();
     let mut prev = 0u64;
     let (mut n, mut d) = (numeric.word(0), digit.word(0));
@@ -38,14 +49,28 @@ pub(crate) fn for_each(numeric: Bits<'_>, digit: Bits<'_>, mut f: impl FnMut(usi
         carry = o1 | o2;
         let mut ends = !n & before & !sum;
         while ends != 0 {
-            let end = w * 64 + ends.trailing_zeros() as usize;
+            let bit = ends.trailing_zeros();
+            let end = w * 64 + bit as usize;
             ends &= ends - 1;
-            let start = numeric.run_start(end, from);
+            if at_least(prev, n, bit, min_len) || keep_short(end) {
+                f(numeric.run_start(end, from), end);
+            }
             from = end;
-            f(start, end);
         }
         (prev, n, d) = (n, n_next, d_next);
     }
+}
+
+/// Whether the `len` bytes before bit `bit` of the word with numeric bits `n` (the
+/// previous word's are `prev`) are all numeric; `len` is at most 64.
+fn at_least(prev: u64, n: u64, bit: u32, len: u32) -> bool {
+    if len == 0 {
+        return true;
+    }
+    let both = u128::from(n) << 64 | u128::from(prev);
+    // Bits `64 + bit - len ..` of `both`, the last `len` bytes before the end, low.
+    let window = (both >> (64 + bit - len)) as u64;
+    !window & (u64::MAX >> (64 - len)) == 0
 }
 
 /// The seed pairs of a word whose numeric and digit bits are `n` and `d`, with the
@@ -116,7 +141,7 @@ mod tests {
         let c = Classes::new(data);
         let (numeric, digit) = (c.mask(Class::Numeric), c.mask(Class::Digit));
         let mut new = Vec::new();
-        for_each(numeric, digit, |s, e| new.push((s, e)));
+        for_each(numeric, digit, 0, |_| true, |s, e| new.push((s, e)));
         (old_regions(numeric, digit), new)
     }
 
@@ -134,8 +159,57 @@ mod tests {
         assert_eq!(new, [(60, 70), (194, 200)]);
     }
 
+    /// The regions the word walk reports when asked for `min_len` bytes or more, or
+    /// shorter ones ending at a multiple of 3: all of them, filtered afterwards.
+    fn long_or_kept(data: &[u8], min_len: usize) -> (Regions, Regions) {
+        let c = Classes::new(data);
+        let (numeric, digit) = (c.mask(Class::Numeric), c.mask(Class::Digit));
+        let keep = |end: usize| end.is_multiple_of(3);
+        let mut all = Vec::new();
+        for_each(numeric, digit, 0, |_| true, |s, e| all.push((s, e)));
+        all.retain(|&(s, e)| e - s >= min_len.min(64) || keep(e));
+        let mut some = Vec::new();
+        for_each(numeric, digit, min_len, keep, |s, e| some.push((s, e)));
+        (all, some)
+    }
+
+    #[test]
+    fn regions_are_skipped_by_length_across_word_edges() {
+        // Regions of 5, 11 and 70 bytes (none ends at a multiple of 3); the 11 crosses the first word boundary and
+        // the 70 the second, where its length must be told from the word before.
+        let mut data = vec![b'x'; 260];
+        data[9..14].copy_from_slice(b"1.234");
+        data[57..68].copy_from_slice(b"13800138000");
+        data[100..170].fill(b'7');
+        for min_len in [0, 5, 6, 11, 12, 64, 70, 71, usize::MAX] {
+            let (all, some) = long_or_kept(&data, min_len);
+            assert_eq!(all, some, "min_len {min_len}");
+        }
+        assert_eq!(long_or_kept(&data, 5).1, [(9, 14), (57, 68), (100, 170)]);
+        assert_eq!(long_or_kept(&data, 11).1, [(57, 68), (100, 170)]);
+        assert_eq!(long_or_kept(&data, 12).1, [(100, 170)]);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Skipping short regions by the mask words skips exactly the regions shorter
+        /// than asked, wherever in a word they end.
+        #[test]
+        fn short_regions_are_skipped_exactly(
+            min_len in 0usize..80,
+            data in proptest::collection::vec(
+                prop_oneof![
+                    6 => proptest::sample::select(b"0123456789".to_vec()),
+                    3 => proptest::sample::select(b" -.()/+%".to_vec()),
+                    1 => proptest::sample::select(b"ax:\"".to_vec()),
+                ],
+                0..600,
+            )
+        ) {
+            let (all, some) = long_or_kept(&data, min_len);
+            prop_assert_eq!(all, some);
+        }
 
         /// The regions are the ones the seed-by-seed walk found, on text where numeric
         /// runs of every length start and end at every position of a word.
