@@ -55,7 +55,8 @@ def test_dex_string_tables_are_read_too():
 
 def test_bad_input_is_a_clear_error_never_a_crash():
     rng = random.Random(24)
-    good = [class_file(["https://a.example.com"]), dex_file(["https://b.example.com"])]
+    good = [class_file(["https://a.example.com"]), dex_file(["https://b.example.com"]),
+            aar({"classes.jar": aar({"A.class": class_file(["https://c.example.org"])})})]
     for n in range(20000):
         base = rng.choice(good)
         data = bytearray(base[: rng.randrange(len(base) + 1)])

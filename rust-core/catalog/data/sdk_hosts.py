@@ -41,6 +41,7 @@ import sys
 import urllib.request
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 
 # Libraries an adapter depends on that are not an SDK of a tracking or ad company.
 GENERIC = re.compile(
@@ -157,17 +158,26 @@ def dex_strings(data):
     return out
 
 
+# What a damaged archive raises while it is opened or a member is read.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError,
+              OSError, RuntimeError, struct.error, UnicodeDecodeError)
+
+
 def archive_strings(data, depth=0):
     """String constants of every class file and dex in a jar or aar, nested jars too."""
     out = []
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e:
+    except ZIP_ERRORS as e:
         raise FormatError(f"not a zip archive: {e}") from e
     for info in zf.infolist():
         name = info.filename
         if name.endswith((".class", ".dex", ".jar")) and info.file_size < 64 << 20:
-            body = zf.read(info)
+            try:
+                body = zf.read(info)
+            except ZIP_ERRORS as e:
+                print(f"  skip {name}: unreadable member ({e})", file=sys.stderr)
+                continue
             try:
                 if name.endswith(".class"):
                     out += class_strings(body)
